@@ -1,0 +1,51 @@
+import "server-only";
+import { ERROR_STATUS, type ErrorCode, type ApiError } from "@wyolo/contracts";
+import type { z } from "zod";
+import { logger } from "./logger";
+
+/** The one error type of the server: a code (→ HTTP status), a message a user may read, optional field messages. */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly fields?: Record<string, string[]>,
+  ) {
+    super(message);
+    this.name = "AppError";
+  }
+}
+
+export const notFound = (what = "Not found") => new AppError("NOT_FOUND", what);
+export const forbidden = (message = "Your role does not allow this") => new AppError("FORBIDDEN", message);
+
+export function validationError(error: z.ZodError, message = "Some fields are invalid"): AppError {
+  const fields: Record<string, string[]> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.map(String).join(".") || "_";
+    (fields[key] ??= []).push(issue.message);
+  }
+  return new AppError("VALIDATION_FAILED", message, fields);
+}
+
+function isRedisDown(err: unknown): boolean {
+  const msg = err instanceof Error ? err.message : "";
+  return /Stream isn't writeable|enableOfflineQueue|ECONNREFUSED|Connection is closed/i.test(msg);
+}
+
+/** Maps any thrown value to the API's error body. Unknown errors are logged and answered without internals. */
+export function toErrorResponse(err: unknown): Response {
+  let appError: AppError;
+  if (err instanceof AppError) {
+    appError = err;
+  } else if (isRedisDown(err)) {
+    logger.error({ err }, "redis unavailable");
+    appError = new AppError("SERVICE_UNAVAILABLE", "A backing service (Redis) is unavailable; try again shortly");
+  } else {
+    logger.error({ err }, "unhandled error");
+    appError = new AppError("INTERNAL", "Something went wrong on our side");
+  }
+  const body: ApiError = {
+    error: { code: appError.code, message: appError.message, ...(appError.fields ? { fields: appError.fields } : {}) },
+  };
+  return Response.json(body, { status: ERROR_STATUS[appError.code] });
+}

@@ -1,0 +1,21 @@
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "./generated/prisma/client.ts";
+
+export * from "./generated/prisma/client.ts";
+
+export type Db = ReturnType<typeof createDb>;
+
+/** Creates a Prisma client over node-postgres. Password hashes are omitted unless asked for. */
+export function createDb(databaseUrl: string, options: { poolSize?: number } = {}) {
+  const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.poolSize ?? 10 });
+  return new PrismaClient({ adapter, omit: { user: { passwordHash: true } } });
+}
+
+/** Prisma's "record not found"/"unique violation" codes, for mapping to HTTP answers. */
+export const PrismaErrorCode = {
+  UniqueViolation: "P2002",
+  NotFound: "P2025",
+} as const;
+
+/** The client handed to an interactive `$transaction` callback. */
+export type DbTx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
