@@ -1,10 +1,10 @@
 import { createServer } from "node:http";
 import next from "next";
 import { parseEnv, EnvError } from "@wyolo/contracts";
-import { webEnvSchema } from "./src/env-schema";
+import { webEnvSchema, type WebEnv } from "./src/env-schema";
 
 // The web app's own HTTP server: Next.js plus (from the jobs feature on) socket.io on the same port.
-let env;
+let env: WebEnv;
 try {
   env = parseEnv(webEnvSchema, process.env);
 } catch (err) {

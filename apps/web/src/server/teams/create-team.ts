@@ -1,5 +1,5 @@
 import "server-only";
-import { createTeamSchema, slugify } from "@wyolo/contracts";
+import { type createTeamSchema, slugify } from "@wyolo/contracts";
 import type { z } from "zod";
 import { db } from "../db";
 import { audit } from "../audit";

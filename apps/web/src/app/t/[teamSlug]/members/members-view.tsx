@@ -178,7 +178,7 @@ function InvitePanel({ teamId, role }: { teamId: string; role: Role }) {
       <Card>
         <h2 className="mb-3 text-lg font-semibold">Pending invitations</h2>
         {invitations.data?.length ? (
-          <ul className="space-y-2 text-sm">
+          <ul className="space-y-2 text-sm" aria-label="Pending invitations">
             {invitations.data.map((inv) => (
               <li key={inv.id} className="flex items-center justify-between gap-2">
                 <span>

@@ -1,0 +1,39 @@
+import { expect, type APIRequestContext, type Page } from "@playwright/test";
+
+export const ADMIN = { email: "admin@e2e.test", password: "e2e-admin-password" };
+
+export async function signInThroughUi(page: Page, email: string, password: string) {
+  await page.goto("/signin");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).not.toHaveURL(/\/signin/);
+}
+
+/** Signs in through next-auth's credentials endpoint; the context's cookie jar keeps the session. */
+export async function signInThroughApi(request: APIRequestContext, email: string, password: string) {
+  const { csrfToken } = await (await request.get("/api/auth/csrf")).json();
+  const res = await request.post("/api/auth/callback/credentials", { form: { csrfToken, email, password, json: "true" } });
+  expect(res.ok()).toBe(true);
+  expect((await request.get("/api/v1/me")).status()).toBe(200);
+}
+
+/** Creates an invitation through the members page and returns the copyable link it shows. */
+export async function inviteThroughUi(page: Page, teamSlug: string, email: string, role: string): Promise<string> {
+  await page.goto(`/t/${teamSlug}/members`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Role", { exact: true }).selectOption(role);
+  await page.getByRole("button", { name: "Create invite link" }).click();
+  const link = page.getByLabel("Invitation link");
+  await expect(link).toHaveValue(/\/invite\//);
+  return link.inputValue();
+}
+
+export async function acceptAsNewUser(page: Page, link: string, name: string, password: string) {
+  await page.goto(link);
+  await page.getByLabel("Your name").fill(name);
+  await page.getByLabel("Choose a password").fill(password);
+  await page.getByLabel("Repeat the password").fill(password);
+  await page.getByRole("button", { name: "Create account and join" }).click();
+  await expect(page).toHaveURL(/\/t\//);
+}

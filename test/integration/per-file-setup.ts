@@ -1,0 +1,17 @@
+import { randomBytes } from "node:crypto";
+import { afterAll } from "vitest";
+import { dbUrl, templateName, withAdmin } from "./db";
+
+// Every test file gets a database of its own, copied from the migrated template, and env that
+// points the server modules at it before they are imported.
+const database = `wyolo_it_${randomBytes(6).toString("hex")}`;
+await withAdmin((c) => c.query(`CREATE DATABASE "${database}" TEMPLATE "${templateName()}"`));
+
+process.env.DATABASE_URL = dbUrl(database);
+process.env.NEXTAUTH_SECRET ??= randomBytes(32).toString("base64");
+process.env.NEXTAUTH_URL ??= "http://localhost:3000";
+process.env.LOG_LEVEL ??= "silent";
+
+afterAll(async () => {
+  await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
+});
