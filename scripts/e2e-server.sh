@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 PG_ADMIN_URL="${TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 DB="${E2E_DATABASE:-wyolo_e2e}"
 export DATABASE_URL="${PG_ADMIN_URL%/*}/$DB"
-psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" -c "CREATE DATABASE \"$DB\"" >/dev/null
+npx tsx scripts/db.ts reset >/dev/null
 CHECKPOINT_DISABLE=1 npx prisma migrate deploy >/dev/null
 ADMIN_EMAIL=admin@e2e.test ADMIN_PASSWORD=e2e-admin-password SEED_DEMO=false npx tsx prisma/seed.ts
 # Each run gets fresh rate-limit counters.

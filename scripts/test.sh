@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite: lint, typecheck, unit, integration (real Postgres + Redis), e2e (Chromium).
+# Needs Postgres and Redis (started here when local and down) and Debian's chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+export NEXT_TELEMETRY_DISABLED=1 CHECKPOINT_DISABLE=1 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
+check_node
+install_deps
+ensure_services
+command -v "${CHROMIUM_PATH:-/usr/bin/chromium}" >/dev/null || die "Chromium is missing: apt-get install -y chromium (or set CHROMIUM_PATH)."
+
+say "Lint";        npm run lint
+say "Typecheck";   npm run typecheck
+say "Unit tests";  npx vitest run --project unit
+say "Integration tests (Postgres, Redis, worker process)"; npx vitest run --project integration
+say "Build web";   npm run build -w @wyolo/web >/dev/null
+say "End-to-end tests (Chromium)"; npx playwright test
+say "All tests passed"
