@@ -12,6 +12,11 @@ ensure_services
 command -v "${CHROMIUM_PATH:-/usr/bin/chromium}" >/dev/null || die "Chromium is missing: apt-get install -y chromium (or set CHROMIUM_PATH)."
 
 say "Lint";        npm run lint
+say "Compose file"
+if docker compose version >/dev/null 2>&1; then docker compose -f docker-compose.yaml config -q
+elif command -v docker-compose >/dev/null; then docker-compose -f docker-compose.yaml config -q
+else echo "skipped \`docker compose config\`: neither the compose plugin nor docker-compose is installed (test/compose.test.ts still checks the file)"
+fi
 say "Typecheck";   npm run typecheck
 say "Unit tests";  npx vitest run --project unit
 say "Integration tests (Postgres, Redis, worker process)"; npx vitest run --project integration
