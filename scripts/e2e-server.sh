@@ -11,4 +11,4 @@ ADMIN_EMAIL=admin@e2e.test ADMIN_PASSWORD=e2e-admin-password SEED_DEMO=false npx
 # Each run gets fresh rate-limit counters.
 redis-cli -u "${REDIS_URL:-redis://127.0.0.1:6379}" --scan --pattern 'wyolo:login-fail:*' | xargs -r redis-cli -u "${REDIS_URL:-redis://127.0.0.1:6379}" del >/dev/null
 export NODE_ENV=production NEXTAUTH_URL="http://localhost:${PORT}" NEXTAUTH_SECRET="e2e-secret-e2e-secret-e2e-secret-e2e" HOSTNAME=127.0.0.1 LOG_LEVEL=warn
-exec node --import tsx apps/web/server.ts
+exec node --import ./apps/web/server-only-shim.mjs --import tsx apps/web/server.ts

@@ -32,7 +32,7 @@ say "Building the web app"
 npm run build -w @wyolo/web >/dev/null
 
 mkdir -p .run
-node --import tsx apps/web/server.ts & web=$!
+node --import ./apps/web/server-only-shim.mjs --import tsx apps/web/server.ts & web=$!
 node --import tsx apps/worker/src/index.ts & worker=$!
 trap 'kill -TERM $web $worker 2>/dev/null; wait $web $worker 2>/dev/null; exit 0' INT TERM
 

@@ -3,7 +3,8 @@ import next from "next";
 import { parseEnv, EnvError } from "@wyolo/contracts";
 import { webEnvSchema, type WebEnv } from "./src/env-schema";
 
-// The web app's own HTTP server: Next.js plus (from the jobs feature on) socket.io on the same port.
+// The web app's own HTTP server: Next.js and socket.io share one port.
+// Start: node --import ./apps/web/server-only-shim.mjs --import tsx apps/web/server.ts (from the repo root).
 let env: WebEnv;
 try {
   env = parseEnv(webEnvSchema, process.env);
@@ -26,18 +27,29 @@ const server = createServer((req, res) => {
   void handle(req, res);
 });
 
-server.listen(env.PORT, env.HOSTNAME, () => {
-  console.log(JSON.stringify({ level: 30, name: "web", msg: `listening on http://${env.HOSTNAME}:${env.PORT}` }));
-});
+// Imported after env validation: these modules read env when loaded.
+const { attachRealtime } = await import("./src/realtime/socket-server");
+const { reconcileQueue } = await import("./src/server/jobs/reconcile-queue");
+const { logger } = await import("./src/server/logger");
+const realtime = attachRealtime(server, env.REDIS_URL);
+
+// Repairs rows whose queue entry was never written (a crash between the two), now and every minute.
+const reconcile = () => reconcileQueue().catch((err: Error) => logger.warn({ err: { message: err.message } }, "queue reconcile failed"));
+void reconcile();
+const reconcileTimer = setInterval(reconcile, 60_000);
+reconcileTimer.unref();
+
+server.listen(env.PORT, env.HOSTNAME, () => logger.info(`listening on http://${env.HOSTNAME}:${env.PORT}`));
 
 let closing = false;
 function shutdown(signal: string) {
   if (closing) return;
   closing = true;
-  console.log(JSON.stringify({ level: 30, name: "web", msg: `${signal}: shutting down` }));
+  logger.info(`${signal}: shutting down`);
   const deadline = setTimeout(() => process.exit(1), 10_000);
   deadline.unref();
-  server.close(() => process.exit(0));
+  clearInterval(reconcileTimer);
+  void realtime.close().finally(() => server.close(() => process.exit(0)));
   server.closeIdleConnections();
 }
 process.on("SIGTERM", () => shutdown("SIGTERM"));

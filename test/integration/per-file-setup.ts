@@ -11,6 +11,8 @@ process.env.DATABASE_URL = dbUrl(database);
 process.env.NEXTAUTH_SECRET ??= randomBytes(32).toString("base64");
 process.env.NEXTAUTH_URL ??= "http://localhost:3000";
 process.env.LOG_LEVEL ??= "silent";
+// A queue of its own, so workers started by one file never take another file's jobs.
+process.env.TRAINING_QUEUE = `it-${database}`;
 
 afterAll(async () => {
   await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));

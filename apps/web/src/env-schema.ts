@@ -29,6 +29,7 @@ export const webEnvSchema = z
     OIDC_CLIENT_ID: optional,
     OIDC_CLIENT_SECRET: optional,
     OIDC_NAME: z.string().default("Single sign-on"),
+    TRAINING_QUEUE: z.string().regex(/^[A-Za-z0-9_-]+$/).default("training"),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((env, ctx) => {

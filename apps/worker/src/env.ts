@@ -11,6 +11,24 @@ export const workerEnvSchema = z.object({
   /** How long SIGTERM waits for running jobs before the process exits anyway. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   TRAINING_QUEUE: z.string().regex(/^[A-Za-z0-9_-]+$/).default("training"),
+  /**
+   * The program run for each job, split on spaces (the real Ultralytics trainer by default).
+   * It gets its config, run directory and stop file through WYOLO_* variables and writes
+   * protocol events to file descriptor 3 (docs/trainer-protocol.md).
+   */
+  TRAINER_COMMAND: z.string().trim().min(1).default("python3 apps/worker/trainer/train.py"),
+  /** Where each job's run directory (checkpoints, config, stop file) lives. */
+  WORKER_DATA_DIR: z.string().trim().min(1).default(".data/worker"),
+  /** BullMQ lock: a job whose worker stops renewing it for this long is taken as stalled and re-queued. */
+  LOCK_DURATION_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  STALLED_INTERVAL_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /** After a cancel, how long the trainer may take to reach its epoch boundary before it is killed. */
+  CANCEL_KILL_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(120_000),
+  /** How often progress, metrics and log lines are written to Postgres (batched). */
+  FLUSH_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),
+  /** Log lines kept per job (the oldest are trimmed). */
+  MAX_LOG_LINES: z.coerce.number().int().min(100).max(1_000_000).default(5_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -1,10 +1,12 @@
 import { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { createDb } from "@wyolo/db";
-import { EnvError, parseEnv } from "@wyolo/contracts";
+import { CANCEL_CHANNEL, EnvError, parseEnv, TRAIN_JOB_NAME, trainJobPayloadSchema } from "@wyolo/contracts";
 import { workerEnvSchema, type WorkerEnv } from "./env.ts";
 import { createLogger } from "./logger.ts";
-import { dispatch } from "./catalog.ts";
+import { Catalog } from "./catalog.ts";
+import { LivePublisher } from "./realtime.ts";
+import { runTraining, type TrainingRuntime } from "./training/run-training.ts";
 
 let env: WorkerEnv;
 try {
@@ -18,32 +20,74 @@ try {
 }
 
 const log = createLogger(env.LOG_LEVEL, env.WORKER_NAME);
-const db = createDb(env.DATABASE_URL, { poolSize: Math.max(2, env.WORKER_CONCURRENCY + 1) });
+const db = createDb(env.DATABASE_URL, { poolSize: Math.max(2, env.WORKER_CONCURRENCY + 2) });
 // BullMQ workers block on Redis: no per-request retry limit, reconnect forever.
 const connection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
-connection.on("error", (err: Error) => log.warn({ err: { message: err.message } }, "redis error"));
+const subscriber = connection.duplicate();
+for (const client of [connection, subscriber]) client.on("error", (err: Error) => log.warn({ err: { message: err.message } }, "redis error"));
 
 await db.$queryRaw`SELECT 1`.catch((err: Error) => {
   log.fatal({ err: { message: err.message } }, "cannot reach Postgres (DATABASE_URL)");
   process.exit(1);
 });
 
+let draining = false;
+const runtime: TrainingRuntime = { env, db, live: new LivePublisher(connection, log), active: new Map(), isDraining: () => draining };
+const catalog = new Catalog().register(TRAIN_JOB_NAME, trainJobPayloadSchema, (data, ctx) => runTraining(data, ctx, runtime));
+
+// Cancels arrive by pub/sub; only the worker running the job acts on one.
+await subscriber.subscribe(CANCEL_CHANNEL);
+subscriber.on("message", (_channel: string, jobId: string) => runtime.active.get(jobId)?.requestStop("cancel"));
+
 const controllers = new Set<AbortController>();
 const worker = new Worker(
   env.TRAINING_QUEUE,
-  async (job) => {
+  async (job, token) => {
     const controller = new AbortController();
     controllers.add(controller);
     try {
-      return await dispatch(job, controller.signal, log.child({ jobId: job.id }));
+      return await catalog.dispatch({ job, token, signal: controller.signal, log: log.child({ jobId: job.id }) });
     } finally {
       controllers.delete(controller);
     }
   },
-  { connection, concurrency: env.WORKER_CONCURRENCY, autorun: false },
+  {
+    connection,
+    concurrency: env.WORKER_CONCURRENCY,
+    autorun: false,
+    lockDuration: env.LOCK_DURATION_MS,
+    stalledInterval: env.STALLED_INTERVAL_MS,
+    maxStalledCount: 3,
+  },
 );
 worker.on("error", (err) => log.error({ err: { message: err.message } }, "worker error"));
-worker.on("failed", (job, err) => log.warn({ jobId: job?.id, reason: err.message }, "job failed"));
+worker.on("failed", (job, err) => job && log.warn({ jobId: job.id, reason: err.message }, "job failed"));
+
+// A job whose worker stopped renewing its lock is put back by BullMQ; record that on the row
+// (only if nobody has picked it up again since, which would have refreshed its heartbeat).
+worker.on("stalled", (jobId) => {
+  void (async () => {
+    // A pickup writes a fresh heartbeat at once; anything older belongs to the lost run.
+    const staleBefore = new Date(Date.now() - 1_000);
+    // One transaction: a worker picking the job up meanwhile waits on the row lock, so the
+    // timeline reads "stalled" before "resumed".
+    const result = await db.$transaction(async (tx) => {
+      const { count } = await tx.trainingJob.updateMany({
+        where: { id: jobId, status: { in: ["STARTING", "RUNNING"] }, OR: [{ heartbeatAt: null }, { heartbeatAt: { lt: staleBefore } }] },
+        data: { status: "QUEUED", etaSeconds: null },
+      });
+      if (count === 0) return null;
+      const row = await tx.trainingJob.findUniqueOrThrow({ where: { id: jobId }, select: { projectId: true, workerName: true } });
+      const e = await tx.jobEvent.create({ data: { jobId, kind: "stalled", message: `Worker ${row.workerName ?? "?"} stopped responding; the job was re-queued` }, select: { id: true, kind: true, message: true, createdAt: true } });
+      return { row, e };
+    });
+    if (!result) return;
+    const { row, e } = result;
+    runtime.live.event(jobId, { ...e, createdAt: e.createdAt.toISOString() });
+    runtime.live.jobUpdated({ id: jobId, projectId: row.projectId, status: "QUEUED", etaSeconds: null });
+    log.warn({ jobId, lostWorker: row.workerName }, "stalled job re-queued");
+  })().catch((err: Error) => log.error({ err: { message: err.message }, jobId }, "could not record a stalled job"));
+});
 
 await worker.waitUntilReady();
 void worker.run();
@@ -53,7 +97,8 @@ let shuttingDown = false;
 async function shutdown(signal: string) {
   if (shuttingDown) return;
   shuttingDown = true;
-  log.info({ signal }, "shutting down: no new jobs");
+  draining = true;
+  log.info({ signal, running: runtime.active.size }, "shutting down: no new jobs; running trainings stop at their next epoch and go back to the queue");
   const deadline = setTimeout(() => {
     log.error("shutdown deadline passed; exiting");
     process.exit(1);
@@ -62,6 +107,7 @@ async function shutdown(signal: string) {
   for (const c of controllers) c.abort(new Error(signal));
   try {
     await worker.close();
+    await subscriber.quit().catch(() => {});
     await Promise.allSettled([connection.quit(), db.$disconnect()]);
     log.info("stopped");
     process.exit(0);

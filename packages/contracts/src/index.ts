@@ -3,3 +3,8 @@ export * from "./errors.ts";
 export * from "./schemas.ts";
 export * from "./queue.ts";
 export * from "./env.ts";
+export * from "./closest.ts";
+export * from "./training-config.ts";
+export * from "./trainer-protocol.ts";
+export * from "./jobs.ts";
+export * from "./realtime.ts";

@@ -54,8 +54,12 @@ export async function userFromSessionToken(token: string | null): Promise<Sessio
   return { id: user.id, email: user.email, name: user.name, isPlatformAdmin: user.isPlatformAdmin };
 }
 
+export function userFromCookieHeader(header: string | null | undefined): Promise<SessionUser | null> {
+  return userFromSessionToken(readSessionToken(parseCookies(header ?? null)));
+}
+
 export function userFromRequest(req: Request): Promise<SessionUser | null> {
-  return userFromSessionToken(readSessionToken(parseCookies(req.headers.get("cookie"))));
+  return userFromCookieHeader(req.headers.get("cookie"));
 }
 
 /** For server components and server actions. */

@@ -1,0 +1,82 @@
+import type { Server as HttpServer } from "node:http";
+import { Server } from "socket.io";
+import { createAdapter } from "@socket.io/redis-adapter";
+import { Redis } from "ioredis";
+import { jobRoom, projectRoom, subscribeSchema, type ClientToServerEvents, type ServerToClientEvents, type SubscribeAck } from "@wyolo/contracts";
+import { userFromCookieHeader, type SessionUser } from "@/server/auth/session";
+import { projectAccess } from "@/server/access";
+import { jobAccess } from "@/server/jobs/job-access";
+import { logger } from "@/server/logger";
+
+type SocketData = { user: SessionUser };
+
+/**
+ * socket.io on the web app's own port. The connection is authenticated with the next-auth
+ * session cookie; joining a project or job room needs read permission on its project, checked
+ * against the database at every subscribe. Workers and API handlers publish through the Redis
+ * emitter; the Redis adapter fans events out to every web instance.
+ */
+export function attachRealtime(httpServer: HttpServer, redisUrl: string) {
+  const pub = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const sub = pub.duplicate();
+  for (const client of [pub, sub]) client.on("error", (err: Error) => logger.warn({ err: { message: err.message } }, "realtime redis error"));
+
+  const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(httpServer, {
+    path: "/socket.io",
+    serveClient: false,
+    connectionStateRecovery: undefined,
+  });
+  io.adapter(createAdapter(pub, sub));
+
+  io.use(async (socket, next) => {
+    try {
+      const user = await userFromCookieHeader(socket.request.headers.cookie);
+      if (!user) return next(new Error("unauthorized"));
+      socket.data.user = user;
+      next();
+    } catch (err) {
+      logger.error({ err }, "socket auth failed");
+      next(new Error("unavailable"));
+    }
+  });
+
+  io.on("connection", (socket) => {
+    socket.on("subscribe", async (raw, ack) => {
+      const reply = (res: SubscribeAck) => typeof ack === "function" && ack(res);
+      const parsed = subscribeSchema.safeParse(raw);
+      if (!parsed.success) return reply({ ok: false, error: "Bad request" });
+      try {
+        // Re-read the user: a disabled account or a changed password ends live access too.
+        const user = await userFromCookieHeader(socket.request.headers.cookie);
+        if (!user) {
+          reply({ ok: false, error: "Sign in first" });
+          return void socket.disconnect(true);
+        }
+        if ("projectId" in parsed.data) {
+          const { project } = await projectAccess(user, { id: parsed.data.projectId }, "job.read");
+          await socket.join(projectRoom(project.id));
+        } else {
+          const { job } = await jobAccess(user, parsed.data.jobId, "job.read");
+          await socket.join(jobRoom(job.id));
+        }
+        reply({ ok: true });
+      } catch {
+        // Another team's project and an unknown id look the same.
+        reply({ ok: false, error: "Not found" });
+      }
+    });
+    socket.on("unsubscribe", (raw) => {
+      const parsed = subscribeSchema.safeParse(raw);
+      if (!parsed.success) return;
+      void socket.leave("projectId" in parsed.data ? projectRoom(parsed.data.projectId) : jobRoom(parsed.data.jobId));
+    });
+  });
+
+  return {
+    io,
+    async close() {
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      await Promise.allSettled([pub.quit(), sub.quit()]);
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import "server-only";
+import { can } from "@wyolo/contracts";
+import { db } from "../db";
+import type { SessionUser } from "../auth/session";
+import { jobAccess } from "./job-access";
+import { jobSummarySelect, toJobSummary } from "./job-summary";
+
+export async function getJob(user: SessionUser, jobId: string) {
+  const { role, team, project } = await jobAccess(user, jobId, "job.read");
+  const row = await db.trainingJob.findUniqueOrThrow({
+    where: { id: jobId },
+    select: {
+      ...jobSummarySelect,
+      config: true,
+      configSource: true,
+      failureClass: true,
+      logTail: true,
+      bestEpoch: true,
+      retryOfId: true,
+      events: { orderBy: { createdAt: "asc" }, select: { id: true, kind: true, message: true, createdAt: true } },
+    },
+  });
+  const { config, configSource, failureClass, logTail, bestEpoch, retryOfId, events, ...summary } = row;
+  const job = toJobSummary(summary);
+  const own = summary.createdBy.id === user.id;
+  return {
+    job: { ...job, config, configSource, failureClass, logTail, bestEpoch, retryOfId },
+    events: events.map((e) => ({ ...e, createdAt: e.createdAt.toISOString() })),
+    project: { id: project.id, name: project.name, slug: project.slug },
+    team: { id: team.id, name: team.name, slug: team.slug },
+    permissions: {
+      cancel: can(role, "job.cancel.any") || (own && can(role, "job.cancel.own")),
+      create: can(role, "job.create"),
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import "server-only";
+import { Emitter } from "@socket.io/redis-emitter";
+import { jobRoom, projectRoom, type ServerToClientEvents, type JobSummary, type JobEventRow } from "@wyolo/contracts";
+import { redis } from "../redis";
+import { logger } from "../logger";
+
+const globalForEmitter = globalThis as unknown as { wyoloEmitter?: Emitter<ServerToClientEvents> };
+const emitter: Emitter<ServerToClientEvents> = globalForEmitter.wyoloEmitter ?? new Emitter<ServerToClientEvents>(redis);
+globalForEmitter.wyoloEmitter = emitter;
+
+/** Live updates are best effort: the page refetches on reconnect, so a lost event loses nothing. */
+export function emitJobUpdated(job: Partial<JobSummary> & { id: string; projectId: string }) {
+  try {
+    emitter.to(projectRoom(job.projectId)).to(jobRoom(job.id)).emit("job:updated", job);
+  } catch (err) {
+    logger.warn({ err: { message: (err as Error).message } }, "live update not sent");
+  }
+}
+
+export function emitJobEvent(jobId: string, event: JobEventRow) {
+  try {
+    emitter.to(jobRoom(jobId)).emit("job:event", { jobId, event });
+  } catch (err) {
+    logger.warn({ err: { message: (err as Error).message } }, "live update not sent");
+  }
+}

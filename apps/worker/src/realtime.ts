@@ -1,0 +1,34 @@
+import { Emitter } from "@socket.io/redis-emitter";
+import type { Redis } from "ioredis";
+import { jobRoom, projectRoom, type JobEpochRow, type JobEventRow, type JobLogLine, type JobSummary, type ServerToClientEvents } from "@wyolo/contracts";
+import type { Logger } from "./logger.ts";
+
+/** Publishes live job updates to the web app's socket.io rooms through Redis. Best effort: pages refetch on reconnect. */
+export class LivePublisher {
+  private readonly emitter: Emitter<ServerToClientEvents>;
+
+  constructor(redis: Redis, private readonly log: Logger) {
+    this.emitter = new Emitter<ServerToClientEvents>(redis);
+  }
+
+  private safely(fn: () => void) {
+    try {
+      fn();
+    } catch (err) {
+      this.log.debug({ err: { message: (err as Error).message } }, "live update not sent");
+    }
+  }
+
+  jobUpdated(job: Partial<JobSummary> & { id: string; projectId: string }) {
+    this.safely(() => this.emitter.to(projectRoom(job.projectId)).to(jobRoom(job.id)).emit("job:updated", job));
+  }
+  epoch(jobId: string, epoch: JobEpochRow) {
+    this.safely(() => this.emitter.to(jobRoom(jobId)).emit("job:epoch", { jobId, epoch }));
+  }
+  logLines(jobId: string, lines: JobLogLine[]) {
+    this.safely(() => this.emitter.to(jobRoom(jobId)).emit("job:log", { jobId, lines }));
+  }
+  event(jobId: string, event: JobEventRow) {
+    this.safely(() => this.emitter.to(jobRoom(jobId)).emit("job:event", { jobId, event }));
+  }
+}

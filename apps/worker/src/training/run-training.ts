@@ -1,0 +1,183 @@
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { DelayedError, UnrecoverableError } from "bullmq";
+import type { Db } from "@wyolo/db";
+import { TERMINAL_STATUSES, type JobStatus, type TrainerEvent, type TrainJobPayload } from "@wyolo/contracts";
+import type { JobContext } from "../catalog.ts";
+import type { WorkerEnv } from "../env.ts";
+import type { LivePublisher } from "../realtime.ts";
+import { JobRecorder } from "./job-recorder.ts";
+import { TrainerProcess } from "./trainer-process.ts";
+
+type StopReason = "cancel" | "shutdown";
+
+/** What the worker process shares with every training it runs. */
+export type TrainingRuntime = {
+  env: WorkerEnv;
+  db: Db;
+  live: LivePublisher;
+  /** Running trainings by job id, so cancel messages and shutdown can reach them. */
+  active: Map<string, { requestStop: (reason: StopReason) => void }>;
+  isDraining: () => boolean;
+};
+
+const summaryFields = { id: true, projectId: true, status: true, attempt: true, workerName: true, cancelRequestedAt: true, config: true, bestMetric: true, bestMetricName: true, bestEpoch: true, startedAt: true } as const;
+
+/**
+ * Runs one training job: STARTING → trainer child process → RUNNING → SUCCEEDED, FAILED (with
+ * the reason and the last output) or CANCELLED. Idempotent: an ended job is not run again; a
+ * job picked up again (its worker died or shut down) resumes from its own checkpoint.
+ */
+export async function runTraining({ jobId }: TrainJobPayload, ctx: JobContext, rt: TrainingRuntime): Promise<{ status: JobStatus }> {
+  const { db, env, live } = rt;
+  const log = ctx.log;
+  const row = await db.trainingJob.findUnique({ where: { id: jobId }, select: summaryFields });
+  // A queue entry whose row is gone (deleted project, failed create) has nothing to run.
+  if (!row) throw new UnrecoverableError(`Job ${jobId} has no database row; dropped`);
+  if (TERMINAL_STATUSES.includes(row.status)) return { status: row.status };
+
+  const event = async (kind: string, message: string) => {
+    const e = await db.jobEvent.create({ data: { jobId, kind, message }, select: { id: true, kind: true, message: true, createdAt: true } });
+    live.event(jobId, { ...e, createdAt: e.createdAt.toISOString() });
+  };
+  const end = async (status: "SUCCEEDED" | "FAILED" | "CANCELLED", fields: { failureReason?: string; failureClass?: string; logTail?: string } = {}) => {
+    const finishedAt = new Date();
+    await db.trainingJob.update({ where: { id: jobId }, data: { status, finishedAt, etaSeconds: null, ...fields } });
+    live.jobUpdated({ id: jobId, projectId: row.projectId, status, finishedAt: finishedAt.toISOString(), etaSeconds: null, failureReason: fields.failureReason ?? null });
+  };
+
+  if (row.cancelRequestedAt) {
+    await end("CANCELLED");
+    await event("cancelled", "Cancelled before it started");
+    return { status: "CANCELLED" };
+  }
+
+  const resumed = row.attempt > 0;
+  const attempt = row.attempt + 1;
+  const startedAt = row.startedAt ?? new Date();
+  await db.trainingJob.update({ where: { id: jobId }, data: { status: "STARTING", workerName: env.WORKER_NAME, attempt, startedAt, heartbeatAt: new Date() } });
+  live.jobUpdated({ id: jobId, projectId: row.projectId, status: "STARTING", workerName: env.WORKER_NAME, attempt, startedAt: startedAt.toISOString() });
+  await event(resumed ? "resumed" : "starting", resumed ? `Picked up again by ${env.WORKER_NAME} (attempt ${attempt}); resuming from its checkpoint` : `Starting on ${env.WORKER_NAME}`);
+
+  const runDir = path.resolve(env.WORKER_DATA_DIR, "jobs", jobId);
+  mkdirSync(runDir, { recursive: true });
+  const stopFile = path.join(runDir, "STOP");
+  rmSync(stopFile, { force: true });
+  const configFile = path.join(runDir, "config.json");
+  writeFileSync(configFile, JSON.stringify(row.config, null, 2));
+
+  const lastSeq = (await db.jobLog.aggregate({ where: { jobId }, _max: { seq: true } }))._max.seq ?? 0;
+  let stopReason: StopReason | null = null;
+  let finished: Extract<TrainerEvent, { type: "finished" }> | null = null;
+  let failed: Extract<TrainerEvent, { type: "failed" }> | null = null;
+
+  const requestStop = (reason: StopReason) => {
+    if (stopReason === "shutdown" && reason === "cancel") stopReason = "cancel";
+    if (stopReason) return;
+    stopReason = reason;
+    log.info({ reason }, "asking the trainer to stop at the next epoch boundary");
+    trainer.requestStop(reason, reason === "cancel" ? env.CANCEL_KILL_TIMEOUT_MS : Math.max(1_000, env.SHUTDOWN_TIMEOUT_MS - 5_000));
+  };
+
+  const recorder = new JobRecorder(db, live, row, lastSeq, {
+    flushMs: env.FLUSH_INTERVAL_MS,
+    heartbeatMs: env.HEARTBEAT_INTERVAL_MS,
+    maxLogLines: env.MAX_LOG_LINES,
+    log,
+    onCancelRequested: () => requestStop("cancel"),
+  });
+
+  const trainer = new TrainerProcess(
+    env.TRAINER_COMMAND.split(/\s+/),
+    {
+      WYOLO_JOB_ID: jobId,
+      WYOLO_CONFIG: configFile,
+      WYOLO_RUN_DIR: runDir,
+      WYOLO_STOP_FILE: stopFile,
+      WYOLO_EVENTS_FD: "3",
+      WYOLO_RESUME: resumed ? "1" : "0",
+      WYOLO_PROTOCOL_VERSION: "1",
+    },
+    stopFile,
+    {
+      onEvent: (ev) => {
+        switch (ev.type) {
+          case "started":
+            recorder.update({ status: "RUNNING", totalEpochs: ev.totalEpochs });
+            void event("running", `Training${ev.resumed ? " resumed" : ""}: epochs ${ev.startEpoch}–${ev.totalEpochs}${ev.batch ? `, batch ${ev.batch}` : ""}${ev.device ? ` on ${ev.device}` : ""}`).catch(() => {});
+            break;
+          case "epoch":
+            recorder.epoch(ev);
+            break;
+          case "log":
+            recorder.output("trainer", `[${ev.level}] ${ev.message}`);
+            break;
+          case "checkpoint":
+            break;
+          case "finished":
+            finished = ev;
+            break;
+          case "failed":
+            failed = ev;
+            break;
+        }
+      },
+      onOutput: (stream, line) => recorder.output(stream, line),
+    },
+    log,
+  );
+
+  rt.active.set(jobId, { requestStop });
+  recorder.start();
+  const onAbort = () => requestStop("shutdown");
+  ctx.signal.addEventListener("abort", onAbort);
+  // A cancel that raced the start is caught here; later ones arrive by pub/sub or at a flush.
+  const current = await db.trainingJob.findUnique({ where: { id: jobId }, select: { cancelRequestedAt: true } });
+  trainer.start(process.cwd());
+  if (current?.cancelRequestedAt) requestStop("cancel");
+  if (rt.isDraining()) requestStop("shutdown");
+
+  const exit = await trainer.exited;
+  ctx.signal.removeEventListener("abort", onAbort);
+  rt.active.delete(jobId);
+  await recorder.close();
+  const tail = recorder.tail();
+  const fin = finished as Extract<TrainerEvent, { type: "finished" }> | null;
+  const fail = failed as Extract<TrainerEvent, { type: "failed" }> | null;
+  log.info({ exit, stopReason, finished: fin?.reason, failed: fail?.errorClass }, "trainer exited");
+
+  if (stopReason === "shutdown") {
+    // Put the job back for another worker (or this one, restarted) to resume from its checkpoint.
+    await db.trainingJob.update({ where: { id: jobId }, data: { status: "QUEUED", etaSeconds: null } });
+    live.jobUpdated({ id: jobId, projectId: row.projectId, status: "QUEUED", etaSeconds: null });
+    await event("requeued", `${env.WORKER_NAME} is shutting down; the job goes back to the queue and resumes from its checkpoint`);
+    await ctx.job.moveToDelayed(Date.now(), ctx.token);
+    throw new DelayedError();
+  }
+  if (stopReason === "cancel") {
+    await end("CANCELLED");
+    await event("cancelled", fin?.reason === "cancelled" ? "Stopped at an epoch boundary and cancelled" : "Cancelled (the trainer was stopped)");
+    return { status: "CANCELLED" };
+  }
+  if (exit.spawnError) {
+    const reason = `The trainer could not be started (${env.TRAINER_COMMAND.split(/\s+/)[0]}): ${exit.spawnError}`;
+    await end("FAILED", { failureReason: reason, failureClass: "UNKNOWN" });
+    await event("failed", reason);
+    throw new UnrecoverableError(reason);
+  }
+  if (exit.code === 0 && fin && !fail) {
+    await db.trainingJob.update({ where: { id: jobId }, data: { progress: 1 } });
+    await end("SUCCEEDED");
+    await event("succeeded", fin.reason === "early_stopped" ? "Finished early: no improvement within `patience`" : "Finished");
+    return { status: "SUCCEEDED" };
+  }
+  // Trainer errors (bad dataset, bad argument, out of memory, crash) are final: no retry.
+  const reason = fail
+    ? `${fail.errorClass}: ${fail.message}${fail.suggestion ? ` (${fail.suggestion})` : ""}`
+    : exit.code === 0
+      ? "The trainer exited without reporting a result"
+      : `The trainer crashed (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`})`;
+  await end("FAILED", { failureReason: reason.slice(0, 2000), failureClass: fail?.errorClass ?? "UNKNOWN", logTail: tail });
+  await event("failed", reason.slice(0, 500));
+  throw new UnrecoverableError(reason);
+}

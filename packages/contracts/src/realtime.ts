@@ -1,0 +1,26 @@
+import { z } from "zod";
+import type { JobEpochRow, JobEventRow, JobLogLine, JobSummary } from "./jobs.ts";
+
+/** Rooms: every reader of a project is in `project:<id>`; a job page joins `job:<id>`. */
+export const projectRoom = (projectId: string) => `project:${projectId}`;
+export const jobRoom = (jobId: string) => `job:${jobId}`;
+
+export const subscribeSchema = z.union([z.object({ projectId: z.string().min(1).max(64) }), z.object({ jobId: z.string().min(1).max(64) })]);
+export type SubscribeRequest = z.infer<typeof subscribeSchema>;
+export type SubscribeAck = { ok: true } | { ok: false; error: string };
+
+export interface ServerToClientEvents {
+  /** The job's summary changed (status, progress…): patch it in place. */
+  "job:updated": (job: Partial<JobSummary> & { id: string; projectId: string }) => void;
+  "job:epoch": (payload: { jobId: string; epoch: JobEpochRow }) => void;
+  "job:log": (payload: { jobId: string; lines: JobLogLine[] }) => void;
+  "job:event": (payload: { jobId: string; event: JobEventRow }) => void;
+}
+
+export interface ClientToServerEvents {
+  subscribe: (req: SubscribeRequest, ack: (res: SubscribeAck) => void) => void;
+  unsubscribe: (req: SubscribeRequest) => void;
+}
+
+/** Redis pub/sub channel on which the web app asks the worker running a job to stop it. */
+export const CANCEL_CHANNEL = "wyolo:job-cancel";
