@@ -106,34 +106,18 @@ const metadataSchema = z
   .record(z.string().max(100), z.unknown())
   .refine((m) => JSON.stringify(m).length <= 10_000, "Metadata must be under 10 kB");
 
-function strictKeys(known: readonly string[], managed: Record<string, string> = {}) {
-  return (value: Record<string, unknown>, ctx: z.RefinementCtx) => {
-    for (const key of Object.keys(value)) {
-      if (known.includes(key)) continue;
-      const message = managed[key]
-        ? `\`${key}\` is managed by Wyolo: ${managed[key]}; remove it`
-        : `Unknown key \`${key}\`${(() => {
-            const near = closest(key, known);
-            return near.length ? `; did you mean ${near.map((k) => `\`${k}\``).join(", ")}?` : "";
-          })()}`;
-      ctx.addIssue({ code: "custom", path: [key], message });
-    }
-  };
+function unknownKeyMessage(key: string, known: readonly string[], managed: Record<string, string>): string {
+  if (managed[key]) return `\`${key}\` is managed by Wyolo: ${managed[key]}; remove it`;
+  const near = closest(key, known);
+  return `Unknown key \`${key}\`${near.length ? `; did you mean ${near.map((k) => `\`${k}\``).join(", ")}?` : ""}`;
 }
 
-const trainSchema = z
-  .looseObject(trainArgsShape)
-  .superRefine((v, ctx) => strictKeys(TRAIN_ARG_NAMES, MANAGED_TRAIN_ARGS)(v, ctx))
-  .transform((v) => {
-    const out: Record<string, unknown> = {};
-    for (const key of TRAIN_ARG_NAMES) if (v[key as keyof typeof v] !== undefined) out[key] = v[key as keyof typeof v];
-    return out as z.infer<z.ZodObject<typeof trainArgsShape>>;
-  });
+const trainSchema = z.strictObject(trainArgsShape);
 
 const MODEL_PATTERN = /^[A-Za-z0-9_.\-/]+\.(pt|ya?ml)$/;
 
 export const trainingConfigSchema = z
-  .looseObject({
+  .strictObject({
     model: z.string().trim().max(512).regex(MODEL_PATTERN, "A weights file (.pt) or an architecture (.yaml), e.g. yolo11n.pt"),
     type: z.enum(MODEL_TYPES).default("yolo"),
     task: z.enum(TASKS).optional(),
@@ -144,8 +128,10 @@ export const trainingConfigSchema = z
       .looseObject({ tune: z.boolean().default(false) })
       .refine((s) => !s.tune, { path: ["tune"], message: "Hyperparameter sweeps are not supported yet; set tune: false" })
       .optional(),
+    mlflow: z.unknown().optional(),
+    minio: z.unknown().optional(),
+    redis: z.unknown().optional(),
   })
-  .superRefine((v, ctx) => strictKeys(TOP_LEVEL_KEYS)(v, ctx))
   .transform(({ model, type, task, task_id, train, metadata }) => ({
     model,
     type,
@@ -191,7 +177,17 @@ export function parseTrainingConfig(input: unknown): ParsedConfig {
   );
   const result = trainingConfigSchema.safeParse(raw);
   if (!result.success) {
-    return { ok: false, issues: result.error.issues.map((i) => ({ path: i.path.map(String).join(".") || "config", message: i.message })) };
+    const issues: ConfigIssue[] = [];
+    for (const issue of result.error.issues) {
+      const at = issue.path.map(String);
+      if (issue.code === "unrecognized_keys") {
+        const [known, managed] = at.join(".") === "train" ? [TRAIN_ARG_NAMES, MANAGED_TRAIN_ARGS] : [TOP_LEVEL_KEYS, {}];
+        for (const key of issue.keys) issues.push({ path: [...at, key].join("."), message: unknownKeyMessage(key, known, managed) });
+      } else {
+        issues.push({ path: at.join(".") || "config", message: issue.message });
+      }
+    }
+    return { ok: false, issues };
   }
   return { ok: true, config: result.data, warnings };
 }

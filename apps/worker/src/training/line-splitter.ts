@@ -1,5 +1,6 @@
 import { StringDecoder } from "node:string_decoder";
 
+// eslint-disable-next-line no-control-regex -- matching terminal escape sequences is the point
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 const MAX_LINE = 10_000;
 
