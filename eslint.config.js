@@ -18,7 +18,8 @@ export default tseslint.config(
   {
     files: ["apps/web/src/**/*.tsx"],
     plugins: { "react-hooks": reactHooks },
-    rules: { ...reactHooks.configs.recommended.rules },
+    // "incompatible-library" is advice for the React Compiler, which this app does not use.
+    rules: { ...reactHooks.configs.recommended.rules, "react-hooks/incompatible-library": "off" },
   },
   {
     // Tests read loosely typed JSON bodies; scripts and servers print to the console on purpose.

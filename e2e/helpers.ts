@@ -1,4 +1,4 @@
-import { expect, type APIRequestContext, type Page } from "@playwright/test";
+import { expect, type APIRequestContext, type Browser, type Page } from "@playwright/test";
 
 export const ADMIN = { email: "admin@e2e.test", password: "e2e-admin-password" };
 
@@ -36,4 +36,24 @@ export async function acceptAsNewUser(page: Page, link: string, name: string, pa
   await page.getByLabel("Repeat the password").fill(password);
   await page.getByRole("button", { name: "Create account and join" }).click();
   await expect(page).toHaveURL(/\/t\//);
+}
+
+/** Seeds through the API: a team and project of the admin's, and signed-in pages for new users with the given roles. */
+export async function seedTeam(browser: Browser, stamp: string, roles: string[]) {
+  const admin = await browser.newContext();
+  await signInThroughApi(admin.request, ADMIN.email, ADMIN.password);
+  const team = (await (await admin.request.post("/api/v1/teams", { data: { name: `Team ${stamp}`, slug: `team-${stamp}` } })).json()).team;
+  const project = (await (await admin.request.post(`/api/v1/teams/${team.id}/projects`, { data: { name: "Shapes", slug: "shapes" } })).json()).project;
+  const pages: Page[] = [];
+  for (const [i, role] of roles.entries()) {
+    const email = `${role.toLowerCase()}-${i}-${stamp}@e2e.test`;
+    const inv = (await (await admin.request.post(`/api/v1/teams/${team.id}/invitations`, { data: { email, role } })).json()).invitation;
+    const token = new URL(inv.url).pathname.split("/").pop();
+    const ctx = await browser.newContext();
+    const password = `${role.toLowerCase()}-password-1`;
+    expect((await ctx.request.post("/api/v1/invitations/accept", { data: { token, name: `${role[0]}${role.slice(1).toLowerCase()} ${i}`, password } })).status()).toBe(201);
+    await signInThroughApi(ctx.request, email, password);
+    pages.push(await ctx.newPage());
+  }
+  return { admin, team, project, pages, projectUrl: `/t/${team.slug}/p/${project.slug}` };
 }

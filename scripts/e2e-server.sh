@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
-# Serves the built web app for the Playwright suite against a fresh database of its own.
+# Serves the built web app and one worker (with the test fixture trainer, never a default) for
+# the Playwright suite, against a fresh database and a queue of their own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PG_ADMIN_URL="${TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 DB="${E2E_DATABASE:-wyolo_e2e}"
 export DATABASE_URL="${PG_ADMIN_URL%/*}/$DB"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+export TRAINING_QUEUE="e2e-$$"
 npx tsx scripts/db.ts reset >/dev/null
 CHECKPOINT_DISABLE=1 npx prisma migrate deploy >/dev/null
 ADMIN_EMAIL=admin@e2e.test ADMIN_PASSWORD=e2e-admin-password SEED_DEMO=false npx tsx prisma/seed.ts
 # Each run gets fresh rate-limit counters.
-redis-cli -u "${REDIS_URL:-redis://127.0.0.1:6379}" --scan --pattern 'wyolo:login-fail:*' | xargs -r redis-cli -u "${REDIS_URL:-redis://127.0.0.1:6379}" del >/dev/null
-export NODE_ENV=production NEXTAUTH_URL="http://localhost:${PORT}" NEXTAUTH_SECRET="e2e-secret-e2e-secret-e2e-secret-e2e" HOSTNAME=127.0.0.1 LOG_LEVEL=warn
-exec node --import ./apps/web/server-only-shim.mjs --import tsx apps/web/server.ts
+redis-cli -u "$REDIS_URL" --scan --pattern 'wyolo:login-fail:*' | xargs -r redis-cli -u "$REDIS_URL" del >/dev/null
+
+export LOG_LEVEL=warn
+data_dir=$(mktemp -d)
+TRAINER_COMMAND="node apps/worker/test/fixtures/fake-trainer.mjs" WORKER_NAME=e2e-worker WORKER_DATA_DIR="$data_dir" FLUSH_INTERVAL_MS=200 \
+  node --import tsx apps/worker/src/index.ts & worker=$!
+NODE_ENV=production NEXTAUTH_URL="http://localhost:${PORT}" NEXTAUTH_SECRET="e2e-secret-e2e-secret-e2e-secret-e2e" HOSTNAME=127.0.0.1 \
+  node --import ./apps/web/server-only-shim.mjs --import tsx apps/web/server.ts & web=$!
+trap 'kill -TERM $web $worker 2>/dev/null; wait; rm -rf "$data_dir"' EXIT INT TERM
+wait -n $web $worker

@@ -14,9 +14,14 @@ import { jobSummarySelect, toJobSummary } from "./job-summary";
 
 const LEGACY_SECRET_BLOCKS = ["mlflow", "minio", "redis"];
 
+/** "yolo11n · shapes" from yolo11n.pt and /datasets/shapes/data.yaml. */
 function defaultName(config: TrainingConfig): string {
-  const base = (p: string) => p.split("/").pop()!.replace(/\.(pt|ya?ml)$/, "");
-  return config.task_id ?? `${base(config.model)} · ${base(config.train.data)}`.slice(0, 120);
+  const base = (p: string) => {
+    const parts = p.replace(/\/+$/, "").split("/");
+    const name = parts.pop()!.replace(/\.(pt|ya?ml)$/, "");
+    return ["data", "dataset"].includes(name) && parts.length ? parts.pop()! : name;
+  };
+  return (config.task_id ?? `${base(config.model)} · ${base(config.train.data)}`).slice(0, 120);
 }
 
 /** The text kept for "clone and edit": the user's own text, unless it carried infrastructure blocks (secrets), which are dropped. */

@@ -3,7 +3,9 @@ import Link from "next/link";
 import { can } from "@wyolo/contracts";
 import { projectAccess } from "@/server/access";
 import { orNotFound, requirePageUser } from "@/server/pages";
-import { Card, EmptyState, PageHeader, RoleBadge } from "@/components/ui";
+import { Suspense } from "react";
+import { PageHeader, RoleBadge } from "@/components/ui";
+import { JobsPanel } from "@/components/jobs/jobs-panel";
 
 export const metadata: Metadata = { title: "Project" };
 
@@ -27,14 +29,9 @@ export default async function ProjectPage({ params }: { params: Promise<{ teamSl
           </span>
         }
       />
-      <Card>
-        <h2 className="mb-4 text-lg font-semibold">Training jobs</h2>
-        <EmptyState title="No training jobs yet">
-          {can(role, "job.create")
-            ? "Job submission arrives with the training-jobs feature; the queue and workers are being wired up."
-            : "Jobs that your team runs in this project will show up here."}
-        </EmptyState>
-      </Card>
+      <Suspense>
+        <JobsPanel project={{ id: project.id }} teamId={team.id} base={`/t/${team.slug}/p/${project.slug}`} canCreate={can(role, "job.create")} />
+      </Suspense>
       <dl className="mt-6 grid gap-4 text-sm sm:grid-cols-3">
         <div>
           <dt className="text-zinc-500">Project id</dt>

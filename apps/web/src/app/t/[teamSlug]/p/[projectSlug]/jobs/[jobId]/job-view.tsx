@@ -1,0 +1,226 @@
+"use client";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { useEffect, useRef } from "react";
+import { toast } from "sonner";
+import { stringify as toYaml } from "yaml";
+import { TERMINAL_STATUSES, type JobEpochRow, type JobEventRow, type JobLogLine, type JobSummary } from "@wyolo/contracts";
+import { Button, Card, PageHeader } from "@/components/ui";
+import { JobStatusBadge, ProgressBar } from "@/components/job-status";
+import { progressLabel } from "@/components/jobs/jobs-panel";
+import { MetricChart } from "@/components/jobs/metric-chart";
+import { api } from "@/lib/api";
+import { reportError } from "@/lib/form-errors";
+import { formatDuration, formatMetric, jobDuration, metricLabel } from "@/lib/format";
+import { useLive } from "@/lib/live";
+
+type JobDetail = {
+  job: JobSummary & { config: unknown; configSource: string | null; failureClass: string | null; logTail: string | null; bestEpoch: number | null; retryOfId: string | null };
+  events: JobEventRow[];
+  permissions: { cancel: boolean; create: boolean };
+};
+
+const MAX_LINES = 2000;
+
+export function JobView({ jobId, base, crumbs }: { jobId: string; base: string; crumbs: { team: string; teamHref: string; project: string; projectHref: string } }) {
+  const queryClient = useQueryClient();
+  const router = useRouter();
+  const detailKey = ["job", jobId];
+  const metricsKey = ["job-metrics", jobId];
+  const logsKey = ["job-logs", jobId];
+  const detail = useQuery({ queryKey: detailKey, queryFn: () => api<JobDetail>(`/api/v1/jobs/${jobId}`) });
+  // Refetches merge with what live events already added: a response that left the server
+  // before the newest epoch or line was written must not erase it.
+  const metrics = useQuery({
+    queryKey: metricsKey,
+    queryFn: async () => {
+      const fresh = (await api<{ epochs: JobEpochRow[] }>(`/api/v1/jobs/${jobId}/metrics`)).epochs;
+      const byEpoch = new Map((queryClient.getQueryData<JobEpochRow[]>(metricsKey) ?? []).map((e) => [e.epoch, e]));
+      for (const e of fresh) byEpoch.set(e.epoch, e);
+      return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
+    },
+  });
+  const logs = useQuery({
+    queryKey: logsKey,
+    queryFn: async () => {
+      const fresh = (await api<{ lines: JobLogLine[] }>(`/api/v1/jobs/${jobId}/logs?after=0&limit=${MAX_LINES}`)).lines;
+      const bySeq = new Map((queryClient.getQueryData<JobLogLine[]>(logsKey) ?? []).map((l) => [l.seq, l]));
+      for (const l of fresh) bySeq.set(l.seq, l);
+      return [...bySeq.values()].sort((a, b) => a.seq - b.seq).slice(-MAX_LINES);
+    },
+  });
+
+  const resync = () => void Promise.all([detailKey, metricsKey, logsKey].map((queryKey) => queryClient.invalidateQueries({ queryKey })));
+  useLive(
+    { jobId },
+    {
+      "job:updated": (patch) => {
+        if (patch.id !== jobId) return;
+        queryClient.setQueryData<JobDetail>(detailKey, (d) => d && { ...d, job: { ...d.job, ...patch } });
+        // The worker writes everything before it announces the end: fetch the final state.
+        if (patch.status && TERMINAL_STATUSES.includes(patch.status)) resync();
+      },
+      "job:epoch": ({ jobId: id, epoch }) =>
+        id === jobId && queryClient.setQueryData<JobEpochRow[]>(metricsKey, (rows = []) => [...rows.filter((r) => r.epoch !== epoch.epoch), epoch].sort((a, b) => a.epoch - b.epoch)),
+      "job:log": ({ jobId: id, lines }) =>
+        id === jobId &&
+        queryClient.setQueryData<JobLogLine[]>(logsKey, (rows = []) => {
+          const last = rows.at(-1)?.seq ?? 0;
+          return [...rows, ...lines.filter((l) => l.seq > last)].slice(-MAX_LINES);
+        }),
+      "job:event": ({ jobId: id, event }) =>
+        id === jobId && queryClient.setQueryData<JobDetail>(detailKey, (d) => d && (d.events.some((e) => e.id === event.id) ? d : { ...d, events: [...d.events, event] })),
+    },
+    resync,
+  );
+
+  const cancel = useMutation({
+    mutationFn: () => api<{ job: JobSummary }>(`/api/v1/jobs/${jobId}/cancel`, { method: "POST" }),
+    onSuccess: ({ job }) => {
+      toast.success(job.status === "CANCELLED" ? "Job cancelled" : "Stopping at the next epoch boundary");
+      resync();
+    },
+    onError: (err) => reportError(err),
+  });
+  const retry = useMutation({
+    mutationFn: () => api<{ job: JobSummary }>(`/api/v1/jobs/${jobId}/retry`, { method: "POST" }),
+    onSuccess: ({ job }) => {
+      toast.success(`Retry queued as “${job.name}”`);
+      router.push(`${base}/jobs/${job.id}`);
+    },
+    onError: (err) => reportError(err),
+  });
+
+  if (detail.isPending) return <p className="text-sm text-zinc-500">Loading job…</p>;
+  if (detail.isError) return <p className="text-sm text-red-600">Could not load the job: {detail.error.message}</p>;
+  const { job, events, permissions } = detail.data;
+  const ended = TERMINAL_STATUSES.includes(job.status);
+  const epochs = metrics.data ?? [];
+  const series = (prefix: RegExp) => {
+    const keys = new Set<string>();
+    for (const e of epochs) for (const [k, v] of Object.entries({ ...e.losses, ...e.metrics, ...e.lr })) if (prefix.test(k) && v != null) keys.add(k);
+    return [...keys].sort();
+  };
+  const points = epochs.map((e) => ({ epoch: e.epoch, ...e.losses, ...e.metrics, ...e.lr }));
+
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="mb-2 text-sm text-zinc-500">
+        <Link href={crumbs.teamHref} className="hover:underline">{crumbs.team}</Link> /{" "}
+        <Link href={crumbs.projectHref} className="hover:underline">{crumbs.project}</Link> / <span aria-current="page">{job.name}</span>
+      </nav>
+      <PageHeader
+        title={job.name}
+        subtitle={
+          <span className="inline-flex flex-wrap items-center gap-2">
+            <JobStatusBadge status={job.status} cancelling={!!job.cancelRequestedAt} /> {job.model} · {job.task} · {job.priority} priority · by {job.createdBy.name}
+          </span>
+        }
+        actions={
+          <>
+            {permissions.cancel && !ended && (
+              <Button variant="danger" busy={cancel.isPending} disabled={!!job.cancelRequestedAt} onClick={() => confirm("Cancel this job?") && cancel.mutate()}>
+                {job.cancelRequestedAt ? "Cancelling…" : "Cancel"}
+              </Button>
+            )}
+            {permissions.create && ended && (
+              <Button variant="secondary" busy={retry.isPending} onClick={() => retry.mutate()}>Retry</Button>
+            )}
+            {permissions.create && <Button variant="secondary" onClick={() => router.push(`${base}?clone=${jobId}`)}>Clone and edit</Button>}
+          </>
+        }
+      />
+
+      <div className="mb-6 grid gap-4 sm:grid-cols-2 lg:grid-cols-5">
+        <Card className="lg:col-span-2">
+          <p className="mb-2 text-xs uppercase text-zinc-500">Progress</p>
+          <ProgressBar progress={job.progress} label={progressLabel(job)} />
+        </Card>
+        <Stat label={`Best ${metricLabel(job.bestMetricName) || "metric"}`} value={formatMetric(job.bestMetric)} hint={detail.data.job.bestEpoch ? `epoch ${detail.data.job.bestEpoch}` : undefined} />
+        <Stat label="Duration" value={formatDuration(jobDuration(job))} />
+        <Stat label="Worker" value={job.workerName ?? "—"} hint={job.attempt > 1 ? `attempt ${job.attempt}` : undefined} />
+      </div>
+
+      {job.status === "FAILED" && (
+        <Card className="mb-6 border-red-300 dark:border-red-900">
+          <h2 className="font-semibold text-red-700 dark:text-red-400">Failed{detail.data.job.failureClass ? ` · ${detail.data.job.failureClass}` : ""}</h2>
+          <p className="mt-1 text-sm">{job.failureReason}</p>
+          {detail.data.job.logTail && <pre className="mt-3 max-h-60 overflow-auto rounded bg-zinc-950 p-3 text-xs text-zinc-200">{detail.data.job.logTail}</pre>}
+        </Card>
+      )}
+
+      <div className="mb-6 grid gap-4 lg:grid-cols-3">
+        <MetricChart title="Train losses" data={points} keys={series(/^train\//)} />
+        <MetricChart title="Validation metrics" data={points} keys={series(/^metrics\//)} />
+        <MetricChart title="Learning rate" data={points} keys={series(/^lr\//)} />
+      </div>
+
+      <div className="grid gap-6 lg:grid-cols-3">
+        <div className="lg:col-span-2">
+          <LogConsole lines={logs.data ?? []} live={!ended} />
+        </div>
+        <div className="space-y-6">
+          <Card>
+            <h2 className="mb-3 font-semibold">Timeline</h2>
+            <ol className="space-y-2 text-sm" aria-label="Status timeline">
+              {events.map((e) => (
+                <li key={e.id} className="border-l-2 border-indigo-300 pl-3 dark:border-indigo-800">
+                  <p>{e.message}</p>
+                  <time className="text-xs text-zinc-500" dateTime={e.createdAt}>{new Date(e.createdAt).toLocaleString()}</time>
+                </li>
+              ))}
+            </ol>
+          </Card>
+          <Card>
+            <h2 className="mb-3 font-semibold">Resolved config</h2>
+            <pre className="max-h-96 overflow-auto rounded bg-zinc-50 p-3 text-xs dark:bg-zinc-950">{toYaml(job.config)}</pre>
+          </Card>
+        </div>
+      </div>
+    </>
+  );
+}
+
+function Stat({ label, value, hint }: { label: string; value: string; hint?: string }) {
+  return (
+    <Card>
+      <p className="text-xs uppercase text-zinc-500">{label}</p>
+      <p className="mt-1 text-xl font-semibold tabular-nums">{value}</p>
+      {hint && <p className="text-xs text-zinc-500">{hint}</p>}
+    </Card>
+  );
+}
+
+function LogConsole({ lines, live }: { lines: JobLogLine[]; live: boolean }) {
+  const ref = useRef<HTMLPreElement>(null);
+  const follow = useRef(true);
+  useEffect(() => {
+    const el = ref.current;
+    if (el && follow.current) el.scrollTop = el.scrollHeight;
+  }, [lines]);
+  return (
+    <Card className="p-0">
+      <div className="flex items-center justify-between border-b border-zinc-200 px-4 py-2 dark:border-zinc-800">
+        <h2 className="font-semibold">Log</h2>
+        <span className="text-xs text-zinc-500">{live ? "following new lines" : `${lines.length} lines`}</span>
+      </div>
+      <pre
+        ref={ref}
+        aria-label="Training log"
+        tabIndex={0}
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          follow.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+        }}
+        className="h-96 overflow-auto bg-zinc-950 p-4 font-mono text-xs leading-relaxed text-zinc-200"
+      >
+        {lines.length === 0 ? <span className="text-zinc-500">No output yet.</span> : lines.map((l) => (
+          <div key={l.seq} className={l.stream === "stderr" ? "text-amber-300" : l.stream === "trainer" ? "text-sky-300" : undefined}>
+            {l.line}
+          </div>
+        ))}
+      </pre>
+    </Card>
+  );
+}

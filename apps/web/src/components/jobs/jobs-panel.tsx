@@ -1,0 +1,199 @@
+"use client";
+import { useInfiniteQuery, useQuery, useQueryClient, type InfiniteData } from "@tanstack/react-query";
+import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from "@tanstack/react-table";
+import Link from "next/link";
+import { useRouter, useSearchParams } from "next/navigation";
+import { useState } from "react";
+import { JOB_STATUSES, TERMINAL_STATUSES, type JobSummary } from "@wyolo/contracts";
+import { Button, Card, EmptyState, Select } from "@/components/ui";
+import { JobStatusBadge, ProgressBar } from "@/components/job-status";
+import { api } from "@/lib/api";
+import { formatDuration, formatMetric, jobDuration, metricLabel, timeAgo } from "@/lib/format";
+import { useLive } from "@/lib/live";
+import { SubmitJobForm } from "./submit-job-form";
+
+type Page = { jobs: JobSummary[]; nextCursor: string | null };
+type Member = { userId: string; name: string };
+const SORTS = { created_desc: "Newest first", created_asc: "Oldest first", name_asc: "Name A–Z", name_desc: "Name Z–A", status: "Status" } as const;
+
+const col = createColumnHelper<JobSummary>();
+
+export function progressLabel(job: JobSummary): string {
+  if (job.status === "QUEUED") return job.attempt > 0 ? "re-queued" : "waiting for a worker";
+  const epoch = `epoch ${job.currentEpoch ?? 0}/${job.totalEpochs}`;
+  if (job.status === "RUNNING" || job.status === "STARTING") return job.etaSeconds != null ? `${epoch} · ETA ${formatDuration(job.etaSeconds)}` : epoch;
+  return epoch;
+}
+
+const columns = (base: string) => [
+  col.accessor("name", {
+    header: "Job",
+    cell: ({ row }) => (
+      <Link href={`${base}/jobs/${row.original.id}`} className="font-medium text-indigo-700 hover:underline dark:text-indigo-300">
+        {row.original.name}
+        <span className="block text-xs font-normal text-zinc-500">{row.original.model} · {row.original.task}</span>
+      </Link>
+    ),
+  }),
+  col.accessor("status", { header: "Status", cell: ({ row }) => <JobStatusBadge status={row.original.status} cancelling={!!row.original.cancelRequestedAt} /> }),
+  col.display({ id: "progress", header: "Progress", cell: ({ row }) => <ProgressBar progress={row.original.progress} label={progressLabel(row.original)} /> }),
+  col.accessor("bestMetric", {
+    header: "Best",
+    cell: ({ row }) => (
+      <span title={row.original.bestMetricName ?? undefined}>
+        {formatMetric(row.original.bestMetric)} <span className="text-xs text-zinc-500">{metricLabel(row.original.bestMetricName)}</span>
+      </span>
+    ),
+  }),
+  col.display({ id: "duration", header: "Duration", cell: ({ row }) => formatDuration(jobDuration(row.original)) }),
+  col.accessor((j) => j.createdBy.name, { id: "creator", header: "Creator" }),
+  col.accessor("createdAt", { header: "Created", cell: ({ getValue }) => <time dateTime={getValue()}>{timeAgo(getValue())}</time> }),
+];
+
+export function JobsPanel({ project, teamId, base, canCreate }: { project: { id: string }; teamId: string; base: string; canCreate: boolean }) {
+  const queryClient = useQueryClient();
+  const router = useRouter();
+  const search = useSearchParams();
+  const cloneId = search.get("clone");
+  const [creating, setCreating] = useState(!!cloneId);
+  const [status, setStatus] = useState("");
+  const [creatorId, setCreatorId] = useState("");
+  const [sort, setSort] = useState<keyof typeof SORTS>("created_desc");
+  const key = ["jobs", project.id, { status, creatorId, sort }] as const;
+
+  const clone = useQuery({
+    queryKey: ["job", cloneId],
+    enabled: !!cloneId,
+    queryFn: () => api<{ job: { configSource: string | null; config: unknown } }>(`/api/v1/jobs/${cloneId}`).then((r) => r.job),
+  });
+  const members = useQuery({ queryKey: ["members", teamId], queryFn: () => api<{ members: Member[] }>(`/api/v1/teams/${teamId}/members`).then((r) => r.members) });
+  const jobs = useInfiniteQuery({
+    queryKey: key,
+    initialPageParam: null as string | null,
+    queryFn: ({ pageParam }) => {
+      const q = new URLSearchParams({ limit: "25", sort });
+      if (status) q.set("status", status);
+      if (creatorId) q.set("creatorId", creatorId);
+      if (pageParam) q.set("cursor", pageParam);
+      return api<Page>(`/api/v1/projects/${project.id}/jobs?${q}`);
+    },
+    getNextPageParam: (last) => last.nextCursor,
+  });
+
+  const refetchAll = () => void queryClient.invalidateQueries({ queryKey: ["jobs", project.id] });
+  useLive(
+    { projectId: project.id },
+    {
+      "job:updated": (patch) => {
+        let found = false;
+        queryClient.setQueriesData<InfiniteData<Page>>({ queryKey: ["jobs", project.id] }, (data) =>
+          data && {
+            ...data,
+            pages: data.pages.map((p) => ({ ...p, jobs: p.jobs.map((j) => (j.id === patch.id ? ((found = true), { ...j, ...patch }) : j)) })),
+          },
+        );
+        // A job this page has not seen (submitted elsewhere), or one that just ended: fetch the list again.
+        if (!found || (patch.status && TERMINAL_STATUSES.includes(patch.status))) refetchAll();
+      },
+    },
+    refetchAll,
+  );
+
+  const rows = jobs.data?.pages.flatMap((p) => p.jobs) ?? [];
+  const table = useReactTable({ data: rows, columns: columns(base), getCoreRowModel: getCoreRowModel(), getRowId: (r) => r.id });
+  const active = rows.filter((j) => !TERMINAL_STATUSES.includes(j.status)).length;
+
+  return (
+    <Card className="p-0">
+      <div className="flex flex-wrap items-end gap-3 border-b border-zinc-200 p-4 dark:border-zinc-800">
+        <h2 className="mr-auto text-lg font-semibold">
+          Training jobs {active > 0 && <span className="text-sm font-normal text-zinc-500">· {active} active</span>}
+        </h2>
+        <label className="text-xs text-zinc-500">
+          Status
+          <Select aria-label="Filter by status" value={status} onChange={(e) => setStatus(e.target.value)} className="mt-1 w-36">
+            <option value="">All</option>
+            {JOB_STATUSES.map((s) => (
+              <option key={s} value={s}>{s.toLowerCase()}</option>
+            ))}
+          </Select>
+        </label>
+        <label className="text-xs text-zinc-500">
+          Creator
+          <Select aria-label="Filter by creator" value={creatorId} onChange={(e) => setCreatorId(e.target.value)} className="mt-1 w-40">
+            <option value="">Anyone</option>
+            {members.data?.map((m) => (
+              <option key={m.userId} value={m.userId}>{m.name}</option>
+            ))}
+          </Select>
+        </label>
+        <label className="text-xs text-zinc-500">
+          Sort
+          <Select aria-label="Sort jobs" value={sort} onChange={(e) => setSort(e.target.value as keyof typeof SORTS)} className="mt-1 w-36">
+            {Object.entries(SORTS).map(([k, label]) => (
+              <option key={k} value={k}>{label}</option>
+            ))}
+          </Select>
+        </label>
+        {canCreate && !creating && <Button onClick={() => setCreating(true)}>New training job</Button>}
+      </div>
+      {creating && (!cloneId || clone.isFetched) && (
+        <div className="border-b border-zinc-200 p-4 dark:border-zinc-800">
+          <SubmitJobForm
+            projectId={project.id}
+            initialYaml={clone.data ? (clone.data.configSource ?? JSON.stringify(clone.data.config, null, 2)) : undefined}
+            onDone={(job) => {
+              setCreating(false);
+              refetchAll();
+              router.push(`${base}/jobs/${job.id}`);
+            }}
+          />
+          <Button variant="ghost" onClick={() => (setCreating(false), cloneId && router.replace(base))}>Close</Button>
+        </div>
+      )}
+      {jobs.isPending ? (
+        <p className="p-4 text-sm text-zinc-500">Loading jobs…</p>
+      ) : jobs.isError ? (
+        <p className="p-4 text-sm text-red-600">Could not load jobs: {jobs.error.message}</p>
+      ) : rows.length === 0 ? (
+        <div className="p-4">
+          <EmptyState title={status || creatorId ? "No jobs match these filters" : "No training jobs yet"}>
+            {canCreate ? "Submit one with “New training job”." : "Jobs that your team runs in this project show up here, live."}
+          </EmptyState>
+        </div>
+      ) : (
+        <div className="overflow-x-auto">
+          <table className="w-full text-left text-sm" aria-label="Training jobs">
+            <thead className="border-b border-zinc-200 text-xs uppercase text-zinc-500 dark:border-zinc-800">
+              {table.getHeaderGroups().map((hg) => (
+                <tr key={hg.id}>
+                  {hg.headers.map((h) => (
+                    <th key={h.id} scope="col" className="px-4 py-3 font-medium">
+                      {flexRender(h.column.columnDef.header, h.getContext())}
+                    </th>
+                  ))}
+                </tr>
+              ))}
+            </thead>
+            <tbody>
+              {table.getRowModel().rows.map((row) => (
+                <tr key={row.id} data-job-id={row.id} className="border-b border-zinc-100 last:border-0 dark:border-zinc-800">
+                  {row.getVisibleCells().map((cell) => (
+                    <td key={cell.id} className="px-4 py-3 align-top">
+                      {flexRender(cell.column.columnDef.cell, cell.getContext())}
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {jobs.hasNextPage && (
+            <div className="p-4 text-center">
+              <Button variant="secondary" busy={jobs.isFetchingNextPage} onClick={() => void jobs.fetchNextPage()}>Load more</Button>
+            </div>
+          )}
+        </div>
+      )}
+    </Card>
+  );
+}

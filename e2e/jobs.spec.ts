@@ -1,0 +1,70 @@
+import { expect, test } from "@playwright/test";
+import { seedTeam } from "./helpers";
+
+test("a MEMBER submits a job and watches it live to SUCCEEDED; a VIEWER watches the same page without buttons", async ({ browser }) => {
+  const stamp = Date.now().toString(36);
+  const { projectUrl, pages, admin } = await seedTeam(browser, stamp, ["MEMBER", "VIEWER"]);
+  const [member, viewer] = pages as [typeof pages[0], typeof pages[0]];
+
+  await member.goto(projectUrl);
+  await expect(member.getByText("No training jobs yet")).toBeVisible();
+  await member.getByRole("button", { name: "New training job" }).click();
+  await member.getByLabel("Job name (optional)").fill("e2e shapes");
+  await member.getByLabel("Dataset path").fill("/datasets/shapes/data.yaml");
+  await member.getByLabel("Epochs").fill("6");
+  await member.getByLabel("Image size").fill("100");
+  await expect(member.getByText("Must be a multiple of 32")).toBeVisible();
+  await member.getByLabel("Image size").fill("128");
+  // The YAML editor validates as you type; the fixture trainer reads its pace from metadata.
+  await member.getByRole("button", { name: "Advanced (YAML)" }).click();
+  const yaml = member.getByLabel("Config (YAML)");
+  await yaml.fill(`${await yaml.inputValue()}metadata:\n  fake:\n    delayMs: 900\n`);
+  await expect(member.getByText(/✓ Valid: yolo11n.pt · detect · 6 epochs/)).toBeVisible();
+  await member.getByRole("button", { name: "Submit job" }).click();
+  await expect(member).toHaveURL(/\/jobs\/[a-z0-9]+$/);
+  const jobUrl = new URL(member.url()).pathname;
+
+  // The viewer opens the same page while the job runs.
+  await viewer.goto(jobUrl);
+  await expect(viewer.getByRole("heading", { name: "e2e shapes" })).toBeVisible();
+
+  for (const page of [member, viewer]) await expect(page.getByTestId("progress-label")).toHaveText(/epoch [1-5]\/6 · ETA/, { timeout: 20_000 });
+  await expect(member.getByRole("button", { name: "Cancel" })).toBeVisible();
+  await expect(member.getByLabel("Training log")).toContainText("epoch 1/6 done");
+
+  for (const page of [member, viewer]) {
+    await expect(page.getByTestId("job-status").first()).toHaveText(/SUCCEEDED/, { timeout: 30_000 });
+    await expect(page.getByTestId("progress-label")).toHaveText("epoch 6/6");
+    await expect(page.getByRole("img", { name: /Validation metrics: .*over 6 epochs/ })).toBeVisible();
+  }
+  await expect(member.getByRole("list", { name: "Status timeline" })).toContainText("Finished");
+  await expect(member.getByRole("button", { name: "Retry" })).toBeVisible();
+  await expect(member.getByRole("button", { name: "Clone and edit" })).toBeVisible();
+  for (const name of ["Cancel", "Retry", "Clone and edit"]) await expect(viewer.getByRole("button", { name })).toHaveCount(0);
+
+  // The project's job table got there live as well.
+  await viewer.goto(projectUrl);
+  const row = viewer.getByRole("row").filter({ hasText: "e2e shapes" });
+  await expect(row.getByTestId("job-status")).toHaveText(/SUCCEEDED/);
+  await expect(viewer.getByRole("button", { name: "New training job" })).toHaveCount(0);
+
+  await Promise.all([admin.close(), member.context().close(), viewer.context().close()]);
+});
+
+test("a MEMBER cancels their running job from the job page", async ({ browser }) => {
+  const stamp = `c${Date.now().toString(36)}`;
+  const { project, pages, admin } = await seedTeam(browser, stamp, ["MEMBER"]);
+  const member = pages[0]!;
+  const res = await member.request.post(`/api/v1/projects/${project.id}/jobs`, {
+    data: { name: "long one", config: { model: "yolo11n.pt", train: { data: "/d/data.yaml", epochs: 100 }, metadata: { fake: { delayMs: 400 } } } },
+  });
+  expect(res.status()).toBe(201);
+  const { job } = await res.json();
+  await member.goto(`/t/team-${stamp}/p/shapes/jobs/${job.id}`);
+  await expect(member.getByTestId("progress-label")).toHaveText(/epoch [1-9]\/100/, { timeout: 20_000 });
+  member.once("dialog", (d) => void d.accept());
+  await member.getByRole("button", { name: "Cancel" }).click();
+  await expect(member.getByTestId("job-status").first()).toHaveText(/CANCELLED/, { timeout: 15_000 });
+  await expect(member.getByRole("list", { name: "Status timeline" })).toContainText("epoch boundary");
+  await Promise.all([admin.close(), member.context().close()]);
+});
