@@ -8,6 +8,9 @@ const config: NextConfig = {
   transpilePackages: ["@wyolo/contracts", "@wyolo/db"],
   serverExternalPackages: ["pino", "ioredis", "bullmq", "pg", "@prisma/adapter-pg", "@node-rs/argon2", "rate-limiter-flexible"],
   poweredByHeader: false,
+  // Compression belongs to the reverse proxy in front (TLS too); per-response gzip here cost ~5%
+  // of the API's CPU in the submission benchmark (docs/benchmarks.md).
+  compress: false,
   typedRoutes: false,
 };
 

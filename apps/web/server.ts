@@ -1,3 +1,4 @@
+import cluster from "node:cluster";
 import { createServer } from "node:http";
 import next from "next";
 import { parseEnv, EnvError } from "@wyolo/contracts";
@@ -14,6 +15,32 @@ try {
     process.exit(1);
   }
   throw err;
+}
+
+// WEB_CONCURRENCY > 1 forks that many processes sharing the port (one core each). socket.io
+// then needs the websocket transport (no long-polling, which would need sticky sessions);
+// the Redis adapter carries events between the processes.
+if (cluster.isPrimary && env.WEB_CONCURRENCY > 1) {
+  let stopping = false;
+  const log = (level: number, msg: string) => console.error(JSON.stringify({ level, name: "web", msg }));
+  cluster.on("exit", (w, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    log(50, `web process ${w.process.pid} exited (${signal ?? code}); starting another`);
+    cluster.fork();
+  });
+  const stop = () => {
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill("SIGTERM");
+    setTimeout(() => process.exit(1), 12_000).unref();
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  for (let i = 0; i < env.WEB_CONCURRENCY; i++) cluster.fork();
+  log(30, `started ${env.WEB_CONCURRENCY} web processes`);
+  await new Promise(() => {});
 }
 
 const dev = env.NODE_ENV !== "production";
@@ -35,8 +62,9 @@ const realtime = attachRealtime(server, env.REDIS_URL);
 
 // Repairs rows whose queue entry was never written (a crash between the two), now and every minute.
 const reconcile = () => reconcileQueue().catch((err: Error) => logger.warn({ err: { message: err.message } }, "queue reconcile failed"));
-void reconcile();
-const reconcileTimer = setInterval(reconcile, 60_000);
+const reconciles = !cluster.isWorker || cluster.worker?.id === 1;
+if (reconciles) void reconcile();
+const reconcileTimer = setInterval(() => reconciles && void reconcile(), 60_000);
 reconcileTimer.unref();
 
 server.listen(env.PORT, env.HOSTNAME, () => logger.info(`listening on http://${env.HOSTNAME}:${env.PORT}`));

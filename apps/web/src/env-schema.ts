@@ -13,6 +13,8 @@ const optional = z
 export const webEnvSchema = z
   .object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    /** Web processes sharing the port (Node cluster); 1 = no cluster. */
+    WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
     PORT: z.coerce.number().int().min(1).max(65535).default(3000),
     HOSTNAME: z.string().default("0.0.0.0"),
     DATABASE_URL: z.url().default("postgresql://postgres@127.0.0.1:5432/wyolo"),

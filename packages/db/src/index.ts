@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "./generated/prisma/client.ts";
 
@@ -19,3 +20,11 @@ export const PrismaErrorCode = {
 
 /** The client handed to an interactive `$transaction` callback. */
 export type DbTx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
+
+/**
+ * An id for rows written with raw SQL on hot paths: "c" + time (base36) + 72 random bits (hex).
+ * Lower-case letters and digits only, never digit-only, so it is safe as a BullMQ job id.
+ */
+export function newId(): string {
+  return `c${Date.now().toString(36)}${randomBytes(9).toString("hex")}`;
+}

@@ -7,7 +7,8 @@ type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 let socket: LiveSocket | null = null;
 
 function getSocket(): LiveSocket {
-  socket ??= io({ path: "/socket.io", transports: ["websocket", "polling"], withCredentials: true });
+  // WebSocket only: with several web processes, long-polling would need sticky sessions.
+  socket ??= io({ path: "/socket.io", transports: ["websocket"], withCredentials: true });
   return socket;
 }
 

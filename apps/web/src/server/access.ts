@@ -1,7 +1,7 @@
 import "server-only";
 import { can, type Permission, type Role } from "@wyolo/contracts";
 import { db } from "./db";
-import { AppError, forbidden, notFound } from "./errors";
+import { forbidden, notFound } from "./errors";
 import type { SessionUser } from "./auth/session";
 
 export type TeamAccess = {
@@ -39,24 +39,45 @@ export type ProjectAccess = TeamAccess & {
   project: { id: string; name: string; slug: string; description: string; teamId: string; createdAt: Date };
 };
 
-const projectSelect = { id: true, name: true, slug: true, description: true, teamId: true, createdAt: true } as const;
+type ProjectRow = {
+  id: string;
+  name: string;
+  slug: string;
+  description: string;
+  teamId: string;
+  createdAt: Date;
+  teamName: string;
+  teamSlug: string;
+  role: Role | null;
+};
 
+/**
+ * Like teamAccess, for a project (by id, or by team and project slug). One query on this hot
+ * path (every job API call): the project, its team and the caller's membership, joined.
+ */
 export async function projectAccess(
   user: SessionUser,
   where: { id: string } | { teamSlug: string; projectSlug: string },
   permission: Permission,
 ): Promise<ProjectAccess> {
-  const project =
+  const rows =
     "id" in where
-      ? await db.project.findUnique({ where: { id: where.id }, select: projectSelect })
-      : await db.project.findFirst({ where: { slug: where.projectSlug, team: { slug: where.teamSlug } }, select: projectSelect });
-  if (!project) throw notFound("Project not found");
-  try {
-    return { ...(await teamAccess(user, { id: project.teamId }, permission)), project };
-  } catch (err) {
-    if (err instanceof AppError && err.code === "NOT_FOUND") throw notFound("Project not found");
-    throw err;
-  }
+      ? await db.$queryRaw<ProjectRow[]>`
+          SELECT p."id", p."name", p."slug", p."description", p."teamId", p."createdAt", t."name" AS "teamName", t."slug" AS "teamSlug", m."role"::text AS "role"
+          FROM "Project" p JOIN "Team" t ON t."id" = p."teamId"
+          LEFT JOIN "Membership" m ON m."teamId" = t."id" AND m."userId" = ${user.id}
+          WHERE p."id" = ${where.id}`
+      : await db.$queryRaw<ProjectRow[]>`
+          SELECT p."id", p."name", p."slug", p."description", p."teamId", p."createdAt", t."name" AS "teamName", t."slug" AS "teamSlug", m."role"::text AS "role"
+          FROM "Project" p JOIN "Team" t ON t."id" = p."teamId"
+          LEFT JOIN "Membership" m ON m."teamId" = t."id" AND m."userId" = ${user.id}
+          WHERE t."slug" = ${where.teamSlug} AND p."slug" = ${where.projectSlug}`;
+  const row = rows[0];
+  if (!row || (!row.role && !user.isPlatformAdmin)) throw notFound("Project not found");
+  const role = row.role ?? PLATFORM_ADMIN_ROLE;
+  if (!can(role, permission)) throw forbidden();
+  const { teamName, teamSlug, role: _role, ...project } = row;
+  return { project, team: { id: row.teamId, name: teamName, slug: teamSlug }, role, viaPlatformAdmin: !row.role };
 }
 
 export function requirePlatformAdmin(user: SessionUser): void {

@@ -57,6 +57,9 @@ export class JobRecorder {
       etaSeconds: ev.eta == null ? null : Math.round(ev.eta),
       ...(this.best ? { bestMetric: this.best.value, bestMetricName: this.best.name, bestEpoch: this.best.epoch } : {}),
     });
+    // Epochs are rare and precious: write now rather than at the next tick, so a worker that
+    // dies right after an epoch has still recorded it.
+    void this.flush();
   }
 
   output(stream: JobLogLine["stream"], line: string) {

@@ -46,10 +46,9 @@ export async function userFromSessionToken(token: string | null): Promise<Sessio
   if (!token) return null;
   const payload = await decode({ token, secret: env.NEXTAUTH_SECRET }).catch(() => null);
   if (!payload?.sub || typeof payload.sv !== "number") return null;
-  const user = await db.user.findUnique({
-    where: { id: payload.sub },
-    select: { id: true, email: true, name: true, isPlatformAdmin: true, disabled: true, sessionVersion: true },
-  });
+  // Raw on purpose: every request runs it, and it is a primary-key lookup.
+  const [user] = await db.$queryRaw<{ id: string; email: string; name: string; isPlatformAdmin: boolean; disabled: boolean; sessionVersion: number }[]>`
+    SELECT "id", "email", "name", "isPlatformAdmin", "disabled", "sessionVersion" FROM "User" WHERE "id" = ${payload.sub}`;
   if (!user || user.disabled || user.sessionVersion !== payload.sv) return null;
   return { id: user.id, email: user.email, name: user.name, isPlatformAdmin: user.isPlatformAdmin };
 }

@@ -1,16 +1,17 @@
 import "server-only";
 import { parseTrainingConfig, type Priority, type TrainingConfig } from "@wyolo/contracts";
 import { stringify as toYaml, parse as parseYaml } from "yaml";
-import type { Prisma } from "@wyolo/db";
+import { newId } from "@wyolo/db";
 import { db } from "../db";
-import { audit } from "../audit";
 import { projectAccess } from "../access";
 import { AppError } from "../errors";
 import { logger } from "../logger";
 import { emitJobUpdated } from "../realtime/emitter";
 import type { SessionUser } from "../auth/session";
 import { enqueueTraining } from "./enqueue";
-import { jobSummarySelect, toJobSummary } from "./job-summary";
+import { toJobSummary } from "./job-summary";
+
+type JobInsertRow = { id: string; createdAt: Date };
 
 const LEGACY_SECRET_BLOCKS = ["mlflow", "minio", "redis"];
 
@@ -24,11 +25,16 @@ function defaultName(config: TrainingConfig): string {
   return (config.task_id ?? `${base(config.model)} · ${base(config.train.data)}`).slice(0, 120);
 }
 
-/** The text kept for "clone and edit": the user's own text, unless it carried infrastructure blocks (secrets), which are dropped. */
+/**
+ * The text kept for "clone and edit": the user's own YAML/JSON text, or a mapping as JSON (valid
+ * YAML too). Infrastructure blocks of legacy configs (they carry secrets) are dropped first.
+ */
 function sourceText(input: string | Record<string, unknown>): string {
   const raw = typeof input === "string" ? (parseYaml(input) as Record<string, unknown>) : input;
-  if (typeof input === "string" && !LEGACY_SECRET_BLOCKS.some((k) => k in raw)) return input;
-  return toYaml(Object.fromEntries(Object.entries(raw).filter(([k]) => !LEGACY_SECRET_BLOCKS.includes(k))));
+  const hasSecrets = LEGACY_SECRET_BLOCKS.some((k) => k in raw);
+  if (typeof input === "string" && !hasSecrets) return input;
+  const kept = hasSecrets ? Object.fromEntries(Object.entries(raw).filter(([k]) => !LEGACY_SECRET_BLOCKS.includes(k))) : raw;
+  return typeof input === "string" ? toYaml(kept) : JSON.stringify(kept, null, 2);
 }
 
 export type CreateJobArgs = { name?: string; priority: Priority; config: string | Record<string, unknown>; retryOfId?: string };
@@ -39,7 +45,7 @@ export type CreateJobArgs = { name?: string; priority: Priority; config: string 
  * without a queue entry. A crash between the two is repaired by reconcileQueue().
  */
 export async function createJob(user: SessionUser, projectId: string, args: CreateJobArgs, ip: string) {
-  const { project } = await projectAccess(user, { id: projectId }, "job.create");
+  const { project, team } = await projectAccess(user, { id: projectId }, "job.create");
   const parsed = parseTrainingConfig(args.config);
   if (!parsed.ok) {
     const fields: Record<string, string[]> = {};
@@ -47,35 +53,57 @@ export async function createJob(user: SessionUser, projectId: string, args: Crea
     throw new AppError("VALIDATION_FAILED", "The training config is invalid", fields);
   }
   const config = parsed.config;
-  const job = await db.$transaction(async (tx) => {
-    const row = await tx.trainingJob.create({
-      data: {
-        projectId: project.id,
-        createdById: user.id,
-        name: args.name ?? defaultName(config),
-        config: config as Prisma.InputJsonValue,
-        configSource: sourceText(args.config),
-        priority: args.priority.toUpperCase() as "LOW" | "NORMAL" | "HIGH",
-        model: config.model,
-        task: config.task,
-        totalEpochs: config.train.epochs,
-        retryOfId: args.retryOfId,
-      },
-      select: jobSummarySelect,
-    });
-    await tx.jobEvent.create({ data: { jobId: row.id, kind: "queued", message: `Queued with ${args.priority} priority by ${user.name}` } });
-    return row;
-  });
+  // The row, its first timeline entry and the audit entry in one statement: submission is the
+  // hottest write path, and this keeps it to a single round trip.
+  const jobId = newId();
+  const name = args.name ?? defaultName(config);
+  const priority = args.priority.toUpperCase();
+  const [row] = await db.$queryRaw<JobInsertRow[]>`
+    WITH job AS (
+      INSERT INTO "TrainingJob" ("id", "projectId", "createdById", "name", "config", "configSource", "priority", "model", "task", "totalEpochs", "retryOfId", "updatedAt")
+      VALUES (${jobId}, ${project.id}, ${user.id}, ${name}, ${JSON.stringify(config)}::jsonb, ${sourceText(args.config)}, ${priority}::"JobPriority",
+              ${config.model}, ${config.task}, ${config.train.epochs}, ${args.retryOfId ?? null}, now())
+      RETURNING "id", "createdAt"
+    ), event AS (
+      INSERT INTO "JobEvent" ("id", "jobId", "kind", "message") SELECT ${newId()}, "id", 'queued', ${`Queued with ${args.priority} priority by ${user.name}`} FROM job
+    ), audit AS (
+      INSERT INTO "AuditLog" ("id", "actorId", "action", "targetType", "targetId", "teamId", "ip") SELECT ${newId()}, ${user.id}, 'job.create', 'job', "id", ${team.id}, ${ip} FROM job
+    )
+    SELECT "id", "createdAt" FROM job`;
+  const job = {
+    id: jobId,
+    projectId: project.id,
+    name,
+    status: "QUEUED" as const,
+    priority: priority as "LOW" | "NORMAL" | "HIGH",
+    model: config.model,
+    task: config.task,
+    currentEpoch: null,
+    totalEpochs: config.train.epochs,
+    progress: 0,
+    etaSeconds: null,
+    bestMetric: null,
+    bestMetricName: null,
+    attempt: 0,
+    workerName: null,
+    failureReason: null,
+    createdAt: row!.createdAt,
+    startedAt: null,
+    finishedAt: null,
+    cancelRequestedAt: null,
+    heartbeatAt: null,
+    createdBy: { id: user.id, name: user.name },
+  };
 
   try {
     await enqueueTraining(job.id, args.priority);
   } catch (err) {
     logger.error({ err: { message: (err as Error).message }, jobId: job.id }, "enqueue failed; job row removed");
-    await db.trainingJob.delete({ where: { id: job.id } }).catch((e: Error) => logger.error({ err: { message: e.message }, jobId: job.id }, "could not remove unqueued job row"));
+    await db.$transaction([db.trainingJob.deleteMany({ where: { id: job.id } }), db.auditLog.deleteMany({ where: { targetId: job.id, action: "job.create" } })])
+      .catch((e: Error) => logger.error({ err: { message: e.message }, jobId: job.id }, "could not remove unqueued job row"));
     throw new AppError("SERVICE_UNAVAILABLE", "The job queue (Redis) is unavailable, so the job was not created. Try again shortly.");
   }
 
-  await audit(db, { actorId: user.id, action: "job.create", targetType: "job", targetId: job.id, teamId: (await db.project.findUniqueOrThrow({ where: { id: project.id }, select: { teamId: true } })).teamId, ip });
   const summary = toJobSummary(job);
   emitJobUpdated(summary);
   return { job: summary, warnings: parsed.warnings };
