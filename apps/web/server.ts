@@ -59,6 +59,7 @@ const { attachRealtime } = await import("./src/realtime/socket-server");
 const { reconcileQueue } = await import("./src/server/jobs/reconcile-queue");
 const { logger } = await import("./src/server/logger");
 const realtime = attachRealtime(server, env.REDIS_URL);
+process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection"));
 
 // Repairs rows whose queue entry was never written (a crash between the two), now and every minute.
 const reconcile = () => reconcileQueue().catch((err: Error) => logger.warn({ err: { message: err.message } }, "queue reconcile failed"));

@@ -12,7 +12,7 @@ import { startWorker, waitFor, type WorkerHandle } from "./worker-harness";
 // The workers of this file share one data directory, as workers on one host do: a job picked up
 // again finds its own checkpoint there.
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "wyolo-lifecycle-"));
-const start = (name: string) => startWorker(name, { WORKER_DATA_DIR: dataDir });
+const start = (name: string) => startWorker(name, { WORKER_DATA_DIR: dataDir, MAX_LOG_LINES: "1000" });
 let cookie: string;
 let projectId: string;
 const workers: WorkerHandle[] = [];
@@ -72,6 +72,15 @@ describe("training jobs through a real worker process", () => {
     expect(logs.filter((l) => l.line.includes("batch")).map((l) => l.line.trim())).toEqual(["1/4  batch 4/4", "2/4  batch 4/4", "3/4  batch 4/4", "4/4  batch 4/4"]);
     expect(logs.some((l) => l.line === "epoch 4/4 done")).toBe(true);
     expect(done.events.map((e) => e.kind)).toEqual(["queued", "starting", "running", "succeeded"]);
+  });
+
+  it("keeps a job's log bounded: the newest lines stay", async () => {
+    const id = await submit("chatty", config(3, { spamLines: 700 }));
+    expect((await ended(id)).status).toBe("SUCCEEDED");
+    const lines = await db.jobLog.findMany({ where: { jobId: id }, orderBy: { seq: "asc" }, select: { line: true } });
+    expect(lines.length).toBeLessThanOrEqual(1000);
+    expect(lines.at(-1)!.line).toBe("epoch 3/3 done");
+    expect(lines.some((l) => l.line === "epoch 1 line 0")).toBe(false);
   });
 
   it("fails a job whose trainer crashes, with the reason and the last output, and does not retry it", async () => {

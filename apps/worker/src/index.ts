@@ -20,6 +20,7 @@ try {
 }
 
 const log = createLogger(env.LOG_LEVEL, env.WORKER_NAME);
+process.on("unhandledRejection", (err) => log.error({ err }, "unhandled rejection"));
 const db = createDb(env.DATABASE_URL, { poolSize: Math.max(2, env.WORKER_CONCURRENCY + 2) });
 // BullMQ workers block on Redis: no per-request retry limit, reconnect forever.
 const connection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });

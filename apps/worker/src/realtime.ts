@@ -8,7 +8,12 @@ export class LivePublisher {
   private readonly emitter: Emitter<ServerToClientEvents>;
 
   constructor(redis: Redis, private readonly log: Logger) {
-    this.emitter = new Emitter<ServerToClientEvents>(redis);
+    // The emitter does not await its publish: failures go to the log, not to unhandledRejection.
+    const publisher = {
+      publish: (channel: string, message: Buffer | string) =>
+        redis.publish(channel, message).catch((err: Error) => this.log.debug({ err: { message: err.message } }, "live update not sent")),
+    };
+    this.emitter = new Emitter<ServerToClientEvents>(publisher);
   }
 
   private safely(fn: () => void) {

@@ -114,7 +114,7 @@ export class JobRecorder {
       const row = results[results.length - 1] as { cancelRequestedAt: Date | null };
       if (row.cancelRequestedAt) this.opts.onCancelRequested();
       this.writtenSinceTrim += logs.length;
-      if (this.writtenSinceTrim >= 500) {
+      if (this.writtenSinceTrim >= 500 || (this.closing && this.writtenSinceTrim > 0)) {
         this.writtenSinceTrim = 0;
         await this.db.jobLog.deleteMany({ where: { jobId: this.job.id, seq: { lte: this.seq - this.opts.maxLogLines } } });
       }
@@ -126,9 +126,12 @@ export class JobRecorder {
     }
   }
 
+  private closing = false;
+
   async close() {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.closing = true;
     await this.flush();
     await this.flush();
   }

@@ -5,7 +5,13 @@ import { redis } from "../redis";
 import { logger } from "../logger";
 
 const globalForEmitter = globalThis as unknown as { wyoloEmitter?: Emitter<ServerToClientEvents> };
-const emitter: Emitter<ServerToClientEvents> = globalForEmitter.wyoloEmitter ?? new Emitter<ServerToClientEvents>(redis);
+// The emitter does not await its publish: a Redis outage must end up in the log, not as an
+// unhandled rejection.
+const publisher = {
+  publish: (channel: string, message: Buffer | string) =>
+    redis.publish(channel, message).catch((err: Error) => logger.warn({ err: { message: err.message } }, "live update not sent")),
+};
+const emitter: Emitter<ServerToClientEvents> = globalForEmitter.wyoloEmitter ?? new Emitter<ServerToClientEvents>(publisher);
 globalForEmitter.wyoloEmitter = emitter;
 
 /** Live updates are best effort: the page refetches on reconnect, so a lost event loses nothing. */
