@@ -170,7 +170,7 @@ async function main() {
   // ── Dispatch latency: API accepted → trainer process started ──────────────────────────
   {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), "wyolo-bench-"));
-    const worker = start(["--import", "tsx", "apps/worker/src/index.ts"], { ...common, WORKER_NAME: "bench", WORKER_DATA_DIR: dataDir, TRAINER_COMMAND: "sh bench/fixtures/instant-trainer.sh", FLUSH_INTERVAL_MS: "50" });
+    const worker = start(["--import", "tsx", "apps/worker/src/index.ts"], { ...common, WORKER_NAME: "bench", WORKER_DATA_DIR: dataDir, TRAINER_COMMAND: "sh bench/fixtures/instant-trainer.sh", TRAINER_CHECK: "false", FLUSH_INTERVAL_MS: "50" });
     const adminId = (await db.query(`SELECT id FROM "User" WHERE email = $1`, [ADMIN.email])).rows[0].id;
     // Fillers: low-priority entries whose rows are already cancelled, so the worker keeps
     // draining a backlog; it is topped up to 1,000 before every measured job.
@@ -220,7 +220,7 @@ async function events() {
   const project = (await api.json<{ teams: { id: string }[] }>("GET", "/api/v1/teams")).teams[0]!;
   const projects = await api.json<{ projects: { id: string }[] }>("GET", `/api/v1/teams/${project.id}/projects`);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "wyolo-bench-ev-"));
-  start(["--import", "tsx", "apps/worker/src/index.ts"], { DATABASE_URL: DB_URL, REDIS_URL, TRAINING_QUEUE: QUEUE, WORKER_NAME: "bench-events", WORKER_DATA_DIR: dataDir, TRAINER_COMMAND: "node bench/fixtures/event-trainer.mjs" });
+  start(["--import", "tsx", "apps/worker/src/index.ts"], { DATABASE_URL: DB_URL, REDIS_URL, TRAINING_QUEUE: QUEUE, WORKER_NAME: "bench-events", WORKER_DATA_DIR: dataDir, TRAINER_COMMAND: "node bench/fixtures/event-trainer.mjs", TRAINER_CHECK: "false" });
   const socket = io(BASE, { path: "/socket.io", transports: ["websocket"], extraHeaders: { cookie: [...api.cookies].map(([k, v]) => `${k}=${v}`).join("; ") } });
   await new Promise<void>((resolve, reject) => (socket.on("connect", resolve), socket.on("connect_error", reject)));
   const n = 500;

@@ -167,4 +167,16 @@ describe("training jobs through a real worker process", () => {
     expect(done.workerName).toBe("successor");
     expect(await db.jobEpoch.count({ where: { jobId: id } })).toBe(20);
   });
+
+  it("fails jobs at once, with the reason, on a worker whose trainer check failed", async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    const broken = startWorker("broken", { FAKE_TRAINER_CHECK_FAIL: "1" });
+    workers.push(broken);
+    await broken.ready;
+    const id = await submit("no trainer", config(2));
+    const done = await ended(id, 10_000);
+    expect(done.status).toBe("FAILED");
+    expect(done.failureReason).toBe("Worker broken cannot train: python3 cannot import ultralytics (fixture)");
+    expect(broken.output()).toContain("this worker cannot train");
+  });
 });

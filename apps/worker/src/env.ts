@@ -17,6 +17,14 @@ export const workerEnvSchema = z.object({
    * protocol events to file descriptor 3 (docs/trainer-protocol.md).
    */
   TRAINER_COMMAND: z.string().trim().min(1).default("python3 apps/worker/trainer/train.py"),
+  /** Run `TRAINER_COMMAND --check` at start; a worker that cannot train fails its jobs at once with the reason. */
+  TRAINER_CHECK: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+  /** Named weights (yolo11n.pt…) are taken from here; nothing is downloaded at run time. */
+  WEIGHTS_DIR: z.string().trim().optional(),
+  /** Relative dataset paths in job configs resolve against this directory. */
+  DATASETS_DIR: z.string().trim().optional(),
+  /** GPU memory share AutoBatch aims at when a job asks for batch "auto" (-1); unset = Ultralytics' default. */
+  AUTO_BATCH_FRACTION: z.coerce.number().gt(0).lt(1).optional(),
   /** Where each job's run directory (checkpoints, config, stop file) lives. */
   WORKER_DATA_DIR: z.string().trim().min(1).default(".data/worker"),
   /** BullMQ lock: a job whose worker stops renewing it for this long is taken as stalled and re-queued. */

@@ -7,6 +7,7 @@ import { createLogger } from "./logger.ts";
 import { Catalog } from "./catalog.ts";
 import { LivePublisher } from "./realtime.ts";
 import { runTraining, type TrainingRuntime } from "./training/run-training.ts";
+import { checkTrainer } from "./training/trainer-check.ts";
 
 let env: WorkerEnv;
 try {
@@ -32,8 +33,16 @@ await db.$queryRaw`SELECT 1`.catch((err: Error) => {
   process.exit(1);
 });
 
+const trainer = env.TRAINER_CHECK ? await checkTrainer(env.TRAINER_COMMAND, log) : { ok: true, details: { skipped: true } };
 let draining = false;
-const runtime: TrainingRuntime = { env, db, live: new LivePublisher(connection, log), active: new Map(), isDraining: () => draining };
+const runtime: TrainingRuntime = {
+  env,
+  db,
+  live: new LivePublisher(connection, log),
+  active: new Map(),
+  isDraining: () => draining,
+  cannotTrain: () => trainer.problem,
+};
 const catalog = new Catalog().register(TRAIN_JOB_NAME, trainJobPayloadSchema, (data, ctx) => runTraining(data, ctx, runtime));
 
 // Cancels arrive by pub/sub; only the worker running the job acts on one.

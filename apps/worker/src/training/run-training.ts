@@ -19,6 +19,8 @@ export type TrainingRuntime = {
   /** Running trainings by job id, so cancel messages and shutdown can reach them. */
   active: Map<string, { requestStop: (reason: StopReason) => void }>;
   isDraining: () => boolean;
+  /** Set when the trainer check failed: why this worker cannot train. */
+  cannotTrain: () => string | undefined;
 };
 
 const summaryFields = { id: true, projectId: true, status: true, attempt: true, workerName: true, cancelRequestedAt: true, config: true, bestMetric: true, bestMetricName: true, bestEpoch: true, startedAt: true } as const;
@@ -50,6 +52,13 @@ export async function runTraining({ jobId }: TrainJobPayload, ctx: JobContext, r
     await end("CANCELLED");
     await event("cancelled", "Cancelled before it started");
     return { status: "CANCELLED" };
+  }
+  const problem = rt.cannotTrain();
+  if (problem) {
+    const reason = `Worker ${env.WORKER_NAME} cannot train: ${problem}`;
+    await end("FAILED", { failureReason: reason.slice(0, 2000), failureClass: "UNKNOWN" });
+    await event("failed", reason.slice(0, 500));
+    throw new UnrecoverableError(reason);
   }
 
   const resumed = row.attempt > 0;
@@ -97,6 +106,9 @@ export async function runTraining({ jobId }: TrainJobPayload, ctx: JobContext, r
       WYOLO_EVENTS_FD: "3",
       WYOLO_RESUME: resumed ? "1" : "0",
       WYOLO_PROTOCOL_VERSION: "1",
+      ...(env.WEIGHTS_DIR ? { WYOLO_WEIGHTS_DIR: path.resolve(env.WEIGHTS_DIR) } : {}),
+      ...(env.DATASETS_DIR ? { WYOLO_DATASETS_DIR: path.resolve(env.DATASETS_DIR) } : {}),
+      ...(env.AUTO_BATCH_FRACTION ? { WYOLO_AUTO_BATCH_FRACTION: String(env.AUTO_BATCH_FRACTION) } : {}),
     },
     stopFile,
     {

@@ -1,0 +1,138 @@
+"""A small stand-in of the Ultralytics API for the trainer's unit tests (never installed).
+
+It replays the callback order and the quirks seen with Ultralytics 8.3.186 on CPU
+(../shared/FACTS.md): per epoch on_train_epoch_end (with the previous epoch's metrics still in
+trainer.metrics) → on_model_save → on_fit_epoch_end; on_fit_epoch_end fires a second time at the
+end for the final validation of best.pt (without val/* losses); trainer.epoch counts from 0;
+results.csv from 1; `trainer.stop = True` in a callback ends training at that epoch boundary;
+resuming a finished run raises AssertionError "... nothing to resume".
+Behaviour knobs come from the STANDIN environment variable (JSON).
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+__version__ = "8.3.186-standin"
+calls: list[dict] = []
+
+
+def _knobs() -> dict:
+    return json.loads(os.environ.get("STANDIN", "{}"))
+
+
+class _Trainer:
+    def __init__(self, args: dict, callbacks: dict, start_epoch: int = 0):
+        self.args = SimpleNamespace(**args)
+        self.callbacks = callbacks
+        self.epochs = int(args.get("epochs", 100))
+        self.start_epoch = start_epoch
+        self.epoch = start_epoch
+        batch = args.get("batch", 16)
+        self.batch_size = 16 if batch == -1 or (isinstance(batch, float) and batch < 1) else batch
+        self.device = "cpu"
+        self.save_dir = Path(args["project"]) / args["name"]
+        self.wdir = self.save_dir / "weights"
+        self.wdir.mkdir(parents=True, exist_ok=True)
+        self.last, self.best = self.wdir / "last.pt", self.wdir / "best.pt"
+        self.csv = self.save_dir / "results.csv"
+        self.metrics = {"metrics/mAP50-95(B)": 0.0, "val/box_loss": 0.0}
+        self.fitness = None
+        self.tloss = None
+        self.lr = {}
+        self.stop = False
+        self.epoch_time = None
+        self.data = {"train": "images/train", "val": "images/val", "nc": 3, "names": {0: "circle", 1: "square", 2: "triangle"}}
+        self.stopper = SimpleNamespace(best_epoch=0, possible_stop=False)
+
+    def run(self, name: str) -> None:
+        for cb in self.callbacks.get(name, []):
+            cb(self)
+
+    def label_loss_items(self, loss_items=None, prefix="train"):
+        return {f"{prefix}/box_loss": loss_items[0], f"{prefix}/cls_loss": loss_items[1]}
+
+    def train(self) -> None:
+        knobs = _knobs()
+        self.run("on_pretrain_routine_start")
+        if knobs.get("raise_before_start"):
+            raise _exception(knobs["raise_before_start"])
+        self.run("on_train_start")
+        epoch = self.start_epoch
+        while epoch < self.epochs:
+            self.epoch = epoch
+            n = epoch + 1
+            if knobs.get("raise_in_epoch") == n:
+                raise _exception(knobs.get("raise", "RuntimeError:boom"))
+            self.tloss = (1.0 / n, 2.0 / n)
+            self.lr = {"lr/pg0": 0.01 / n, "lr/pg1": 0.01 / n}
+            self.run("on_train_epoch_end")  # metrics still the previous epoch's here
+            self.metrics = {"metrics/mAP50(B)": 0.1 * n, "metrics/mAP50-95(B)": 0.05 * n, "val/box_loss": 3.0 / n}
+            self.fitness = 0.05 * n
+            self.stopper.best_epoch = n
+            self._write_csv(n)
+            self.last.write_text(json.dumps({"epoch": epoch}))
+            self.best.write_text("best")
+            self.run("on_model_save")
+            self.epoch_time = 0.5
+            self.stop = self.stop or n >= self.epochs or knobs.get("early_stop_at") == n
+            if knobs.get("early_stop_at") == n:
+                self.stopper.possible_stop = True
+            self.run("on_fit_epoch_end")
+            if self.stop:
+                break
+            epoch += 1
+        # Final validation of best.pt: on_fit_epoch_end again, same epoch, no val/* losses.
+        self.metrics = {"metrics/mAP50(B)": 0.99, "metrics/mAP50-95(B)": 0.77}
+        self.run("on_fit_epoch_end")
+        self.last.write_text(json.dumps({"epoch": -1}))  # stripped: a finished run
+        self.run("on_train_end")
+
+    def _write_csv(self, n: int) -> None:
+        fields = ["epoch", "train/box_loss", "metrics/mAP50-95(B)", "val/box_loss", "lr/pg0"]
+        new = not self.csv.exists()
+        with self.csv.open("a", newline="") as f:
+            w = csv.writer(f)
+            if new:
+                w.writerow(fields)
+            w.writerow([n, 1.0 / n, 0.05 * n, 3.0 / n, 0.01 / n])
+
+
+def _exception(spec: str) -> BaseException:
+    kind, _, message = spec.partition(":")
+    return {"RuntimeError": RuntimeError, "FileNotFoundError": FileNotFoundError, "SyntaxError": SyntaxError, "KeyboardInterrupt": KeyboardInterrupt}[kind](message)
+
+
+class YOLO:
+    def __init__(self, model: str, task: str | None = None):
+        self.model, self.task = model, task
+        self.callbacks: dict[str, list] = {}
+        self.trainer: _Trainer | None = None
+
+    def add_callback(self, event: str, fn) -> None:
+        self.callbacks.setdefault(event, []).append(fn)
+
+    def train(self, **kwargs):
+        calls.append({"cls": type(self).__name__, "model": self.model, "task": self.task, **kwargs})
+        resume = kwargs.get("resume")
+        if resume:
+            state = json.loads(Path(resume).read_text())
+            if state["epoch"] == -1:
+                raise AssertionError(f"{resume} training to N epochs is finished, nothing to resume.")
+            args = json.loads((Path(resume).parent.parent / "args.json").read_text())
+            self.trainer = _Trainer(args, self.callbacks, start_epoch=state["epoch"] + 1)
+        else:
+            args = {**kwargs, "model": self.model}
+            (Path(args["project"]) / args["name"]).mkdir(parents=True, exist_ok=True)
+            (Path(args["project"]) / args["name"] / "args.json").write_text(json.dumps(args))
+            self.trainer = _Trainer(args, self.callbacks)
+        self.trainer.train()
+        return self.trainer.metrics
+
+
+class RTDETR(YOLO):
+    def __init__(self, model: str):
+        super().__init__(model, task="detect")

@@ -1,0 +1,198 @@
+"""Unit tests of the trainer adapter against the Ultralytics stand-in (tests/standin)."""
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import train
+import ultralytics  # the stand-in
+
+
+class Capture(train.Events):
+    def __init__(self):
+        super().__init__(None)
+        self._out = io.StringIO()
+
+    @property
+    def events(self):
+        return [json.loads(line) for line in self._out.getvalue().splitlines()]
+
+
+@pytest.fixture
+def job(tmp_path, monkeypatch):
+    data = tmp_path / "data.yaml"
+    data.write_text("names: {0: a}\n")
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    monkeypatch.delenv("WYOLO_DEVICE", raising=False)
+    monkeypatch.delenv("WYOLO_AUTO_BATCH_FRACTION", raising=False)
+    monkeypatch.setenv("STANDIN", "{}")
+    ultralytics.calls.clear()
+
+    def config(**train_args):
+        return {"model": "yolov8n.yaml", "type": "yolo", "task": "detect", "train": {"data": str(data), "epochs": 3, "batch": 8, **train_args}}
+
+    return {"config": config, "run_dir": run_dir, "stop": run_dir / "STOP", "data": data}
+
+
+def run(job, config, resume=False, knobs=None, monkeypatch=None):
+    if knobs is not None:
+        os.environ["STANDIN"] = json.dumps(knobs)
+    events = Capture()
+    code = train.run(config, job["run_dir"], events, job["stop"], resume, ultralytics)
+    return code, events.events
+
+
+def test_one_epoch_event_per_epoch_with_that_epochs_numbers(job):
+    code, events = run(job, job["config"]())
+    assert code == 0
+    types = [e["type"] for e in events]
+    assert types == ["started", "checkpoint", "epoch", "checkpoint", "epoch", "checkpoint", "epoch", "finished"]
+    started = events[0]
+    assert started["totalEpochs"] == 3 and started["startEpoch"] == 1 and started["batch"] == 8 and started["resumed"] is False
+    epochs = [e for e in events if e["type"] == "epoch"]
+    assert [e["epoch"] for e in epochs] == [1, 2, 3]
+    # Not the stale numbers of on_train_epoch_end: epoch 1 carries epoch 1's validation.
+    assert epochs[0]["metrics"]["metrics/mAP50-95(B)"] == pytest.approx(0.05)
+    assert epochs[0]["losses"] == {"train/box_loss": 1.0, "train/cls_loss": 2.0, "val/box_loss": 3.0}
+    assert epochs[1]["lr"] == {"lr/pg0": 0.005, "lr/pg1": 0.005}
+    assert epochs[2]["eta"] == 0
+    finished = events[-1]
+    assert finished["reason"] == "completed" and finished["bestEpoch"] == 3
+    # The final validation of best.pt (the duplicate last on_fit_epoch_end) gives the final metrics.
+    assert finished["metrics"] == {"metrics/mAP50(B)": 0.99, "metrics/mAP50-95(B)": 0.77}
+    assert finished["best"].endswith("best.pt") and finished["resultsCsv"].endswith("results.csv")
+
+
+def test_trains_in_the_jobs_own_run_directory(job):
+    run(job, job["config"]())
+    call = ultralytics.calls[-1]
+    assert call["project"] == str(job["run_dir"]) and call["name"] == "train" and call["exist_ok"] is True
+    assert call["task"] == "detect" and call["cls"] == "YOLO"
+
+
+def test_rtdetr_type_builds_rtdetr(job):
+    cfg = job["config"]()
+    cfg.update(type="rtdetr", model="rtdetr-l.yaml")
+    run(job, cfg)
+    assert ultralytics.calls[-1]["cls"] == "RTDETR"
+
+
+def test_stop_file_stops_at_the_epoch_boundary_as_cancelled(job):
+    job["stop"].write_text("cancel")
+    code, events = run(job, job["config"](epochs=10))
+    assert code == 0
+    assert [e["epoch"] for e in events if e["type"] == "epoch"] == [1]
+    assert events[-1]["type"] == "finished" and events[-1]["reason"] == "cancelled"
+
+
+def test_early_stopping_is_reported(job):
+    code, events = run(job, job["config"](epochs=10), knobs={"early_stop_at": 4})
+    assert events[-1]["reason"] == "early_stopped"
+
+
+def test_resume_continues_from_its_own_checkpoint_and_resends_history(job):
+    code, _ = run(job, job["config"](epochs=6), knobs={"raise_in_epoch": 4, "raise": "KeyboardInterrupt:worker died"})
+    assert code == 130
+    code, events = run(job, job["config"](epochs=6), resume=True, knobs={})
+    assert code == 0
+    call = ultralytics.calls[-1]
+    assert call["resume"] == str(job["run_dir"] / "train" / "weights" / "last.pt")
+    started = next(e for e in events if e["type"] == "started")
+    assert started["startEpoch"] == 4 and started["resumed"] is True
+    assert [e["epoch"] for e in events if e["type"] == "epoch"] == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_finished_run_is_not_resumed_and_says_so(job):
+    run(job, job["config"](epochs=2))
+    code, events = run(job, job["config"](epochs=2), resume=True)
+    assert code == 0
+    assert any(e["type"] == "log" and "nothing to resume" in e["message"] for e in events)
+    assert events[-1]["type"] == "finished"
+    assert not any(e["type"] == "started" for e in events)
+
+
+def test_resume_without_a_checkpoint_starts_fresh(job):
+    code, events = run(job, job["config"](epochs=2), resume=True)
+    assert code == 0 and events[0]["type"] == "started" and events[0]["startEpoch"] == 1
+
+
+@pytest.mark.parametrize(
+    ("raise_spec", "error_class"),
+    [
+        ("RuntimeError:CUDA out of memory. Tried to allocate 2.00 GiB", "OUT_OF_MEMORY"),
+        ("FileNotFoundError:Dataset 'x.yaml' images not found, missing path", "DATASET_NOT_FOUND"),
+        ("SyntaxError:'lr' is not a valid YOLO argument", "INVALID_ARGUMENT"),
+        ("KeyboardInterrupt:terminated by the worker", "INTERRUPTED"),
+        ("RuntimeError:something else", "UNKNOWN"),
+    ],
+)
+def test_failures_are_classified(job, raise_spec, error_class):
+    code, events = run(job, job["config"](), knobs={"raise_in_epoch": 2, "raise": raise_spec})
+    failed = events[-1]
+    assert code != 0 and failed["type"] == "failed"
+    assert failed["errorClass"] == error_class
+    assert failed["message"] == raise_spec.split(":", 1)[1]
+    assert "Traceback" in failed["traceback"]
+    if error_class == "OUT_OF_MEMORY":
+        assert "batch 4" in failed["suggestion"]
+
+
+def test_missing_dataset_fails_fast_before_training(job):
+    code, events = run(job, job["config"](data="/nowhere/data.yaml"))
+    assert code == 1 and events[-1]["errorClass"] == "DATASET_NOT_FOUND"
+    assert ultralytics.calls == []
+
+
+def test_named_weights_come_from_the_weights_dir_or_fail_fast(job, tmp_path, monkeypatch):
+    cfg = job["config"]()
+    cfg["model"] = "yolo11n.pt"
+    monkeypatch.delenv("WYOLO_WEIGHTS_DIR", raising=False)
+    code, events = run(job, cfg)
+    assert events[-1]["errorClass"] == "INVALID_ARGUMENT"
+    assert "not available offline" in events[-1]["message"] and "yolo11n.yaml" in events[-1]["message"]
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    (weights / "yolo11n.pt").write_text("w")
+    monkeypatch.setenv("WYOLO_WEIGHTS_DIR", str(weights))
+    code, events = run(job, cfg)
+    assert code == 0 and ultralytics.calls[-1]["model"] == str(weights / "yolo11n.pt")
+
+
+def test_relative_datasets_resolve_against_the_datasets_dir(job, monkeypatch):
+    monkeypatch.setenv("WYOLO_DATASETS_DIR", str(job["data"].parent))
+    code, _ = run(job, job["config"](data="data.yaml"))
+    assert code == 0 and ultralytics.calls[-1]["data"] == str(job["data"])
+
+
+def test_device_and_auto_batch_fraction_from_the_worker(job, monkeypatch):
+    monkeypatch.setenv("WYOLO_DEVICE", "0,1")
+    monkeypatch.setenv("WYOLO_AUTO_BATCH_FRACTION", "0.7")
+    args = train.build_train_args(job["config"](batch=-1), job["run_dir"])
+    assert args["device"] == "0,1" and args["batch"] == 0.7
+    # An explicit device or batch in the config wins.
+    args = train.build_train_args(job["config"](batch=32, device="cpu"), job["run_dir"])
+    assert args["device"] == "cpu" and args["batch"] == 32
+
+
+def test_isolation_gives_each_job_its_own_settings_and_fonts(job, monkeypatch):
+    for name in ("YOLO_CONFIG_DIR", "YOLO_OFFLINE", "YOLO_AUTOINSTALL"):
+        monkeypatch.setenv(name, "restored-after-the-test")
+    config_dir = train.isolate(job["run_dir"])
+    assert os.environ["YOLO_CONFIG_DIR"] == str(config_dir) and config_dir.parent == job["run_dir"]
+    assert os.environ["YOLO_OFFLINE"] == "true"
+    if train.find_font():
+        assert (config_dir / "Arial.ttf").is_file() and (config_dir / "Ultralytics" / "Arial.Unicode.ttf").is_file()
+    from ultralytics.utils import SETTINGS
+
+    settings = dict(SETTINGS)
+    train.integrations_off(settings)
+    assert not any(settings[k] for k in train.INTEGRATIONS_OFF)
+
+
+def test_events_are_valid_json_without_nan(job):
+    events = Capture()
+    events.emit("epoch", epoch=1, totalEpochs=1, metrics=train.numbers({"a": float("nan"), "b": 1}))
+    assert events.events[0]["metrics"] == {"a": None, "b": 1.0} and events.events[0]["v"] == 1

@@ -1,0 +1,401 @@
+#!/usr/bin/env python3
+"""Wyolo's Ultralytics trainer: runs one training job and reports it with trainer protocol v1.
+
+The worker starts it with the job's resolved config (WYOLO_CONFIG), its own run directory
+(WYOLO_RUN_DIR), a stop file to watch (WYOLO_STOP_FILE) and an event channel (fd 3). See
+docs/trainer-protocol.md. Works with Ultralytics 8.3 and 8.4.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+PROTOCOL_VERSION = 1
+INTEGRATIONS_OFF = ("sync", "hub", "mlflow", "clearml", "comet", "dvc", "neptune", "raytune", "tensorboard", "wandb")
+
+
+# ── event channel ────────────────────────────────────────────────────────────────────────────
+class Events:
+    """Writes one JSON object per line to the event file descriptor (stderr when run by hand)."""
+
+    def __init__(self, fd: int | None):
+        self._lock = threading.Lock()
+        self._out = os.fdopen(fd, "w", buffering=1, encoding="utf-8") if fd is not None else sys.stderr
+
+    def emit(self, type_: str, **fields: Any) -> None:
+        event = {"v": PROTOCOL_VERSION, "type": type_, "time": round(time.time(), 3), **fields}
+        line = json.dumps(event, default=_jsonable, allow_nan=False)
+        with self._lock:
+            self._out.write(line + "\n")
+            self._out.flush()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "item"):  # numpy / torch scalars
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
+
+
+def number(value: Any) -> float | None:
+    """A finite float, or None (JSON has no NaN)."""
+    try:
+        f = float(value.item() if hasattr(value, "item") else value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def numbers(mapping: dict | None, keep: Callable[[str], bool] = lambda k: True) -> dict[str, float | None]:
+    return {str(k): number(v) for k, v in (mapping or {}).items() if keep(str(k))}
+
+
+# ── failures ─────────────────────────────────────────────────────────────────────────────────
+class TrainerError(Exception):
+    """A failure Wyolo detects itself, with its protocol class."""
+
+    def __init__(self, error_class: str, message: str, suggestion: str | None = None):
+        super().__init__(message)
+        self.error_class = error_class
+        self.suggestion = suggestion
+
+
+def classify_failure(exc: BaseException, batch: Any = None) -> tuple[str, str | None]:
+    """Maps an exception to a protocol failure class and, where one helps, a suggestion."""
+    if isinstance(exc, TrainerError):
+        return exc.error_class, exc.suggestion
+    if isinstance(exc, KeyboardInterrupt):
+        return "INTERRUPTED", None
+    text = f"{type(exc).__name__}: {exc}".lower()
+    if "out of memory" in text or type(exc).__name__ == "OutOfMemoryError":
+        smaller = None
+        if isinstance(batch, (int, float)) and batch >= 2:
+            smaller = f"Retry with batch {max(1, int(batch) // 2)}, or batch -1 (auto) to size it to the GPU"
+        return "OUT_OF_MEMORY", smaller or "Retry with a smaller batch, or batch -1 (auto)"
+    if ("dataset" in text and ("not found" in text or "does not exist" in text or "missing" in text)) or (
+        isinstance(exc, FileNotFoundError) and "data" in text
+    ):
+        return "DATASET_NOT_FOUND", "Check the dataset path as the worker sees it (WYOLO_DATASETS_DIR for relative paths)"
+    if isinstance(exc, (SyntaxError, TypeError, ValueError, KeyError)) or "not a valid yolo argument" in text or "invalid" in text:
+        return "INVALID_ARGUMENT", None
+    return "UNKNOWN", None
+
+
+# ── environment ──────────────────────────────────────────────────────────────────────────────
+def isolate(run_dir: Path) -> Path:
+    """A config dir of the job's own (settings, fonts) and no network at run time."""
+    config_dir = run_dir / ".ultralytics"
+    (config_dir / "Ultralytics").mkdir(parents=True, exist_ok=True)
+    os.environ["YOLO_CONFIG_DIR"] = str(config_dir)
+    os.environ["YOLO_OFFLINE"] = "true"
+    os.environ["YOLO_AUTOINSTALL"] = "false"
+    for name in ("Arial.ttf", "Arial.Unicode.ttf"):
+        for target in (config_dir / name, config_dir / "Ultralytics" / name):
+            if not target.exists() and (font := find_font()):
+                shutil.copyfile(font, target)
+    return config_dir
+
+
+def find_font() -> Path | None:
+    """Any TrueType font will do for plots: the one the worker names, or matplotlib's own."""
+    if os.environ.get("WYOLO_FONT_FILE") and Path(os.environ["WYOLO_FONT_FILE"]).is_file():
+        return Path(os.environ["WYOLO_FONT_FILE"])
+    try:
+        import matplotlib
+
+        font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+        return font if font.is_file() else None
+    except ImportError:
+        return None
+
+
+def integrations_off(settings: Any) -> None:
+    """Every Ultralytics integration off, its own MLflow callback included (the worker logs to MLflow)."""
+    settings.update({key: False for key in INTEGRATIONS_OFF if key in settings})
+
+
+def resolve_model(model: str, weights_dir: str | None) -> str:
+    """A .yaml builds from scratch; a bare weights name comes from the configured weights directory."""
+    if model.endswith((".yaml", ".yml")) or Path(model).is_file():
+        return model
+    if weights_dir and (Path(weights_dir) / model).is_file():
+        return str(Path(weights_dir) / model)
+    where = f"WEIGHTS_DIR ({weights_dir})" if weights_dir else "no WEIGHTS_DIR is configured on this worker"
+    stem = Path(model).stem
+    raise TrainerError(
+        "INVALID_ARGUMENT",
+        f"Weights '{model}' are not available offline: {where}. Put the file there, or train from an architecture such as {stem}.yaml",
+    )
+
+
+def resolve_data(data: str, datasets_dir: str | None) -> str:
+    path = Path(data)
+    if not path.is_absolute() and datasets_dir:
+        path = Path(datasets_dir) / path
+    if not path.exists():
+        raise TrainerError("DATASET_NOT_FOUND", f"Dataset '{data}' not found (looked at {path})")
+    return str(path)
+
+
+# ── callbacks → events ───────────────────────────────────────────────────────────────────────
+class Reporter:
+    """Turns Ultralytics callbacks into protocol events, smoothing over its quirks:
+    metrics at on_train_epoch_end are the previous epoch's; on_fit_epoch_end fires twice on
+    the last epoch (the second is the final validation of best.pt); epochs count from 0."""
+
+    def __init__(self, events: Events, stop_file: Path | None, resumed: bool):
+        self.events = events
+        self.stop_file = stop_file
+        self.resumed = resumed
+        self.train_losses: dict[int, dict] = {}
+        self.lrs: dict[int, dict] = {}
+        self.sent_epochs: set[int] = set()
+        self.final_metrics: dict[str, float | None] = {}
+        self.stopped_by_request = False
+        self.started = False
+        self.last_epoch = 0
+        self.total_epochs = 0
+
+    def register(self, model: Any) -> None:
+        for name in ("on_train_start", "on_train_epoch_end", "on_model_save", "on_fit_epoch_end"):
+            model.add_callback(name, getattr(self, name))
+
+    def on_train_start(self, trainer: Any) -> None:
+        self.started = True
+        self.total_epochs = int(trainer.epochs)
+        start_epoch = int(getattr(trainer, "start_epoch", 0)) + 1
+        data = getattr(trainer, "data", None) or {}
+        self.events.emit(
+            "started",
+            totalEpochs=self.total_epochs,
+            startEpoch=start_epoch,
+            batch=number(getattr(trainer, "batch_size", None)),
+            device=str(getattr(trainer, "device", "")),
+            args={k: v for k, v in vars(trainer.args).items() if isinstance(v, (str, int, float, bool, list, type(None)))},
+            dataset={"train": str(data.get("train", "")), "val": str(data.get("val", "")), "nc": data.get("nc"), "names": _names(data.get("names"))},
+            resumed=start_epoch > 1,
+        )
+        if start_epoch > 1:
+            self.resend_history(Path(trainer.csv), start_epoch)
+
+    def resend_history(self, results_csv: Path, start_epoch: int) -> None:
+        """On resume, send the epochs already done again: the worker that died may not have stored them."""
+        if not results_csv.is_file():
+            return
+        with results_csv.open(newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                row = {k.strip(): v for k, v in row.items() if k}
+                epoch = int(float(row.get("epoch", 0) or 0))
+                if epoch < 1 or epoch >= start_epoch:
+                    continue
+                self.sent_epochs.add(epoch)
+                self.events.emit(
+                    "epoch",
+                    epoch=epoch,
+                    totalEpochs=self.total_epochs,
+                    losses={k: number(v) for k, v in row.items() if k.startswith(("train/", "val/"))},
+                    metrics={k: number(v) for k, v in row.items() if k.startswith("metrics/")},
+                    lr={k: number(v) for k, v in row.items() if k.startswith("lr/")},
+                )
+
+    def on_train_epoch_end(self, trainer: Any) -> None:
+        # trainer.metrics is still the previous epoch's here; only losses and lr are current.
+        epoch = int(trainer.epoch) + 1
+        self.train_losses[epoch] = numbers(trainer.label_loss_items(trainer.tloss, prefix="train"))
+        self.lrs[epoch] = numbers(getattr(trainer, "lr", {}))
+
+    def on_model_save(self, trainer: Any) -> None:
+        best = Path(trainer.best)
+        self.events.emit("checkpoint", epoch=int(trainer.epoch) + 1, last=str(trainer.last), **({"best": str(best)} if best.exists() else {}))
+
+    def on_fit_epoch_end(self, trainer: Any) -> None:
+        epoch = int(trainer.epoch) + 1
+        metrics = getattr(trainer, "metrics", None) or {}
+        if epoch in self.sent_epochs:
+            # The second call on the last epoch: the final validation of best.pt.
+            self.final_metrics = numbers(metrics, lambda k: k.startswith("metrics/"))
+            return
+        self.sent_epochs.add(epoch)
+        self.last_epoch = epoch
+        total = int(trainer.epochs)
+        epoch_time = number(getattr(trainer, "epoch_time", None))
+        self.events.emit(
+            "epoch",
+            epoch=epoch,
+            totalEpochs=total,
+            losses={**self.train_losses.get(epoch, {}), **numbers(metrics, lambda k: k.startswith("val/"))},
+            metrics=numbers(metrics, lambda k: k.startswith("metrics/")),
+            lr=self.lrs.get(epoch, {}),
+            epochTime=epoch_time,
+            eta=None if epoch_time is None else round(epoch_time * max(0, total - epoch), 1),
+            fitness=number(getattr(trainer, "fitness", None)),
+        )
+        self.final_metrics = numbers(metrics, lambda k: k.startswith("metrics/"))
+        if self.stop_file and self.stop_file.exists() and not trainer.stop:
+            # Stop at this epoch boundary: the weights of this epoch are already saved.
+            self.stopped_by_request = True
+            trainer.stop = True
+            self.events.emit("log", level="info", message=f"Stop requested ({self.stop_file.read_text().strip() or 'cancel'}): stopping after epoch {epoch}")
+
+
+def _names(names: Any) -> Any:
+    if isinstance(names, dict):
+        return {str(k): str(v) for k, v in names.items()}
+    return names
+
+
+# ── main ─────────────────────────────────────────────────────────────────────────────────────
+def watch_lifeline() -> None:
+    """The worker holds our stdin open; EOF means it died: stop rather than train unsupervised."""
+
+    def wait() -> None:
+        # os.read, not sys.stdin: a thread blocked in a buffered read aborts interpreter shutdown.
+        try:
+            while os.read(0, 65536):
+                pass
+        except OSError:
+            pass
+        os._exit(70)
+
+    threading.Thread(target=wait, name="lifeline", daemon=True).start()
+
+
+def build_train_args(config: dict, run_dir: Path) -> dict:
+    args = dict(config["train"])
+    args.update(project=str(run_dir), name="train", exist_ok=True)
+    device = os.environ.get("WYOLO_DEVICE")
+    if device and "device" not in config["train"]:
+        args["device"] = device
+    fraction = os.environ.get("WYOLO_AUTO_BATCH_FRACTION")
+    if args.get("batch") == -1 and fraction:
+        args["batch"] = float(fraction)  # AutoBatch to this share of GPU memory
+    return args
+
+
+def run(config: dict, run_dir: Path, events: Events, stop_file: Path | None, resume: bool, ultralytics: Any) -> int:
+    """Trains one job; returns the exit code. Every outcome is reported as an event."""
+    train_args = build_train_args(config, run_dir)
+    reporter = Reporter(events, stop_file, resume)
+    last = run_dir / "train" / "weights" / "last.pt"
+    try:
+        if resume and last.is_file():
+            model = ultralytics.RTDETR(str(last)) if config.get("type") == "rtdetr" else ultralytics.YOLO(str(last))
+            reporter.register(model)
+            events.emit("log", level="info", message=f"Resuming from this job's own checkpoint {last}")
+            try:
+                model.train(resume=str(last))
+            except AssertionError as exc:
+                if "nothing to resume" not in str(exc):
+                    raise
+                events.emit("log", level="info", message="The run had already finished; nothing to resume")
+                best = last.parent / "best.pt"
+                events.emit("finished", reason="completed", last=str(last), **({"best": str(best)} if best.exists() else {}))
+                return 0
+        else:
+            train_args["data"] = resolve_data(str(train_args["data"]), os.environ.get("WYOLO_DATASETS_DIR"))
+            weights = resolve_model(config["model"], os.environ.get("WYOLO_WEIGHTS_DIR"))
+            model_cls = ultralytics.RTDETR if config.get("type") == "rtdetr" else ultralytics.YOLO
+            model = model_cls(weights, task=config.get("task")) if model_cls is ultralytics.YOLO else model_cls(weights)
+            reporter.register(model)
+            model.train(**train_args)
+        trainer = model.trainer
+        best, last_path = Path(trainer.best), Path(trainer.last)
+        stopper = getattr(trainer, "stopper", None)
+        if reporter.stopped_by_request:
+            reason = "cancelled"
+        elif reporter.last_epoch < reporter.total_epochs and getattr(stopper, "possible_stop", False):
+            reason = "early_stopped"
+        elif reporter.last_epoch < reporter.total_epochs and train_args.get("time"):
+            reason = "time_limit"
+        else:
+            reason = "completed"
+        best_epoch = getattr(stopper, "best_epoch", None)
+        events.emit(
+            "finished",
+            reason=reason,
+            last=str(last_path),
+            **({"best": str(best)} if best.exists() else {}),
+            **({"bestEpoch": int(best_epoch)} if isinstance(best_epoch, int) and best_epoch > 0 else {}),  # already 1-based
+            metrics=reporter.final_metrics,
+            resultsCsv=str(trainer.csv),
+        )
+        return 0
+    except BaseException as exc:  # noqa: BLE001 - every failure is reported, then the code says it failed
+        error_class, suggestion = classify_failure(exc, train_args.get("batch"))
+        events.emit(
+            "failed",
+            errorClass=error_class,
+            exceptionType=type(exc).__name__,
+            message=str(exc).strip().splitlines()[0][:2000] if str(exc).strip() else type(exc).__name__,
+            traceback="".join(traceback.format_exception(exc))[-4000:],
+            **({"suggestion": suggestion} if suggestion else {}),
+        )
+        return 130 if error_class == "INTERRUPTED" else 1
+
+
+def check() -> int:
+    """`train.py --check`: can this worker train? One JSON line on stdout; exit 0 when it can."""
+    report: dict[str, Any] = {"python": sys.version.split()[0], "executable": sys.executable}
+    missing = []
+    try:
+        import torch
+
+        report["torch"] = torch.__version__
+        report["cuda"] = bool(torch.cuda.is_available())
+        report["cudaDevices"] = torch.cuda.device_count() if report["cuda"] else 0
+    except ImportError as exc:
+        missing.append(f"torch ({exc})")
+    try:
+        os.environ.setdefault("YOLO_OFFLINE", "true")
+        os.environ.setdefault("YOLO_CONFIG_DIR", tempfile.mkdtemp(prefix="wyolo-check-"))
+        import ultralytics
+
+        report["ultralytics"] = ultralytics.__version__
+    except ImportError as exc:
+        missing.append(f"ultralytics ({exc})")
+    report["ok"] = not missing
+    if missing:
+        report["problem"] = f"{sys.executable} cannot import {', '.join(missing)}; install apps/worker/trainer/requirements.txt"
+    print(json.dumps(report))
+    return 0 if report["ok"] else 1
+
+
+def main() -> int:
+    if "--check" in sys.argv[1:]:
+        return check()
+    config = json.loads(Path(os.environ["WYOLO_CONFIG"]).read_text(encoding="utf-8"))
+    run_dir = Path(os.environ.get("WYOLO_RUN_DIR", ".")).resolve()
+    fd = os.environ.get("WYOLO_EVENTS_FD")
+    events = Events(int(fd) if fd else None)
+    stop_file = Path(os.environ["WYOLO_STOP_FILE"]) if os.environ.get("WYOLO_STOP_FILE") else None
+    if fd:
+        watch_lifeline()
+    # SIGTERM (the worker's hard stop) becomes a reported INTERRUPTED failure, not a silent death.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt("terminated by the worker")))
+    isolate(run_dir)
+    try:
+        import ultralytics
+        from ultralytics.utils import SETTINGS
+    except ImportError as exc:
+        events.emit("failed", errorClass="UNKNOWN", exceptionType="ImportError", message=f"Ultralytics is not installed for {sys.executable}: {exc}")
+        return 1
+    integrations_off(SETTINGS)
+    return run(config, run_dir, events, stop_file, os.environ.get("WYOLO_RESUME") == "1", ultralytics)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
