@@ -6,8 +6,18 @@ export const workerEnvSchema = z.object({
   DATABASE_URL: z.url().default("postgresql://postgres@127.0.0.1:5432/wyolo"),
   REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
   WORKER_NAME: z.string().trim().min(1).max(100).default(os.hostname()),
-  /** Jobs run at once: the GPU slots this worker owns (a CPU-only worker runs one). */
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  /** Jobs run at once: by default one per GPU found (a CPU-only worker runs one). */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional(),
+  /** GPU discovery; a host without it (or without a driver) is a CPU-only worker. */
+  NVIDIA_SMI: z.string().trim().min(1).default("nvidia-smi"),
+  /** A GPU with less free memory than this is not given to a job. */
+  MIN_FREE_GPU_MEMORY_MB: z.coerce.number().int().min(0).default(1024),
+  /** Load ceiling (%): a GPU busier than this is not given to a job (the old service's MAX_GPU). */
+  MAX_GPU: z.coerce.number().min(0).max(100).default(90),
+  /** How often the worker reports itself and its GPUs (the Workers page). */
+  REPORT_INTERVAL_MS: z.coerce.number().int().min(500).max(600_000).default(5_000),
+  /** A job that finds no suitable GPU here goes back to the queue for this long. */
+  GPU_WAIT_RETRY_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
   /** How long SIGTERM waits for running jobs before the process exits anyway. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   TRAINING_QUEUE: z.string().regex(/^[A-Za-z0-9_-]+$/).default("training"),

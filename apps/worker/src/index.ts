@@ -8,6 +8,8 @@ import { Catalog } from "./catalog.ts";
 import { LivePublisher } from "./realtime.ts";
 import { runTraining, type TrainingRuntime } from "./training/run-training.ts";
 import { checkTrainer } from "./training/trainer-check.ts";
+import { GpuAllocator, queryGpus } from "./gpus.ts";
+import { WorkerReporter } from "./reporter.ts";
 
 let env: WorkerEnv;
 try {
@@ -22,7 +24,9 @@ try {
 
 const log = createLogger(env.LOG_LEVEL, env.WORKER_NAME);
 process.on("unhandledRejection", (err) => log.error({ err }, "unhandled rejection"));
-const db = createDb(env.DATABASE_URL, { poolSize: Math.max(2, env.WORKER_CONCURRENCY + 2) });
+const gpusAtStart = await queryGpus(env.NVIDIA_SMI);
+const concurrency = env.WORKER_CONCURRENCY ?? Math.max(1, gpusAtStart.length);
+const db = createDb(env.DATABASE_URL, { poolSize: Math.max(2, concurrency + 2) });
 // BullMQ workers block on Redis: no per-request retry limit, reconnect forever.
 const connection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
 const subscriber = connection.duplicate();
@@ -35,14 +39,18 @@ await db.$queryRaw`SELECT 1`.catch((err: Error) => {
 
 const trainer = env.TRAINER_CHECK ? await checkTrainer(env.TRAINER_COMMAND, log) : { ok: true, details: { skipped: true } };
 let draining = false;
+const allocator = new GpuAllocator({ minFreeMb: env.MIN_FREE_GPU_MEMORY_MB, maxUtilizationPercent: env.MAX_GPU });
 const runtime: TrainingRuntime = {
   env,
   db,
   live: new LivePublisher(connection, log),
   active: new Map(),
   isDraining: () => draining,
-  cannotTrain: () => trainer.problem,
+  cannotTrain: () => ("problem" in trainer ? trainer.problem : undefined),
+  placeJob: async (jobId, gpus) => allocator.place(jobId, gpus, await queryGpus(env.NVIDIA_SMI)),
+  releaseJob: (jobId) => allocator.release(jobId),
 };
+const reporter = new WorkerReporter(connection, env, concurrency, trainer, allocator, { running: () => [...runtime.active.keys()], draining: () => draining }, log);
 const catalog = new Catalog().register(TRAIN_JOB_NAME, trainJobPayloadSchema, (data, ctx) => runTraining(data, ctx, runtime));
 
 // Cancels arrive by pub/sub; only the worker running the job acts on one.
@@ -63,7 +71,7 @@ const worker = new Worker(
   },
   {
     connection,
-    concurrency: env.WORKER_CONCURRENCY,
+    concurrency,
     autorun: false,
     lockDuration: env.LOCK_DURATION_MS,
     stalledInterval: env.STALLED_INTERVAL_MS,
@@ -101,7 +109,8 @@ worker.on("stalled", (jobId) => {
 
 await worker.waitUntilReady();
 void worker.run();
-log.info({ queue: env.TRAINING_QUEUE, concurrency: env.WORKER_CONCURRENCY }, "worker ready");
+reporter.start();
+log.info({ queue: env.TRAINING_QUEUE, concurrency, gpus: gpusAtStart.map((g) => `${g.index}: ${g.name}`) }, "worker ready");
 
 let shuttingDown = false;
 async function shutdown(signal: string) {
@@ -117,6 +126,7 @@ async function shutdown(signal: string) {
   for (const c of controllers) c.abort(new Error(signal));
   try {
     await worker.close();
+    await reporter.stop();
     await subscriber.quit().catch(() => {});
     await Promise.allSettled([connection.quit(), db.$disconnect()]);
     log.info("stopped");

@@ -8,3 +8,4 @@ export * from "./training-config.ts";
 export * from "./trainer-protocol.ts";
 export * from "./jobs.ts";
 export * from "./realtime.ts";
+export * from "./workers.ts";

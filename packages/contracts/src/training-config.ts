@@ -100,7 +100,7 @@ export type Task = (typeof TASKS)[number];
 /** Infrastructure blocks of the old Python service's config.yaml: accepted, dropped, never stored (they carry secrets). */
 const LEGACY_INFRA_KEYS = ["mlflow", "minio", "redis"] as const;
 
-const TOP_LEVEL_KEYS = ["model", "type", "task", "task_id", "train", "metadata", "sweeper", ...LEGACY_INFRA_KEYS];
+const TOP_LEVEL_KEYS = ["model", "type", "task", "task_id", "gpus", "train", "metadata", "sweeper", ...LEGACY_INFRA_KEYS];
 
 const metadataSchema = z
   .record(z.string().max(100), z.unknown())
@@ -122,6 +122,8 @@ export const trainingConfigSchema = z
     type: z.enum(MODEL_TYPES).default("yolo"),
     task: z.enum(TASKS).optional(),
     task_id: z.string().trim().max(200).optional(),
+    /** GPUs for this job: 0 = CPU; unset = one when the worker has any, else CPU. */
+    gpus: z.int().min(0).max(16).optional(),
     train: trainSchema,
     metadata: metadataSchema.optional(),
     sweeper: z
@@ -132,11 +134,12 @@ export const trainingConfigSchema = z
     minio: z.unknown().optional(),
     redis: z.unknown().optional(),
   })
-  .transform(({ model, type, task, task_id, train, metadata }) => ({
+  .transform(({ model, type, task, task_id, gpus, train, metadata }) => ({
     model,
     type,
     task: task ?? taskFromModel(model),
     ...(task_id ? { task_id } : {}),
+    ...(gpus !== undefined ? { gpus } : {}),
     train,
     ...(metadata ? { metadata } : {}),
   }));

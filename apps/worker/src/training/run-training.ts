@@ -8,6 +8,7 @@ import type { WorkerEnv } from "../env.ts";
 import type { LivePublisher } from "../realtime.ts";
 import { JobRecorder } from "./job-recorder.ts";
 import { TrainerProcess } from "./trainer-process.ts";
+import type { Placement } from "../gpus.ts";
 
 type StopReason = "cancel" | "shutdown";
 
@@ -21,6 +22,9 @@ export type TrainingRuntime = {
   isDraining: () => boolean;
   /** Set when the trainer check failed: why this worker cannot train. */
   cannotTrain: () => string | undefined;
+  /** GPUs for a job (or CPU), or why it must wait; released when the job ends. */
+  placeJob: (jobId: string, gpus: number | undefined) => Promise<Placement>;
+  releaseJob: (jobId: string) => void;
 };
 
 const summaryFields = { id: true, projectId: true, status: true, attempt: true, workerName: true, cancelRequestedAt: true, config: true, bestMetric: true, bestMetricName: true, bestEpoch: true, startedAt: true } as const;
@@ -32,8 +36,7 @@ const summaryFields = { id: true, projectId: true, status: true, attempt: true, 
  */
 export async function runTraining({ jobId }: TrainJobPayload, ctx: JobContext, rt: TrainingRuntime): Promise<{ status: JobStatus }> {
   const { db, env, live } = rt;
-  const log = ctx.log;
-  const row = await db.trainingJob.findUnique({ where: { id: jobId }, select: summaryFields });
+  const row = await loadRow(db, jobId);
   // A queue entry whose row is gone (deleted project, failed create) has nothing to run.
   if (!row) throw new UnrecoverableError(`Job ${jobId} has no database row; dropped`);
   if (TERMINAL_STATUSES.includes(row.status)) return { status: row.status };
@@ -61,12 +64,42 @@ export async function runTraining({ jobId }: TrainJobPayload, ctx: JobContext, r
     throw new UnrecoverableError(reason);
   }
 
+  const placement = await rt.placeJob(jobId, (row.config as { gpus?: number }).gpus);
+  if ("waitReason" in placement) {
+    // Not here, not now: back to the queue, where this or another worker takes it later.
+    const last = await db.jobEvent.findFirst({ where: { jobId }, orderBy: { createdAt: "desc" }, select: { kind: true } });
+    if (last?.kind !== "waiting") await event("waiting", `Waiting for a GPU: ${env.WORKER_NAME} ${placement.waitReason}`);
+    await ctx.job.moveToDelayed(Date.now() + env.GPU_WAIT_RETRY_MS, ctx.token);
+    throw new DelayedError();
+  }
+  try {
+    return await train(row, placement, ctx, rt, event, end);
+  } finally {
+    rt.releaseJob(jobId);
+  }
+}
+
+type Row = NonNullable<Awaited<ReturnType<typeof loadRow>>>;
+const loadRow = (db: Db, jobId: string) => db.trainingJob.findUnique({ where: { id: jobId }, select: summaryFields });
+
+async function train(
+  row: Row,
+  placement: Extract<Placement, { device: string }>,
+  ctx: JobContext,
+  rt: TrainingRuntime,
+  event: (kind: string, message: string) => Promise<void>,
+  end: (status: "SUCCEEDED" | "FAILED" | "CANCELLED", fields?: { failureReason?: string; failureClass?: string; logTail?: string }) => Promise<void>,
+): Promise<{ status: JobStatus }> {
+  const { db, env, live } = rt;
+  const log = ctx.log;
+  const jobId = row.id;
   const resumed = row.attempt > 0;
   const attempt = row.attempt + 1;
   const startedAt = row.startedAt ?? new Date();
   await db.trainingJob.update({ where: { id: jobId }, data: { status: "STARTING", workerName: env.WORKER_NAME, attempt, startedAt, heartbeatAt: new Date() } });
   live.jobUpdated({ id: jobId, projectId: row.projectId, status: "STARTING", workerName: env.WORKER_NAME, attempt, startedAt: startedAt.toISOString() });
-  await event(resumed ? "resumed" : "starting", resumed ? `Picked up again by ${env.WORKER_NAME} (attempt ${attempt}); resuming from its checkpoint` : `Starting on ${env.WORKER_NAME}`);
+  const where = placement.gpuIndexes.length ? `GPU ${placement.gpuIndexes.join(",")}` : "CPU";
+  await event(resumed ? "resumed" : "starting", resumed ? `Picked up again by ${env.WORKER_NAME} (${where}, attempt ${attempt}); resuming from its checkpoint` : `Starting on ${env.WORKER_NAME} (${where})`);
 
   const runDir = path.resolve(env.WORKER_DATA_DIR, "jobs", jobId);
   mkdirSync(runDir, { recursive: true });
@@ -106,6 +139,9 @@ export async function runTraining({ jobId }: TrainJobPayload, ctx: JobContext, r
       WYOLO_EVENTS_FD: "3",
       WYOLO_RESUME: resumed ? "1" : "0",
       WYOLO_PROTOCOL_VERSION: "1",
+      // The job sees only its own GPUs (none for a CPU job), renumbered from 0.
+      CUDA_VISIBLE_DEVICES: placement.gpuIndexes.join(","),
+      WYOLO_DEVICE: placement.device,
       ...(env.WEIGHTS_DIR ? { WYOLO_WEIGHTS_DIR: path.resolve(env.WEIGHTS_DIR) } : {}),
       ...(env.DATASETS_DIR ? { WYOLO_DATASETS_DIR: path.resolve(env.DATASETS_DIR) } : {}),
       ...(env.AUTO_BATCH_FRACTION ? { WYOLO_AUTO_BATCH_FRACTION: String(env.AUTO_BATCH_FRACTION) } : {}),

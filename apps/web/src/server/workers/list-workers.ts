@@ -1,0 +1,58 @@
+import "server-only";
+import { WORKER_OFFLINE_AFTER_MS, WORKERS_KEY, type WorkerReport } from "@wyolo/contracts";
+import { db } from "../db";
+import { redis } from "../redis";
+import { withTimeout } from "../queue";
+import type { SessionUser } from "../auth/session";
+
+const FORGET_AFTER_MS = 7 * 86_400_000;
+
+export type JobRef = { id: string; name: string; status: string; href: string } | { id: null; name: null };
+
+/**
+ * Every worker that reported in the last week, online or not, with its GPUs. Jobs on them are
+ * named only for readers of their project; others show as another team's job.
+ */
+export async function listWorkers(user: SessionUser, now = Date.now()) {
+  const raw = await withTimeout(redis.hgetall(WORKERS_KEY), 3_000, "worker list");
+  const reports: WorkerReport[] = [];
+  for (const [name, value] of Object.entries(raw)) {
+    try {
+      const r = JSON.parse(value) as WorkerReport;
+      if (now - Date.parse(r.lastSeen) > FORGET_AFTER_MS) await redis.hdel(WORKERS_KEY, name);
+      else reports.push(r);
+    } catch {
+      await redis.hdel(WORKERS_KEY, name);
+    }
+  }
+  const jobIds = [...new Set(reports.flatMap((r) => [...r.runningJobIds, ...r.gpus.map((g) => g.jobId)]).filter((id): id is string => !!id))];
+  const visible = new Map<string, JobRef>();
+  if (jobIds.length) {
+    const jobs = await db.trainingJob.findMany({
+      where: { id: { in: jobIds }, ...(user.isPlatformAdmin ? {} : { project: { team: { memberships: { some: { userId: user.id } } } } }) },
+      select: { id: true, name: true, status: true, project: { select: { slug: true, team: { select: { slug: true } } } } },
+    });
+    for (const j of jobs) visible.set(j.id, { id: j.id, name: j.name, status: j.status, href: `/t/${j.project.team.slug}/p/${j.project.slug}/jobs/${j.id}` });
+  }
+  const ref = (id: string | null): JobRef | null => (id ? (visible.get(id) ?? { id: null, name: null }) : null);
+  return reports
+    .map((r) => ({
+      name: r.name,
+      host: r.host,
+      startedAt: r.startedAt,
+      lastSeen: r.lastSeen,
+      online: now - Date.parse(r.lastSeen) <= WORKER_OFFLINE_AFTER_MS && !r.draining,
+      draining: r.draining,
+      concurrency: r.concurrency,
+      trainer: { ok: r.trainer.ok, problem: r.trainer.problem, versions: pickVersions(r.trainer.details) },
+      gpus: r.gpus.map(({ jobId, ...g }) => ({ ...g, job: ref(jobId) })),
+      running: r.runningJobIds.map((id) => ref(id)!),
+    }))
+    .sort((a, b) => Number(b.online) - Number(a.online) || a.name.localeCompare(b.name));
+}
+
+function pickVersions(details: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of ["python", "torch", "ultralytics", "cuda", "trainer"]) if (details[key] !== undefined) out[key] = String(details[key]);
+  return out;
+}
