@@ -28,6 +28,31 @@ npx tsx scripts/db.ts ensure
 npx prisma migrate deploy >/dev/null
 npx tsx prisma/seed.ts
 
+# The trainer's Python: an existing venv, Debian's python3 with ultralytics on PYTHONPATH, or a
+# new venv from requirements.txt (needs PyPI). The platform runs either way; without a trainer,
+# jobs fail at once with the reason and the Workers page says what is missing.
+trainer_python=""
+for py in .venv-trainer/bin/python /usr/bin/python3 python3; do
+  if command -v "$py" >/dev/null && "$py" apps/worker/trainer/train.py --check >/dev/null 2>&1; then trainer_python="$py"; break; fi
+done
+if [ -z "$trainer_python" ] && command -v python3 >/dev/null; then
+  say "Preparing the trainer's Python environment (.venv-trainer from apps/worker/trainer/requirements.txt)"
+  if python3 -m venv .venv-trainer >/dev/null 2>&1 && .venv-trainer/bin/pip install -q -r apps/worker/trainer/requirements.txt; then
+    trainer_python=.venv-trainer/bin/python
+  fi
+fi
+if [ -n "$trainer_python" ]; then
+  export TRAINER_COMMAND="${TRAINER_COMMAND:-$trainer_python apps/worker/trainer/train.py}"
+  say "Trainer ready: $("$trainer_python" apps/worker/trainer/train.py --check 2>/dev/null | tail -1)"
+else
+  printf '\033[1;33m! No Python here can import ultralytics and torch (and PyPI was not reachable to install\n  apps/worker/trainer/requirements.txt). The platform runs; training jobs will fail with that\n  reason until TRAINER_COMMAND points at a Python that has them.\033[0m\n'
+fi
+# A small synthetic dataset for the demo job (standard-library Python only).
+export DATASETS_DIR="${DATASETS_DIR:-$PWD/.data/datasets}"
+if [ ! -f "$DATASETS_DIR/shapes/data.yaml" ] && command -v python3 >/dev/null; then
+  python3 apps/worker/trainer/make_dataset.py detect "$DATASETS_DIR/shapes" >/dev/null && say "Demo dataset: $DATASETS_DIR/shapes"
+fi
+
 say "Building the web app"
 npm run build -w @wyolo/web >/dev/null
 
@@ -42,6 +67,10 @@ cat <<MSG
   Wyolo is running at ${NEXTAUTH_URL:-http://localhost:3000}
   Sign in as ${ADMIN_EMAIL:-admin@wyolo.local} with the ADMIN_PASSWORD in .env
   (demo team "demo", project "shapes"). Ctrl-C stops the web app and the worker.
+
+  Demo job: in project "shapes", New training job → Advanced (YAML):
+    model: yolov8n.yaml
+    train: { data: shapes/data.yaml, epochs: 3, imgsz: 128, batch: 16, workers: 0 }
 
 MSG
 wait -n $web $worker

@@ -4,9 +4,12 @@ export class EnvError extends Error {
   override name = "EnvError";
 }
 
-/** Parses env; throws an EnvError whose message names each bad variable (never its value). */
+/**
+ * Parses env; throws an EnvError whose message names each bad variable (never its value).
+ * An empty variable (`NAME=` in .env) counts as unset, so its default applies.
+ */
 export function parseEnv<S extends z.ZodType>(schema: S, source: Record<string, string | undefined>): z.infer<S> {
-  const result = schema.safeParse(source);
+  const result = schema.safeParse(Object.fromEntries(Object.entries(source).filter(([, v]) => v !== "")));
   if (result.success) return result.data;
   const lines = result.error.issues.map((i) => `  ${i.path.join(".") || "(env)"}: ${i.message}`);
   throw new EnvError(`Invalid environment configuration:\n${lines.join("\n")}`);
