@@ -43,7 +43,7 @@ describe(".env.example", () => {
     const { readFileSync } = await import("node:fs");
     const path = await import("node:path");
     const text = readFileSync(path.join(import.meta.dirname, "../../../.env.example"), "utf8");
-    const vars = Object.fromEntries(text.split("\n").filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    const vars = Object.fromEntries(text.split("\n").filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1).replace(/^"(.*)"$/, "$1")]));
     expect(() => parseEnv(webEnvSchema, { ...vars, NEXTAUTH_SECRET: secret })).not.toThrow();
   });
 });
