@@ -42,6 +42,13 @@ test("a MEMBER submits a job and watches it live to SUCCEEDED; a VIEWER watches 
   await expect(member.getByRole("button", { name: "Clone and edit" })).toBeVisible();
   for (const name of ["Cancel", "Retry", "Clone and edit"]) await expect(viewer.getByRole("button", { name })).toHaveCount(0);
 
+  // Clone and edit: the project page opens the YAML editor with this job's config, above a
+  // job table that already has rows (a render loop once hid here).
+  await member.getByRole("button", { name: "Clone and edit" }).click();
+  await expect(member.getByLabel("Config (YAML)")).toHaveValue(/data: \/datasets\/shapes\/data.yaml/);
+  await expect(member.getByText(/✓ Valid: yolo11n.pt · detect · 6 epochs/)).toBeVisible();
+  await expect(member.getByRole("row").filter({ hasText: "e2e shapes" })).toBeVisible();
+
   // The project's job table got there live as well.
   await viewer.goto(projectUrl);
   const row = viewer.getByRole("row").filter({ hasText: "e2e shapes" });

@@ -3,7 +3,7 @@ import { useInfiniteQuery, useQuery, useQueryClient, type InfiniteData } from "@
 import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from "@tanstack/react-table";
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
-import { useState } from "react";
+import { useMemo, useState } from "react";
 import { JOB_STATUSES, TERMINAL_STATUSES, type JobSummary } from "@wyolo/contracts";
 import { Button, Card, EmptyState, Select } from "@/components/ui";
 import { JobStatusBadge, ProgressBar } from "@/components/job-status";
@@ -62,7 +62,7 @@ export function JobsPanel({ project, teamId, base, canCreate }: { project: { id:
   const key = ["jobs", project.id, { status, creatorId, sort }] as const;
 
   const clone = useQuery({
-    queryKey: ["job", cloneId],
+    queryKey: ["job-source", cloneId],
     enabled: !!cloneId,
     queryFn: () => api<{ job: { configSource: string | null; config: unknown } }>(`/api/v1/jobs/${cloneId}`).then((r) => r.job),
   });
@@ -99,8 +99,11 @@ export function JobsPanel({ project, teamId, base, canCreate }: { project: { id:
     refetchAll,
   );
 
-  const rows = jobs.data?.pages.flatMap((p) => p.jobs) ?? [];
-  const table = useReactTable({ data: rows, columns: columns(base), getCoreRowModel: getCoreRowModel(), getRowId: (r) => r.id });
+  // Stable references: TanStack Table resets its state when data or columns change identity,
+  // and a new array on every render turns that into a render loop.
+  const rows = useMemo(() => jobs.data?.pages.flatMap((p) => p.jobs) ?? [], [jobs.data]);
+  const tableColumns = useMemo(() => columns(base), [base]);
+  const table = useReactTable({ data: rows, columns: tableColumns, getCoreRowModel: getCoreRowModel(), getRowId: (r) => r.id, manualPagination: true, manualSorting: true, manualFiltering: true });
   const active = rows.filter((j) => !TERMINAL_STATUSES.includes(j.status)).length;
 
   return (
