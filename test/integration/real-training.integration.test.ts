@@ -28,6 +28,14 @@ if (!ready) console.warn(`SKIPPED real Ultralytics training: ${report.problem ??
 
 describe.skipIf(!ready)(`real training with Ultralytics ${report.ultralytics ?? ""}`, () => {
   let worker: WorkerHandle;
+  const startReal = (name: string) => startWorker(name, { TRAINER_COMMAND: trainerCommand, WORKER_DATA_DIR: path.join(dataDir, "runs"), LOCK_DURATION_MS: "4000", STALLED_INTERVAL_MS: "2000" });
+  const submit = async (name: string, epochs: number) => {
+    const res = await call(jobsRoute.POST, { cookie, params: { projectId }, body: { name, config: { model: "yolov8n.yaml", train: { data: path.join(dataset, "data.yaml"), epochs, imgsz: 96, batch: 8, workers: 0, plots: false } } } });
+    expect(res.status).toBe(201);
+    return res.body.job.id as string;
+  };
+  const job = (id: string) => db.trainingJob.findUniqueOrThrow({ where: { id } });
+  const ended = (id: string) => waitFor(async () => { const j = await job(id); return ["SUCCEEDED", "FAILED", "CANCELLED"].includes(j.status) && j; }, 150_000, "the job to end");
   let cookie: string;
   let projectId: string;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "wyolo-real-"));
@@ -39,11 +47,13 @@ describe.skipIf(!ready)(`real training with Ultralytics ${report.ultralytics ?? 
     const team = await createTeamWith([{ userId: member.id, role: "MEMBER" }]);
     projectId = (await db.project.create({ data: { teamId: team.id, name: "Real", slug: "real" } })).id;
     cookie = await sessionCookie(member);
-    worker = startWorker("real", { TRAINER_COMMAND: trainerCommand, WORKER_DATA_DIR: path.join(dataDir, "runs"), LOCK_DURATION_MS: "30000" });
+    worker = startReal("real");
     await worker.ready;
   }, 180_000);
 
+  const extra: WorkerHandle[] = [];
   afterAll(async () => {
+    await Promise.all(extra.map((w) => w.stop()));
     await worker?.stop();
     await trainingQueue.obliterate({ force: true });
   });
@@ -70,4 +80,31 @@ describe.skipIf(!ready)(`real training with Ultralytics ${report.ultralytics ?? 
     const events = await db.jobEvent.findMany({ where: { jobId: id }, orderBy: { createdAt: "asc" } });
     expect(events.find((e) => e.kind === "running")!.message).toMatch(/batch 8 on cpu/);
   }, 180_000);
+
+  it("cancels a real training at an epoch boundary", async () => {
+    const id = await submit("real cancel", 30);
+    await waitFor(async () => ((await job(id)).currentEpoch ?? 0) >= 1, 60_000, "epoch 1");
+    await call((await import("@/app/api/v1/jobs/[jobId]/cancel/route")).POST, { cookie, params: { jobId: id } });
+    const done = await ended(id);
+    expect(done.status).toBe("CANCELLED");
+    expect(done.currentEpoch!).toBeLessThan(30);
+    expect(existsSync(path.join(dataDir, "runs", "jobs", id, "train", "weights", "last.pt"))).toBe(true);
+  }, 180_000);
+
+  it("survives a SIGKILLed worker: another worker resumes the run from its own last.pt", async () => {
+    const id = await submit("real resume", 5);
+    await waitFor(async () => ((await job(id)).currentEpoch ?? 0) >= 2, 90_000, "epoch 2");
+    worker.child.kill("SIGKILL");
+    await worker.exited;
+    const rescuer = startReal("real-rescuer");
+    extra.push(rescuer);
+    await rescuer.ready;
+    const done = await ended(id);
+    expect(done.status, done.failureReason ?? "").toBe("SUCCEEDED");
+    expect(done.attempt).toBe(2);
+    expect(await db.jobEpoch.count({ where: { jobId: id } })).toBe(5);
+    const running = await db.jobEvent.findMany({ where: { jobId: id, kind: "running" }, orderBy: { createdAt: "asc" } });
+    expect(running.at(-1)!.message).toMatch(/Training resumed: epochs [3-5]–5/);
+    expect(existsSync(path.join(dataDir, "runs", "jobs", id, "train", "weights", "best.pt"))).toBe(true);
+  }, 240_000);
 });
