@@ -77,9 +77,9 @@ describe("training jobs through a real worker process", () => {
   it("keeps a job's log bounded: the newest lines stay", async () => {
     const id = await submit("chatty", config(3, { spamLines: 700 }));
     expect((await ended(id)).status).toBe("SUCCEEDED");
-    const lines = await db.jobLog.findMany({ where: { jobId: id }, orderBy: { seq: "asc" }, select: { line: true } });
+    const lines = await db.jobLog.findMany({ where: { jobId: id }, orderBy: { seq: "asc" }, select: { line: true, seq: true, stream: true } });
     expect(lines.length).toBeLessThanOrEqual(1000);
-    expect(lines.at(-1)!.line).toBe("epoch 3/3 done");
+    expect(lines.at(-1)!.line, JSON.stringify({ n: lines.length, first: lines[0], last: lines.slice(-3), worker: workers.at(-1)!.output().split("\n").filter((l) => l.includes("flush") || l.includes("malformed")).slice(-3) })).toBe("epoch 3/3 done");
     expect(lines.some((l) => l.line === "epoch 1 line 0")).toBe(false);
   });
 

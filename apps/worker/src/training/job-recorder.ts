@@ -128,11 +128,18 @@ export class JobRecorder {
 
   private closing = false;
 
+  private hasPending(): boolean {
+    return this.pendingEpochs.length > 0 || this.pendingLogs.length > 0 || this.liveLogs.length > 0 || Object.keys(this.patch).length > 0;
+  }
+
+  /** Stops the timer and writes everything still pending (waiting out a flush already under way). */
   async close() {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.closing = true;
-    await this.flush();
-    await this.flush();
+    // A failed flush keeps its data, so try a few times before giving up on the rest.
+    for (let attempt = 0; attempt < 5 && (this.flushing || this.hasPending()); attempt++) {
+      await (this.flushing ?? this.flush());
+    }
   }
 }

@@ -45,22 +45,29 @@ export async function runTraining({ jobId }: TrainJobPayload, ctx: JobContext, r
     const e = await db.jobEvent.create({ data: { jobId, kind, message }, select: { id: true, kind: true, message: true, createdAt: true } });
     live.event(jobId, { ...e, createdAt: e.createdAt.toISOString() });
   };
-  const end = async (status: "SUCCEEDED" | "FAILED" | "CANCELLED", fields: { failureReason?: string; failureClass?: string; logTail?: string } = {}) => {
+  /** The final status and its timeline entry in one transaction: nobody sees one without the other. */
+  const end = async (
+    status: "SUCCEEDED" | "FAILED" | "CANCELLED",
+    entry: { kind: string; message: string },
+    fields: { failureReason?: string; failureClass?: string; logTail?: string; progress?: number } = {},
+  ) => {
     const finishedAt = new Date();
-    await db.trainingJob.update({ where: { id: jobId }, data: { status, finishedAt, etaSeconds: null, ...fields } });
-    live.jobUpdated({ id: jobId, projectId: row.projectId, status, finishedAt: finishedAt.toISOString(), etaSeconds: null, failureReason: fields.failureReason ?? null });
+    const [, e] = await db.$transaction([
+      db.trainingJob.update({ where: { id: jobId }, data: { status, finishedAt, etaSeconds: null, ...fields } }),
+      db.jobEvent.create({ data: { jobId, kind: entry.kind, message: entry.message.slice(0, 500) }, select: { id: true, kind: true, message: true, createdAt: true } }),
+    ]);
+    live.jobUpdated({ id: jobId, projectId: row.projectId, status, finishedAt: finishedAt.toISOString(), etaSeconds: null, failureReason: fields.failureReason ?? null, ...(fields.progress !== undefined ? { progress: fields.progress } : {}) });
+    live.event(jobId, { ...e, createdAt: e.createdAt.toISOString() });
   };
 
   if (row.cancelRequestedAt) {
-    await end("CANCELLED");
-    await event("cancelled", "Cancelled before it started");
+    await end("CANCELLED", { kind: "cancelled", message: "Cancelled before it started" });
     return { status: "CANCELLED" };
   }
   const problem = rt.cannotTrain();
   if (problem) {
     const reason = `Worker ${env.WORKER_NAME} cannot train: ${problem}`;
-    await end("FAILED", { failureReason: reason.slice(0, 2000), failureClass: "UNKNOWN" });
-    await event("failed", reason.slice(0, 500));
+    await end("FAILED", { kind: "failed", message: reason }, { failureReason: reason.slice(0, 2000), failureClass: "UNKNOWN" });
     throw new UnrecoverableError(reason);
   }
 
@@ -88,7 +95,7 @@ async function train(
   ctx: JobContext,
   rt: TrainingRuntime,
   event: (kind: string, message: string) => Promise<void>,
-  end: (status: "SUCCEEDED" | "FAILED" | "CANCELLED", fields?: { failureReason?: string; failureClass?: string; logTail?: string }) => Promise<void>,
+  end: (status: "SUCCEEDED" | "FAILED" | "CANCELLED", entry: { kind: string; message: string }, fields?: { failureReason?: string; failureClass?: string; logTail?: string; progress?: number }) => Promise<void>,
 ): Promise<{ status: JobStatus }> {
   const { db, env, live } = rt;
   const log = ctx.log;
@@ -203,20 +210,16 @@ async function train(
     throw new DelayedError();
   }
   if (stopReason === "cancel") {
-    await end("CANCELLED");
-    await event("cancelled", fin?.reason === "cancelled" ? "Stopped at an epoch boundary and cancelled" : "Cancelled (the trainer was stopped)");
+    await end("CANCELLED", { kind: "cancelled", message: fin?.reason === "cancelled" ? "Stopped at an epoch boundary and cancelled" : "Cancelled (the trainer was stopped)" });
     return { status: "CANCELLED" };
   }
   if (exit.spawnError) {
     const reason = `The trainer could not be started (${env.TRAINER_COMMAND.split(/\s+/)[0]}): ${exit.spawnError}`;
-    await end("FAILED", { failureReason: reason, failureClass: "UNKNOWN" });
-    await event("failed", reason);
+    await end("FAILED", { kind: "failed", message: reason }, { failureReason: reason, failureClass: "UNKNOWN" });
     throw new UnrecoverableError(reason);
   }
   if (exit.code === 0 && fin && !fail) {
-    await db.trainingJob.update({ where: { id: jobId }, data: { progress: 1 } });
-    await end("SUCCEEDED");
-    await event("succeeded", fin.reason === "early_stopped" ? "Finished early: no improvement within `patience`" : "Finished");
+    await end("SUCCEEDED", { kind: "succeeded", message: fin.reason === "early_stopped" ? "Finished early: no improvement within `patience`" : "Finished" }, { progress: 1 });
     return { status: "SUCCEEDED" };
   }
   // Trainer errors (bad dataset, bad argument, out of memory, crash) are final: no retry.
@@ -225,7 +228,6 @@ async function train(
     : exit.code === 0
       ? "The trainer exited without reporting a result"
       : `The trainer crashed (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`})`;
-  await end("FAILED", { failureReason: reason.slice(0, 2000), failureClass: fail?.errorClass ?? "UNKNOWN", logTail: tail });
-  await event("failed", reason.slice(0, 500));
+  await end("FAILED", { kind: "failed", message: reason }, { failureReason: reason.slice(0, 2000), failureClass: fail?.errorClass ?? "UNKNOWN", logTail: tail });
   throw new UnrecoverableError(reason);
 }
