@@ -32,6 +32,9 @@ export const webEnvSchema = z
     OIDC_CLIENT_SECRET: optional,
     OIDC_NAME: z.string().default("Single sign-on"),
     TRAINING_QUEUE: z.string().regex(/^[A-Za-z0-9_-]+$/).default("training"),
+    /** MLflow's web UI, for links from job pages; defaults to MLFLOW_TRACKING_URI. Unset = MLflow not configured. */
+    MLFLOW_TRACKING_URI: z.url().optional(),
+    MLFLOW_UI_URL: z.url().optional(),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((env, ctx) => {

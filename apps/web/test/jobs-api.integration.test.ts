@@ -157,6 +157,8 @@ describe("reading, cancelling and retrying", () => {
     const job = await call(jobRoute.GET, { cookie, params: { jobId: id } });
     expect(job.body.job.id).toBe(id);
     expect(job.body.permissions).toEqual({ cancel: false, create: false });
+    expect(job.body.mlflow).toEqual({ uiUrl: null });
+    expect(job.body.job).toMatchObject({ mlflowRunId: null, trackingDelayed: false });
     expect(job.body.events.map((e: { kind: string }) => e.kind)).toEqual(["queued"]);
     expect((await call(metricsRoute.GET, { cookie, params: { jobId: id } })).body.epochs[0].metrics["metrics/mAP50(B)"]).toBe(0.5);
     const logs = await logsRoute.GET(new Request("http://localhost/api?after=1", { headers: { cookie } }), { params: Promise.resolve({ jobId: id }) });

@@ -47,6 +47,13 @@ export const workerEnvSchema = z.object({
   HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),
   /** Log lines kept per job (the oldest are trimmed). */
   MAX_LOG_LINES: z.coerce.number().int().min(100).max(1_000_000).default(5_000),
+  /** MLflow tracking server; unset = no tracking (everything else works). */
+  MLFLOW_TRACKING_URI: z.url().optional(),
+  MLFLOW_TRACKING_USERNAME: z.string().optional(),
+  MLFLOW_TRACKING_PASSWORD: z.string().optional(),
+  /** A job whose oldest unsent MLflow call is older than this shows "tracking delayed". */
+  MLFLOW_DELAYED_AFTER_MS: z.coerce.number().int().min(0).default(10_000),
+  MLFLOW_MAX_BACKOFF_MS: z.coerce.number().int().min(100).default(30_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -10,6 +10,8 @@ import { runTraining, type TrainingRuntime } from "./training/run-training.ts";
 import { checkTrainer } from "./training/trainer-check.ts";
 import { GpuAllocator, queryGpus } from "./gpus.ts";
 import { WorkerReporter } from "./reporter.ts";
+import { MlflowClient } from "./mlflow/client.ts";
+import { Tracker } from "./mlflow/tracker.ts";
 
 let env: WorkerEnv;
 try {
@@ -50,6 +52,18 @@ const runtime: TrainingRuntime = {
   placeJob: async (jobId, gpus) => allocator.place(jobId, gpus, await queryGpus(env.NVIDIA_SMI)),
   releaseJob: (jobId) => allocator.release(jobId),
 };
+const tracker = env.MLFLOW_TRACKING_URI
+  ? new Tracker(
+      db,
+      new MlflowClient(env.MLFLOW_TRACKING_URI, env.MLFLOW_TRACKING_USERNAME ? { username: env.MLFLOW_TRACKING_USERNAME, password: env.MLFLOW_TRACKING_PASSWORD ?? "" } : undefined),
+      runtime.live,
+      env.WORKER_NAME,
+      log,
+      { intervalMs: 1_000, maxBackoffMs: env.MLFLOW_MAX_BACKOFF_MS, delayedAfterMs: env.MLFLOW_DELAYED_AFTER_MS },
+    )
+  : undefined;
+runtime.tracker = tracker;
+tracker?.start();
 const reporter = new WorkerReporter(connection, env, concurrency, trainer, allocator, { running: () => [...runtime.active.keys()], draining: () => draining }, log);
 const catalog = new Catalog().register(TRAIN_JOB_NAME, trainJobPayloadSchema, (data, ctx) => runTraining(data, ctx, runtime));
 
@@ -127,6 +141,8 @@ async function shutdown(signal: string) {
   try {
     await worker.close();
     await reporter.stop();
+    // Unsent MLflow calls stay in the outbox for the worker that resumes or inspects them.
+    await tracker?.stop(3_000);
     await subscriber.quit().catch(() => {});
     await Promise.allSettled([connection.quit(), db.$disconnect()]);
     log.info("stopped");

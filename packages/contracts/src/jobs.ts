@@ -69,6 +69,10 @@ export type JobSummary = {
   finishedAt: string | null;
   cancelRequestedAt: string | null;
   heartbeatAt: string | null;
+  /** MLflow: the job's run (once created) and whether tracking lags behind (MLflow away). */
+  mlflowExperimentId: string | null;
+  mlflowRunId: string | null;
+  trackingDelayed: boolean;
 };
 
 export type JobEpochRow = {

@@ -28,7 +28,7 @@ export class JobRecorder {
     private readonly live: LivePublisher,
     private readonly job: { id: string; projectId: string; bestMetric: number | null; bestMetricName: string | null; bestEpoch: number | null },
     private seq: number,
-    private readonly opts: { flushMs: number; heartbeatMs: number; maxLogLines: number; log: Logger; onCancelRequested: () => void },
+    private readonly opts: { flushMs: number; heartbeatMs: number; maxLogLines: number; log: Logger; onCancelRequested: () => void; onEpoch?: (row: JobEpochRow) => void },
   ) {
     this.best = job.bestMetric != null && job.bestMetricName && job.bestEpoch != null ? { name: job.bestMetricName, value: job.bestMetric, epoch: job.bestEpoch } : null;
   }
@@ -45,6 +45,7 @@ export class JobRecorder {
   epoch(ev: EpochEvent) {
     const row: JobEpochRow = { epoch: ev.epoch, losses: ev.losses, metrics: ev.metrics, lr: ev.lr, epochTime: ev.epochTime ?? null };
     this.pendingEpochs.push(row);
+    this.opts.onEpoch?.(row);
     const candidate = pickBestMetric(ev.metrics);
     if (candidate && (!this.best || this.best.name !== candidate.name || candidate.value > this.best.value)) {
       this.best = { ...candidate, epoch: ev.epoch };

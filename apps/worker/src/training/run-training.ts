@@ -9,6 +9,8 @@ import type { LivePublisher } from "../realtime.ts";
 import { JobRecorder } from "./job-recorder.ts";
 import { TrainerProcess } from "./trainer-process.ts";
 import type { Placement } from "../gpus.ts";
+import { epochMetrics, type Tracker } from "../mlflow/tracker.ts";
+import { configParams } from "../mlflow/client.ts";
 
 type StopReason = "cancel" | "shutdown";
 
@@ -25,9 +27,26 @@ export type TrainingRuntime = {
   /** GPUs for a job (or CPU), or why it must wait; released when the job ends. */
   placeJob: (jobId: string, gpus: number | undefined) => Promise<Placement>;
   releaseJob: (jobId: string) => void;
+  /** MLflow tracking, when configured. */
+  tracker?: Tracker;
 };
 
-const summaryFields = { id: true, projectId: true, status: true, attempt: true, workerName: true, cancelRequestedAt: true, config: true, bestMetric: true, bestMetricName: true, bestEpoch: true, startedAt: true } as const;
+const summaryFields = {
+  id: true,
+  name: true,
+  projectId: true,
+  status: true,
+  attempt: true,
+  workerName: true,
+  cancelRequestedAt: true,
+  config: true,
+  bestMetric: true,
+  bestMetricName: true,
+  bestEpoch: true,
+  startedAt: true,
+  project: { select: { slug: true, team: { select: { slug: true } } } },
+  createdBy: { select: { name: true } },
+} as const;
 
 /**
  * Runs one training job: STARTING → trainer child process → RUNNING → SUCCEEDED, FAILED (with
@@ -45,6 +64,8 @@ export async function runTraining({ jobId }: TrainJobPayload, ctx: JobContext, r
     const e = await db.jobEvent.create({ data: { jobId, kind, message }, select: { id: true, kind: true, message: true, createdAt: true } });
     live.event(jobId, { ...e, createdAt: e.createdAt.toISOString() });
   };
+  // Set once this job's MLflow run is asked for: only then does its end go to MLflow too.
+  const tracking = { started: false };
   /** The final status and its timeline entry in one transaction: nobody sees one without the other. */
   const end = async (
     status: "SUCCEEDED" | "FAILED" | "CANCELLED",
@@ -52,6 +73,10 @@ export async function runTraining({ jobId }: TrainJobPayload, ctx: JobContext, r
     fields: { failureReason?: string; failureClass?: string; logTail?: string; progress?: number } = {},
   ) => {
     const finishedAt = new Date();
+    // MLflow's end status is queued before the job's own, so a job that reads as ended has it queued.
+    if (tracking.started) {
+      await rt.tracker?.enqueue(jobId, [{ kind: "status", status: status === "SUCCEEDED" ? "FINISHED" : status === "FAILED" ? "FAILED" : "KILLED", endTime: finishedAt.getTime() }]);
+    }
     const [, e] = await db.$transaction([
       db.trainingJob.update({ where: { id: jobId }, data: { status, finishedAt, etaSeconds: null, ...fields } }),
       db.jobEvent.create({ data: { jobId, kind: entry.kind, message: entry.message.slice(0, 500) }, select: { id: true, kind: true, message: true, createdAt: true } }),
@@ -80,7 +105,7 @@ export async function runTraining({ jobId }: TrainJobPayload, ctx: JobContext, r
     throw new DelayedError();
   }
   try {
-    return await train(row, placement, ctx, rt, event, end);
+    return await train(row, placement, ctx, rt, event, end, tracking);
   } finally {
     rt.releaseJob(jobId);
   }
@@ -96,6 +121,7 @@ async function train(
   rt: TrainingRuntime,
   event: (kind: string, message: string) => Promise<void>,
   end: (status: "SUCCEEDED" | "FAILED" | "CANCELLED", entry: { kind: string; message: string }, fields?: { failureReason?: string; failureClass?: string; logTail?: string; progress?: number }) => Promise<void>,
+  tracking: { started: boolean },
 ): Promise<{ status: JobStatus }> {
   const { db, env, live } = rt;
   const log = ctx.log;
@@ -107,6 +133,37 @@ async function train(
   live.jobUpdated({ id: jobId, projectId: row.projectId, status: "STARTING", workerName: env.WORKER_NAME, attempt, startedAt: startedAt.toISOString() });
   const where = placement.gpuIndexes.length ? `GPU ${placement.gpuIndexes.join(",")}` : "CPU";
   await event(resumed ? "resumed" : "starting", resumed ? `Picked up again by ${env.WORKER_NAME} (${where}, attempt ${attempt}); resuming from its checkpoint` : `Starting on ${env.WORKER_NAME} (${where})`);
+
+  // MLflow: the run is created (or set RUNNING again on resume) through the tracker's outbox.
+  const lastEpochAtStart = (await db.jobEpoch.aggregate({ where: { jobId }, _max: { epoch: true } }))._max.epoch ?? 0;
+  if (rt.tracker) {
+    tracking.started = true;
+    const config = row.config as { model: string; type: string; task: string; gpus?: number; train: Record<string, unknown> };
+    if (resumed) await rt.tracker.adopt(jobId);
+    await rt.tracker.enqueue(jobId, [
+      {
+        kind: "start",
+        experimentName: `${row.project.team.slug}/${row.project.slug}`,
+        experimentTags: [{ key: "wyolo.project_id", value: row.projectId }],
+        runName: row.name,
+        startTime: (row.startedAt ?? new Date()).getTime(),
+        tags: [
+          { key: "wyolo.job_id", value: jobId },
+          { key: "wyolo.project", value: row.project.slug },
+          { key: "wyolo.team", value: row.project.team.slug },
+          { key: "mlflow.user", value: row.createdBy.name },
+          { key: "wyolo.model", value: config.model },
+          { key: "wyolo.task", value: config.task },
+          { key: "wyolo.dataset", value: String(config.train.data) },
+          { key: "wyolo.worker", value: env.WORKER_NAME },
+          { key: "wyolo.gpu", value: placement.gpuIndexes.length ? placement.gpuIndexes.join(",") : "cpu" },
+        ],
+      },
+      // A resumed job continues its own run: its params are already there and must not change.
+      ...(resumed ? [] : [{ kind: "params" as const, params: configParams(config) }]),
+    ]);
+  }
+  const trackedEpochs = new Set<number>();
 
   const runDir = path.resolve(env.WORKER_DATA_DIR, "jobs", jobId);
   mkdirSync(runDir, { recursive: true });
@@ -134,6 +191,12 @@ async function train(
     maxLogLines: env.MAX_LOG_LINES,
     log,
     onCancelRequested: () => requestStop("cancel"),
+    // Each epoch goes to MLflow once: epochs a resumed trainer sends again are already there.
+    onEpoch: (epoch) => {
+      if (!rt.tracker || epoch.epoch <= lastEpochAtStart || trackedEpochs.has(epoch.epoch)) return;
+      trackedEpochs.add(epoch.epoch);
+      void rt.tracker.enqueue(jobId, [{ kind: "metrics", metrics: epochMetrics(epoch, Date.now()) }]).catch((err: Error) => log.warn({ err: { message: err.message } }, "MLflow metrics not queued"));
+    },
   });
 
   const trainer = new TrainerProcess(

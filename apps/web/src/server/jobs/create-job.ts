@@ -92,6 +92,9 @@ export async function createJob(user: SessionUser, projectId: string, args: Crea
     finishedAt: null,
     cancelRequestedAt: null,
     heartbeatAt: null,
+    mlflowExperimentId: null,
+    mlflowRunId: null,
+    trackingDelayed: false,
     createdBy: { id: user.id, name: user.name },
   };
 

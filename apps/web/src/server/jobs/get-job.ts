@@ -1,5 +1,6 @@
 import "server-only";
 import { can } from "@wyolo/contracts";
+import { env } from "@/env";
 import { db } from "../db";
 import type { SessionUser } from "../auth/session";
 import { jobAccess } from "./job-access";
@@ -28,9 +29,11 @@ export async function getJob(user: SessionUser, jobId: string) {
     events: events.map((e) => ({ ...e, createdAt: e.createdAt.toISOString() })),
     project: { id: project.id, name: project.name, slug: project.slug },
     team: { id: team.id, name: team.name, slug: team.slug },
+    mlflow: { uiUrl: (env.MLFLOW_UI_URL ?? env.MLFLOW_TRACKING_URI ?? null)?.replace(/\/$/, "") ?? null },
     permissions: {
       cancel: can(role, "job.cancel.any") || (own && can(role, "job.cancel.own")),
       create: can(role, "job.create"),
     },
   };
 }
+

@@ -23,6 +23,9 @@ export const jobSummarySelect = {
   finishedAt: true,
   cancelRequestedAt: true,
   heartbeatAt: true,
+  mlflowExperimentId: true,
+  mlflowRunId: true,
+  trackingDelayed: true,
   createdBy: { select: { id: true, name: true } },
 } as const;
 

@@ -18,6 +18,7 @@ import { useLive } from "@/lib/live";
 type JobDetail = {
   job: JobSummary & { config: unknown; configSource: string | null; failureClass: string | null; logTail: string | null; bestEpoch: number | null; retryOfId: string | null };
   events: JobEventRow[];
+  mlflow: { uiUrl: string | null };
   permissions: { cancel: boolean; create: boolean };
 };
 
@@ -132,6 +133,8 @@ export function JobView({ jobId, base, crumbs }: { jobId: string; base: string; 
         }
       />
 
+      <MlflowLine uiUrl={detail.data.mlflow.uiUrl} job={job} />
+
       <div className="mb-6 grid gap-4 sm:grid-cols-2 lg:grid-cols-5">
         <Card className="lg:col-span-2">
           <p className="mb-2 text-xs uppercase text-zinc-500">Progress</p>
@@ -179,6 +182,26 @@ export function JobView({ jobId, base, crumbs }: { jobId: string; base: string; 
         </div>
       </div>
     </>
+  );
+}
+
+function MlflowLine({ uiUrl, job }: { uiUrl: string | null; job: JobSummary }) {
+  if (!uiUrl) return <p className="-mt-3 mb-4 text-sm text-zinc-500">MLflow is not configured on this platform: this job is tracked here only.</p>;
+  return (
+    <p className="-mt-3 mb-4 flex flex-wrap items-center gap-2 text-sm">
+      {job.mlflowRunId && job.mlflowExperimentId ? (
+        <a href={`${uiUrl}/#/experiments/${job.mlflowExperimentId}/runs/${job.mlflowRunId}`} target="_blank" rel="noreferrer" className="font-medium text-indigo-700 hover:underline dark:text-indigo-300">
+          MLflow run ↗
+        </a>
+      ) : (
+        <span className="text-zinc-500">MLflow run: {job.status === "QUEUED" ? "created when the job starts" : "being created…"}</span>
+      )}
+      {job.trackingDelayed && (
+        <span className="rounded bg-amber-100 px-2 py-0.5 text-xs font-semibold text-amber-800 dark:bg-amber-900/40 dark:text-amber-300" title="MLflow is not answering; the worker keeps the numbers and sends them when it is back">
+          tracking delayed
+        </span>
+      )}
+    </p>
   );
 }
 

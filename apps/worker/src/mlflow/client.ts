@@ -1,0 +1,118 @@
+/** A small MLflow REST client (the calls a training job needs), typed after MLflow 2.22's answers. */
+export class MlflowError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "MlflowError";
+  }
+  /** 4xx answers other than "not found"/"already exists" will not change by retrying. */
+  get permanent(): boolean {
+    return this.status >= 400 && this.status < 500 && this.status !== 429;
+  }
+}
+
+export type RunInfo = { run_id?: string; run_uuid: string; experiment_id: string; status: string; artifact_uri: string };
+type Tag = { key: string; value: string };
+
+export class MlflowClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly auth?: { username: string; password: string },
+    private readonly timeoutMs = 10_000,
+  ) {}
+
+  private async call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (this.auth) headers.authorization = `Basic ${Buffer.from(`${this.auth.username}:${this.auth.password}`).toString("base64")}`;
+    const res = await fetch(`${this.baseUrl.replace(/\/$/, "")}/api/2.0/mlflow/${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    const text = await res.text();
+    let data: Record<string, unknown> = {};
+    try {
+      data = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    } catch {
+      // MLflow answers JSON; anything else (a proxy's HTML page) is reported by status below.
+    }
+    if (!res.ok) throw new MlflowError(res.status, String(data.error_code ?? "HTTP_ERROR"), String(data.message ?? `MLflow answered ${res.status}`).slice(0, 500));
+    return data as T;
+  }
+
+  async getExperimentIdByName(name: string): Promise<string | null> {
+    try {
+      const r = await this.call<{ experiment: { experiment_id: string } }>("GET", `experiments/get-by-name?experiment_name=${encodeURIComponent(name)}`);
+      return r.experiment.experiment_id;
+    } catch (err) {
+      if (err instanceof MlflowError && err.code === "RESOURCE_DOES_NOT_EXIST") return null;
+      throw err;
+    }
+  }
+
+  /** get-by-name, else create; RESOURCE_ALREADY_EXISTS means another worker won the race: read it again. */
+  async ensureExperiment(name: string, tags: Tag[]): Promise<string> {
+    const existing = await this.getExperimentIdByName(name);
+    if (existing) return existing;
+    try {
+      return (await this.call<{ experiment_id: string }>("POST", "experiments/create", { name, tags })).experiment_id;
+    } catch (err) {
+      if (err instanceof MlflowError && err.code === "RESOURCE_ALREADY_EXISTS") {
+        const id = await this.getExperimentIdByName(name);
+        if (id) return id;
+      }
+      throw err;
+    }
+  }
+
+  async findRunByTag(experimentId: string, key: string, value: string): Promise<RunInfo | null> {
+    const r = await this.call<{ runs?: { info: RunInfo }[] }>("POST", "runs/search", {
+      experiment_ids: [experimentId],
+      filter: `tags.\`${key}\` = '${value.replace(/'/g, "")}'`,
+      max_results: 1,
+    });
+    return r.runs?.[0]?.info ?? null;
+  }
+
+  async createRun(experimentId: string, runName: string, startTime: number, tags: Tag[]): Promise<RunInfo> {
+    return (await this.call<{ run: { info: RunInfo } }>("POST", "runs/create", { experiment_id: experimentId, run_name: runName, start_time: startTime, tags })).run.info;
+  }
+
+  logBatch(runId: string, batch: { params?: Tag[]; metrics?: { key: string; value: number; timestamp: number; step: number }[]; tags?: Tag[] }) {
+    return this.call<Record<string, never>>("POST", "runs/log-batch", { run_id: runId, params: [], metrics: [], tags: [], ...batch });
+  }
+
+  updateRun(runId: string, status: "RUNNING" | "FINISHED" | "FAILED" | "KILLED", endTime?: number) {
+    return this.call("POST", "runs/update", { run_id: runId, status, ...(endTime ? { end_time: endTime } : {}) });
+  }
+}
+
+/** MLflow accepts alphanumerics, _ - . space : and / in names: `metrics/mAP50(B)` becomes `metrics/mAP50B`. */
+export function mlflowKey(key: string): string {
+  return key.replace(/[^A-Za-z0-9_\-. :/]/g, "").slice(0, 250) || "_";
+}
+
+const MAX_PARAM_VALUE = 6000;
+
+/** The resolved config as MLflow params: flat keys, string values within MLflow's length limit. */
+export function configParams(config: { model: string; type: string; task: string; gpus?: number; train: Record<string, unknown> }): { key: string; value: string }[] {
+  const params = [
+    { key: "model", value: config.model },
+    { key: "type", value: config.type },
+    { key: "task", value: config.task },
+    ...(config.gpus !== undefined ? [{ key: "gpus", value: String(config.gpus) }] : []),
+    ...Object.entries(config.train).map(([key, value]) => ({ key, value: typeof value === "string" ? value : JSON.stringify(value) })),
+  ];
+  return params.map((p) => ({ key: mlflowKey(p.key), value: p.value.length > MAX_PARAM_VALUE ? `${p.value.slice(0, MAX_PARAM_VALUE - 1)}…` : p.value }));
+}
+
+export function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -1,0 +1,162 @@
+import type { Db } from "@wyolo/db";
+import { newId } from "@wyolo/db";
+import type { Logger } from "../logger.ts";
+import type { LivePublisher } from "../realtime.ts";
+import { chunk, mlflowKey, MlflowError, type MlflowClient } from "./client.ts";
+
+type Tag = { key: string; value: string };
+export type TrackingCallPayload =
+  | { kind: "start"; experimentName: string; experimentTags: Tag[]; runName: string; startTime: number; tags: Tag[] }
+  | { kind: "params"; params: Tag[] }
+  | { kind: "metrics"; metrics: { key: string; value: number; timestamp: number; step: number }[] }
+  | { kind: "status"; status: "RUNNING" | "FINISHED" | "FAILED" | "KILLED"; endTime?: number };
+
+/**
+ * MLflow tracking that never fails or slows a training: calls go to an outbox table at once
+ * and a loop sends them in order, per job, retrying with backoff while MLflow is away. A call
+ * leaves the outbox only once MLflow took it, so nothing is lost; metrics carry fixed
+ * timestamps and each epoch is queued once, so nothing is logged twice. Calls MLflow refuses
+ * for good (a 4xx other than throttling) are logged and dropped rather than block the rest.
+ */
+export class Tracker {
+  private readonly nextSeq = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private backoffMs = 0;
+  private retryAt = 0;
+  private draining: Promise<void> | null = null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly client: MlflowClient,
+    private readonly live: LivePublisher,
+    private readonly worker: string,
+    private readonly log: Logger,
+    private readonly opts: { intervalMs: number; maxBackoffMs: number; delayedAfterMs: number },
+  ) {}
+
+  start() {
+    this.timer = setInterval(() => void this.drain(), this.opts.intervalMs);
+  }
+
+  async stop(timeoutMs: number) {
+    if (this.timer) clearInterval(this.timer);
+    await Promise.race([this.drain(), new Promise((r) => setTimeout(r, timeoutMs))]);
+  }
+
+  /** A job picked up again: its calls not yet sent become this worker's. */
+  async adopt(jobId: string) {
+    await this.db.trackingCall.updateMany({ where: { jobId }, data: { workerName: this.worker } });
+    this.nextSeq.delete(jobId);
+  }
+
+  async enqueue(jobId: string, calls: TrackingCallPayload[]) {
+    if (!calls.length) return;
+    if (!this.nextSeq.has(jobId)) {
+      const max = (await this.db.trackingCall.aggregate({ where: { jobId }, _max: { seq: true } }))._max.seq ?? 0;
+      this.nextSeq.set(jobId, max + 1);
+    }
+    const rows = calls.map((payload) => {
+      const seq = this.nextSeq.get(jobId)!;
+      this.nextSeq.set(jobId, seq + 1);
+      return { id: newId(), jobId, seq, kind: payload.kind, payload, workerName: this.worker };
+    });
+    await this.db.trackingCall.createMany({ data: rows });
+    void this.drain();
+  }
+
+  drain(): Promise<void> {
+    this.draining ??= this.doDrain().finally(() => (this.draining = null));
+    return this.draining;
+  }
+
+  private async doDrain() {
+    if (Date.now() < this.retryAt) return;
+    const pending = await this.db.trackingCall.findMany({ where: { workerName: this.worker }, orderBy: [{ jobId: "asc" }, { seq: "asc" }], take: 200 });
+    const byJob = new Map<string, typeof pending>();
+    for (const c of pending) byJob.set(c.jobId, [...(byJob.get(c.jobId) ?? []), c]);
+    let failed = false;
+    let unavailable = false;
+    for (const [jobId, calls] of byJob) {
+      let jobFailed = false;
+      for (const call of calls) {
+        try {
+          await this.send(jobId, call.payload as TrackingCallPayload);
+          await this.db.trackingCall.delete({ where: { id: call.id } });
+        } catch (err) {
+          if (err instanceof MlflowError && err.permanent && err.code !== "RESOURCE_DOES_NOT_EXIST" && err.code !== "RUN_NOT_READY") {
+            this.log.warn({ jobId, kind: call.kind, code: err.code, message: err.message }, "MLflow refused a call; dropped");
+            await this.db.trackingCall.delete({ where: { id: call.id } });
+            continue;
+          }
+          jobFailed = true;
+          await this.db.trackingCall.update({ where: { id: call.id }, data: { attempts: { increment: 1 } } });
+          if (Date.now() - call.createdAt.getTime() > this.opts.delayedAfterMs) await this.setDelayed(jobId, true);
+          this.log.debug({ jobId, err: { message: (err as Error).message } }, "MLflow call not sent; will retry");
+          // MLflow itself away (no answer, 5xx): the other jobs' calls would fail too.
+          unavailable = !(err instanceof MlflowError) || err.status >= 500;
+          break;
+        }
+      }
+      if (jobFailed) failed = true;
+      else if ((await this.db.trackingCall.count({ where: { jobId } })) === 0) await this.setDelayed(jobId, false);
+      if (unavailable) break;
+    }
+    if (failed) {
+      this.backoffMs = Math.min(this.opts.maxBackoffMs, this.backoffMs ? this.backoffMs * 2 : 500);
+      this.retryAt = Date.now() + this.backoffMs;
+    } else {
+      this.backoffMs = 0;
+    }
+  }
+
+  private async setDelayed(jobId: string, delayed: boolean) {
+    const { count } = await this.db.trainingJob.updateMany({ where: { id: jobId, trackingDelayed: !delayed }, data: { trackingDelayed: delayed } });
+    if (count) {
+      const row = await this.db.trainingJob.findUnique({ where: { id: jobId }, select: { projectId: true } });
+      if (row) this.live.jobUpdated({ id: jobId, projectId: row.projectId, trackingDelayed: delayed });
+    }
+  }
+
+  private async runIdOf(jobId: string): Promise<string> {
+    const row = await this.db.trainingJob.findUnique({ where: { id: jobId }, select: { mlflowRunId: true } });
+    if (row?.mlflowRunId) return row.mlflowRunId;
+    // Without a run, and no start call left to make one, these calls can never be sent.
+    if ((await this.db.trackingCall.count({ where: { jobId, kind: "start" } })) === 0) throw new MlflowError(410, "NO_RUN", "the job has no MLflow run (its creation was refused)");
+    throw new MlflowError(503, "RUN_NOT_READY", "the job's MLflow run does not exist yet");
+  }
+
+  private async send(jobId: string, call: TrackingCallPayload) {
+    switch (call.kind) {
+      case "start": {
+        const row = await this.db.trainingJob.findUnique({ where: { id: jobId }, select: { mlflowRunId: true, mlflowExperimentId: true, projectId: true } });
+        if (row?.mlflowRunId) {
+          await this.client.updateRun(row.mlflowRunId, "RUNNING");
+          return;
+        }
+        const experimentId = await this.client.ensureExperiment(call.experimentName, call.experimentTags);
+        // A crash after MLflow created the run but before its id was stored: find it by tag.
+        const run = (await this.client.findRunByTag(experimentId, "wyolo.job_id", jobId)) ?? (await this.client.createRun(experimentId, call.runName, call.startTime, call.tags));
+        await this.db.trainingJob.update({ where: { id: jobId }, data: { mlflowExperimentId: experimentId, mlflowRunId: run.run_uuid } });
+        if (row) this.live.jobUpdated({ id: jobId, projectId: row.projectId, mlflowExperimentId: experimentId, mlflowRunId: run.run_uuid });
+        return;
+      }
+      case "params":
+        for (const part of chunk(call.params, 100)) await this.client.logBatch(await this.runIdOf(jobId), { params: part });
+        return;
+      case "metrics":
+        for (const part of chunk(call.metrics, 1000)) await this.client.logBatch(await this.runIdOf(jobId), { metrics: part });
+        return;
+      case "status":
+        await this.client.updateRun(await this.runIdOf(jobId), call.status, call.endTime);
+        return;
+    }
+  }
+}
+
+/** One epoch's numbers as MLflow metrics: step = epoch, names in MLflow's charset, no NaN/null. */
+export function epochMetrics(epoch: { epoch: number; losses: Record<string, number | null>; metrics: Record<string, number | null>; lr: Record<string, number | null>; epochTime: number | null }, timestamp: number) {
+  const all: Record<string, number | null> = { ...epoch.losses, ...epoch.metrics, ...epoch.lr, ...(epoch.epochTime != null ? { epoch_time_s: epoch.epochTime } : {}) };
+  return Object.entries(all)
+    .filter((e): e is [string, number] => typeof e[1] === "number" && Number.isFinite(e[1]))
+    .map(([key, value]) => ({ key: mlflowKey(key), value, timestamp, step: epoch.epoch }));
+}
