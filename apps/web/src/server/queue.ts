@@ -15,14 +15,3 @@ function create(): Queue {
 
 export const trainingQueue: Queue = globalForQueue.wyoloTrainingQueue ?? create();
 globalForQueue.wyoloTrainingQueue = trainingQueue;
-
-/** Rejects after `ms` so a request never hangs on an unreachable Redis. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Connection is closed: ${what} timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}

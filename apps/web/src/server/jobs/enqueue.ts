@@ -1,6 +1,7 @@
 import "server-only";
 import { BULLMQ_PRIORITY, TRAIN_JOB_NAME, type Priority, type TrainJobPayload } from "@wyolo/contracts";
-import { trainingQueue, withTimeout } from "../queue";
+import { trainingQueue } from "../queue";
+import { withTimeout } from "../timeout";
 
 const DAY = 86_400;
 

@@ -2,7 +2,7 @@ import "server-only";
 import { WORKER_OFFLINE_AFTER_MS, WORKERS_KEY, type WorkerReport } from "@wyolo/contracts";
 import { db } from "../db";
 import { redis } from "../redis";
-import { withTimeout } from "../queue";
+import { withTimeout } from "../timeout";
 import type { SessionUser } from "../auth/session";
 
 const FORGET_AFTER_MS = 7 * 86_400_000;
