@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import type { Logger } from "../logger.ts";
+import { trainerEnv } from "./trainer-env.ts";
 
 export type TrainerCheck = { ok: boolean; problem?: string; details: Record<string, unknown> };
 
@@ -11,7 +12,7 @@ export type TrainerCheck = { ok: boolean; problem?: string; details: Record<stri
 export function checkTrainer(command: string, log: Logger, timeoutMs = 60_000): Promise<TrainerCheck> {
   const [program, ...args] = command.split(/\s+/);
   return new Promise((resolve) => {
-    execFile(program!, [...args, "--check"], { timeout: timeoutMs, env: { ...process.env, PYTHONUNBUFFERED: "1" } }, (err, stdout, stderr) => {
+    execFile(program!, [...args, "--check"], { timeout: timeoutMs, env: trainerEnv(process.env, {}) }, (err, stdout, stderr) => {
       const line = stdout.trim().split("\n").reverse().find((l) => l.startsWith("{"));
       let details: Record<string, unknown> = {};
       try {

@@ -4,6 +4,7 @@ import type { Readable } from "node:stream";
 import { parseTrainerLine, type TrainerEvent } from "@wyolo/contracts";
 import type { Logger } from "../logger.ts";
 import { LineSplitter } from "./line-splitter.ts";
+import { trainerEnv } from "./trainer-env.ts";
 
 export type TrainerExit = { code: number | null; signal: NodeJS.Signals | null; spawnError?: string };
 
@@ -37,7 +38,7 @@ export class TrainerProcess {
     const [program, ...args] = this.command;
     let child: ChildProcess;
     try {
-      child = spawn(program!, args, { cwd, env: { ...process.env, ...this.env, PYTHONUNBUFFERED: "1" }, stdio: ["pipe", "pipe", "pipe", "pipe"] });
+      child = spawn(program!, args, { cwd, env: trainerEnv(process.env, this.env), stdio: ["pipe", "pipe", "pipe", "pipe"] });
     } catch (err) {
       this.resolveExit({ code: null, signal: null, spawnError: (err as Error).message });
       return;
