@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { expect, test } from "@playwright/test";
 import { seedTeam } from "./helpers";
 
@@ -41,6 +43,22 @@ test("a MEMBER submits a job and watches it live to SUCCEEDED; a VIEWER watches 
   await expect(member.getByRole("button", { name: "Retry" })).toBeVisible();
   await expect(member.getByRole("button", { name: "Clone and edit" })).toBeVisible();
   for (const name of ["Cancel", "Retry", "Clone and edit"]) await expect(viewer.getByRole("button", { name })).toHaveCount(0);
+
+  // Artifacts: the member and the viewer download best.pt; its bytes match the recorded sha256.
+  const jobId = jobUrl.split("/").pop()!;
+  const { artifacts } = await (await member.request.get(`/api/v1/jobs/${jobId}/artifacts`)).json();
+  const best = artifacts.find((a: { name: string }) => a.name === "weights/best.pt");
+  for (const page of [member, viewer]) {
+    await expect(page.getByRole("list", { name: "Artifacts" })).toContainText("weights/best.pt");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Download weights/best.pt" }).click()]);
+    expect(download.suggestedFilename()).toBe("shapes-e2e-shapes-best.pt");
+    const bytes = readFileSync((await download.path())!);
+    expect(createHash("sha256").update(bytes).digest("hex")).toBe(best.sha256);
+  }
+  // A user of another team gets 404 for the same link.
+  const other = await seedTeam(browser, `o${stamp}`, ["MEMBER"]);
+  expect((await other.pages[0]!.request.get(`/api/v1/jobs/${jobId}/artifacts/${best.id}/download`, { maxRedirects: 0 })).status()).toBe(404);
+  await Promise.all([other.admin.close(), other.pages[0]!.context().close()]);
 
   // Clone and edit: the project page opens the YAML editor with this job's config, above a
   // job table that already has rows (a render loop once hid here).

@@ -57,9 +57,19 @@ say "Building the web app"
 npm run build -w @wyolo/web >/dev/null
 
 mkdir -p .run
+# No object store configured: a local S3 server (s3rver, from npm) keeps artifacts in .data/s3,
+# so training results can be downloaded on this one machine too.
+s3=""
+if [ -z "${S3_ENDPOINT:-}" ]; then
+  mkdir -p .data/s3
+  npx s3rver -d .data/s3 -a 127.0.0.1 -p 4568 --silent --configure-bucket "${S3_BUCKET:-wyolo-artifacts}" & s3=$!
+  export S3_ENDPOINT=http://127.0.0.1:4568 S3_ACCESS_KEY_ID=S3RVER S3_SECRET_ACCESS_KEY=S3RVER
+  wait_for_tcp 127.0.0.1 4568 20 || die "The local S3 server did not start."
+  say "Local S3 (s3rver) on :4568 for artifacts"
+fi
 node --import ./apps/web/server-only-shim.mjs --import tsx apps/web/server.ts & web=$!
 node --import tsx apps/worker/src/index.ts & worker=$!
-trap 'kill -TERM $web $worker 2>/dev/null; wait $web $worker 2>/dev/null; exit 0' INT TERM
+trap 'kill -TERM $web $worker $s3 2>/dev/null; wait 2>/dev/null; exit 0' INT TERM
 
 wait_for_tcp 127.0.0.1 "${PORT:-3000}" 60 || die "The web app did not start; see the log above."
 cat <<MSG
@@ -74,5 +84,5 @@ cat <<MSG
 
 MSG
 wait -n $web $worker
-kill -TERM $web $worker 2>/dev/null || true
+kill -TERM $web $worker $s3 2>/dev/null || true
 wait

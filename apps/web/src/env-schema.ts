@@ -35,6 +35,16 @@ export const webEnvSchema = z
     /** MLflow's web UI, for links from job pages; defaults to MLFLOW_TRACKING_URI. Unset = MLflow not configured. */
     MLFLOW_TRACKING_URI: z.url().optional(),
     MLFLOW_UI_URL: z.url().optional(),
+    /** Object store of artifacts (as the worker uses it) and the endpoint browsers reach for downloads. */
+    S3_ENDPOINT: z.url().optional(),
+    S3_PUBLIC_ENDPOINT: z.url().optional(),
+    S3_REGION: z.string().default("us-east-1"),
+    S3_ACCESS_KEY_ID: z.string().optional(),
+    S3_SECRET_ACCESS_KEY: z.string().optional(),
+    S3_BUCKET: z.string().default("wyolo-artifacts"),
+    S3_FORCE_PATH_STYLE: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+    /** How long a download link works. */
+    DOWNLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(7 * 86_400).default(900),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((env, ctx) => {

@@ -54,6 +54,15 @@ export const workerEnvSchema = z.object({
   /** A job whose oldest unsent MLflow call is older than this shows "tracking delayed". */
   MLFLOW_DELAYED_AFTER_MS: z.coerce.number().int().min(0).default(10_000),
   MLFLOW_MAX_BACKOFF_MS: z.coerce.number().int().min(100).default(30_000),
+  /** Object store for artifacts (MinIO, S3…). Unset S3_ENDPOINT = artifacts stay on this worker's disk only. */
+  S3_ENDPOINT: z.url().optional(),
+  S3_REGION: z.string().default("us-east-1"),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "a valid bucket name").default("wyolo-artifacts"),
+  S3_FORCE_PATH_STYLE: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+  /** While training, weights are uploaded at most this often (a crash never loses everything). */
+  ARTIFACT_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(0).default(300_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

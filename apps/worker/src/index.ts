@@ -12,6 +12,7 @@ import { GpuAllocator, queryGpus } from "./gpus.ts";
 import { WorkerReporter } from "./reporter.ts";
 import { MlflowClient } from "./mlflow/client.ts";
 import { Tracker } from "./mlflow/tracker.ts";
+import { ArtifactStore } from "./artifacts/store.ts";
 
 let env: WorkerEnv;
 try {
@@ -63,6 +64,11 @@ const tracker = env.MLFLOW_TRACKING_URI
     )
   : undefined;
 runtime.tracker = tracker;
+if (env.S3_ENDPOINT) {
+  const store = new ArtifactStore({ ...env, S3_ENDPOINT: env.S3_ENDPOINT }, db, log);
+  await store.ensureBucket().catch((err: Error) => log.warn({ err: { message: err.message } }, "could not check or create the artifact bucket"));
+  runtime.artifacts = store;
+}
 tracker?.start();
 const reporter = new WorkerReporter(connection, env, concurrency, trainer, allocator, { running: () => [...runtime.active.keys()], draining: () => draining }, log);
 const catalog = new Catalog().register(TRAIN_JOB_NAME, trainJobPayloadSchema, (data, ctx) => runTraining(data, ctx, runtime));

@@ -11,6 +11,7 @@ import { TrainerProcess } from "./trainer-process.ts";
 import type { Placement } from "../gpus.ts";
 import { epochMetrics, type Tracker } from "../mlflow/tracker.ts";
 import { configParams } from "../mlflow/client.ts";
+import type { ArtifactStore } from "../artifacts/store.ts";
 
 type StopReason = "cancel" | "shutdown";
 
@@ -29,6 +30,8 @@ export type TrainingRuntime = {
   releaseJob: (jobId: string) => void;
   /** MLflow tracking, when configured. */
   tracker?: Tracker;
+  /** The object store for artifacts, when configured. */
+  artifacts?: ArtifactStore;
 };
 
 const summaryFields = {
@@ -165,6 +168,16 @@ async function train(
   }
   const trackedEpochs = new Set<number>();
 
+  // Artifacts: weights go up while training (at most every ARTIFACT_CHECKPOINT_INTERVAL_MS, so a
+  // crash never loses everything) and the whole run at the end. Uploads run one after another.
+  const saveDir = path.resolve(env.WORKER_DATA_DIR, "jobs", jobId, "train");
+  let uploads: Promise<unknown> = Promise.resolve();
+  let lastUpload = 0;
+  const uploadLater = (files?: string[]) => {
+    if (!rt.artifacts) return;
+    uploads = uploads.then(() => rt.artifacts!.upload(jobId, saveDir, files)).catch((err: Error) => log.warn({ err: { message: err.message } }, "artifact upload failed; retried later"));
+  };
+
   const runDir = path.resolve(env.WORKER_DATA_DIR, "jobs", jobId);
   mkdirSync(runDir, { recursive: true });
   const stopFile = path.join(runDir, "STOP");
@@ -231,6 +244,10 @@ async function train(
             recorder.output("trainer", `[${ev.level}] ${ev.message}`);
             break;
           case "checkpoint":
+            if (Date.now() - lastUpload >= env.ARTIFACT_CHECKPOINT_INTERVAL_MS) {
+              lastUpload = Date.now();
+              uploadLater([ev.last, ev.best].filter((f): f is string => !!f));
+            }
             break;
           case "finished":
             finished = ev;
@@ -260,6 +277,12 @@ async function train(
   rt.active.delete(jobId);
   await recorder.close();
   const tail = recorder.tail();
+  if (rt.artifacts && stopReason !== "shutdown") {
+    uploadLater();
+    await uploads;
+    const count = await db.jobArtifact.count({ where: { jobId } });
+    if (count) await event("artifacts", `${count} artifact${count === 1 ? "" : "s"} stored`);
+  }
   const fin = finished as Extract<TrainerEvent, { type: "finished" }> | null;
   const fail = failed as Extract<TrainerEvent, { type: "failed" }> | null;
   log.info({ exit, stopReason, finished: fin?.reason, failed: fail?.errorClass }, "trainer exited");

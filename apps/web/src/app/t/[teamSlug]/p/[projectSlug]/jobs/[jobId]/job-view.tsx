@@ -24,6 +24,15 @@ type JobDetail = {
 
 const MAX_LINES = 2000;
 
+type Artifact = { id: string; name: string; size: number; sha256: string; updatedAt: string };
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GB`;
+}
+
 export function JobView({ jobId, base, crumbs }: { jobId: string; base: string; crumbs: { team: string; teamHref: string; project: string; projectHref: string } }) {
   const queryClient = useQueryClient();
   const router = useRouter();
@@ -52,7 +61,9 @@ export function JobView({ jobId, base, crumbs }: { jobId: string; base: string; 
     },
   });
 
-  const resync = () => void Promise.all([detailKey, metricsKey, logsKey].map((queryKey) => queryClient.invalidateQueries({ queryKey })));
+  const artifactsKey = ["job-artifacts", jobId];
+  const artifacts = useQuery({ queryKey: artifactsKey, queryFn: () => api<{ artifacts: Artifact[] }>(`/api/v1/jobs/${jobId}/artifacts`).then((r) => r.artifacts) });
+  const resync = () => void Promise.all([detailKey, metricsKey, logsKey, artifactsKey].map((queryKey) => queryClient.invalidateQueries({ queryKey })));
   useLive(
     { jobId },
     {
@@ -164,6 +175,28 @@ export function JobView({ jobId, base, crumbs }: { jobId: string; base: string; 
           <LogConsole lines={logs.data ?? []} live={!ended} />
         </div>
         <div className="space-y-6">
+          <Card>
+            <h2 className="mb-3 font-semibold">Artifacts</h2>
+            {artifacts.data?.length ? (
+              <ul className="space-y-2 text-sm" aria-label="Artifacts">
+                {artifacts.data.map((a) => (
+                  <li key={a.id} className="flex items-center justify-between gap-2">
+                    <span>
+                      <span className="font-mono">{a.name}</span>
+                      <span className="block text-xs text-zinc-500" title={`sha256 ${a.sha256}`}>
+                        {formatBytes(a.size)} · sha256 {a.sha256.slice(0, 12)}…
+                      </span>
+                    </span>
+                    <a href={`/api/v1/jobs/${jobId}/artifacts/${a.id}/download`} className="rounded-md border border-zinc-300 px-2 py-1 text-xs font-medium hover:bg-zinc-50 dark:border-zinc-700 dark:hover:bg-zinc-800" aria-label={`Download ${a.name}`}>
+                      Download
+                    </a>
+                  </li>
+                ))}
+              </ul>
+            ) : (
+              <p className="text-sm text-zinc-500">{ended ? "No artifacts stored (no object store configured, or the run left none)." : "Weights appear here as the run saves them."}</p>
+            )}
+          </Card>
           <Card>
             <h2 className="mb-3 font-semibold">Timeline</h2>
             <ol className="space-y-2 text-sm" aria-label="Status timeline">

@@ -1,0 +1,97 @@
+import { createHash } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import S3rver from "s3rver";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+// A real S3 server process (s3rver) on loopback; this file's web modules and workers use it.
+const s3dir = mkdtempSync(path.join(os.tmpdir(), "wyolo-s3-"));
+const s3 = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: s3dir });
+const { port } = await s3.run();
+const S3 = { S3_ENDPOINT: `http://127.0.0.1:${port}`, S3_ACCESS_KEY_ID: "S3RVER", S3_SECRET_ACCESS_KEY: "S3RVER", S3_BUCKET: "wyolo-artifacts" };
+Object.assign(process.env, S3);
+
+const { db } = await import("@/server/db");
+const { trainingQueue } = await import("@/server/queue");
+const jobsRoute = await import("@/app/api/v1/projects/[projectId]/jobs/route");
+const downloadRoute = await import("@/app/api/v1/jobs/[jobId]/artifacts/[artifactId]/download/route");
+const listRoute = await import("@/app/api/v1/jobs/[jobId]/artifacts/route");
+const { call, createTeamWith, createUser, sessionCookie } = await import("./helpers");
+const { startWorker, waitFor } = await import("./worker-harness");
+
+const dataDir = mkdtempSync(path.join(os.tmpdir(), "wyolo-art-"));
+let member: { id: string };
+let viewerCookie: string;
+let memberCookie: string;
+let projectId: string;
+const workers: ReturnType<typeof startWorker>[] = [];
+const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+
+beforeAll(async () => {
+  member = await createUser();
+  const viewer = await createUser();
+  const team = await createTeamWith([{ userId: member.id, role: "MEMBER" }, { userId: viewer.id, role: "VIEWER" }]);
+  projectId = (await db.project.create({ data: { teamId: team.id, name: "Art", slug: "art" } })).id;
+  memberCookie = await sessionCookie(member);
+  viewerCookie = await sessionCookie(viewer);
+});
+
+afterAll(async () => {
+  await Promise.all(workers.map((w) => w.stop()));
+  await trainingQueue.obliterate({ force: true });
+  await s3.close();
+});
+
+const start = (name: string) => {
+  const w = startWorker(name, { ...S3, WORKER_DATA_DIR: dataDir, ARTIFACT_CHECKPOINT_INTERVAL_MS: "0" });
+  workers.push(w);
+  return w;
+};
+async function submit(name: string, epochs: number, delayMs: number) {
+  const res = await call(jobsRoute.POST, { cookie: memberCookie, params: { projectId }, body: { name, config: { model: "yolo11n.yaml", train: { data: "d/data.yaml", epochs }, metadata: { fake: { delayMs } } } } });
+  return res.body.job.id as string;
+}
+
+describe("artifacts in the object store", () => {
+  it("stores a finished job's weights and results with their checksums, and hands readers a short-lived download link", async () => {
+    const w = start("art-1");
+    await w.ready;
+    const id = await submit("weights please", 3, 30);
+    await waitFor(async () => (await db.trainingJob.findUniqueOrThrow({ where: { id } })).status === "SUCCEEDED", 20_000, "the job");
+    const list = await call(listRoute.GET, { cookie: viewerCookie, params: { jobId: id } });
+    expect(list.body.artifacts.map((a: { name: string }) => a.name)).toEqual(["results.csv", "weights/best.pt", "weights/last.pt"]);
+    const best = list.body.artifacts.find((a: { name: string }) => a.name === "weights/best.pt");
+    expect(best.size).toBe(64 * 1024);
+
+    // A VIEWER downloads: 302 to a presigned URL whose bytes match the recorded sha256.
+    const raw = await downloadRoute.GET(new Request("http://localhost/x", { headers: { cookie: viewerCookie } }), { params: Promise.resolve({ jobId: id, artifactId: best.id }) });
+    expect(raw.status).toBe(302);
+    const location = raw.headers.get("location")!;
+    expect(location).toContain("X-Amz-Expires=900");
+    expect(decodeURIComponent(location)).toContain('filename="art-weights-please-best.pt"');
+    const bytes = Buffer.from(await (await fetch(location)).arrayBuffer());
+    expect(sha(bytes)).toBe(best.sha256);
+    expect(await db.auditLog.count({ where: { action: "artifact.download", targetId: best.id } })).toBe(1);
+
+    // Another team's user gets 404, for the list and the link.
+    const stranger = await sessionCookie(await createUser());
+    expect((await call(listRoute.GET, { cookie: stranger, params: { jobId: id } })).status).toBe(404);
+    const denied = await downloadRoute.GET(new Request("http://localhost/x", { headers: { cookie: stranger } }), { params: Promise.resolve({ jobId: id, artifactId: best.id }) });
+    expect(denied.status).toBe(404);
+    await w.stop();
+  });
+
+  it("keeps the last checkpoint's weights in the store when the worker dies mid-run", async () => {
+    const w = start("art-2");
+    await w.ready;
+    const id = await submit("crashy", 30, 150);
+    await waitFor(async () => (await db.jobArtifact.findFirst({ where: { jobId: id, name: "weights/best.pt" } })) !== null && ((await db.trainingJob.findUniqueOrThrow({ where: { id } })).currentEpoch ?? 0) >= 2, 20_000, "weights uploaded during training");
+    w.child.kill("SIGKILL");
+    await w.exited;
+    const row = await db.jobArtifact.findFirstOrThrow({ where: { jobId: id, name: "weights/best.pt" } });
+    const raw = await downloadRoute.GET(new Request("http://localhost/x?format=json", { headers: { cookie: memberCookie } }), { params: Promise.resolve({ jobId: id, artifactId: row.id }) });
+    const { url } = (await raw.json()) as { url: string };
+    expect(sha(Buffer.from(await (await fetch(url)).arrayBuffer()))).toBe(row.sha256);
+  });
+});
