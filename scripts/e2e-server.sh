@@ -18,7 +18,7 @@ export LOG_LEVEL=warn
 data_dir=$(mktemp -d)
 # A real S3 server (s3rver) for artifacts and downloads.
 mkdir -p "$data_dir/s3"
-npx s3rver -d "$data_dir/s3" -a 127.0.0.1 -p "${E2E_S3_PORT:-4579}" --silent --configure-bucket wyolo-artifacts & s3=$!
+node node_modules/s3rver/bin/s3rver.js -d "$data_dir/s3" -a 127.0.0.1 -p "${E2E_S3_PORT:-4579}" --silent --configure-bucket wyolo-artifacts & s3=$!
 export S3_ENDPOINT="http://127.0.0.1:${E2E_S3_PORT:-4579}" S3_ACCESS_KEY_ID=S3RVER S3_SECRET_ACCESS_KEY=S3RVER S3_BUCKET=wyolo-artifacts
 TRAINER_COMMAND="node apps/worker/test/fixtures/fake-trainer.mjs" WORKER_NAME=e2e-worker WORKER_DATA_DIR="$data_dir" FLUSH_INTERVAL_MS=200 \
   node --import tsx apps/worker/src/index.ts & worker=$!

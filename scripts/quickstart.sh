@@ -62,7 +62,7 @@ mkdir -p .run
 s3=""
 if [ -z "${S3_ENDPOINT:-}" ]; then
   mkdir -p .data/s3
-  npx s3rver -d .data/s3 -a 127.0.0.1 -p 4568 --silent --configure-bucket "${S3_BUCKET:-wyolo-artifacts}" & s3=$!
+  node node_modules/s3rver/bin/s3rver.js -d .data/s3 -a 127.0.0.1 -p 4568 --silent --configure-bucket "${S3_BUCKET:-wyolo-artifacts}" & s3=$!
   export S3_ENDPOINT=http://127.0.0.1:4568 S3_ACCESS_KEY_ID=S3RVER S3_SECRET_ACCESS_KEY=S3RVER
   wait_for_tcp 127.0.0.1 4568 20 || die "The local S3 server did not start."
   say "Local S3 (s3rver) on :4568 for artifacts"
