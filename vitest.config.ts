@@ -33,8 +33,9 @@ export default defineConfig({
           setupFiles: ["test/integration/per-file-setup.ts"],
           testTimeout: 30_000,
           hookTimeout: 60_000,
-          // Two cores: keep Postgres, Redis and the tests from starving each other.
-          maxWorkers: 2,
+          // Files one at a time: they start worker and trainer processes, and on two cores a
+          // second file's processes would starve the first's timing.
+          fileParallelism: false,
         },
       },
     ],

@@ -1,21 +1,12 @@
 import cluster from "node:cluster";
 import { createServer } from "node:http";
 import next from "next";
-import { parseEnv, EnvError } from "@wyolo/contracts";
+import { parseEnvOrExit } from "@wyolo/contracts";
 import { webEnvSchema, type WebEnv } from "./src/env-schema";
 
 // The web app's own HTTP server: Next.js and socket.io share one port.
 // Start: node --import ./apps/web/server-only-shim.mjs --import tsx apps/web/server.ts (from the repo root).
-let env: WebEnv;
-try {
-  env = parseEnv(webEnvSchema, process.env);
-} catch (err) {
-  if (err instanceof EnvError) {
-    console.error(err.message);
-    process.exit(1);
-  }
-  throw err;
-}
+const env: WebEnv = parseEnvOrExit(webEnvSchema, process.env);
 
 // WEB_CONCURRENCY > 1 forks that many processes sharing the port (one core each). socket.io
 // then needs the websocket transport (no long-polling, which would need sticky sessions);

@@ -1,7 +1,7 @@
 import { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { createDb } from "@wyolo/db";
-import { CANCEL_CHANNEL, EnvError, parseEnv, TRAIN_JOB_NAME, trainJobPayloadSchema } from "@wyolo/contracts";
+import { CANCEL_CHANNEL, parseEnvOrExit, TRAIN_JOB_NAME, trainJobPayloadSchema } from "@wyolo/contracts";
 import { workerEnvSchema, type WorkerEnv } from "./env.ts";
 import { createLogger } from "./logger.ts";
 import { Catalog } from "./catalog.ts";
@@ -14,16 +14,7 @@ import { MlflowClient } from "./mlflow/client.ts";
 import { Tracker } from "./mlflow/tracker.ts";
 import { ArtifactStore } from "./artifacts/store.ts";
 
-let env: WorkerEnv;
-try {
-  env = parseEnv(workerEnvSchema, process.env);
-} catch (err) {
-  if (err instanceof EnvError) {
-    console.error(err.message);
-    process.exit(1);
-  }
-  throw err;
-}
+const env: WorkerEnv = parseEnvOrExit(workerEnvSchema, process.env);
 
 const log = createLogger(env.LOG_LEVEL, env.WORKER_NAME);
 process.on("unhandledRejection", (err) => log.error({ err }, "unhandled rejection"));

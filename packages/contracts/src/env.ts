@@ -14,3 +14,16 @@ export function parseEnv<S extends z.ZodType>(schema: S, source: Record<string, 
   const lines = result.error.issues.map((i) => `  ${i.path.join(".") || "(env)"}: ${i.message}`);
   throw new EnvError(`Invalid environment configuration:\n${lines.join("\n")}`);
 }
+
+/** For process entry points: parse env, or print which variables are wrong and exit 1. */
+export function parseEnvOrExit<S extends z.ZodType>(schema: S, source: Record<string, string | undefined>): z.infer<S> {
+  try {
+    return parseEnv(schema, source);
+  } catch (err) {
+    if (err instanceof EnvError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
