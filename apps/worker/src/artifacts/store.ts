@@ -68,7 +68,9 @@ export class ArtifactStore {
   async upload(jobId: string, saveDir: string, files?: string[]): Promise<string[]> {
     const stored: string[] = [];
     for (const file of files?.filter((f) => existsSync(f)) ?? listRunFiles(saveDir)) {
-      const name = path.relative(saveDir, file).split(path.sep).join("/");
+      const name = path.relative(saveDir, path.resolve(file)).split(path.sep).join("/");
+      // Only the run's own files, and only the kinds worth keeping.
+      if (name.startsWith("..") || path.isAbsolute(name) || !KEEP.test(name)) continue;
       const digest = await sha256(file);
       const existing = await this.db.jobArtifact.findUnique({ where: { jobId_name: { jobId, name } }, select: { sha256: true } });
       if (existing?.sha256 === digest) continue;
