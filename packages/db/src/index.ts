@@ -12,10 +12,9 @@ export function createDb(databaseUrl: string, options: { poolSize?: number } = {
   return new PrismaClient({ adapter, omit: { user: { passwordHash: true } } });
 }
 
-/** Prisma's "record not found"/"unique violation" codes, for mapping to HTTP answers. */
+/** Prisma's "unique violation" code, for mapping to a 409 answer. */
 export const PrismaErrorCode = {
   UniqueViolation: "P2002",
-  NotFound: "P2025",
 } as const;
 
 /** The client handed to an interactive `$transaction` callback. */
