@@ -60,6 +60,30 @@ test("a MEMBER submits a job and watches it live to SUCCEEDED; a VIEWER watches 
   expect((await other.pages[0]!.request.get(`/api/v1/jobs/${jobId}/artifacts/${best.id}/download`, { maxRedirects: 0 })).status()).toBe(404);
   await Promise.all([other.admin.close(), other.pages[0]!.context().close()]);
 
+  // Export: the member exports best.pt to ONNX and follows it live; the file downloads from
+  // the export list and is the exporter's output of this job's best.pt. The viewer sees the
+  // export but has no form to ask for one.
+  const exportForm = member.getByRole("form", { name: "Export the model" });
+  await exportForm.getByRole("button", { name: "Export" }).click();
+  await expect(exportForm.getByText("Choose a format")).toBeVisible();
+  await exportForm.getByLabel("Format").selectOption({ label: "ONNX" });
+  await exportForm.getByLabel("Image size (optional)").fill("100");
+  await exportForm.getByRole("button", { name: "Export" }).click();
+  await expect(exportForm.getByText("A multiple of 32")).toBeVisible();
+  await exportForm.getByLabel("Image size (optional)").fill("128");
+  await exportForm.getByLabel("Dynamic shapes").check();
+  await exportForm.getByRole("button", { name: "Export" }).click();
+  const exportsList = member.getByRole("list", { name: "Exports" });
+  await expect(exportsList).toContainText("ONNX");
+  await expect(exportsList.getByTestId("job-status")).toHaveText(/SUCCEEDED/, { timeout: 30_000 });
+  const [exported] = await Promise.all([member.waitForEvent("download"), member.getByRole("link", { name: "Download the ONNX export" }).click()]);
+  expect(exported.suggestedFilename()).toBe("shapes-e2e-shapes-best.onnx");
+  expect(readFileSync((await exported.path())!, "utf8")).toContain(`FAKE-EXPORT onnx of ${best.sha256}`);
+  await expect(member.getByRole("list", { name: "Artifacts" })).toContainText("exports/onnx-dynamic-128/best.onnx");
+  await viewer.reload();
+  await expect(viewer.getByRole("list", { name: "Exports" })).toContainText("ONNX");
+  await expect(viewer.getByRole("form", { name: "Export the model" })).toHaveCount(0);
+
   // Clone and edit: the project page opens the YAML editor with this job's config, above a
   // job table that already has rows (a render loop once hid here).
   await member.getByRole("button", { name: "Clone and edit" }).click();

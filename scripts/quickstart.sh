@@ -43,6 +43,7 @@ if [ -z "$trainer_python" ] && command -v python3 >/dev/null; then
 fi
 if [ -n "$trainer_python" ]; then
   export TRAINER_COMMAND="${TRAINER_COMMAND:-$trainer_python apps/worker/trainer/train.py}"
+  export EXPORTER_COMMAND="${EXPORTER_COMMAND:-$trainer_python apps/worker/trainer/export.py}"
   say "Trainer ready: $("$trainer_python" apps/worker/trainer/train.py --check 2>/dev/null | tail -1)"
 else
   printf '\033[1;33m! No Python here can import ultralytics and torch (and PyPI was not reachable to install\n  apps/worker/trainer/requirements.txt). The platform runs; training jobs will fail with that\n  reason until TRAINER_COMMAND points at a Python that has them.\033[0m\n'

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import S3rver from "s3rver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -93,5 +94,40 @@ describe("artifacts in the object store", () => {
     const raw = await downloadRoute.GET(new Request("http://localhost/x?format=json", { headers: { cookie: memberCookie } }), { params: Promise.resolve({ jobId: id, artifactId: row.id }) });
     const { url } = (await raw.json()) as { url: string };
     expect(sha(Buffer.from(await (await fetch(url)).arrayBuffer()))).toBe(row.sha256);
+  });
+
+  it("waits out an object store outage at the end of a job and stores everything once it is back", async () => {
+    // A second S3 server whose port is known but which is down while the job runs.
+    const dir = mkdtempSync(path.join(os.tmpdir(), "wyolo-s3-outage-"));
+    const probe = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: dir });
+    const { port: downPort } = await probe.run();
+    await probe.close();
+    const endpoint = `http://127.0.0.1:${downPort}`;
+    const w = startWorker("art-outage", { ...S3, S3_ENDPOINT: endpoint, WORKER_DATA_DIR: dataDir, ARTIFACT_CHECKPOINT_INTERVAL_MS: "0", ARTIFACT_RETRY_WINDOW_MS: "60000" });
+    workers.push(w);
+    await w.ready;
+    const id = await submit("outage", 3, 30);
+    await waitFor(async () => (await db.jobEvent.findFirst({ where: { jobId: id, kind: "artifacts-retry" } })) !== null, 20_000, "the upload to be retried");
+    expect((await db.trainingJob.findUniqueOrThrow({ where: { id } })).status).toBe("RUNNING");
+    expect(await db.jobArtifact.count({ where: { jobId: id } })).toBe(0);
+
+    // The store comes back (empty: the bucket is created again) and the upload goes through.
+    const back = new S3rver({ port: downPort, address: "127.0.0.1", silent: true, directory: dir });
+    await back.run();
+    try {
+      await waitFor(async () => (await db.trainingJob.findUniqueOrThrow({ where: { id } })).status === "SUCCEEDED", 40_000, "the job to end after the outage");
+      const rows = await db.jobArtifact.findMany({ where: { jobId: id }, orderBy: { name: "asc" } });
+      expect(rows.map((r) => r.name)).toEqual(["results.csv", "weights/best.pt", "weights/last.pt"]);
+      const client = new S3Client({ endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } });
+      for (const r of rows) {
+        const body = await (await client.send(new GetObjectCommand({ Bucket: S3.S3_BUCKET, Key: r.storageKey }))).Body!.transformToByteArray();
+        expect(sha(Buffer.from(body)), r.name).toBe(r.sha256);
+      }
+      const kinds = (await db.jobEvent.findMany({ where: { jobId: id }, orderBy: { createdAt: "asc" } })).map((e) => e.kind);
+      expect(kinds.filter((k) => k.startsWith("artifacts"))).toEqual(["artifacts-retry", "artifacts"]);
+    } finally {
+      await w.stop();
+      await back.close();
+    }
   });
 });

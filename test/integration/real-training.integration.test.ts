@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -8,22 +8,12 @@ import { trainingQueue } from "@/server/queue";
 import * as jobsRoute from "@/app/api/v1/projects/[projectId]/jobs/route";
 import { ROOT } from "./db";
 import { call, createTeamWith, createUser, sessionCookie } from "./helpers";
-import { startWorker, waitFor, type WorkerHandle } from "./worker-harness";
+import { realTrainer, startWorker, waitFor, type WorkerHandle } from "./worker-harness";
 
 // A real Ultralytics training through the worker. It runs where the trainer's Python can
-// import ultralytics and torch (WYOLO_TEST_PYTHON, default /usr/bin/python3, with PYTHONPATH as
-// set), and skips with the trainer check's own reason where it cannot (CI here: no PyPI).
-const python = process.env.WYOLO_TEST_PYTHON ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
+// import ultralytics and torch, and skips with the trainer check's own reason where it cannot.
+const { python, report, ready } = realTrainer();
 const trainerCommand = `${python} apps/worker/trainer/train.py`;
-const check = spawnSync(python, ["apps/worker/trainer/train.py", "--check"], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
-const report = (() => {
-  try {
-    return JSON.parse(check.stdout.trim().split("\n").pop() ?? "{}") as { ok?: boolean; problem?: string; ultralytics?: string };
-  } catch {
-    return { ok: false, problem: check.error?.message ?? check.stderr.trim() };
-  }
-})();
-const ready = check.status === 0 && report.ok === true;
 if (!ready) console.warn(`SKIPPED real Ultralytics training: ${report.problem ?? "the trainer check failed"} (set WYOLO_TEST_PYTHON / PYTHONPATH to a Python with ultralytics)`);
 
 describe.skipIf(!ready)(`real training with Ultralytics ${report.ultralytics ?? ""}`, () => {

@@ -1,14 +1,15 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ROOT } from "./db";
 
 export const FAKE_TRAINER = "node apps/worker/test/fixtures/fake-trainer.mjs";
+export const FAKE_EXPORTER = "node apps/worker/test/fixtures/fake-exporter.mjs";
 
 export type WorkerHandle = { child: ChildProcess; output: () => string; ready: Promise<void>; exited: Promise<number | null>; stop: () => Promise<void> };
 
-/** Starts a real worker process on this test file's database and queue, with the fake trainer. */
+/** Starts a real worker process on this test file's database and queue, with the fake trainer and exporter. */
 export function startWorker(name: string, env: Record<string, string> = {}): WorkerHandle {
   const child = spawn(process.execPath, ["--import", "tsx", "apps/worker/src/index.ts"], {
     cwd: ROOT,
@@ -17,6 +18,7 @@ export function startWorker(name: string, env: Record<string, string> = {}): Wor
       LOG_LEVEL: "info",
       WORKER_NAME: name,
       TRAINER_COMMAND: FAKE_TRAINER,
+      EXPORTER_COMMAND: FAKE_EXPORTER,
       WORKER_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), `wyolo-${name}-`)),
       LOCK_DURATION_MS: "3000",
       STALLED_INTERVAL_MS: "2000",
@@ -63,4 +65,20 @@ export async function waitFor<T>(check: () => Promise<T | undefined | false | nu
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * The Python for tests with a real Ultralytics: WYOLO_TEST_PYTHON, else Debian's /usr/bin/python3
+ * (PYTHONPATH as set), and whether its trainer check passes (with the reason when not).
+ */
+export function realTrainer() {
+  const python = process.env.WYOLO_TEST_PYTHON ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
+  const check = spawnSync(python, ["apps/worker/trainer/train.py", "--check"], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+  let report: { ok?: boolean; problem?: string; ultralytics?: string };
+  try {
+    report = JSON.parse(check.stdout.trim().split("\n").pop() ?? "{}") as typeof report;
+  } catch {
+    report = { ok: false, problem: check.error?.message ?? check.stderr.trim() };
+  }
+  return { python, report, ready: check.status === 0 && report.ok === true };
 }

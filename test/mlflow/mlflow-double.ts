@@ -15,6 +15,13 @@ export class MlflowDouble {
   experiments = new Map<string, { experiment_id: string; name: string; artifact_location: string; lifecycle_stage: string; tags: Tag[]; creation_time: number; last_update_time: number }>();
   runs = new Map<string, Run>();
   requests: { method: string; path: string; body: unknown }[] = [];
+  /** Files put through the artifact proxy, by path under the proxy's root (e.g. "1/<run>/artifacts/weights/best.pt"). */
+  artifacts = new Map<string, Buffer>();
+  /**
+   * Where new experiments put their artifacts: `mlflow-artifacts:` for a server started with
+   * --serve-artifacts (the recording), or e.g. `s3://bucket/prefix` for --default-artifact-root.
+   */
+  artifactRoot = "mlflow-artifacts:";
   down = false;
   private server: Server | null = null;
   private nextExperiment = 1;
@@ -36,9 +43,17 @@ export class MlflowDouble {
 
   private async handle(req: IncomingMessage, res: ServerResponse) {
     if (this.down) return void req.socket.destroy();
-    let raw = "";
-    for await (const chunk of req) raw += chunk;
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
     const url = new URL(req.url ?? "/", "http://x");
+    const PROXY = "/api/2.0/mlflow-artifacts/artifacts/";
+    if (url.pathname.startsWith(PROXY) && req.method === "PUT") {
+      const key = decodeURIComponent(url.pathname.slice(PROXY.length));
+      this.requests.push({ method: "PUT", path: url.pathname, body: `<${Buffer.concat(chunks).length} raw bytes>` });
+      this.artifacts.set(key, Buffer.concat(chunks));
+      return this.send(res, 200, {});
+    }
+    const raw = Buffer.concat(chunks).toString("utf8");
     let body: Record<string, unknown>;
     try {
       body = raw ? JSON.parse(raw.replace(/:\s*NaN\b/g, ": null")) : {};
@@ -58,7 +73,7 @@ export class MlflowDouble {
         const name = String(body.name);
         if (this.experimentByName(name)) return error(400, "RESOURCE_ALREADY_EXISTS", `Experiment(name=${name}) already exists.`);
         const id = String(this.nextExperiment++);
-        this.experiments.set(id, { experiment_id: id, name, artifact_location: `mlflow-artifacts:/${id}`, lifecycle_stage: "active", tags: (body.tags as Tag[]) ?? [], creation_time: Date.now(), last_update_time: Date.now() });
+        this.experiments.set(id, { experiment_id: id, name, artifact_location: `${this.artifactRoot}/${id}`, lifecycle_stage: "active", tags: (body.tags as Tag[]) ?? [], creation_time: Date.now(), last_update_time: Date.now() });
         return this.send(res, 200, { experiment_id: id });
       }
       case "POST runs/create": {
@@ -106,6 +121,21 @@ export class MlflowDouble {
         for (const t of (body.tags as Tag[]) ?? []) run.tags.set(t.key, t.value);
         run.metrics.push(...metrics);
         return this.send(res, 200, {});
+      }
+      case "GET artifacts/list": {
+        const run = this.runs.get(url.searchParams.get("run_id") ?? "");
+        if (!run) return error(404, "RESOURCE_DOES_NOT_EXIST", "Run not found");
+        const root = run.info.artifact_uri.replace(/^mlflow-artifacts:\/*/, "");
+        const dir = (url.searchParams.get("path") ?? "").replace(/\/+$/, "");
+        const prefix = `${root}/${dir ? `${dir}/` : ""}`;
+        const seen = new Map<string, { path: string; is_dir: boolean; file_size?: number }>();
+        for (const [key, bytes] of this.artifacts) {
+          if (!key.startsWith(prefix)) continue;
+          const [head, ...rest] = key.slice(prefix.length).split("/");
+          const rel = `${dir ? `${dir}/` : ""}${head}`;
+          seen.set(rel, rest.length ? { path: rel, is_dir: true } : { path: rel, is_dir: false, file_size: bytes.length });
+        }
+        return this.send(res, 200, { root_uri: run.info.artifact_uri, ...(seen.size ? { files: [...seen.values()] } : {}) });
       }
       case "GET metrics/get-history": {
         const run = this.runs.get(url.searchParams.get("run_id") ?? "");

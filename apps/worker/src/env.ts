@@ -27,6 +27,13 @@ export const workerEnvSchema = z.object({
    * protocol events to file descriptor 3 (docs/trainer-protocol.md).
    */
   TRAINER_COMMAND: z.string().trim().min(1).default("python3 apps/worker/trainer/train.py"),
+  /**
+   * The program run for each model export (same protocol; `--check` lists the formats this
+   * image can produce, which the worker reports).
+   */
+  EXPORTER_COMMAND: z.string().trim().min(1).default("python3 apps/worker/trainer/export.py"),
+  /** An export still running after this long is stopped and failed. */
+  EXPORT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(24 * 3_600_000).default(1_800_000),
   /** Run `TRAINER_COMMAND --check` at start; a worker that cannot train fails its jobs at once with the reason. */
   TRAINER_CHECK: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   /** Named weights (yolo11n.pt…) are taken from here; nothing is downloaded at run time. */
@@ -63,6 +70,11 @@ export const workerEnvSchema = z.object({
   S3_FORCE_PATH_STYLE: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   /** While training, weights are uploaded at most this often (a crash never loses everything). */
   ARTIFACT_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(0).default(300_000),
+  /**
+   * When the object store is away at the end of a job, its final upload is retried (with backoff)
+   * for this long before the job ends without it (the files stay in WORKER_DATA_DIR).
+   */
+  ARTIFACT_RETRY_WINDOW_MS: z.coerce.number().int().min(0).max(3_600_000).default(600_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -1,7 +1,7 @@
 import { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { createDb } from "@wyolo/db";
-import { CANCEL_CHANNEL, parseEnvOrExit, TRAIN_JOB_NAME, trainJobPayloadSchema } from "@wyolo/contracts";
+import { CANCEL_CHANNEL, EXPORT_JOB_NAME, exportJobPayloadSchema, parseEnvOrExit, TRAIN_JOB_NAME, trainJobPayloadSchema, WORKER_OFFLINE_AFTER_MS, WORKERS_KEY, type WorkerReport } from "@wyolo/contracts";
 import { workerEnvSchema, type WorkerEnv } from "./env.ts";
 import { createLogger } from "./logger.ts";
 import { Catalog } from "./catalog.ts";
@@ -13,6 +13,7 @@ import { WorkerReporter } from "./reporter.ts";
 import { MlflowClient } from "./mlflow/client.ts";
 import { Tracker } from "./mlflow/tracker.ts";
 import { ArtifactStore } from "./artifacts/store.ts";
+import { runExport } from "./export/run-export.ts";
 
 const env: WorkerEnv = parseEnvOrExit(workerEnvSchema, process.env);
 
@@ -32,6 +33,9 @@ await db.$queryRaw`SELECT 1`.catch((err: Error) => {
 });
 
 const trainer = env.TRAINER_CHECK ? await checkTrainer(env.TRAINER_COMMAND, log) : { ok: true, details: { skipped: true } };
+// The export formats this worker's image can produce (none when its exporter cannot run).
+const exporter = await checkTrainer(env.EXPORTER_COMMAND, log, 60_000, "exporter");
+const exportFormats: string[] = exporter.ok && Array.isArray(exporter.details.formats) ? exporter.details.formats.filter((f): f is string => typeof f === "string") : [];
 let draining = false;
 const allocator = new GpuAllocator({ minFreeMb: env.MIN_FREE_GPU_MEMORY_MB, maxUtilizationPercent: env.MAX_GPU });
 const runtime: TrainingRuntime = {
@@ -44,6 +48,9 @@ const runtime: TrainingRuntime = {
   placeJob: async (jobId, gpus) => allocator.place(jobId, gpus, await queryGpus(env.NVIDIA_SMI)),
   releaseJob: (jobId) => allocator.release(jobId),
 };
+const artifacts = env.S3_ENDPOINT ? new ArtifactStore({ ...env, S3_ENDPOINT: env.S3_ENDPOINT }, db, log) : undefined;
+await artifacts?.ensureBucket().catch((err: Error) => log.warn({ err: { message: err.message } }, "could not check or create the artifact bucket"));
+runtime.artifacts = artifacts;
 const tracker = env.MLFLOW_TRACKING_URI
   ? new Tracker(
       db,
@@ -52,17 +59,22 @@ const tracker = env.MLFLOW_TRACKING_URI
       env.WORKER_NAME,
       log,
       { intervalMs: 1_000, maxBackoffMs: env.MLFLOW_MAX_BACKOFF_MS, delayedAfterMs: env.MLFLOW_DELAYED_AFTER_MS },
+      artifacts,
     )
   : undefined;
 runtime.tracker = tracker;
-if (env.S3_ENDPOINT) {
-  const store = new ArtifactStore({ ...env, S3_ENDPOINT: env.S3_ENDPOINT }, db, log);
-  await store.ensureBucket().catch((err: Error) => log.warn({ err: { message: err.message } }, "could not check or create the artifact bucket"));
-  runtime.artifacts = store;
-}
 tracker?.start();
-const reporter = new WorkerReporter(connection, env, concurrency, trainer, allocator, { running: () => [...runtime.active.keys()], draining: () => draining }, log);
-const catalog = new Catalog().register(TRAIN_JOB_NAME, trainJobPayloadSchema, (data, ctx) => runTraining(data, ctx, runtime));
+const reporter = new WorkerReporter(connection, env, concurrency, trainer, allocator, { running: () => [...runtime.active.keys()], draining: () => draining, exportFormats }, log);
+/** Whether another worker heard from lately reports it can export to `format`. */
+async function otherWorkerCan(format: string): Promise<boolean> {
+  const reports = Object.values(await connection.hgetall(WORKERS_KEY)).map((raw) => JSON.parse(raw) as WorkerReport);
+  return reports.some((r) => r.name !== env.WORKER_NAME && Date.now() - Date.parse(r.lastSeen) < WORKER_OFFLINE_AFTER_MS && (r.exportFormats ?? []).includes(format));
+}
+const catalog = new Catalog()
+  .register(TRAIN_JOB_NAME, trainJobPayloadSchema, (data, ctx) => runTraining(data, ctx, runtime))
+  .register(EXPORT_JOB_NAME, exportJobPayloadSchema, (data, ctx) =>
+    runExport(data, ctx, { env, db, live: runtime.live, artifacts, tracker, formats: () => exportFormats, otherWorkerCan, placeJob: runtime.placeJob, releaseJob: runtime.releaseJob }),
+  );
 
 // Cancels arrive by pub/sub; only the worker running the job acts on one.
 await subscriber.subscribe(CANCEL_CHANNEL);

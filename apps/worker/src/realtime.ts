@@ -1,6 +1,6 @@
 import { Emitter } from "@socket.io/redis-emitter";
 import type { Redis } from "ioredis";
-import { jobRoom, projectRoom, type JobEpochRow, type JobEventRow, type JobLogLine, type JobSummary, type ServerToClientEvents } from "@wyolo/contracts";
+import { jobRoom, projectRoom, type ExportSummary, type JobEpochRow, type JobEventRow, type JobLogLine, type JobSummary, type ServerToClientEvents } from "@wyolo/contracts";
 import type { Logger } from "./logger.ts";
 
 /** Publishes live job updates to the web app's socket.io rooms through Redis. Best effort: pages refetch on reconnect. */
@@ -32,6 +32,12 @@ export class LivePublisher {
   }
   logLines(jobId: string, lines: JobLogLine[]) {
     this.safely(() => this.emitter.to(jobRoom(jobId)).emit("job:log", { jobId, lines }));
+  }
+  exportUpdated(exp: Partial<ExportSummary> & { id: string; jobId: string }) {
+    this.safely(() => this.emitter.to(jobRoom(exp.jobId)).emit("export:updated", exp));
+  }
+  artifactsChanged(jobId: string) {
+    this.safely(() => this.emitter.to(jobRoom(jobId)).emit("job:artifacts", { jobId }));
   }
   event(jobId: string, event: JobEventRow) {
     this.safely(() => this.emitter.to(jobRoom(jobId)).emit("job:event", { jobId, event }));

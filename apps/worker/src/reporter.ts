@@ -18,7 +18,7 @@ export class WorkerReporter {
     private readonly concurrency: number,
     private readonly trainer: TrainerCheck,
     private readonly allocator: GpuAllocator,
-    private readonly state: { running: () => string[]; draining: () => boolean },
+    private readonly state: { running: () => string[]; draining: () => boolean; exportFormats: readonly string[] },
     private readonly log: Logger,
   ) {}
 
@@ -40,6 +40,7 @@ export class WorkerReporter {
       trainer: this.trainer,
       gpus: this.latestGpus.map((g) => ({ ...g, jobId: this.allocator.holderOf(g.index) })),
       runningJobIds: this.state.running(),
+      exportFormats: [...this.state.exportFormats],
     };
     await this.redis.hset(WORKERS_KEY, this.env.WORKER_NAME, JSON.stringify(report)).catch((err: Error) => this.log.debug({ err: { message: err.message } }, "worker report not sent"));
   }

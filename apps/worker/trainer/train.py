@@ -374,14 +374,12 @@ def check() -> int:
     return 0 if report["ok"] else 1
 
 
-def main() -> int:
-    if "--check" in sys.argv[1:]:
-        return check()
-    config = json.loads(Path(os.environ["WYOLO_CONFIG"]).read_text(encoding="utf-8"))
-    run_dir = Path(os.environ.get("WYOLO_RUN_DIR", ".")).resolve()
+def start_child(run_dir: Path) -> tuple[Events, Any]:
+    """The start shared by the worker's children (train.py, export.py): the event channel, the
+    stdin lifeline, SIGTERM as a reported INTERRUPTED failure, the job's own Ultralytics settings
+    with every integration off. Ultralytics is None (and a `failed` event sent) when it is missing."""
     fd = os.environ.get("WYOLO_EVENTS_FD")
     events = Events(int(fd) if fd else None)
-    stop_file = Path(os.environ["WYOLO_STOP_FILE"]) if os.environ.get("WYOLO_STOP_FILE") else None
     if fd:
         watch_lifeline()
     # SIGTERM (the worker's hard stop) becomes a reported INTERRUPTED failure, not a silent death.
@@ -392,8 +390,20 @@ def main() -> int:
         from ultralytics.utils import SETTINGS
     except ImportError as exc:
         events.emit("failed", errorClass="UNKNOWN", exceptionType="ImportError", message=f"Ultralytics is not installed for {sys.executable}: {exc}")
-        return 1
+        return events, None
     integrations_off(SETTINGS)
+    return events, ultralytics
+
+
+def main() -> int:
+    if "--check" in sys.argv[1:]:
+        return check()
+    config = json.loads(Path(os.environ["WYOLO_CONFIG"]).read_text(encoding="utf-8"))
+    run_dir = Path(os.environ.get("WYOLO_RUN_DIR", ".")).resolve()
+    stop_file = Path(os.environ["WYOLO_STOP_FILE"]) if os.environ.get("WYOLO_STOP_FILE") else None
+    events, ultralytics = start_child(run_dir)
+    if ultralytics is None:
+        return 1
     return run(config, run_dir, events, stop_file, os.environ.get("WYOLO_RESUME") == "1", ultralytics)
 
 

@@ -9,3 +9,4 @@ export * from "./trainer-protocol.ts";
 export * from "./jobs.ts";
 export * from "./realtime.ts";
 export * from "./workers.ts";
+export * from "./exports.ts";

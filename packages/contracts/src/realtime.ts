@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { JobEpochRow, JobEventRow, JobLogLine, JobSummary } from "./jobs.ts";
+import type { ExportSummary } from "./exports.ts";
 
 /** Rooms: every reader of a project is in `project:<id>`; a job page joins `job:<id>`. */
 export const projectRoom = (projectId: string) => `project:${projectId}`;
@@ -15,6 +16,10 @@ export interface ServerToClientEvents {
   "job:epoch": (payload: { jobId: string; epoch: JobEpochRow }) => void;
   "job:log": (payload: { jobId: string; lines: JobLogLine[] }) => void;
   "job:event": (payload: { jobId: string; event: JobEventRow }) => void;
+  /** An export of the job was created or changed (sent to the job's room): patch or add it. */
+  "export:updated": (exp: Partial<ExportSummary> & { id: string; jobId: string }) => void;
+  /** The job's artifact list changed (an upload or an export finished): read it again. */
+  "job:artifacts": (payload: { jobId: string }) => void;
 }
 
 export interface ClientToServerEvents {

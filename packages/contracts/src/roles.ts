@@ -34,6 +34,7 @@ export const PERMISSIONS = {
   "job.create": WRITERS,
   "job.cancel.own": WRITERS,
   "job.cancel.any": MANAGERS,
+  "export.create": WRITERS,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

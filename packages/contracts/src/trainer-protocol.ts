@@ -52,6 +52,8 @@ export const trainerEventSchema = z.discriminatedUnion("type", [
     metrics: metricMap.optional(),
     resultsCsv: path.optional(),
   }),
+  /** Export mode only: the exported model (a file; a directory output is zipped first). */
+  z.object({ ...base, type: z.literal("exported"), format: z.string().max(50), file: path }),
   z.object({
     ...base,
     type: z.literal("failed"),

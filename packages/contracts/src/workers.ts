@@ -27,4 +27,6 @@ export type WorkerReport = {
   trainer: { ok: boolean; problem?: string; details: Record<string, unknown> };
   gpus: GpuStats[];
   runningJobIds: string[];
+  /** Model export formats this worker's image can produce (empty when it cannot export). */
+  exportFormats?: string[];
 };

@@ -1,3 +1,5 @@
+import { Readable } from "node:stream";
+
 /** A small MLflow REST client (the calls a training job needs), typed after MLflow 2.22's answers. */
 export class MlflowError extends Error {
   constructor(
@@ -85,6 +87,39 @@ export class MlflowClient {
 
   logBatch(runId: string, batch: { params?: Tag[]; metrics?: { key: string; value: number; timestamp: number; step: number }[]; tags?: Tag[] }) {
     return this.call<Record<string, never>>("POST", "runs/log-batch", { run_id: runId, params: [], metrics: [], tags: [], ...batch });
+  }
+
+  async getRun(runId: string): Promise<RunInfo> {
+    return (await this.call<{ run: { info: RunInfo } }>("GET", `runs/get?run_id=${encodeURIComponent(runId)}`)).run.info;
+  }
+
+  /**
+   * Uploads a file into a run's `mlflow-artifacts:/…` root through MLflow's artifact proxy
+   * (a server started with --serve-artifacts): PUT /api/2.0/mlflow-artifacts/artifacts/<path>.
+   */
+  async uploadArtifact(artifactRoot: string, name: string, body: Readable, length: number): Promise<void> {
+    const rootPath = artifactRoot.replace(/^mlflow-artifacts:(\/\/[^/]*)?/, "").replace(/^\/+|\/+$/g, "");
+    const target = [...rootPath.split("/"), ...name.split("/")].filter(Boolean).map(encodeURIComponent).join("/");
+    const headers: Record<string, string> = { "content-type": "application/octet-stream", "content-length": String(length) };
+    if (this.auth) headers.authorization = `Basic ${Buffer.from(`${this.auth.username}:${this.auth.password}`).toString("base64")}`;
+    const res = await fetch(`${this.baseUrl.replace(/\/$/, "")}/api/2.0/mlflow-artifacts/artifacts/${target}`, {
+      method: "PUT",
+      headers,
+      body: Readable.toWeb(body) as ReadableStream,
+      duplex: "half",
+      // A minute, plus a minute per 100 MB.
+      signal: AbortSignal.timeout(60_000 + Math.ceil(length / 100e6) * 60_000),
+    } as RequestInit);
+    const text = await res.text();
+    if (!res.ok) {
+      let data: Record<string, unknown> = {};
+      try {
+        data = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        // not JSON: reported by status
+      }
+      throw new MlflowError(res.status, String(data.error_code ?? "HTTP_ERROR"), String(data.message ?? `MLflow's artifact proxy answered ${res.status}`).slice(0, 500));
+    }
   }
 
   updateRun(runId: string, status: "RUNNING" | "FINISHED" | "FAILED" | "KILLED", endTime?: number) {

@@ -3,13 +3,16 @@ import { newId } from "@wyolo/db";
 import type { Logger } from "../logger.ts";
 import type { LivePublisher } from "../realtime.ts";
 import { chunk, mlflowKey, MlflowError, type MlflowClient } from "./client.ts";
+import type { ArtifactStore } from "../artifacts/store.ts";
 
 type Tag = { key: string; value: string };
 export type TrackingCallPayload =
   | { kind: "start"; experimentName: string; experimentTags: Tag[]; runName: string; startTime: number; tags: Tag[] }
   | { kind: "params"; params: Tag[] }
   | { kind: "metrics"; metrics: { key: string; value: number; timestamp: number; step: number }[] }
-  | { kind: "status"; status: "RUNNING" | "FINISHED" | "FAILED" | "KILLED"; endTime?: number };
+  | { kind: "status"; status: "RUNNING" | "FINISHED" | "FAILED" | "KILLED"; endTime?: number }
+  /** A copy of a stored artifact in the run's artifact root (same name, e.g. weights/best.pt). */
+  | { kind: "artifact"; name: string; storageKey: string };
 
 /**
  * MLflow tracking that never fails or slows a training: calls go to an outbox table at once
@@ -32,6 +35,8 @@ export class Tracker {
     private readonly worker: string,
     private readonly log: Logger,
     private readonly opts: { intervalMs: number; maxBackoffMs: number; delayedAfterMs: number },
+    /** Where artifacts are read from to copy them into runs; without it artifact calls are dropped. */
+    private readonly artifacts?: ArtifactStore,
   ) {}
 
   start() {
@@ -136,7 +141,7 @@ export class Tracker {
         const experimentId = await this.client.ensureExperiment(call.experimentName, call.experimentTags);
         // A crash after MLflow created the run but before its id was stored: find it by tag.
         const run = (await this.client.findRunByTag(experimentId, "wyolo.job_id", jobId)) ?? (await this.client.createRun(experimentId, call.runName, call.startTime, call.tags));
-        await this.db.trainingJob.update({ where: { id: jobId }, data: { mlflowExperimentId: experimentId, mlflowRunId: run.run_uuid } });
+        await this.db.trainingJob.update({ where: { id: jobId }, data: { mlflowExperimentId: experimentId, mlflowRunId: run.run_uuid, mlflowArtifactUri: run.artifact_uri } });
         if (row) this.live.jobUpdated({ id: jobId, projectId: row.projectId, mlflowExperimentId: experimentId, mlflowRunId: run.run_uuid });
         return;
       }
@@ -149,7 +154,40 @@ export class Tracker {
       case "status":
         await this.client.updateRun(await this.runIdOf(jobId), call.status, call.endTime);
         return;
+      case "artifact":
+        return this.sendArtifact(jobId, call);
     }
+  }
+
+  /**
+   * Puts an artifact into the run's artifact root: an `s3://bucket/prefix` root gets a
+   * server-side copy (the same object store), an `mlflow-artifacts:/` root an upload through
+   * MLflow's artifact proxy. Other roots cannot be reached from a worker: logged and dropped.
+   */
+  private async sendArtifact(jobId: string, call: Extract<TrackingCallPayload, { kind: "artifact" }>) {
+    if (!this.artifacts) throw new MlflowError(410, "NO_OBJECT_STORE", "no object store is configured to read the artifact from");
+    const runId = await this.runIdOf(jobId);
+    let root = (await this.db.trainingJob.findUnique({ where: { id: jobId }, select: { mlflowArtifactUri: true } }))?.mlflowArtifactUri;
+    if (!root) {
+      root = (await this.client.getRun(runId)).artifact_uri;
+      await this.db.trainingJob.update({ where: { id: jobId }, data: { mlflowArtifactUri: root } });
+    }
+    const missing = (err: unknown) => {
+      // The object is gone (the job's artifacts were deleted): nothing to copy, ever.
+      if ((err as Error).name === "NoSuchKey") throw new MlflowError(404, "ARTIFACT_MISSING", `${call.storageKey} is no longer in the object store`);
+      throw err;
+    };
+    const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(root);
+    if (s3) {
+      const prefix = s3[2]!.replace(/\/+$/, "");
+      await this.artifacts.copy(call.storageKey, s3[1]!, prefix ? `${prefix}/${call.name}` : call.name).catch(missing);
+    } else if (root.startsWith("mlflow-artifacts:")) {
+      const { body, length } = await this.artifacts.open(call.storageKey).catch(missing);
+      await this.client.uploadArtifact(root, call.name, body, length).finally(() => body.destroy());
+    } else {
+      throw new MlflowError(400, "UNSUPPORTED_ARTIFACT_ROOT", `the run's artifact root ${root} cannot be written from a worker (use s3:// or --serve-artifacts)`);
+    }
+    this.log.debug({ jobId, name: call.name, root }, "artifact copied to the MLflow run");
   }
 }
 

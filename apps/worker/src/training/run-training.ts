@@ -278,10 +278,26 @@ async function train(
   await recorder.close();
   const tail = recorder.tail();
   if (rt.artifacts && stopReason !== "shutdown") {
-    uploadLater();
     await uploads;
-    const count = await db.jobArtifact.count({ where: { jobId } });
-    if (count) await event("artifacts", `${count} artifact${count === 1 ? "" : "s"} stored`);
+    // An object store that is away now is waited for (ARTIFACT_RETRY_WINDOW_MS) before giving up.
+    const failure = await rt.artifacts
+      .uploadPatiently(jobId, saveDir, env.ARTIFACT_RETRY_WINDOW_MS, (err, attempt) => {
+        log.warn({ err: { message: err.message }, attempt }, "artifact upload failed; retrying");
+        if (attempt === 1) void event("artifacts-retry", `The object store is unavailable (${err.message.slice(0, 200)}); retrying the upload`).catch(() => {});
+      })
+      .then(() => null, (err: Error) => err);
+    const stored = await db.jobArtifact.findMany({ where: { jobId }, orderBy: { name: "asc" }, select: { name: true, storageKey: true } });
+    if (failure) {
+      log.error({ err: { message: failure.message } }, "artifacts not stored");
+      await event("artifacts-failed", `Artifacts not stored (${failure.message.slice(0, 200)}); the run's files stay in ${env.WORKER_NAME}'s data directory`);
+    } else if (stored.length) {
+      await event("artifacts", `${stored.length} artifact${stored.length === 1 ? "" : "s"} stored`);
+    }
+    live.artifactsChanged(jobId);
+    // The run's files go to its MLflow run too (through the outbox, before the run's end status).
+    if (tracking.started && rt.tracker && stored.length) {
+      await rt.tracker.enqueue(jobId, stored.map((a) => ({ kind: "artifact" as const, name: a.name, storageKey: a.storageKey })));
+    }
   }
   const fin = finished as Extract<TrainerEvent, { type: "finished" }> | null;
   const fail = failed as Extract<TrainerEvent, { type: "failed" }> | null;

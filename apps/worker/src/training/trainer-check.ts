@@ -9,7 +9,7 @@ export type TrainerCheck = { ok: boolean; problem?: string; details: Record<stri
  * python, torch, CUDA and ultralytics versions). A worker that cannot train still starts;
  * its jobs fail at once with the reason instead of hanging.
  */
-export function checkTrainer(command: string, log: Logger, timeoutMs = 60_000): Promise<TrainerCheck> {
+export function checkTrainer(command: string, log: Logger, timeoutMs = 60_000, what: "trainer" | "exporter" = "trainer"): Promise<TrainerCheck> {
   const [program, ...args] = command.split(/\s+/);
   return new Promise((resolve) => {
     execFile(program!, [...args, "--check"], { timeout: timeoutMs, env: trainerEnv(process.env, {}) }, (err, stdout, stderr) => {
@@ -25,10 +25,11 @@ export function checkTrainer(command: string, log: Logger, timeoutMs = 60_000): 
         ? undefined
         : typeof details.problem === "string"
           ? details.problem
-          : `The trainer (${program}) did not pass its check: ${(err?.message ?? stderr.trim().split("\n").pop() ?? "no report").slice(0, 500)}`;
+          : `The ${what} (${program}) did not pass its check: ${(err?.message ?? stderr.trim().split("\n").pop() ?? "no report").slice(0, 500)}`;
       const result = { ok, details, ...(problem ? { problem } : {}) };
-      if (ok) log.info({ trainer: details }, "trainer check passed");
-      else log.warn({ problem }, "this worker cannot train; its jobs will fail with the reason");
+      if (ok) log.info({ [what]: details }, `${what} check passed`);
+      else if (what === "trainer") log.warn({ problem }, "this worker cannot train; its jobs will fail with the reason");
+      else log.warn({ problem }, "this worker cannot export models; exports go to other workers");
       resolve(result);
     });
   });

@@ -1,5 +1,4 @@
 """Unit tests of the trainer adapter against the Ultralytics stand-in (tests/standin)."""
-import io
 import json
 import os
 from pathlib import Path
@@ -8,16 +7,7 @@ import pytest
 
 import train
 import ultralytics  # the stand-in
-
-
-class Capture(train.Events):
-    def __init__(self):
-        super().__init__(None)
-        self._out = io.StringIO()
-
-    @property
-    def events(self):
-        return [json.loads(line) for line in self._out.getvalue().splitlines()]
+from capture import Capture
 
 
 @pytest.fixture

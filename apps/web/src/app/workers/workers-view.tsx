@@ -51,6 +51,7 @@ export function WorkersView() {
               ? `Trainer ready: ${Object.entries(w.trainer.versions).map(([k, v]) => `${k} ${v}`).join(" · ") || "ok"}`
               : `Cannot train: ${w.trainer.problem}`}
           </p>
+          <p className="text-sm text-zinc-600 dark:text-zinc-400">Exports: {w.exportFormats.length ? w.exportFormats.join(", ") : "none"}</p>
           {w.gpus.length === 0 ? (
             <p className="mt-3 text-sm">
               CPU only · running: {w.running.length ? w.running.map((j, i) => <JobLink key={i} job={j} />) : <span className="text-zinc-400">nothing</span>}

@@ -1,6 +1,6 @@
 import "server-only";
 import { Emitter } from "@socket.io/redis-emitter";
-import { jobRoom, projectRoom, type ServerToClientEvents, type JobSummary, type JobEventRow } from "@wyolo/contracts";
+import { jobRoom, projectRoom, type ExportSummary, type ServerToClientEvents, type JobSummary, type JobEventRow } from "@wyolo/contracts";
 import { redis } from "../redis";
 import { logger } from "../logger";
 
@@ -26,6 +26,14 @@ export function emitJobUpdated(job: Partial<JobSummary> & { id: string; projectI
 export function emitJobEvent(jobId: string, event: JobEventRow) {
   try {
     emitter.to(jobRoom(jobId)).emit("job:event", { jobId, event });
+  } catch (err) {
+    logger.warn({ err: { message: (err as Error).message } }, "live update not sent");
+  }
+}
+
+export function emitExportUpdated(exp: Partial<ExportSummary> & { id: string; jobId: string }) {
+  try {
+    emitter.to(jobRoom(exp.jobId)).emit("export:updated", exp);
   } catch (err) {
     logger.warn({ err: { message: (err as Error).message } }, "live update not sent");
   }

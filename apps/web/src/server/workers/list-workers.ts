@@ -45,6 +45,7 @@ export async function listWorkers(user: SessionUser, now = Date.now()) {
       draining: r.draining,
       concurrency: r.concurrency,
       trainer: { ok: r.trainer.ok, problem: r.trainer.problem, versions: pickVersions(r.trainer.details) },
+      exportFormats: r.exportFormats ?? [],
       gpus: r.gpus.map(({ jobId, ...g }) => ({ ...g, job: ref(jobId) })),
       running: r.runningJobIds.map((id) => ref(id)!),
     }))

@@ -133,6 +133,28 @@ class YOLO:
         return self.trainer.metrics
 
 
+    # Like Ultralytics' Model.export: writes next to the weights and returns the output's path,
+    # a file (".onnx", ".torchscript") or a directory ("_openvino_model"); an argument the format
+    # does not take raises AssertionError, as its validate_args does.
+    SUFFIX = {"torchscript": ".torchscript", "onnx": ".onnx", "openvino": "_openvino_model"}
+    ARGS = {"torchscript": {"batch", "half", "dynamic"}, "onnx": {"batch", "dynamic", "half", "opset", "simplify"}, "openvino": {"batch", "dynamic", "half", "int8"}}
+
+    def export(self, **kwargs):
+        calls.append({"cls": type(self).__name__, "model": self.model, "export": True, **kwargs})
+        fmt = kwargs["format"]
+        for arg in ("half", "int8", "dynamic", "batch"):
+            if kwargs.get(arg) and arg not in self.ARGS[fmt]:
+                raise AssertionError(f"ERROR ❌️ argument '{arg}' is not supported for format='{fmt}'")
+        out = Path(self.model).with_name(Path(self.model).stem + self.SUFFIX[fmt])
+        if out.suffix:
+            out.write_text(f"{fmt} export")
+        else:
+            out.mkdir()
+            (out / "model.xml").write_text("<net/>")
+            (out / "model.bin").write_bytes(b"\0" * 16)
+        return str(out)
+
+
 class RTDETR(YOLO):
     def __init__(self, model: str):
         super().__init__(model, task="detect")

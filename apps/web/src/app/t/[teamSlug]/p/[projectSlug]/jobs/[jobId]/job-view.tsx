@@ -12,7 +12,8 @@ import { progressLabel } from "@/components/jobs/jobs-panel";
 import { MetricChart } from "@/components/jobs/metric-chart";
 import { api } from "@/lib/api";
 import { reportError } from "@/lib/form-errors";
-import { formatDuration, formatMetric, jobDuration, metricLabel } from "@/lib/format";
+import { formatBytes, formatDuration, formatMetric, jobDuration, metricLabel } from "@/lib/format";
+import { ExportsPanel } from "@/components/jobs/exports-panel";
 import { useLive } from "@/lib/live";
 
 type JobDetail = {
@@ -26,12 +27,6 @@ const MAX_LINES = 2000;
 
 type Artifact = { id: string; name: string; size: number; sha256: string; updatedAt: string };
 
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GB`;
-}
 
 export function JobView({ jobId, base, crumbs }: { jobId: string; base: string; crumbs: { team: string; teamHref: string; project: string; projectHref: string } }) {
   const queryClient = useQueryClient();
@@ -81,6 +76,7 @@ export function JobView({ jobId, base, crumbs }: { jobId: string; base: string; 
           const last = rows.at(-1)?.seq ?? 0;
           return [...rows, ...lines.filter((l) => l.seq > last)].slice(-MAX_LINES);
         }),
+      "job:artifacts": ({ jobId: id }) => id === jobId && void queryClient.invalidateQueries({ queryKey: artifactsKey }),
       "job:event": ({ jobId: id, event }) =>
         id === jobId && queryClient.setQueryData<JobDetail>(detailKey, (d) => d && (d.events.some((e) => e.id === event.id) ? d : { ...d, events: [...d.events, event] })),
     },
@@ -197,6 +193,7 @@ export function JobView({ jobId, base, crumbs }: { jobId: string; base: string; 
               <p className="text-sm text-zinc-500">{ended ? "No artifacts stored (no object store configured, or the run left none)." : "Weights appear here as the run saves them."}</p>
             )}
           </Card>
+          <ExportsPanel jobId={jobId} jobSucceeded={job.status === "SUCCEEDED"} hasWeights={!!artifacts.data?.some((a) => a.name === "weights/best.pt")} />
           <Card>
             <h2 className="mb-3 font-semibold">Timeline</h2>
             <ol className="space-y-2 text-sm" aria-label="Status timeline">

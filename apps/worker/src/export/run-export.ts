@@ -1,0 +1,204 @@
+import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import { DelayedError, UnrecoverableError } from "bullmq";
+import type { Db } from "@wyolo/db";
+import { EXPORT_FORMAT_INFO, TERMINAL_STATUSES, type ExportFormat, type ExportJobPayload, type ExportOptions, type ExportSummary, type JobStatus, type TrainerEvent } from "@wyolo/contracts";
+import type { JobContext } from "../catalog.ts";
+import type { WorkerEnv } from "../env.ts";
+import type { LivePublisher } from "../realtime.ts";
+import type { ArtifactStore, StoredArtifact } from "../artifacts/store.ts";
+import { sha256, withRetryWindow } from "../artifacts/store.ts";
+import type { Tracker } from "../mlflow/tracker.ts";
+import type { Placement } from "../gpus.ts";
+import { TrainerProcess } from "../training/trainer-process.ts";
+
+export type ExportRuntime = {
+  env: WorkerEnv;
+  db: Db;
+  live: LivePublisher;
+  artifacts?: ArtifactStore;
+  tracker?: Tracker;
+  /** The formats this worker's exporter reported at start. */
+  formats: () => readonly string[];
+  /** Whether another online worker reports the format (so the export waits for it rather than fails). */
+  otherWorkerCan: (format: string) => Promise<boolean>;
+  placeJob: (id: string, gpus: number | undefined) => Promise<Placement>;
+  releaseJob: (id: string) => void;
+};
+
+const WEIGHTS = "weights/best.pt";
+
+/**
+ * Exports a finished job's best.pt with the exporter child process (Ultralytics' model.export)
+ * and stores the output as an artifact of the job (`exports/<variant>/<file>`) and of its MLflow
+ * run. The weights come from this worker's disk when it trained the job and the checksum
+ * matches, else from the object store, so any worker that supports the format can take it.
+ */
+export async function runExport({ exportId }: ExportJobPayload, ctx: JobContext, rt: ExportRuntime): Promise<{ status: JobStatus }> {
+  const { db, env, live } = rt;
+  const row = await db.modelExport.findUnique({
+    where: { id: exportId },
+    select: {
+      id: true,
+      jobId: true,
+      format: true,
+      options: true,
+      variant: true,
+      status: true,
+      job: { select: { id: true, name: true, config: true, mlflowRunId: true, artifacts: { where: { name: WEIGHTS }, select: { storageKey: true, sha256: true } } } },
+    },
+  });
+  if (!row) throw new UnrecoverableError(`Export ${exportId} has no database row; dropped`);
+  if (TERMINAL_STATUSES.includes(row.status)) return { status: row.status };
+  const format = row.format as ExportFormat;
+  const info = EXPORT_FORMAT_INFO[format];
+  const options = row.options as ExportOptions;
+  const log = ctx.log.child({ exportId, jobId: row.jobId, format });
+
+  const jobEvent = async (kind: string, message: string) => {
+    const e = await db.jobEvent.create({ data: { jobId: row.jobId, kind, message: message.slice(0, 500) }, select: { id: true, kind: true, message: true, createdAt: true } });
+    live.event(row.jobId, { ...e, createdAt: e.createdAt.toISOString() });
+  };
+  const update = async (data: { status: JobStatus; failureReason?: string | null; workerName?: string; startedAt?: Date; finishedAt?: Date | null; artifactId?: string }, artifact?: StoredArtifact) => {
+    await db.modelExport.update({ where: { id: exportId }, data });
+    const patch: Partial<ExportSummary> & { id: string; jobId: string } = { id: exportId, jobId: row.jobId, status: data.status };
+    if (data.failureReason !== undefined) patch.failureReason = data.failureReason;
+    if (data.workerName) patch.workerName = data.workerName;
+    if (data.startedAt) patch.startedAt = data.startedAt.toISOString();
+    if (data.finishedAt !== undefined) patch.finishedAt = data.finishedAt?.toISOString() ?? null;
+    if (artifact) patch.artifact = { id: artifact.id, name: artifact.name, size: artifact.size, sha256: artifact.sha256 };
+    live.exportUpdated(patch);
+  };
+  const fail = async (reason: string): Promise<never> => {
+    await update({ status: "FAILED", failureReason: reason.slice(0, 2000), finishedAt: new Date() });
+    await jobEvent("export-failed", `Export to ${info?.label ?? format} failed: ${reason}`);
+    throw new UnrecoverableError(reason);
+  };
+
+  if (!info) return fail(`Unknown export format "${format}"`);
+  if (!rt.artifacts) return fail(`Worker ${env.WORKER_NAME} has no object store configured (S3_ENDPOINT), so it cannot read the weights or store the export`);
+  const best = row.job.artifacts[0];
+  if (!best) return fail("The job has no best.pt in the object store");
+  if (!rt.formats().includes(format)) {
+    if (await rt.otherWorkerCan(format)) {
+      // Another worker can: back to the queue, where it (or a restarted one) takes it.
+      await ctx.job.moveToDelayed(Date.now() + 5_000, ctx.token);
+      throw new DelayedError();
+    }
+    return fail(`No online worker can export to ${info.label}; ${env.WORKER_NAME} supports ${rt.formats().join(", ") || "no formats"}`);
+  }
+  const placement = info.gpu ? await rt.placeJob(exportId, 1) : { device: "cpu", gpuIndexes: [] as number[] };
+  if ("waitReason" in placement) {
+    await ctx.job.moveToDelayed(Date.now() + env.GPU_WAIT_RETRY_MS, ctx.token);
+    throw new DelayedError();
+  }
+
+  const dir = path.resolve(env.WORKER_DATA_DIR, "exports", exportId);
+  try {
+    await update({ status: "RUNNING", workerName: env.WORKER_NAME, startedAt: new Date(), failureReason: null, finishedAt: null });
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const weights = path.join(dir, "best.pt");
+    const local = path.resolve(env.WORKER_DATA_DIR, "jobs", row.jobId, "train", WEIGHTS);
+    if (existsSync(local) && (await sha256(local)) === best.sha256) copyFileSync(local, weights);
+    else await rt.artifacts.download(best.storageKey, weights);
+    if ((await sha256(weights)) !== best.sha256) return await fail("The stored best.pt does not match its recorded checksum");
+
+    const result = await exportWith(rt, log, ctx.signal, dir, weights, options, (row.job.config as { type?: string }).type ?? "yolo", placement);
+    if (result.kind === "shutdown") {
+      await update({ status: "QUEUED", workerName: env.WORKER_NAME });
+      await ctx.job.moveToDelayed(Date.now(), ctx.token);
+      throw new DelayedError();
+    }
+    if (result.kind === "failed") return await fail(result.reason);
+
+    const name = `exports/${row.variant}/${path.basename(result.file)}`;
+    const artifact = await withRetryWindow(() => rt.artifacts!.storeFile(row.jobId, result.file, name), env.ARTIFACT_RETRY_WINDOW_MS).catch((err: Error) => fail(`The export could not be stored: ${err.message}`));
+    await update({ status: "SUCCEEDED", finishedAt: new Date(), artifactId: artifact.id }, artifact);
+    await jobEvent("exported", `Exported to ${info.label}: ${name}`);
+    live.artifactsChanged(row.jobId);
+    // The export joins the job's MLflow run as an artifact too.
+    if (rt.tracker && row.job.mlflowRunId) await rt.tracker.enqueue(row.jobId, [{ kind: "artifact", name, storageKey: artifact.storageKey }]);
+    log.info({ name, size: artifact.size }, "export stored");
+    return { status: "SUCCEEDED" };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    if (info.gpu) rt.releaseJob(exportId);
+  }
+}
+
+type ExportResult = { kind: "exported"; file: string } | { kind: "failed"; reason: string } | { kind: "shutdown" };
+
+async function exportWith(
+  rt: ExportRuntime,
+  log: JobContext["log"],
+  signal: AbortSignal,
+  dir: string,
+  weights: string,
+  options: ExportOptions,
+  modelType: string,
+  placement: Extract<Placement, { device: string }>,
+): Promise<ExportResult> {
+  const { env } = rt;
+  let exported: Extract<TrainerEvent, { type: "exported" }> | null = null;
+  let failed: Extract<TrainerEvent, { type: "failed" }> | null = null;
+  const tail: string[] = [];
+  const keep = (line: string) => {
+    tail.push(line);
+    if (tail.length > 40) tail.shift();
+  };
+  const child = new TrainerProcess(
+    env.EXPORTER_COMMAND.split(/\s+/),
+    {
+      WYOLO_WEIGHTS: weights,
+      WYOLO_EXPORT: JSON.stringify(options),
+      WYOLO_MODEL_TYPE: modelType,
+      WYOLO_RUN_DIR: dir,
+      WYOLO_EVENTS_FD: "3",
+      WYOLO_PROTOCOL_VERSION: "1",
+      CUDA_VISIBLE_DEVICES: placement.gpuIndexes.join(","),
+      WYOLO_DEVICE: placement.device,
+    },
+    path.join(dir, "STOP"),
+    {
+      onEvent: (ev) => {
+        if (ev.type === "exported") exported = ev;
+        else if (ev.type === "failed") failed = ev;
+        else if (ev.type === "log") keep(`[${ev.level}] ${ev.message}`);
+      },
+      onOutput: (_stream, line) => keep(line),
+    },
+    log,
+  );
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill();
+  }, env.EXPORT_TIMEOUT_MS);
+  timer.unref();
+  let shutdown = false;
+  const onAbort = () => {
+    shutdown = true;
+    child.kill();
+  };
+  signal.addEventListener("abort", onAbort);
+  child.start(process.cwd());
+  const exit = await child.exited;
+  clearTimeout(timer);
+  signal.removeEventListener("abort", onAbort);
+  const ok = exported as Extract<TrainerEvent, { type: "exported" }> | null;
+  const bad = failed as Extract<TrainerEvent, { type: "failed" }> | null;
+  log.info({ exit, exported: ok?.file, failed: bad?.errorClass }, "exporter exited");
+  if (shutdown) return { kind: "shutdown" };
+  if (timedOut) return { kind: "failed", reason: `The export took longer than ${Math.round(env.EXPORT_TIMEOUT_MS / 60_000)} min (EXPORT_TIMEOUT_MS) and was stopped` };
+  if (exit.spawnError) return { kind: "failed", reason: `The exporter could not be started (${env.EXPORTER_COMMAND.split(/\s+/)[0]}): ${exit.spawnError}` };
+  if (exit.code === 0 && ok && !bad) {
+    // Only the export's own directory: the exporter names its output, the worker checks where it is.
+    const file = path.resolve(ok.file);
+    if (path.relative(dir, file).startsWith("..") || !existsSync(file)) return { kind: "failed", reason: `The exporter reported an output outside its directory or missing: ${ok.file}` };
+    return { kind: "exported", file };
+  }
+  if (bad) return { kind: "failed", reason: `${bad.errorClass}: ${bad.message}${bad.suggestion ? ` (${bad.suggestion})` : ""}` };
+  const last = tail.slice(-3).join(" | ").slice(0, 500);
+  return { kind: "failed", reason: `The exporter ${exit.code === 0 ? "exited without reporting a result" : `crashed (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`})`}${last ? `: ${last}` : ""}` };
+}
