@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import S3rver from "s3rver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -128,6 +128,73 @@ describe("artifacts in the object store", () => {
     } finally {
       await w.stop();
       await back.close();
+    }
+  });
+
+  it("resumes a job on another host from the checkpoint in the object store", async () => {
+    const a = start("art-host-a");
+    await a.ready;
+    const id = await submit("two hosts", 12, 150);
+    await waitFor(async () => (await db.jobArtifact.findFirst({ where: { jobId: id, name: "weights/last.pt" } })) !== null && ((await db.trainingJob.findUniqueOrThrow({ where: { id } })).currentEpoch ?? 0) >= 3, 20_000, "a checkpoint in the store");
+    a.child.kill("SIGKILL");
+    await a.exited;
+    // Another host: a data directory of its own, without the job's run directory.
+    const b = startWorker("art-host-b", { ...S3, ARTIFACT_CHECKPOINT_INTERVAL_MS: "0" });
+    workers.push(b);
+    await b.ready;
+    try {
+      const done = await waitFor(async () => { const j = await db.trainingJob.findUniqueOrThrow({ where: { id } }); return ["SUCCEEDED", "FAILED"].includes(j.status) && j; }, 40_000, "the job to finish on host b");
+      expect(done).toMatchObject({ status: "SUCCEEDED", workerName: "art-host-b", attempt: 2 });
+      const timeline = await db.jobEvent.findMany({ where: { jobId: id }, orderBy: { createdAt: "asc" } });
+      expect(timeline.map((e) => e.kind), `${timeline.map((e) => `${e.kind}: ${e.message}`).join("\n")}\n--- host b:\n${b.output().slice(-3000)}`).toContain("checkpoint-restored");
+      const resumedAt = (await db.jobLog.findFirstOrThrow({ where: { jobId: id, line: { startsWith: "resuming from last.pt" } } })).line;
+      expect(Number(/epoch (\d+)/.exec(resumedAt)![1])).toBeGreaterThanOrEqual(3);
+      expect((await db.jobEpoch.findMany({ where: { jobId: id }, select: { epoch: true } })).map((e) => e.epoch).sort((x, y) => x - y)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    } finally {
+      await b.stop();
+    }
+  });
+
+  it("takes named weights from the object store's weights prefix, and fails a job whose weights are nowhere, saying where it looked", async () => {
+    const client = new S3Client({ endpoint: S3.S3_ENDPOINT, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } });
+    const bytes = Buffer.alloc(4096, "pretrained");
+    await client.send(new PutObjectCommand({ Bucket: S3.S3_BUCKET, Key: "weights/yolo11n.pt", Body: bytes }));
+    const w = startWorker("art-weights", { ...S3, WEIGHTS_S3_PREFIX: "weights/" });
+    workers.push(w);
+    await w.ready;
+    const named = async (name: string, model: string) =>
+      (await call(jobsRoute.POST, { cookie: memberCookie, params: { projectId }, body: { name, config: { model, train: { data: "d/data.yaml", epochs: 1 }, metadata: { fake: { delayMs: 10, requireWeights: true } } } } })).body.job.id as string;
+    const ended = (id: string) => waitFor(async () => { const j = await db.trainingJob.findUniqueOrThrow({ where: { id } }); return ["SUCCEEDED", "FAILED"].includes(j.status) && j; }, 20_000, "the job");
+    const ok = await ended(await named("pretrained", "yolo11n.pt"));
+    expect(ok.status, ok.failureReason ?? "").toBe("SUCCEEDED");
+    expect(await db.jobLog.count({ where: { jobId: ok.id, line: `weights yolo11n.pt sha256 ${sha(bytes)}` } })).toBe(1);
+    const missing = await ended(await named("no weights", "yolo11x.pt"));
+    expect(missing.status).toBe("FAILED");
+    expect(missing.failureReason).toBe("Weights 'yolo11x.pt' are not available: not in WEIGHTS_DIR (not configured) nor at s3://wyolo-artifacts/weights/yolo11x.pt. Put the file in one of them, or train from an architecture such as yolo11x.yaml");
+    await w.stop();
+  });
+
+  it("resumes from a stored checkpoint newer than its record (its worker died between the upload and the record), vouched for by the checksum stored with it", async () => {
+    // A job whose first attempt ran 3 epochs on a host that is gone: the store has epoch 3's
+    // last.pt (with its own sha256 as metadata), the record still says epoch 2's.
+    const id = await submit("orphaned checkpoint", 5, 20);
+    await db.trainingJob.update({ where: { id }, data: { attempt: 1 } });
+    const client = new S3Client({ endpoint: S3.S3_ENDPOINT, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } });
+    const epoch3 = Buffer.alloc(64 * 1024, `${id}:3:`);
+    const key = `jobs/${id}/weights/last.pt`;
+    await client.send(new PutObjectCommand({ Bucket: S3.S3_BUCKET, Key: key, Body: epoch3, Metadata: { sha256: sha(epoch3) } }));
+    await db.jobArtifact.create({ data: { id: `art${id}`, jobId: id, name: "weights/last.pt", size: 65536n, sha256: sha(Buffer.alloc(64 * 1024, `${id}:2:`)), storageKey: key } });
+
+    const w = startWorker("art-restore", { ...S3 });
+    workers.push(w);
+    await w.ready;
+    try {
+      const done = await waitFor(async () => { const j = await db.trainingJob.findUniqueOrThrow({ where: { id } }); return ["SUCCEEDED", "FAILED"].includes(j.status) && j; }, 20_000, "the resumed job");
+      expect(done.status, done.failureReason ?? "").toBe("SUCCEEDED");
+      expect(await db.jobEvent.count({ where: { jobId: id, kind: "checkpoint-restored" } })).toBe(1);
+      expect(await db.jobLog.count({ where: { jobId: id, line: "resuming from last.pt at epoch 4" } })).toBe(1);
+    } finally {
+      await w.stop();
     }
   });
 });

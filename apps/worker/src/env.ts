@@ -38,6 +38,11 @@ export const workerEnvSchema = z.object({
   TRAINER_CHECK: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   /** Named weights (yolo11n.pt…) are taken from here; nothing is downloaded at run time. */
   WEIGHTS_DIR: z.string().trim().optional(),
+  /**
+   * Named weights not in WEIGHTS_DIR are fetched from this prefix of S3_BUCKET (e.g. "weights/":
+   * yolo11n.pt → s3://<bucket>/weights/yolo11n.pt) and cached in WORKER_DATA_DIR/weights.
+   */
+  WEIGHTS_S3_PREFIX: z.string().trim().regex(/^[A-Za-z0-9!_.*'()/-]*$/, "an S3 key prefix such as weights/").optional(),
   /** Relative dataset paths in job configs resolve against this directory. */
   DATASETS_DIR: z.string().trim().optional(),
   /** GPU memory share AutoBatch aims at when a job asks for batch "auto" (-1); unset = Ultralytics' default. */

@@ -35,7 +35,9 @@ await db.$queryRaw`SELECT 1`.catch((err: Error) => {
 const trainer = env.TRAINER_CHECK ? await checkTrainer(env.TRAINER_COMMAND, log) : { ok: true, details: { skipped: true } };
 // The export formats this worker's image can produce (none when its exporter cannot run).
 const exporter = await checkTrainer(env.EXPORTER_COMMAND, log, 60_000, "exporter");
-const exportFormats: string[] = exporter.ok && Array.isArray(exporter.details.formats) ? exporter.details.formats.filter((f): f is string => typeof f === "string") : [];
+// Exports read the weights from the object store and write their output there: without one
+// this worker offers none.
+const exportFormats: string[] = env.S3_ENDPOINT && exporter.ok && Array.isArray(exporter.details.formats) ? exporter.details.formats.filter((f): f is string => typeof f === "string") : [];
 let draining = false;
 const allocator = new GpuAllocator({ minFreeMb: env.MIN_FREE_GPU_MEMORY_MB, maxUtilizationPercent: env.MAX_GPU });
 const runtime: TrainingRuntime = {

@@ -27,3 +27,22 @@ describe("MLflow mapping", () => {
     ]);
   });
 });
+
+describe("MLflow artifact proxy uploads", () => {
+  it("puts a file under the run's mlflow-artifacts root, with or without an authority in the URI", async () => {
+    const { MlflowDouble } = await import("../../../test/mlflow/mlflow-double.ts");
+    const { MlflowClient } = await import("../src/mlflow/client.ts");
+    const { Readable } = await import("node:stream");
+    const double = new MlflowDouble();
+    const client = new MlflowClient(await double.start());
+    try {
+      const bytes = Buffer.from("weights bytes");
+      await client.uploadArtifact("mlflow-artifacts:/1/abc/artifacts", "weights/best.pt", Readable.from([bytes]), bytes.length);
+      await client.uploadArtifact("mlflow-artifacts://mlflow:5000/2/def/artifacts/", "exports/onnx/best model.onnx", Readable.from([bytes]), bytes.length);
+      expect([...double.artifacts.keys()]).toEqual(["1/abc/artifacts/weights/best.pt", "2/def/artifacts/exports/onnx/best model.onnx"]);
+      expect(double.artifacts.get("1/abc/artifacts/weights/best.pt")!.toString()).toBe("weights bytes");
+    } finally {
+      await double.stop();
+    }
+  });
+});

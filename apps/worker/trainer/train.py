@@ -142,6 +142,20 @@ def resolve_model(model: str, weights_dir: str | None) -> str:
     )
 
 
+def retarget_checkpoint(last: Path, save_dir: Path) -> bool:
+    """A checkpoint written on another host (restored from the object store) names that host's
+    run directory, where Ultralytics' resume would write: point it at this one. True if changed."""
+    import torch
+
+    ckpt = torch.load(str(last), map_location="cpu", weights_only=False)
+    args = ckpt.get("train_args") if isinstance(ckpt, dict) else None
+    if not isinstance(args, dict) or args.get("save_dir") in (None, str(save_dir)):
+        return False
+    args.update(save_dir=str(save_dir), project=str(save_dir.parent), name=save_dir.name)
+    torch.save(ckpt, str(last))
+    return True
+
+
 def resolve_data(data: str, datasets_dir: str | None) -> str:
     path = Path(data)
     if not path.is_absolute() and datasets_dir:
@@ -293,6 +307,8 @@ def run(config: dict, run_dir: Path, events: Events, stop_file: Path | None, res
     last = run_dir / "train" / "weights" / "last.pt"
     try:
         if resume and last.is_file():
+            if retarget_checkpoint(last, run_dir / "train"):
+                events.emit("log", level="info", message=f"The checkpoint came from another host; its run continues in {run_dir / 'train'}")
             model = ultralytics.RTDETR(str(last)) if config.get("type") == "rtdetr" else ultralytics.YOLO(str(last))
             reporter.register(model)
             events.emit("log", level="info", message=f"Resuming from this job's own checkpoint {last}")

@@ -1,9 +1,9 @@
-import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { createHash, randomUUID } from "node:crypto";
+import { copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { CopyObjectCommand, CreateBucketCommand, GetObjectCommand, HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { CopyObjectCommand, CreateBucketCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { newId, type Db } from "@wyolo/db";
 import type { WorkerEnv } from "../env.ts";
@@ -27,6 +27,20 @@ export async function withRetryWindow<T>(fn: () => Promise<T>, windowMs: number,
       await new Promise((r) => setTimeout(r, wait));
     }
   }
+}
+
+/** A copy of `file` beside it, taken while its size and mtime stayed the same (retried a few times). */
+async function stableCopy(file: string): Promise<string> {
+  const copy = `${file}.${randomUUID()}.upload`;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const before = statSync(file);
+    copyFileSync(file, copy);
+    const after = statSync(file);
+    if (before.size === after.size && before.mtimeMs === after.mtimeMs) return copy;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  rmSync(copy, { force: true });
+  throw new Error(`${path.basename(file)} kept changing while it was being copied for upload`);
 }
 
 export function sha256(file: string): Promise<string> {
@@ -110,41 +124,94 @@ export class ArtifactStore {
    * A file whose checksum is already recorded under that name is not sent again.
    */
   async storeFile(jobId: string, file: string, name: string): Promise<StoredArtifact & { changed: boolean }> {
-    const digest = await sha256(file);
-    const existing = await this.db.jobArtifact.findUnique({ where: { jobId_name: { jobId, name } }, select: { id: true, size: true, sha256: true, storageKey: true } });
-    if (existing?.sha256 === digest) return { id: existing.id, name, size: Number(existing.size), sha256: digest, storageKey: existing.storageKey, changed: false };
-    const key = `jobs/${jobId}/${name}`;
-    const size = statSync(file).size;
-    const send = () =>
-      new Upload({ client: this.s3, params: { Bucket: this.env.S3_BUCKET, Key: key, Body: createReadStream(file), ContentLength: size, Metadata: { sha256: digest } }, partSize: 8 * 1024 * 1024, queueSize: 2 }).done();
+    // The trainer rewrites its weights every epoch: hash and send a copy that did not change
+    // while it was taken, so the stored bytes are whole and match their recorded checksum.
+    const copy = await stableCopy(file);
     try {
-      await send();
-    } catch (err) {
-      // A bucket removed (or a store restarted empty) since start: create it and try once more.
-      if ((err as Error).name !== "NoSuchBucket") throw err;
-      await this.ensureBucket();
-      await send();
+      const digest = await sha256(copy);
+      const existing = await this.db.jobArtifact.findUnique({ where: { jobId_name: { jobId, name } }, select: { id: true, size: true, sha256: true, storageKey: true } });
+      if (existing?.sha256 === digest) return { id: existing.id, name, size: Number(existing.size), sha256: digest, storageKey: existing.storageKey, changed: false };
+      const key = `jobs/${jobId}/${name}`;
+      const size = statSync(copy).size;
+      const send = () =>
+        new Upload({ client: this.s3, params: { Bucket: this.env.S3_BUCKET, Key: key, Body: createReadStream(copy), ContentLength: size, Metadata: { sha256: digest } }, partSize: 8 * 1024 * 1024, queueSize: 2 }).done();
+      try {
+        await send();
+      } catch (err) {
+        // A bucket removed (or a store restarted empty) since start: create it and try once more.
+        if ((err as Error).name !== "NoSuchBucket") throw err;
+        await this.ensureBucket();
+        await send();
+      }
+      const row = await this.db.jobArtifact.upsert({
+        where: { jobId_name: { jobId, name } },
+        create: { id: newId(), jobId, name, size: BigInt(size), sha256: digest, storageKey: key },
+        update: { size: BigInt(size), sha256: digest, storageKey: key },
+        select: { id: true },
+      });
+      return { id: row.id, name, size, sha256: digest, storageKey: key, changed: true };
+    } finally {
+      rmSync(copy, { force: true });
     }
-    const row = await this.db.jobArtifact.upsert({
-      where: { jobId_name: { jobId, name } },
-      create: { id: newId(), jobId, name, size: BigInt(size), sha256: digest, storageKey: key },
-      update: { size: BigInt(size), sha256: digest, storageKey: key },
-      select: { id: true },
-    });
-    return { id: row.id, name, size, sha256: digest, storageKey: key, changed: true };
   }
 
-  /** Writes a stored object to a local file (an export on a worker that did not train the job). */
-  async download(storageKey: string, dest: string): Promise<void> {
-    const { body } = await this.open(storageKey);
+  /** Writes a stored object to a local file, whole or not at all (written aside, then renamed). */
+  async download(storageKey: string, dest: string): Promise<{ sha256?: string }> {
+    const { body, sha256: stored } = await this.open(storageKey);
     mkdirSync(path.dirname(dest), { recursive: true });
-    await pipeline(body, createWriteStream(dest));
+    const partial = `${dest}.${randomUUID()}.part`;
+    await pipeline(body, createWriteStream(partial));
+    renameSync(partial, dest);
+    return { sha256: stored };
   }
 
-  async open(storageKey: string): Promise<{ body: Readable; length: number }> {
+  /**
+   * Puts a job's stored artifacts back into its run directory (a job resumed on a worker whose
+   * disk does not have its checkpoint). Each file is checked against its recorded sha256.
+   * Returns the names restored.
+   */
+  async restore(jobId: string, saveDir: string, names: string[]): Promise<string[]> {
+    const rows = await this.db.jobArtifact.findMany({ where: { jobId, name: { in: names } }, select: { name: true, storageKey: true, sha256: true } });
+    const restored: string[] = [];
+    for (const row of rows) {
+      const dest = path.join(saveDir, ...row.name.split("/"));
+      const { sha256: written } = await this.download(row.storageKey, dest);
+      const digest = await sha256(dest);
+      if (digest !== row.sha256) {
+        // A worker that died between an upload and its record leaves a newer object than the
+        // record says; the checksum stored with the object (written with it, at once) vouches for it.
+        if (digest !== written) throw new Error(`${row.name} in the object store does not match its recorded checksum`);
+        await this.db.jobArtifact.update({ where: { jobId_name: { jobId, name: row.name } }, data: { sha256: digest, size: BigInt(statSync(dest).size) } });
+      }
+      restored.push(row.name);
+    }
+    return restored;
+  }
+
+  /**
+   * A shared file of the bucket (named weights under WEIGHTS_S3_PREFIX) cached at `dest`: fetched
+   * again only when the object's ETag changed. False when the bucket has no such object.
+   */
+  async fetchCached(key: string, dest: string): Promise<boolean> {
+    let etag: string;
+    try {
+      etag = (await this.s3.send(new HeadObjectCommand({ Bucket: this.env.S3_BUCKET, Key: key }))).ETag ?? "";
+    } catch (err) {
+      if ((err as Error).name === "NotFound" || (err as Error).name === "NoSuchKey") return false;
+      throw err;
+    }
+    const stamp = `${dest}.etag`;
+    if (existsSync(dest) && existsSync(stamp) && readFileSync(stamp, "utf8") === etag) return true;
+    await this.download(key, dest);
+    writeFileSync(stamp, etag);
+    return true;
+  }
+
+  /** A stored object as a stream, with the sha256 the worker stored with it (its metadata). */
+  async open(storageKey: string): Promise<{ body: Readable; length: number; sha256?: string }> {
     const res = await this.s3.send(new GetObjectCommand({ Bucket: this.env.S3_BUCKET, Key: storageKey }));
     if (!res.Body) throw new Error(`object ${storageKey} has no body`);
-    return { body: res.Body as Readable, length: Number(res.ContentLength ?? 0) };
+    return { body: res.Body as Readable, length: Number(res.ContentLength ?? 0), sha256: res.Metadata?.sha256 };
   }
 
   /** A server-side copy of a stored object to another bucket and key (an MLflow run's s3:// artifact root). */

@@ -55,12 +55,16 @@ export async function runExport({ exportId }: ExportJobPayload, ctx: JobContext,
   const options = row.options as ExportOptions;
   const log = ctx.log.child({ exportId, jobId: row.jobId, format });
 
-  const jobEvent = async (kind: string, message: string) => {
-    const e = await db.jobEvent.create({ data: { jobId: row.jobId, kind, message: message.slice(0, 500) }, select: { id: true, kind: true, message: true, createdAt: true } });
-    live.event(row.jobId, { ...e, createdAt: e.createdAt.toISOString() });
-  };
-  const update = async (data: { status: JobStatus; failureReason?: string | null; workerName?: string; startedAt?: Date; finishedAt?: Date | null; artifactId?: string }, artifact?: StoredArtifact) => {
-    await db.modelExport.update({ where: { id: exportId }, data });
+  /** The export's new state, and when it ends the job's timeline entry with it, in one transaction. */
+  const update = async (
+    data: { status: JobStatus; failureReason?: string | null; workerName?: string; startedAt?: Date; finishedAt?: Date | null; artifactId?: string },
+    entry?: { kind: string; message: string },
+    artifact?: StoredArtifact,
+  ) => {
+    const e = await db.$transaction(async (tx) => {
+      await tx.modelExport.update({ where: { id: exportId }, data });
+      return entry ? tx.jobEvent.create({ data: { jobId: row.jobId, kind: entry.kind, message: entry.message.slice(0, 500) }, select: { id: true, kind: true, message: true, createdAt: true } }) : null;
+    });
     const patch: Partial<ExportSummary> & { id: string; jobId: string } = { id: exportId, jobId: row.jobId, status: data.status };
     if (data.failureReason !== undefined) patch.failureReason = data.failureReason;
     if (data.workerName) patch.workerName = data.workerName;
@@ -68,10 +72,10 @@ export async function runExport({ exportId }: ExportJobPayload, ctx: JobContext,
     if (data.finishedAt !== undefined) patch.finishedAt = data.finishedAt?.toISOString() ?? null;
     if (artifact) patch.artifact = { id: artifact.id, name: artifact.name, size: artifact.size, sha256: artifact.sha256 };
     live.exportUpdated(patch);
+    if (e) live.event(row.jobId, { ...e, createdAt: e.createdAt.toISOString() });
   };
   const fail = async (reason: string): Promise<never> => {
-    await update({ status: "FAILED", failureReason: reason.slice(0, 2000), finishedAt: new Date() });
-    await jobEvent("export-failed", `Export to ${info?.label ?? format} failed: ${reason}`);
+    await update({ status: "FAILED", failureReason: reason.slice(0, 2000), finishedAt: new Date() }, { kind: "export-failed", message: `Export to ${info?.label ?? format} failed: ${reason}` });
     throw new UnrecoverableError(reason);
   };
 
@@ -100,9 +104,14 @@ export async function runExport({ exportId }: ExportJobPayload, ctx: JobContext,
     mkdirSync(dir, { recursive: true });
     const weights = path.join(dir, "best.pt");
     const local = path.resolve(env.WORKER_DATA_DIR, "jobs", row.jobId, "train", WEIGHTS);
-    if (existsSync(local) && (await sha256(local)) === best.sha256) copyFileSync(local, weights);
-    else await rt.artifacts.download(best.storageKey, weights);
-    if ((await sha256(weights)) !== best.sha256) return await fail("The stored best.pt does not match its recorded checksum");
+    if (existsSync(local) && (await sha256(local)) === best.sha256) {
+      copyFileSync(local, weights);
+    } else {
+      // The object's own checksum (stored with it) vouches for it too: see ArtifactStore.restore.
+      const { sha256: written } = await rt.artifacts.download(best.storageKey, weights);
+      const digest = await sha256(weights);
+      if (digest !== best.sha256 && digest !== written) return await fail("The stored best.pt does not match its recorded checksum");
+    }
 
     const result = await exportWith(rt, log, ctx.signal, dir, weights, options, (row.job.config as { type?: string }).type ?? "yolo", placement);
     if (result.kind === "shutdown") {
@@ -114,8 +123,7 @@ export async function runExport({ exportId }: ExportJobPayload, ctx: JobContext,
 
     const name = `exports/${row.variant}/${path.basename(result.file)}`;
     const artifact = await withRetryWindow(() => rt.artifacts!.storeFile(row.jobId, result.file, name), env.ARTIFACT_RETRY_WINDOW_MS).catch((err: Error) => fail(`The export could not be stored: ${err.message}`));
-    await update({ status: "SUCCEEDED", finishedAt: new Date(), artifactId: artifact.id }, artifact);
-    await jobEvent("exported", `Exported to ${info.label}: ${name}`);
+    await update({ status: "SUCCEEDED", finishedAt: new Date(), artifactId: artifact.id }, { kind: "exported", message: `Exported to ${info.label}: ${name}` }, artifact);
     live.artifactsChanged(row.jobId);
     // The export joins the job's MLflow run as an artifact too.
     if (rt.tracker && row.job.mlflowRunId) await rt.tracker.enqueue(row.jobId, [{ kind: "artifact", name, storageKey: artifact.storageKey }]);

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { DelayedError, UnrecoverableError } from "bullmq";
 import type { Db } from "@wyolo/db";
@@ -12,6 +12,7 @@ import type { Placement } from "../gpus.ts";
 import { epochMetrics, type Tracker } from "../mlflow/tracker.ts";
 import { configParams } from "../mlflow/client.ts";
 import type { ArtifactStore } from "../artifacts/store.ts";
+import { locateWeights } from "./weights.ts";
 
 type StopReason = "cancel" | "shutdown";
 
@@ -180,6 +181,24 @@ async function train(
 
   const runDir = path.resolve(env.WORKER_DATA_DIR, "jobs", jobId);
   mkdirSync(runDir, { recursive: true });
+  // Picked up again on a worker whose disk lacks the job's checkpoint (another host): the last
+  // one uploaded to the object store lets it resume rather than start over.
+  if (resumed && rt.artifacts && !existsSync(path.join(saveDir, "weights", "last.pt"))) {
+    const restored = await rt.artifacts.restore(jobId, saveDir, ["weights/last.pt", "weights/best.pt", "results.csv", "args.yaml"]).catch(async (err: Error): Promise<string[]> => {
+      log.warn({ err: { message: err.message } }, "could not restore the checkpoint from the object store");
+      rmSync(saveDir, { recursive: true, force: true });
+      await event("checkpoint-unavailable", `Could not restore the checkpoint from the object store (${err.message.slice(0, 200)}); training starts over`);
+      return [];
+    });
+    if (restored.includes("weights/last.pt")) await event("checkpoint-restored", `No local checkpoint on ${env.WORKER_NAME}: resuming from the last one in the object store`);
+  }
+  // Named weights: WEIGHTS_DIR, else the object store's WEIGHTS_S3_PREFIX (cached on this worker).
+  const weights = await locateWeights(String((row.config as { model?: string }).model ?? ""), env, rt.artifacts);
+  if ("problem" in weights) {
+    await end("FAILED", { kind: "failed", message: weights.problem }, { failureReason: weights.problem, failureClass: "INVALID_ARGUMENT" });
+    throw new UnrecoverableError(weights.problem);
+  }
+  if (weights.fetched) log.info({ key: weights.fetched }, "named weights from the object store");
   const stopFile = path.join(runDir, "STOP");
   rmSync(stopFile, { force: true });
   const configFile = path.join(runDir, "config.json");
@@ -225,7 +244,7 @@ async function train(
       // The job sees only its own GPUs (none for a CPU job), renumbered from 0.
       CUDA_VISIBLE_DEVICES: placement.gpuIndexes.join(","),
       WYOLO_DEVICE: placement.device,
-      ...(env.WEIGHTS_DIR ? { WYOLO_WEIGHTS_DIR: path.resolve(env.WEIGHTS_DIR) } : {}),
+      ...(weights.dir ? { WYOLO_WEIGHTS_DIR: weights.dir } : {}),
       ...(env.DATASETS_DIR ? { WYOLO_DATASETS_DIR: path.resolve(env.DATASETS_DIR) } : {}),
       ...(env.AUTO_BATCH_FRACTION ? { WYOLO_AUTO_BATCH_FRACTION: String(env.AUTO_BATCH_FRACTION) } : {}),
     },
@@ -246,7 +265,8 @@ async function train(
           case "checkpoint":
             if (Date.now() - lastUpload >= env.ARTIFACT_CHECKPOINT_INTERVAL_MS) {
               lastUpload = Date.now();
-              uploadLater([ev.last, ev.best].filter((f): f is string => !!f));
+              // results.csv too: a resume on another host continues it instead of starting it over.
+              uploadLater([ev.last, ev.best, path.join(saveDir, "results.csv")].filter((f): f is string => !!f));
             }
             break;
           case "finished":

@@ -1,6 +1,7 @@
 """Unit tests of the trainer adapter against the Ultralytics stand-in (tests/standin)."""
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,23 @@ def test_resume_continues_from_its_own_checkpoint_and_resends_history(job):
     started = next(e for e in events if e["type"] == "started")
     assert started["startEpoch"] == 4 and started["resumed"] is True
     assert [e["epoch"] for e in events if e["type"] == "epoch"] == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_checkpoint_from_another_host_continues_in_this_run_directory(job, tmp_path):
+    run(job, job["config"](epochs=5), knobs={"raise_in_epoch": 3, "raise": "KeyboardInterrupt:worker died"})
+    # Another host restores the checkpoint into its own run directory.
+    other = tmp_path / "other-host" / "run"
+    shutil.copytree(job["run_dir"] / "train", other / "train")
+    shutil.rmtree(job["run_dir"] / "train")
+    os.environ["STANDIN"] = "{}"
+    events = Capture()
+    code = train.run(job["config"](epochs=5), other, events, other / "STOP", True, ultralytics)
+    assert code == 0
+    assert any(e["type"] == "log" and "came from another host" in e["message"] for e in events.events)
+    started = next(e for e in events.events if e["type"] == "started")
+    assert started["startEpoch"] == 3
+    assert (other / "train" / "results.csv").is_file()
+    assert not (job["run_dir"] / "train").exists()
 
 
 def test_a_finished_run_is_not_resumed_and_says_so(job):

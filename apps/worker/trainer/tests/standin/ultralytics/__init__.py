@@ -34,7 +34,9 @@ class _Trainer:
         batch = args.get("batch", 16)
         self.batch_size = 16 if batch == -1 or (isinstance(batch, float) and batch < 1) else batch
         self.device = "cpu"
-        self.save_dir = Path(args["project"]) / args["name"]
+        # Like Ultralytics: a save_dir in the (checkpoint's) args wins over project/name.
+        self.save_dir = Path(args["save_dir"]) if args.get("save_dir") else Path(args["project"]) / args["name"]
+        self.train_args = {**args, "save_dir": str(self.save_dir)}
         self.wdir = self.save_dir / "weights"
         self.wdir.mkdir(parents=True, exist_ok=True)
         self.last, self.best = self.wdir / "last.pt", self.wdir / "best.pt"
@@ -74,7 +76,7 @@ class _Trainer:
             self.fitness = 0.05 * n
             self.stopper.best_epoch = n
             self._write_csv(n)
-            self.last.write_text(json.dumps({"epoch": epoch}))
+            self.last.write_text(json.dumps({"epoch": epoch, "train_args": self.train_args}))
             self.best.write_text("best")
             self.run("on_model_save")
             self.epoch_time = 0.5
@@ -88,7 +90,7 @@ class _Trainer:
         # Final validation of best.pt: on_fit_epoch_end again, same epoch, no val/* losses.
         self.metrics = {"metrics/mAP50(B)": 0.99, "metrics/mAP50-95(B)": 0.77}
         self.run("on_fit_epoch_end")
-        self.last.write_text(json.dumps({"epoch": -1}))  # stripped: a finished run
+        self.last.write_text(json.dumps({"epoch": -1, "train_args": self.train_args}))  # stripped: a finished run
         self.run("on_train_end")
 
     def _write_csv(self, n: int) -> None:
@@ -122,8 +124,8 @@ class YOLO:
             state = json.loads(Path(resume).read_text())
             if state["epoch"] == -1:
                 raise AssertionError(f"{resume} training to N epochs is finished, nothing to resume.")
-            args = json.loads((Path(resume).parent.parent / "args.json").read_text())
-            self.trainer = _Trainer(args, self.callbacks, start_epoch=state["epoch"] + 1)
+            # The run continues where the checkpoint's own args say (its save_dir).
+            self.trainer = _Trainer(state["train_args"], self.callbacks, start_epoch=state["epoch"] + 1)
         else:
             args = {**kwargs, "model": self.model}
             (Path(args["project"]) / args["name"]).mkdir(parents=True, exist_ok=True)

@@ -13,8 +13,8 @@ import { ROOT } from "./db";
 import { call, createTeamWith, createUser, sessionCookie } from "./helpers";
 import { realTrainer, startWorker, waitFor, type WorkerHandle } from "./worker-harness";
 
-// A real Ultralytics export (ONNX) through the worker, of a real 1-epoch training, with a real
-// S3 server process. Runs where the trainer's Python imports ultralytics, torch and onnx; skips
+// Real Ultralytics with a real S3 server process: an export (ONNX) of a real 1-epoch training,
+// and a training resumed on another host from the checkpoint in the object store. Runs where the trainer's Python imports ultralytics, torch and onnx; skips
 // with the reason where it cannot (CI here: no PyPI).
 const { python, report, ready: trainerReady } = realTrainer();
 let onnxProblem = "";
@@ -28,29 +28,37 @@ if (trainerReady) {
 const ready = trainerReady && !onnxProblem;
 if (!ready) console.warn(`SKIPPED real Ultralytics export: ${onnxProblem || report.problem || "the trainer check failed"} (set WYOLO_TEST_PYTHON / PYTHONPATH to a Python with ultralytics and onnx)`);
 
-describe.skipIf(!ready)(`real export with Ultralytics ${report.ultralytics ?? ""}`, () => {
+describe.skipIf(!ready)(`real Ultralytics with the object store, ${report.ultralytics ?? ""}`, () => {
   let worker: WorkerHandle;
+  const others: WorkerHandle[] = [];
   let s3: S3rver;
   let endpoint = "";
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "wyolo-realx-"));
+
+  const startReal = (name: string, dir: string) =>
+    startWorker(name, {
+      TRAINER_COMMAND: `${python} apps/worker/trainer/train.py`,
+      EXPORTER_COMMAND: `${python} apps/worker/trainer/export.py`,
+      WORKER_DATA_DIR: path.join(dataDir, dir),
+      S3_ENDPOINT: endpoint,
+      S3_ACCESS_KEY_ID: "S3RVER",
+      S3_SECRET_ACCESS_KEY: "S3RVER",
+      REPORT_INTERVAL_MS: "500",
+      ARTIFACT_CHECKPOINT_INTERVAL_MS: "0",
+      LOCK_DURATION_MS: "4000",
+      STALLED_INTERVAL_MS: "2000",
+    });
 
   beforeAll(async () => {
     s3 = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: path.join(dataDir, "s3") });
     endpoint = `http://127.0.0.1:${(await s3.run()).port}`;
     execFileSync(python, ["apps/worker/trainer/make_dataset.py", "detect", path.join(dataDir, "shapes"), "--train", "16", "--val", "8", "--size", "64"], { cwd: ROOT });
-    worker = startWorker("real-export", {
-      TRAINER_COMMAND: `${python} apps/worker/trainer/train.py`,
-      EXPORTER_COMMAND: `${python} apps/worker/trainer/export.py`,
-      WORKER_DATA_DIR: path.join(dataDir, "runs"),
-      S3_ENDPOINT: endpoint,
-      S3_ACCESS_KEY_ID: "S3RVER",
-      S3_SECRET_ACCESS_KEY: "S3RVER",
-      REPORT_INTERVAL_MS: "500",
-    });
+    worker = startReal("real-export", "runs");
     await worker.ready;
   }, 180_000);
 
   afterAll(async () => {
+    await Promise.all(others.map((w) => w.stop()));
     await worker?.stop();
     await trainingQueue.obliterate({ force: true });
     await s3?.close();
@@ -82,4 +90,35 @@ describe.skipIf(!ready)(`real export with Ultralytics ${report.ultralytics ?? ""
     const shape = execFileSync(python, ["-c", "import onnx,sys; m=onnx.load(sys.argv[1]); onnx.checker.check_model(m); print([d.dim_value for d in m.graph.input[0].type.tensor_type.shape.dim])", file], { encoding: "utf8" }).trim();
     expect(shape).toBe("[1, 3, 64, 64]");
   }, 300_000);
+
+  it("resumes a training on another host, with another data directory, from the checkpoint in the object store", async () => {
+    const member = await createUser();
+    const team = await createTeamWith([{ userId: member.id, role: "MEMBER" }]);
+    const projectId = (await db.project.create({ data: { teamId: team.id, name: "RealR", slug: "realr" } })).id;
+    const cookie = await sessionCookie(member);
+    const res = await call(jobsRoute.POST, { cookie, params: { projectId }, body: { name: "two hosts", config: { model: "yolov8n.yaml", train: { data: path.join(dataDir, "shapes", "data.yaml"), epochs: 5, imgsz: 64, batch: 8, workers: 0, plots: false } } } });
+    const jobId = res.body.job.id as string;
+    await waitFor(async () => (await db.jobArtifact.findFirst({ where: { jobId, name: "weights/last.pt" } })) !== null && ((await db.trainingJob.findUniqueOrThrow({ where: { id: jobId } })).currentEpoch ?? 0) >= 2, 120_000, "a checkpoint in the store");
+    worker.child.kill("SIGKILL");
+    await worker.exited;
+    const other = startReal("real-host-b", "runs-b");
+    others.push(other);
+    await other.ready;
+    const done = await waitFor(async () => { const j = await db.trainingJob.findUniqueOrThrow({ where: { id: jobId } }); return ["SUCCEEDED", "FAILED", "CANCELLED"].includes(j.status) && j; }, 180_000, "the job to end on host b").catch(async (err: Error) => {
+      console.error(`host b's output:\n${other.output().slice(-4000)}`, await db.jobEvent.findMany({ where: { jobId }, orderBy: { createdAt: "asc" } }));
+      throw err;
+    });
+    expect(done.status, done.failureReason ?? "").toBe("SUCCEEDED");
+    expect(done).toMatchObject({ workerName: "real-host-b", attempt: 2 });
+    expect(await db.jobEvent.count({ where: { jobId, kind: "checkpoint-restored" } })).toBe(1);
+    expect(await db.jobLog.count({ where: { jobId, line: { contains: "came from another host" } } })).toBe(1);
+    const resumed = await db.jobEvent.findFirstOrThrow({ where: { jobId, kind: "running", message: { contains: "resumed" } } });
+    expect(Number(/epochs (\d+)/.exec(resumed.message)![1])).toBeGreaterThan(1);
+    expect((await db.jobEpoch.findMany({ where: { jobId }, select: { epoch: true } })).map((e) => e.epoch).sort()).toEqual([1, 2, 3, 4, 5]);
+    // Host b wrote the rest of the run into its own directory: the stored results.csv has every epoch.
+    const csv = await db.jobArtifact.findFirstOrThrow({ where: { jobId, name: "results.csv" } });
+    const s3client = new S3Client({ endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } });
+    const text = await (await s3client.send(new GetObjectCommand({ Bucket: "wyolo-artifacts", Key: csv.storageKey }))).Body!.transformToString();
+    expect(text.trim().split("\n").slice(1).map((l) => Number(l.split(",")[0]))).toEqual([1, 2, 3, 4, 5]);
+  }, 400_000);
 });
