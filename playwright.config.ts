@@ -30,5 +30,7 @@ export default defineConfig({
     stdout: "ignore",
     stderr: "pipe",
     env: { PORT: String(PORT) },
+    // SIGTERM, so the script's trap stops the worker, web app and S3 server cleanly.
+    gracefulShutdown: { signal: "SIGTERM", timeout: 20_000 },
   },
 });

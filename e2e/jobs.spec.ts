@@ -83,6 +83,12 @@ test("a MEMBER submits a job and watches it live to SUCCEEDED; a VIEWER watches 
   await viewer.reload();
   await expect(viewer.getByRole("list", { name: "Exports" })).toContainText("ONNX");
   await expect(viewer.getByRole("form", { name: "Export the model" })).toHaveCount(0);
+  // The Workers page says what the worker can export.
+  await viewer.goto("/workers");
+  await expect(viewer.getByRole("heading", { name: "e2e-worker" })).toBeVisible();
+  await expect(viewer.getByText("Exports: torchscript, onnx")).toHaveCount(1);
+  await viewer.screenshot({ path: "test-results/workers-page.png" });
+  await viewer.goto(jobUrl);
 
   // Clone and edit: the project page opens the YAML editor with this job's config, above a
   // job table that already has rows (a render loop once hid here).

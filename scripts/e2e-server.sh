@@ -11,8 +11,9 @@ export TRAINING_QUEUE="e2e-$$"
 npx tsx scripts/db.ts reset >/dev/null
 CHECKPOINT_DISABLE=1 npx prisma migrate deploy >/dev/null
 ADMIN_EMAIL=admin@e2e.test ADMIN_PASSWORD=e2e-admin-password SEED_DEMO=false npx tsx prisma/seed.ts
-# Each run gets fresh rate-limit counters.
+# Each run gets fresh rate-limit counters, and no worker reports of earlier runs.
 redis-cli -u "$REDIS_URL" --scan --pattern 'wyolo:login-fail:*' | xargs -r redis-cli -u "$REDIS_URL" del >/dev/null
+redis-cli -u "$REDIS_URL" --scan --pattern 'wyolo:workers:e2e-*' | xargs -r redis-cli -u "$REDIS_URL" del >/dev/null
 
 export LOG_LEVEL=warn
 data_dir=$(mktemp -d)
@@ -24,5 +25,5 @@ TRAINER_COMMAND="node apps/worker/test/fixtures/fake-trainer.mjs" EXPORTER_COMMA
   node --import tsx apps/worker/src/index.ts & worker=$!
 NODE_ENV=production NEXTAUTH_URL="http://localhost:${PORT}" NEXTAUTH_SECRET="e2e-secret-e2e-secret-e2e-secret-e2e" HOSTNAME=127.0.0.1 \
   node --import ./apps/web/server-only-shim.mjs --import tsx apps/web/server.ts & web=$!
-trap 'kill -TERM $web $worker $s3 2>/dev/null; wait; rm -rf "$data_dir"' EXIT INT TERM
+trap 'kill -TERM $web $worker $s3 2>/dev/null; wait; rm -rf "$data_dir"; redis-cli -u "$REDIS_URL" del "wyolo:workers:$TRAINING_QUEUE" >/dev/null' EXIT INT TERM
 wait -n $web $worker $s3

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -196,5 +196,28 @@ describe("artifacts in the object store", () => {
     } finally {
       await w.stop();
     }
+  });
+
+  it("sends a large file in parts, and does not send it again while its checksum is unchanged", async () => {
+    const { parseEnv } = await import("@wyolo/contracts");
+    const { workerEnvSchema } = await import("../../apps/worker/src/env.ts");
+    const { ArtifactStore } = await import("../../apps/worker/src/artifacts/store.ts");
+    const pino = (await import("pino")).default;
+    const store = new ArtifactStore({ ...parseEnv(workerEnvSchema, { ...process.env, ...S3 }), S3_ENDPOINT: S3.S3_ENDPOINT }, db, pino({ level: "silent" }));
+    const id = await submit("big weights", 1, 10);
+    const saveDir = mkdtempSync(path.join(os.tmpdir(), "wyolo-big-"));
+    mkdirSync(path.join(saveDir, "weights"));
+    // 20 MB of varied bytes: three parts of 8 MB.
+    const big = Buffer.alloc(20 * 1024 * 1024);
+    for (let i = 0; i < big.length; i += 4) big.writeUInt32LE((i * 2654435761) >>> 0, i);
+    writeFileSync(path.join(saveDir, "weights", "best.pt"), big);
+    const first = await store.upload(id, saveDir);
+    expect(first.map((a) => [a.name, a.size, a.sha256])).toEqual([["weights/best.pt", big.length, sha(big)]]);
+    const client = new S3Client({ endpoint: S3.S3_ENDPOINT, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } });
+    const body = Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: S3.S3_BUCKET, Key: first[0]!.storageKey }))).Body!.transformToByteArray());
+    expect(sha(body)).toBe(sha(big));
+    expect(await store.upload(id, saveDir)).toEqual([]);
+    // No snapshot copies are left beside the weights.
+    expect(readdirSync(path.join(saveDir, "weights"))).toEqual(["best.pt"]);
   });
 });

@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WORKERS_KEY, type WorkerReport } from "@wyolo/contracts";
+import { workersKey, type WorkerReport } from "@wyolo/contracts";
 import { db } from "@/server/db";
 import { trainingQueue } from "@/server/queue";
 import * as jobsRoute from "@/app/api/v1/projects/[projectId]/jobs/route";
@@ -25,7 +25,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker.stop();
-  await redis.hdel(WORKERS_KEY, name);
+  await redis.hdel(workersKey(process.env.TRAINING_QUEUE!), name);
   redis.disconnect();
   await trainingQueue.obliterate({ force: true });
 });
@@ -37,7 +37,7 @@ async function submit(jobName: string, epochs: number, delayMs: number, gpus?: n
 }
 const status = async (id: string) => (await db.trainingJob.findUniqueOrThrow({ where: { id } })).status;
 const log = async (id: string) => (await db.jobLog.findMany({ where: { jobId: id }, orderBy: { seq: "asc" } })).map((l) => l.line);
-const report = async () => JSON.parse((await redis.hget(WORKERS_KEY, name)) ?? "null") as WorkerReport | null;
+const report = async () => JSON.parse((await redis.hget(workersKey(process.env.TRAINING_QUEUE!), name)) ?? "null") as WorkerReport | null;
 
 describe("GPU placement", () => {
   it("reports the worker and its GPUs, one slot per GPU", async () => {

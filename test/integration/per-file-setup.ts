@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll } from "vitest";
+import { Redis } from "ioredis";
+import { workersKey } from "@wyolo/contracts";
 import { dbUrl, templateName, withAdmin } from "./db";
 
 // Every test file gets a database of its own, copied from the migrated template, and env that
@@ -16,4 +18,8 @@ process.env.TRAINING_QUEUE = `it-${database}`;
 
 afterAll(async () => {
   await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
+  // The reports of this file's workers go with it.
+  const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  await redis.del(workersKey(process.env.TRAINING_QUEUE!)).catch(() => {});
+  redis.disconnect();
 });

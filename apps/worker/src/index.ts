@@ -1,7 +1,7 @@
 import { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { createDb } from "@wyolo/db";
-import { CANCEL_CHANNEL, EXPORT_JOB_NAME, exportJobPayloadSchema, parseEnvOrExit, TRAIN_JOB_NAME, trainJobPayloadSchema, WORKER_OFFLINE_AFTER_MS, WORKERS_KEY, type WorkerReport } from "@wyolo/contracts";
+import { CANCEL_CHANNEL, EXPORT_JOB_NAME, exportJobPayloadSchema, parseEnvOrExit, TRAIN_JOB_NAME, trainJobPayloadSchema, WORKER_OFFLINE_AFTER_MS, workersKey, type WorkerReport } from "@wyolo/contracts";
 import { workerEnvSchema, type WorkerEnv } from "./env.ts";
 import { createLogger } from "./logger.ts";
 import { Catalog } from "./catalog.ts";
@@ -69,7 +69,7 @@ tracker?.start();
 const reporter = new WorkerReporter(connection, env, concurrency, trainer, allocator, { running: () => [...runtime.active.keys()], draining: () => draining, exportFormats }, log);
 /** Whether another worker heard from lately reports it can export to `format`. */
 async function otherWorkerCan(format: string): Promise<boolean> {
-  const reports = Object.values(await connection.hgetall(WORKERS_KEY)).map((raw) => JSON.parse(raw) as WorkerReport);
+  const reports = Object.values(await connection.hgetall(workersKey(env.TRAINING_QUEUE))).map((raw) => JSON.parse(raw) as WorkerReport);
   return reports.some((r) => r.name !== env.WORKER_NAME && Date.now() - Date.parse(r.lastSeen) < WORKER_OFFLINE_AFTER_MS && (r.exportFormats ?? []).includes(format));
 }
 const catalog = new Catalog()

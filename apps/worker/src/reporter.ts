@@ -1,6 +1,6 @@
 import os from "node:os";
 import type { Redis } from "ioredis";
-import { WORKERS_KEY, type GpuStats, type WorkerReport } from "@wyolo/contracts";
+import { workersKey, type GpuStats, type WorkerReport } from "@wyolo/contracts";
 import type { WorkerEnv } from "./env.ts";
 import type { Logger } from "./logger.ts";
 import { queryGpus, type GpuAllocator } from "./gpus.ts";
@@ -42,7 +42,7 @@ export class WorkerReporter {
       runningJobIds: this.state.running(),
       exportFormats: [...this.state.exportFormats],
     };
-    await this.redis.hset(WORKERS_KEY, this.env.WORKER_NAME, JSON.stringify(report)).catch((err: Error) => this.log.debug({ err: { message: err.message } }, "worker report not sent"));
+    await this.redis.hset(workersKey(this.env.TRAINING_QUEUE), this.env.WORKER_NAME, JSON.stringify(report)).catch((err: Error) => this.log.debug({ err: { message: err.message } }, "worker report not sent"));
   }
 
   async stop() {

@@ -6,7 +6,8 @@ import { startWorker } from "../../../test/integration/worker-harness";
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
 describe("worker process", () => {
-  const queueName = `test-training-${randomBytes(4).toString("hex")}`;
+  // The file's own queue (per-file-setup), so its worker's report is cleared with the file.
+  const queueName = process.env.TRAINING_QUEUE ?? `test-training-${randomBytes(4).toString("hex")}`;
   const connection = { url: REDIS_URL };
   const queue = new Queue(queueName, { connection });
   const events = new QueueEvents(queueName, { connection });

@@ -1,5 +1,8 @@
-/** Redis hash of worker reports: field = worker name, value = JSON WorkerReport. */
-export const WORKERS_KEY = "wyolo:workers";
+/**
+ * Redis hash of the reports of the workers of one queue: field = worker name, value = JSON
+ * WorkerReport. Per queue, so deployments (or test runs) sharing a Redis do not see each other's.
+ */
+export const workersKey = (queue: string) => `wyolo:workers:${queue}`;
 /** A worker not heard from for this long is shown offline. */
 export const WORKER_OFFLINE_AFTER_MS = 30_000;
 

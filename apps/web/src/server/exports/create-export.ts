@@ -1,5 +1,5 @@
 import "server-only";
-import { EXPORT_FORMAT_INFO, exportOptionsSchema, exportVariant, type ExportSummary } from "@wyolo/contracts";
+import { can, EXPORT_FORMAT_INFO, exportOptionsSchema, exportVariant, type ExportSummary } from "@wyolo/contracts";
 import { newId } from "@wyolo/db";
 import { db } from "../db";
 import { audit } from "../audit";
@@ -72,5 +72,5 @@ export async function listExports(user: SessionUser, jobId: string) {
     logger.warn({ err: { message: err.message } }, "export formats unavailable");
     return [];
   });
-  return { exports: rows.map(toExportSummary), availableFormats: formats, canExport: role !== "VIEWER" };
+  return { exports: rows.map(toExportSummary), availableFormats: formats, canExport: can(role, "export.create") };
 }

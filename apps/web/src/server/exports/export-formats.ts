@@ -1,11 +1,12 @@
 import "server-only";
-import { EXPORT_FORMATS, WORKER_OFFLINE_AFTER_MS, WORKERS_KEY, type ExportFormat, type WorkerReport } from "@wyolo/contracts";
+import { EXPORT_FORMATS, WORKER_OFFLINE_AFTER_MS, workersKey, type ExportFormat, type WorkerReport } from "@wyolo/contracts";
+import { env } from "@/env";
 import { redis } from "../redis";
 import { withTimeout } from "../timeout";
 
 /** The export formats online workers report they can produce (their images differ). */
 export async function availableExportFormats(now = Date.now()): Promise<ExportFormat[]> {
-  const raw = await withTimeout(redis.hgetall(WORKERS_KEY), 3_000, "worker list");
+  const raw = await withTimeout(redis.hgetall(workersKey(env.TRAINING_QUEUE)), 3_000, "worker list");
   const formats = new Set<string>();
   for (const value of Object.values(raw)) {
     try {

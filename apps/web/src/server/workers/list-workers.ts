@@ -1,5 +1,6 @@
 import "server-only";
-import { WORKER_OFFLINE_AFTER_MS, WORKERS_KEY, type WorkerReport } from "@wyolo/contracts";
+import { WORKER_OFFLINE_AFTER_MS, workersKey, type WorkerReport } from "@wyolo/contracts";
+import { env } from "@/env";
 import { db } from "../db";
 import { redis } from "../redis";
 import { withTimeout } from "../timeout";
@@ -14,15 +15,16 @@ export type JobRef = { id: string; name: string; status: string; href: string } 
  * named only for readers of their project; others show as another team's job.
  */
 export async function listWorkers(user: SessionUser, now = Date.now()) {
-  const raw = await withTimeout(redis.hgetall(WORKERS_KEY), 3_000, "worker list");
+  const key = workersKey(env.TRAINING_QUEUE);
+  const raw = await withTimeout(redis.hgetall(key), 3_000, "worker list");
   const reports: WorkerReport[] = [];
   for (const [name, value] of Object.entries(raw)) {
     try {
       const r = JSON.parse(value) as WorkerReport;
-      if (now - Date.parse(r.lastSeen) > FORGET_AFTER_MS) await redis.hdel(WORKERS_KEY, name);
+      if (now - Date.parse(r.lastSeen) > FORGET_AFTER_MS) await redis.hdel(key, name);
       else reports.push(r);
     } catch {
-      await redis.hdel(WORKERS_KEY, name);
+      await redis.hdel(key, name);
     }
   }
   const jobIds = [...new Set(reports.flatMap((r) => [...r.runningJobIds, ...r.gpus.map((g) => g.jobId)]).filter((id): id is string => !!id))];
