@@ -52,7 +52,8 @@ const { logger } = await import("./src/server/logger");
 const realtime = attachRealtime(server, env.REDIS_URL);
 process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection"));
 
-// Repairs rows whose queue entry was never written (a crash between the two), now and every minute.
+// Repairs rows whose queue entry was never written (a crash between the two) and fails rows whose
+// entry the queue gave up on, now and every minute.
 const reconcile = () => reconcileQueue().catch((err: Error) => logger.warn({ err: { message: err.message } }, "queue reconcile failed"));
 const reconciles = !cluster.isWorker || cluster.worker?.id === 1;
 if (reconciles) void reconcile();

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import S3rver from "s3rver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MlflowDouble } from "../mlflow/mlflow-double";
@@ -187,7 +187,7 @@ describe("model export", () => {
     const failing = start("exp-3", { FAKE_EXPORT_FAIL: "1" });
     await failing.ready;
     await offered(jobId, "onnx");
-    const bad = await postExport(jobId, { format: "onnx", half: true });
+    const bad = await postExport(jobId, { format: "onnx", opset: 12 });
     expect(bad.status).toBe(201);
     const failed = await waitFor(async () => {
       const r = await exportRow(bad.body.export.id);
@@ -198,8 +198,34 @@ describe("model export", () => {
     expect(failed.artifactId).toBeNull();
     const last = await db.jobEvent.findFirstOrThrow({ where: { jobId }, orderBy: { createdAt: "desc" } });
     expect(last).toMatchObject({ kind: "export-failed", message: "Export to ONNX failed: INVALID_ARGUMENT: export failed (fixture) for onnx" });
+    // FP16 ONNX needs a GPU (Ultralytics would quietly export FP32 on a CPU): no worker here has one.
+    const half = await postExport(jobId, { format: "onnx", half: true });
+    const halfDone = await waitFor(async () => {
+      const r = await exportRow(half.body.export.id);
+      return r.status === "FAILED" || r.status === "SUCCEEDED" ? r : null;
+    }, 20_000, "the FP16 export");
+    expect(halfDone).toMatchObject({ status: "FAILED", failureReason: "FP16 ONNX export needs a GPU, and no online worker that can export it has one" });
     // A failed export does not block asking again (after fixing what failed).
     await failing.stop();
+  });
+
+  it("fails an export at once, saying so, when the job's best.pt is gone from the object store", async () => {
+    const best = await db.jobArtifact.findFirstOrThrow({ where: { jobId, name: "weights/best.pt" } });
+    await s3client.send(new DeleteObjectCommand({ Bucket: "wyolo-artifacts", Key: best.storageKey }));
+    const w = start("exp-4");
+    await w.ready;
+    try {
+      await offered(jobId, "onnx");
+      const res = await postExport(jobId, { format: "onnx", imgsz: 64 });
+      expect(res.status).toBe(201);
+      const done = await waitFor(async () => {
+        const r = await exportRow(res.body.export.id);
+        return r.status === "SUCCEEDED" || r.status === "FAILED" ? r : null;
+      }, 20_000, "the export");
+      expect(done).toMatchObject({ status: "FAILED", failureReason: "The job's best.pt is no longer in the object store" });
+    } finally {
+      await w.stop();
+    }
   });
 });
 

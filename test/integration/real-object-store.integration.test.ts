@@ -71,7 +71,10 @@ describe.skipIf(!ready)(`real Ultralytics with the object store, ${report.ultral
     const cookie = await sessionCookie(member);
     const res = await call(jobsRoute.POST, { cookie, params: { projectId }, body: { name: "to onnx", config: { model: "yolov8n.yaml", train: { data: path.join(dataDir, "shapes", "data.yaml"), epochs: 1, imgsz: 64, batch: 8, workers: 0, plots: false } } } });
     const jobId = res.body.job.id as string;
-    const done = await waitFor(async () => { const j = await db.trainingJob.findUniqueOrThrow({ where: { id: jobId } }); return ["SUCCEEDED", "FAILED", "CANCELLED"].includes(j.status) && j; }, 150_000, "the training");
+    const done = await waitFor(async () => { const j = await db.trainingJob.findUniqueOrThrow({ where: { id: jobId } }); return ["SUCCEEDED", "FAILED", "CANCELLED"].includes(j.status) && j; }, 150_000, "the training").catch((err: Error) => {
+      console.error(`worker output:\n${worker.output().slice(-5000)}`);
+      throw err;
+    });
     expect(done.status, done.failureReason ?? "").toBe("SUCCEEDED");
 
     const offered = await waitFor(async () => { const r = await call(exportsRoute.GET, { cookie, params: { jobId } }); return r.body.availableFormats.includes("onnx") && r; }, 10_000, "onnx to be offered");

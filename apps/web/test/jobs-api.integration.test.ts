@@ -181,4 +181,26 @@ describe("queue reconciliation", () => {
     expect(await trainingQueue.getJobState(orphan.id)).not.toBe("unknown");
     expect((await reconcileQueue({ graceMs: 30_000 })).requeued).not.toContain(orphan.id);
   });
+
+  it("fails an active row, training or export, whose queue entry the queue gave up on", async () => {
+    const stuck = await db.trainingJob.create({ data: { projectId, createdById: member.id, name: "stuck", config: CONFIG, model: "yolo11n.pt", totalEpochs: 3, status: "RUNNING" } });
+    const exp = await db.modelExport.create({ data: { id: `exp${stuck.id}`, jobId: stuck.id, format: "onnx", options: { format: "onnx" }, variant: "onnx", createdById: member.id, status: "RUNNING" } });
+    // Their queue entries end up failed for good (as when a worker is lost more often than allowed).
+    const { Worker, UnrecoverableError } = await import("bullmq");
+    for (const id of [stuck.id, exp.id]) await trainingQueue.add(id === exp.id ? "export" : "train", {}, { jobId: id });
+    const { redis } = await import("@/server/redis");
+    const gaveUp = new Worker(trainingQueue.name, async () => { throw new UnrecoverableError("job stalled more than allowable limit"); }, { connection: redis.duplicate({ maxRetriesPerRequest: null }) });
+    await expect.poll(async () => [await trainingQueue.getJobState(stuck.id), await trainingQueue.getJobState(exp.id)], { timeout: 10_000 }).toEqual(["failed", "failed"]);
+    await gaveUp.close();
+    // Rows untouched for a while (the worker that held them stopped writing).
+    await db.$executeRaw`UPDATE "TrainingJob" SET "updatedAt" = now() - interval '2 minutes' WHERE id = ${stuck.id}`;
+    await db.$executeRaw`UPDATE "ModelExport" SET "updatedAt" = now() - interval '2 minutes' WHERE id = ${exp.id}`;
+    const { failed } = await reconcileQueue({ graceMs: 30_000 });
+    expect(failed.sort()).toEqual([stuck.id, exp.id].sort());
+    const job = await db.trainingJob.findUniqueOrThrow({ where: { id: stuck.id } });
+    expect(job).toMatchObject({ status: "FAILED", failureReason: "The queue gave up on it: job stalled more than allowable limit" });
+    expect((await db.jobEvent.findFirstOrThrow({ where: { jobId: stuck.id }, orderBy: { createdAt: "desc" } })).kind).toBe("failed");
+    expect(await db.modelExport.findUniqueOrThrow({ where: { id: exp.id } })).toMatchObject({ status: "FAILED", failureReason: "The queue gave up on it: job stalled more than allowable limit" });
+    expect((await reconcileQueue({ graceMs: 30_000 })).failed).toEqual([]);
+  });
 });

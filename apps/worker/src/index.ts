@@ -67,15 +67,24 @@ const tracker = env.MLFLOW_TRACKING_URI
 runtime.tracker = tracker;
 tracker?.start();
 const reporter = new WorkerReporter(connection, env, concurrency, trainer, allocator, { running: () => [...runtime.active.keys()], draining: () => draining, exportFormats }, log);
-/** Whether another worker heard from lately reports it can export to `format`. */
-async function otherWorkerCan(format: string): Promise<boolean> {
-  const reports = Object.values(await connection.hgetall(workersKey(env.TRAINING_QUEUE))).map((raw) => JSON.parse(raw) as WorkerReport);
-  return reports.some((r) => r.name !== env.WORKER_NAME && Date.now() - Date.parse(r.lastSeen) < WORKER_OFFLINE_AFTER_MS && (r.exportFormats ?? []).includes(format));
+/** Whether another worker heard from lately, and not stopping, reports it can export to `format` (on a GPU, when asked). */
+async function otherWorkerCan(format: string, withGpu: boolean): Promise<boolean> {
+  const reports: WorkerReport[] = [];
+  for (const raw of Object.values(await connection.hgetall(workersKey(env.TRAINING_QUEUE)))) {
+    try {
+      reports.push(JSON.parse(raw) as WorkerReport);
+    } catch {
+      // not a report: ignored (the web app drops it)
+    }
+  }
+  return reports.some(
+    (r) => r.name !== env.WORKER_NAME && !r.draining && Date.now() - Date.parse(r.lastSeen) < WORKER_OFFLINE_AFTER_MS && (r.exportFormats ?? []).includes(format) && (!withGpu || r.gpus.length > 0),
+  );
 }
 const catalog = new Catalog()
   .register(TRAIN_JOB_NAME, trainJobPayloadSchema, (data, ctx) => runTraining(data, ctx, runtime))
   .register(EXPORT_JOB_NAME, exportJobPayloadSchema, (data, ctx) =>
-    runExport(data, ctx, { env, db, live: runtime.live, artifacts, tracker, formats: () => exportFormats, otherWorkerCan, placeJob: runtime.placeJob, releaseJob: runtime.releaseJob }),
+    runExport(data, ctx, { env, db, live: runtime.live, artifacts, tracker, formats: () => exportFormats, otherWorkerCan, gpuCount: gpusAtStart.length, placeJob: runtime.placeJob, releaseJob: runtime.releaseJob }),
   );
 
 // Cancels arrive by pub/sub; only the worker running the job acts on one.

@@ -20,7 +20,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from train import Events, classify_failure, start_child
+from train import Events, TrainerError, classify_failure, resolve_data, start_child
 
 # What each format needs besides torch, after Ultralytics' own export table (8.3). A format
 # whose modules are missing is not offered: Ultralytics would try to pip-install them, and
@@ -93,6 +93,14 @@ def export(weights: Path, options: dict, model_type: str, device: str, events: E
         if fmt not in NEEDS:
             raise ValueError(f"unknown export format {fmt!r}")
         args: dict[str, Any] = {k: options[k] for k in OPTIONS if options.get(k) is not None}
+        if options.get("int8"):
+            # INT8 calibrates on the job's own dataset; Ultralytics would otherwise download coco8.
+            if fmt == "openvino" and not importable("nncf"):
+                raise TrainerError("INVALID_ARGUMENT", "INT8 OpenVINO export needs the nncf package, which this worker lacks", "Export without int8, or add nncf to the worker image")
+            data = os.environ.get("WYOLO_DATA")
+            if not data:
+                raise TrainerError("INVALID_ARGUMENT", "INT8 export needs the job's dataset for calibration, and the job names none")
+            args["data"] = resolve_data(data, os.environ.get("WYOLO_DATASETS_DIR"))
         if fmt in ("onnx", "engine"):
             # onnxslim is optional; without it Ultralytics would try to install it.
             args["simplify"] = importable("onnxslim")

@@ -142,18 +142,36 @@ def resolve_model(model: str, weights_dir: str | None) -> str:
     )
 
 
-def retarget_checkpoint(last: Path, save_dir: Path) -> bool:
-    """A checkpoint written on another host (restored from the object store) names that host's
-    run directory, where Ultralytics' resume would write: point it at this one. True if changed."""
+def prepare_resume(last: Path, save_dir: Path) -> bool:
+    """Readies a checkpoint for Ultralytics' resume; True when it came from another host.
+
+    A checkpoint written on another host (restored from the object store) names that host's run
+    directory, where the resume would write: it is pointed at this one. results.csv may be ahead
+    of the checkpoint (it is written, and uploaded, before the weights of the same epoch): rows
+    after the checkpoint's epoch are dropped, since the resume trains those epochs again."""
     import torch
 
     ckpt = torch.load(str(last), map_location="cpu", weights_only=False)
-    args = ckpt.get("train_args") if isinstance(ckpt, dict) else None
+    if not isinstance(ckpt, dict):
+        return False
+    epoch = ckpt.get("epoch")
+    if isinstance(epoch, int) and epoch >= 0:
+        trim_results(save_dir / "results.csv", epoch + 1)  # ckpt epochs count from 0, results.csv from 1
+    args = ckpt.get("train_args")
     if not isinstance(args, dict) or args.get("save_dir") in (None, str(save_dir)):
         return False
     args.update(save_dir=str(save_dir), project=str(save_dir.parent), name=save_dir.name)
     torch.save(ckpt, str(last))
     return True
+
+
+def trim_results(results_csv: Path, last_epoch: int) -> None:
+    if not results_csv.is_file():
+        return
+    lines = results_csv.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = lines[:1] + [line for line in lines[1:] if (number(line.split(",", 1)[0]) or 0) <= last_epoch]
+    if len(kept) != len(lines):
+        results_csv.write_text("".join(kept), encoding="utf-8")
 
 
 def resolve_data(data: str, datasets_dir: str | None) -> str:
@@ -307,8 +325,14 @@ def run(config: dict, run_dir: Path, events: Events, stop_file: Path | None, res
     last = run_dir / "train" / "weights" / "last.pt"
     try:
         if resume and last.is_file():
-            if retarget_checkpoint(last, run_dir / "train"):
-                events.emit("log", level="info", message=f"The checkpoint came from another host; its run continues in {run_dir / 'train'}")
+            try:
+                if prepare_resume(last, run_dir / "train"):
+                    events.emit("log", level="info", message=f"The checkpoint came from another host; its run continues in {run_dir / 'train'}")
+            except Exception as exc:  # noqa: BLE001 — e.g. a worker killed while Ultralytics wrote it
+                events.emit("log", level="warning", message=f"This job's checkpoint cannot be read ({type(exc).__name__}: {exc}); training starts over")
+                # The fresh run gets a clean directory (the old one is kept aside for a look).
+                (run_dir / "train").replace(run_dir / f"train.unreadable-{int(time.time())}")
+        if resume and last.is_file():
             model = ultralytics.RTDETR(str(last)) if config.get("type") == "rtdetr" else ultralytics.YOLO(str(last))
             reporter.register(model)
             events.emit("log", level="info", message=f"Resuming from this job's own checkpoint {last}")

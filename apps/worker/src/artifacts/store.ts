@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
-import { copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { copyFile } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { CopyObjectCommand, CreateBucketCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -14,7 +15,16 @@ const KEEP = /^(weights\/[^/]+\.pt|results\.csv|args\.yaml|[^/]+\.(png|jpg))$/;
 
 export type StoredArtifact = { id: string; name: string; size: number; sha256: string; storageKey: string };
 
-/** Runs `fn` until it succeeds, waiting 1 s, 2 s, 4 s… (at most 30 s) between tries, for up to `windowMs`; then throws the last error. */
+/** An error worth retrying: no answer, a 5xx or throttling. A 4xx (no such key, access denied) will not change. */
+export function isTransient(err: unknown): boolean {
+  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return !status || status >= 500 || status === 429;
+}
+
+/**
+ * Runs `fn` until it succeeds, waiting 1 s, 2 s, 4 s… (at most 30 s) between tries, for up to
+ * `windowMs`; then throws the last error. Errors that are not transient are thrown at once.
+ */
 export async function withRetryWindow<T>(fn: () => Promise<T>, windowMs: number, onRetry?: (err: Error, attempt: number) => void): Promise<T> {
   const giveUpAt = Date.now() + windowMs;
   for (let attempt = 1; ; attempt++) {
@@ -22,7 +32,7 @@ export async function withRetryWindow<T>(fn: () => Promise<T>, windowMs: number,
       return await fn();
     } catch (err) {
       const wait = Math.min(30_000, 1_000 * 2 ** (attempt - 1));
-      if (Date.now() + wait > giveUpAt) throw err;
+      if (!isTransient(err) || Date.now() + wait > giveUpAt) throw err;
       onRetry?.(err as Error, attempt);
       await new Promise((r) => setTimeout(r, wait));
     }
@@ -32,15 +42,19 @@ export async function withRetryWindow<T>(fn: () => Promise<T>, windowMs: number,
 /** A copy of `file` beside it, taken while its size and mtime stayed the same (retried a few times). */
 async function stableCopy(file: string): Promise<string> {
   const copy = `${file}.${randomUUID()}.upload`;
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const before = statSync(file);
-    copyFileSync(file, copy);
-    const after = statSync(file);
-    if (before.size === after.size && before.mtimeMs === after.mtimeMs) return copy;
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const before = statSync(file);
+      await copyFile(file, copy);
+      const after = statSync(file);
+      if (before.size === after.size && before.mtimeMs === after.mtimeMs) return copy;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${path.basename(file)} kept changing while it was being copied for upload`);
+  } catch (err) {
+    rmSync(copy, { force: true });
+    throw err;
   }
-  rmSync(copy, { force: true });
-  throw new Error(`${path.basename(file)} kept changing while it was being copied for upload`);
 }
 
 export function sha256(file: string): Promise<string> {
@@ -160,8 +174,13 @@ export class ArtifactStore {
     const { body, sha256: stored } = await this.open(storageKey);
     mkdirSync(path.dirname(dest), { recursive: true });
     const partial = `${dest}.${randomUUID()}.part`;
-    await pipeline(body, createWriteStream(partial));
-    renameSync(partial, dest);
+    try {
+      await pipeline(body, createWriteStream(partial));
+      renameSync(partial, dest);
+    } catch (err) {
+      rmSync(partial, { force: true });
+      throw err;
+    }
     return { sha256: stored };
   }
 

@@ -1,4 +1,5 @@
-import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync, rmSync } from "node:fs";
+import { copyFile } from "node:fs/promises";
 import path from "node:path";
 import { DelayedError, UnrecoverableError } from "bullmq";
 import type { Db } from "@wyolo/db";
@@ -20,13 +21,17 @@ export type ExportRuntime = {
   tracker?: Tracker;
   /** The formats this worker's exporter reported at start. */
   formats: () => readonly string[];
-  /** Whether another online worker reports the format (so the export waits for it rather than fails). */
-  otherWorkerCan: (format: string) => Promise<boolean>;
+  /** Whether another online worker reports the format (and has a GPU, when asked), so the export waits for it rather than fails. */
+  otherWorkerCan: (format: string, withGpu: boolean) => Promise<boolean>;
+  /** GPUs this worker found at start. */
+  gpuCount: number;
   placeJob: (id: string, gpus: number | undefined) => Promise<Placement>;
   releaseJob: (id: string) => void;
 };
 
 const WEIGHTS = "weights/best.pt";
+/** Ultralytics makes FP16 ONNX/TorchScript only on a GPU (on CPU it quietly exports FP32). */
+const HALF_NEEDS_GPU = new Set(["onnx", "torchscript"]);
 
 /**
  * Exports a finished job's best.pt with the exporter child process (Ultralytics' model.export)
@@ -79,59 +84,82 @@ export async function runExport({ exportId }: ExportJobPayload, ctx: JobContext,
     throw new UnrecoverableError(reason);
   };
 
-  if (!info) return fail(`Unknown export format "${format}"`);
-  if (!rt.artifacts) return fail(`Worker ${env.WORKER_NAME} has no object store configured (S3_ENDPOINT), so it cannot read the weights or store the export`);
-  const best = row.job.artifacts[0];
-  if (!best) return fail("The job has no best.pt in the object store");
-  if (!rt.formats().includes(format)) {
-    if (await rt.otherWorkerCan(format)) {
-      // Another worker can: back to the queue, where it (or a restarted one) takes it.
-      await ctx.job.moveToDelayed(Date.now() + 5_000, ctx.token);
-      throw new DelayedError();
-    }
-    return fail(`No online worker can export to ${info.label}; ${env.WORKER_NAME} supports ${rt.formats().join(", ") || "no formats"}`);
-  }
-  const placement = info.gpu ? await rt.placeJob(exportId, 1) : { device: "cpu", gpuIndexes: [] as number[] };
-  if ("waitReason" in placement) {
-    await ctx.job.moveToDelayed(Date.now() + env.GPU_WAIT_RETRY_MS, ctx.token);
-    throw new DelayedError();
-  }
-
-  const dir = path.resolve(env.WORKER_DATA_DIR, "exports", exportId);
   try {
-    await update({ status: "RUNNING", workerName: env.WORKER_NAME, startedAt: new Date(), failureReason: null, finishedAt: null });
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    const weights = path.join(dir, "best.pt");
-    const local = path.resolve(env.WORKER_DATA_DIR, "jobs", row.jobId, "train", WEIGHTS);
-    if (existsSync(local) && (await sha256(local)) === best.sha256) {
-      copyFileSync(local, weights);
-    } else {
-      // The object's own checksum (stored with it) vouches for it too: see ArtifactStore.restore.
-      const { sha256: written } = await rt.artifacts.download(best.storageKey, weights);
-      const digest = await sha256(weights);
-      if (digest !== best.sha256 && digest !== written) return await fail("The stored best.pt does not match its recorded checksum");
-    }
+    return await exportOnce();
+  } catch (err) {
+    if (err instanceof DelayedError || err instanceof UnrecoverableError) throw err;
+    // An infrastructure error (database, object store, Redis): BullMQ retries it; on the last
+    // attempt the export is failed here, so it never stays RUNNING or QUEUED with no queue entry.
+    const attempts = ctx.job.opts.attempts ?? 1;
+    log.warn({ err: { message: (err as Error).message }, attempt: ctx.job.attemptsMade + 1, attempts }, "export attempt failed");
+    if (ctx.job.attemptsMade + 1 >= attempts) return fail(`The export failed ${attempts} time(s): ${(err as Error).message}`);
+    await update({ status: "QUEUED" }).catch(() => {});
+    throw err;
+  }
 
-    const result = await exportWith(rt, log, ctx.signal, dir, weights, options, (row.job.config as { type?: string }).type ?? "yolo", placement);
-    if (result.kind === "shutdown") {
-      await update({ status: "QUEUED", workerName: env.WORKER_NAME });
-      await ctx.job.moveToDelayed(Date.now(), ctx.token);
+  async function exportOnce(): Promise<{ status: JobStatus }> {
+    if (!info) return fail(`Unknown export format "${format}"`);
+    if (!rt.artifacts) return fail(`Worker ${env.WORKER_NAME} has no object store configured (S3_ENDPOINT), so it cannot read the weights or store the export`);
+    const best = row!.job.artifacts[0];
+    if (!best) return fail("The job has no best.pt in the object store");
+    const needsGpu = !!info.gpu || (!!options.half && HALF_NEEDS_GPU.has(format));
+    const canHere = rt.formats().includes(format) && (!needsGpu || rt.gpuCount > 0);
+    if (!canHere) {
+      if (await rt.otherWorkerCan(format, needsGpu)) {
+        // Another worker can: back to the queue, where it (or a restarted one) takes it.
+        await ctx.job.moveToDelayed(Date.now() + 5_000, ctx.token);
+        throw new DelayedError();
+      }
+      if (!rt.formats().includes(format)) return fail(`No online worker can export to ${info.label}; ${env.WORKER_NAME} supports ${rt.formats().join(", ") || "no formats"}`);
+      return fail(`${options.half && !info.gpu ? `FP16 ${info.label}` : info.label} export needs a GPU, and no online worker that can export it has one`);
+    }
+    const placement = needsGpu ? await rt.placeJob(exportId, 1) : { device: "cpu", gpuIndexes: [] as number[] };
+    if ("waitReason" in placement) {
+      await ctx.job.moveToDelayed(Date.now() + env.GPU_WAIT_RETRY_MS, ctx.token);
       throw new DelayedError();
     }
-    if (result.kind === "failed") return await fail(result.reason);
 
-    const name = `exports/${row.variant}/${path.basename(result.file)}`;
-    const artifact = await withRetryWindow(() => rt.artifacts!.storeFile(row.jobId, result.file, name), env.ARTIFACT_RETRY_WINDOW_MS).catch((err: Error) => fail(`The export could not be stored: ${err.message}`));
-    await update({ status: "SUCCEEDED", finishedAt: new Date(), artifactId: artifact.id }, { kind: "exported", message: `Exported to ${info.label}: ${name}` }, artifact);
-    live.artifactsChanged(row.jobId);
-    // The export joins the job's MLflow run as an artifact too.
-    if (rt.tracker && row.job.mlflowRunId) await rt.tracker.enqueue(row.jobId, [{ kind: "artifact", name, storageKey: artifact.storageKey }]);
-    log.info({ name, size: artifact.size }, "export stored");
-    return { status: "SUCCEEDED" };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-    if (info.gpu) rt.releaseJob(exportId);
+    const dir = path.resolve(env.WORKER_DATA_DIR, "exports", exportId);
+    try {
+      await update({ status: "RUNNING", workerName: env.WORKER_NAME, startedAt: new Date(), failureReason: null, finishedAt: null });
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      const weights = path.join(dir, "best.pt");
+      const local = path.resolve(env.WORKER_DATA_DIR, "jobs", row!.jobId, "train", WEIGHTS);
+      if (existsSync(local) && (await sha256(local)) === best.sha256) {
+        await copyFile(local, weights);
+      } else {
+        // The object's own checksum (stored with it) vouches for it too: see ArtifactStore.restore.
+        const { sha256: written } = await withRetryWindow(() => rt.artifacts!.download(best.storageKey, weights), 60_000).catch((err: Error) =>
+          err.name === "NoSuchKey" ? fail("The job's best.pt is no longer in the object store") : Promise.reject(err),
+        );
+        const digest = await sha256(weights);
+        if (digest !== best.sha256 && digest !== written) return await fail("The stored best.pt does not match its recorded checksum");
+      }
+
+      const config = row!.job.config as { type?: string; train?: { data?: unknown } };
+      const result = await exportWith(rt, log, ctx.signal, dir, weights, options, config.type ?? "yolo", typeof config.train?.data === "string" ? config.train.data : undefined, placement);
+      if (result.kind === "shutdown") {
+        await update({ status: "QUEUED", workerName: env.WORKER_NAME });
+        await ctx.job.moveToDelayed(Date.now(), ctx.token);
+        throw new DelayedError();
+      }
+      if (result.kind === "failed") return await fail(result.reason);
+
+      const name = `exports/${row!.variant}/${path.basename(result.file)}`;
+      const artifact = await withRetryWindow(() => rt.artifacts!.storeFile(row!.jobId, result.file, name), env.ARTIFACT_RETRY_WINDOW_MS).catch((err: Error) => fail(`The export could not be stored: ${err.message}`));
+      await update({ status: "SUCCEEDED", finishedAt: new Date(), artifactId: artifact.id }, { kind: "exported", message: `Exported to ${info.label}: ${name}` }, artifact);
+      live.artifactsChanged(row!.jobId);
+      // The export joins the job's MLflow run as an artifact too (not worth failing the export over).
+      if (rt.tracker && row!.job.mlflowRunId) {
+        await rt.tracker.enqueue(row!.jobId, [{ kind: "artifact", name, storageKey: artifact.storageKey }]).catch((err: Error) => log.warn({ err: { message: err.message } }, "MLflow artifact copy not queued"));
+      }
+      log.info({ name, size: artifact.size }, "export stored");
+      return { status: "SUCCEEDED" };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      if (needsGpu) rt.releaseJob(exportId);
+    }
   }
 }
 
@@ -145,9 +173,11 @@ async function exportWith(
   weights: string,
   options: ExportOptions,
   modelType: string,
+  data: string | undefined,
   placement: Extract<Placement, { device: string }>,
 ): Promise<ExportResult> {
   const { env } = rt;
+  if (signal.aborted) return { kind: "shutdown" };
   let exported: Extract<TrainerEvent, { type: "exported" }> | null = null;
   let failed: Extract<TrainerEvent, { type: "failed" }> | null = null;
   const tail: string[] = [];
@@ -161,6 +191,9 @@ async function exportWith(
       WYOLO_WEIGHTS: weights,
       WYOLO_EXPORT: JSON.stringify(options),
       WYOLO_MODEL_TYPE: modelType,
+      // INT8 calibrates on the job's own dataset (resolved like the trainer does).
+      ...(data ? { WYOLO_DATA: data } : {}),
+      ...(env.DATASETS_DIR ? { WYOLO_DATASETS_DIR: path.resolve(env.DATASETS_DIR) } : {}),
       WYOLO_RUN_DIR: dir,
       WYOLO_EVENTS_FD: "3",
       WYOLO_PROTOCOL_VERSION: "1",
@@ -202,8 +235,9 @@ async function exportWith(
   if (exit.spawnError) return { kind: "failed", reason: `The exporter could not be started (${env.EXPORTER_COMMAND.split(/\s+/)[0]}): ${exit.spawnError}` };
   if (exit.code === 0 && ok && !bad) {
     // Only the export's own directory: the exporter names its output, the worker checks where it is.
-    const file = path.resolve(ok.file);
-    if (path.relative(dir, file).startsWith("..") || !existsSync(file)) return { kind: "failed", reason: `The exporter reported an output outside its directory or missing: ${ok.file}` };
+    const file = existsSync(ok.file) ? realpathSync(ok.file) : "";
+    const rel = file ? path.relative(realpathSync(dir), file) : "..";
+    if (!rel || rel === ".." || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return { kind: "failed", reason: `The exporter reported an output outside its directory or missing: ${ok.file}` };
     return { kind: "exported", file };
   }
   if (bad) return { kind: "failed", reason: `${bad.errorClass}: ${bad.message}${bad.suggestion ? ` (${bad.suggestion})` : ""}` };

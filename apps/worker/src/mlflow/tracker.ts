@@ -23,6 +23,7 @@ export type TrackingCallPayload =
  */
 export class Tracker {
   private readonly nextSeq = new Map<string, number>();
+  private readonly enqueuing = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private backoffMs = 0;
   private retryAt = 0;
@@ -54,18 +55,34 @@ export class Tracker {
     this.nextSeq.delete(jobId);
   }
 
-  async enqueue(jobId: string, calls: TrackingCallPayload[]) {
-    if (!calls.length) return;
-    if (!this.nextSeq.has(jobId)) {
-      const max = (await this.db.trackingCall.aggregate({ where: { jobId }, _max: { seq: true } }))._max.seq ?? 0;
-      this.nextSeq.set(jobId, max + 1);
+  /** Queues calls after the job's others. Calls for one job are queued one batch at a time. */
+  enqueue(jobId: string, calls: TrackingCallPayload[]): Promise<void> {
+    if (!calls.length) return Promise.resolve();
+    const previous = this.enqueuing.get(jobId) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(() => this.insert(jobId, calls));
+    this.enqueuing.set(jobId, next);
+    void next.finally(() => this.enqueuing.get(jobId) === next && this.enqueuing.delete(jobId)).catch(() => {});
+    return next;
+  }
+
+  private async insert(jobId: string, calls: TrackingCallPayload[]) {
+    for (let attempt = 1; ; attempt++) {
+      if (!this.nextSeq.has(jobId)) {
+        const max = (await this.db.trackingCall.aggregate({ where: { jobId }, _max: { seq: true } }))._max.seq ?? 0;
+        this.nextSeq.set(jobId, max + 1);
+      }
+      const first = this.nextSeq.get(jobId)!;
+      const rows = calls.map((payload, i) => ({ id: newId(), jobId, seq: first + i, kind: payload.kind, payload, workerName: this.worker }));
+      try {
+        await this.db.trackingCall.createMany({ data: rows });
+        this.nextSeq.set(jobId, first + calls.length);
+        break;
+      } catch (err) {
+        // Another worker queued calls for this job meanwhile (an export elsewhere): read the end again.
+        if ((err as { code?: string }).code !== "P2002" || attempt >= 5) throw err;
+        this.nextSeq.delete(jobId);
+      }
     }
-    const rows = calls.map((payload) => {
-      const seq = this.nextSeq.get(jobId)!;
-      this.nextSeq.set(jobId, seq + 1);
-      return { id: newId(), jobId, seq, kind: payload.kind, payload, workerName: this.worker };
-    });
-    await this.db.trackingCall.createMany({ data: rows });
     void this.drain();
   }
 
@@ -97,8 +114,9 @@ export class Tracker {
           await this.db.trackingCall.update({ where: { id: call.id }, data: { attempts: { increment: 1 } } });
           if (Date.now() - call.createdAt.getTime() > this.opts.delayedAfterMs) await this.setDelayed(jobId, true);
           this.log.debug({ jobId, err: { message: (err as Error).message } }, "MLflow call not sent; will retry");
-          // MLflow itself away (no answer, 5xx): the other jobs' calls would fail too.
-          unavailable = !(err instanceof MlflowError) || err.status >= 500;
+          // MLflow itself away (no answer, 5xx): the other jobs' calls would fail too. An artifact
+          // copy that fails says nothing about MLflow (it may be the object store): only this job waits.
+          unavailable = call.kind !== "artifact" && (!(err instanceof MlflowError) || err.status >= 500);
           break;
         }
       }
@@ -175,6 +193,10 @@ export class Tracker {
     const missing = (err: unknown) => {
       // The object is gone (the job's artifacts were deleted): nothing to copy, ever.
       if ((err as Error).name === "NoSuchKey") throw new MlflowError(404, "ARTIFACT_MISSING", `${call.storageKey} is no longer in the object store`);
+      // The object store refuses (no such bucket, access denied: MLflow's root is not writable
+      // with the worker's credentials): retrying will not help, so it is dropped with a warning.
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status && status >= 400 && status < 500 && status !== 429) throw new MlflowError(status, "ARTIFACT_COPY_REFUSED", `the object store refused the copy: ${(err as Error).message}`);
       throw err;
     };
     const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(root);

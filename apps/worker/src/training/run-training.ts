@@ -11,7 +11,7 @@ import { TrainerProcess } from "./trainer-process.ts";
 import type { Placement } from "../gpus.ts";
 import { epochMetrics, type Tracker } from "../mlflow/tracker.ts";
 import { configParams } from "../mlflow/client.ts";
-import type { ArtifactStore } from "../artifacts/store.ts";
+import { withRetryWindow, type ArtifactStore } from "../artifacts/store.ts";
 import { locateWeights } from "./weights.ts";
 
 type StopReason = "cancel" | "shutdown";
@@ -184,7 +184,9 @@ async function train(
   // Picked up again on a worker whose disk lacks the job's checkpoint (another host): the last
   // one uploaded to the object store lets it resume rather than start over.
   if (resumed && rt.artifacts && !existsSync(path.join(saveDir, "weights", "last.pt"))) {
-    const restored = await rt.artifacts.restore(jobId, saveDir, ["weights/last.pt", "weights/best.pt", "results.csv", "args.yaml"]).catch(async (err: Error): Promise<string[]> => {
+    const names = ["weights/last.pt", "weights/best.pt", "results.csv", "args.yaml"];
+    // A brief object-store hiccup is waited out (a minute) rather than costing the whole run.
+    const restored = await withRetryWindow(() => rt.artifacts!.restore(jobId, saveDir, names), 60_000).catch(async (err: Error): Promise<string[]> => {
       log.warn({ err: { message: err.message } }, "could not restore the checkpoint from the object store");
       rmSync(saveDir, { recursive: true, force: true });
       await event("checkpoint-unavailable", `Could not restore the checkpoint from the object store (${err.message.slice(0, 200)}); training starts over`);
@@ -266,7 +268,8 @@ async function train(
             if (Date.now() - lastUpload >= env.ARTIFACT_CHECKPOINT_INTERVAL_MS) {
               lastUpload = Date.now();
               // results.csv too: a resume on another host continues it instead of starting it over.
-              uploadLater([ev.last, ev.best, path.join(saveDir, "results.csv")].filter((f): f is string => !!f));
+              // (results.csv first: it is never behind the weights stored after it; train.py trims it on resume.)
+              uploadLater([path.join(saveDir, "results.csv"), ev.last, ev.best].filter((f): f is string => !!f));
             }
             break;
           case "finished":

@@ -34,7 +34,7 @@ def test_a_file_output_is_reported_with_its_path(weights):
 
 
 def test_a_directory_output_is_zipped_into_one_file(weights):
-    code, events = run(weights, {"format": "openvino", "int8": True})
+    code, events = run(weights, {"format": "openvino", "dynamic": True})
     assert code == 0
     out = events[-1]["file"]
     assert out.endswith("best_openvino_model.zip")
@@ -42,7 +42,8 @@ def test_a_directory_output_is_zipped_into_one_file(weights):
         assert sorted(z.namelist()) == ["best_openvino_model/", "best_openvino_model/model.bin", "best_openvino_model/model.xml"]
 
 
-def test_an_option_the_format_refuses_is_an_invalid_argument(weights):
+def test_an_option_the_format_refuses_is_an_invalid_argument(weights, monkeypatch):
+    monkeypatch.setenv("WYOLO_DATA", str(weights))  # any existing path: calibration data is not the point here
     code, events = run(weights, {"format": "torchscript", "int8": True})
     assert code == 1
     assert events[-1]["type"] == "failed"
@@ -70,3 +71,26 @@ def test_formats_offered_follow_what_is_importable(monkeypatch):
     # TensorRT needs CUDA as well as its module.
     assert "engine" not in export.supported_formats(cuda=False)
     assert "engine" in export.supported_formats(cuda=True)
+
+
+def test_int8_calibrates_on_the_jobs_own_dataset(weights, tmp_path, monkeypatch):
+    data = tmp_path / "shapes" / "data.yaml"
+    data.parent.mkdir()
+    data.write_text("names: {0: a}\n")
+    monkeypatch.setenv("WYOLO_DATA", "shapes/data.yaml")
+    monkeypatch.setenv("WYOLO_DATASETS_DIR", str(tmp_path))
+    monkeypatch.setattr(export, "importable", lambda name: True)
+    code, _ = run(weights, {"format": "openvino", "int8": True})
+    assert code == 0
+    assert ultralytics.calls[-1]["data"] == str(data)
+
+
+def test_int8_without_a_dataset_or_nncf_fails_saying_why(weights, monkeypatch):
+    monkeypatch.delenv("WYOLO_DATA", raising=False)
+    monkeypatch.setattr(export, "importable", lambda name: True)
+    code, events = run(weights, {"format": "openvino", "int8": True})
+    assert code == 1 and events[-1]["errorClass"] == "INVALID_ARGUMENT" and "calibration" in events[-1]["message"]
+    monkeypatch.setattr(export, "importable", lambda name: name != "nncf")
+    code, events = run(weights, {"format": "openvino", "int8": True})
+    assert code == 1 and "nncf" in events[-1]["message"]
+    assert ultralytics.calls == []

@@ -204,3 +204,29 @@ def test_events_are_valid_json_without_nan(job):
     events = Capture()
     events.emit("epoch", epoch=1, totalEpochs=1, metrics=train.numbers({"a": float("nan"), "b": 1}))
     assert events.events[0]["metrics"] == {"a": None, "b": 1.0} and events.events[0]["v"] == 1
+
+
+def test_an_unreadable_checkpoint_starts_over_instead_of_failing(job):
+    run(job, job["config"](epochs=4), knobs={"raise_in_epoch": 3, "raise": "KeyboardInterrupt:worker died"})
+    last = job["run_dir"] / "train" / "weights" / "last.pt"
+    last.write_bytes(b"\x80\x04 half a pickle")  # the worker died while it was being written
+    code, events = run(job, job["config"](epochs=4), resume=True, knobs={})
+    assert code == 0
+    assert any(e["type"] == "log" and "cannot be read" in e["message"] for e in events)
+    started = next(e for e in events if e["type"] == "started")
+    assert started["startEpoch"] == 1
+
+
+def test_results_csv_ahead_of_the_checkpoint_is_trimmed_on_resume(job):
+    run(job, job["config"](epochs=5), knobs={"raise_in_epoch": 4, "raise": "KeyboardInterrupt:worker died"})
+    csv = job["run_dir"] / "train" / "results.csv"
+    # The csv of epoch 3 was stored, but the worker died before the weights of epoch 3 were.
+    last = job["run_dir"] / "train" / "weights" / "last.pt"
+    state = json.loads(last.read_text())
+    state["epoch"] = 1  # last.pt of epoch 2 (0-based 1)
+    last.write_text(json.dumps(state))
+    assert [line.split(",")[0] for line in csv.read_text().splitlines()[1:]] == ["1", "2", "3"]
+    code, events = run(job, job["config"](epochs=5), resume=True, knobs={})
+    assert code == 0
+    assert next(e for e in events if e["type"] == "started")["startEpoch"] == 3
+    assert [line.split(",")[0] for line in csv.read_text().splitlines()[1:]] == ["1", "2", "3", "4", "5"]

@@ -101,7 +101,7 @@ export function ExportsPanel({ jobId, jobSucceeded, hasWeights }: { jobId: strin
             {options.some((o) => o === "half" || o === "int8" || o === "dynamic") && (
               <fieldset className="flex flex-wrap gap-4 text-sm">
                 <legend className="sr-only">Options</legend>
-                {options.includes("half") && <label className="flex items-center gap-1"><input type="checkbox" {...form.register("half")} /> FP16</label>}
+                {options.includes("half") && <label className="flex items-center gap-1"><input type="checkbox" {...form.register("half")} /> FP16{format === "onnx" || format === "torchscript" ? " (on a GPU worker)" : ""}</label>}
                 {options.includes("int8") && <label className="flex items-center gap-1"><input type="checkbox" {...form.register("int8")} /> INT8</label>}
                 {options.includes("dynamic") && <label className="flex items-center gap-1"><input type="checkbox" {...form.register("dynamic")} /> Dynamic shapes</label>}
               </fieldset>

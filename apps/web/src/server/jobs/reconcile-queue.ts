@@ -1,15 +1,21 @@
 import "server-only";
+import { ACTIVE_STATUSES } from "@wyolo/contracts";
 import { db } from "../db";
+import { emitExportUpdated, emitJobEvent, emitJobUpdated } from "../realtime/emitter";
 import { logger } from "../logger";
 import { trainingQueue } from "../queue";
 import { enqueueExport, enqueueTraining } from "./enqueue";
 
 /**
- * Re-adds the queue entry of QUEUED rows (trainings and exports) that have none (the web process died between writing
- * the row and enqueueing it). Rows younger than `graceMs` are left alone: their request may
- * still be enqueueing. Entries without a row are dropped by the worker.
+ * Keeps rows and queue entries in step, for trainings and exports alike:
+ * - re-adds the queue entry of QUEUED rows that have none (the web process died between writing
+ *   the row and enqueueing it);
+ * - fails active rows whose entry the queue gave up on (retries used up, or a worker lost more
+ *   often than BullMQ allows), which no worker would otherwise ever end.
+ * Rows younger than `graceMs` are left alone: their request may still be enqueueing. Entries
+ * without a row are dropped by the worker.
  */
-export async function reconcileQueue({ graceMs = 30_000, batch = 500 } = {}): Promise<{ requeued: string[] }> {
+export async function reconcileQueue({ graceMs = 30_000, batch = 500 } = {}): Promise<{ requeued: string[]; failed: string[] }> {
   const rows = await db.trainingJob.findMany({
     where: { status: "QUEUED", createdAt: { lt: new Date(Date.now() - graceMs) } },
     select: { id: true, priority: true },
@@ -36,5 +42,43 @@ export async function reconcileQueue({ graceMs = 30_000, batch = 500 } = {}): Pr
     requeued.push(row.id);
   }
   if (requeued.length) logger.warn({ requeued }, "re-queued job rows that had no queue entry");
-  return { requeued };
+  const failed = await failGivenUp(graceMs, batch);
+  return { requeued, failed };
+}
+
+async function givenUpReason(id: string): Promise<string | null> {
+  if ((await trainingQueue.getJobState(id)) !== "failed") return null;
+  const entry = await trainingQueue.getJob(id);
+  return `The queue gave up on it: ${(entry?.failedReason ?? "no reason recorded").slice(0, 500)}`;
+}
+
+async function failGivenUp(graceMs: number, batch: number): Promise<string[]> {
+  const before = new Date(Date.now() - graceMs);
+  const failed: string[] = [];
+  const jobs = await db.trainingJob.findMany({ where: { status: { in: [...ACTIVE_STATUSES] }, updatedAt: { lt: before } }, select: { id: true, projectId: true }, take: batch });
+  for (const row of jobs) {
+    const reason = await givenUpReason(row.id);
+    if (!reason) continue;
+    const finishedAt = new Date();
+    const ended = await db.$transaction(async (tx) => {
+      const { count } = await tx.trainingJob.updateMany({ where: { id: row.id, status: { in: [...ACTIVE_STATUSES] } }, data: { status: "FAILED", failureReason: reason, failureClass: "UNKNOWN", finishedAt, etaSeconds: null } });
+      return count ? tx.jobEvent.create({ data: { jobId: row.id, kind: "failed", message: reason }, select: { id: true, kind: true, message: true, createdAt: true } }) : null;
+    });
+    if (!ended) continue;
+    emitJobUpdated({ id: row.id, projectId: row.projectId, status: "FAILED", failureReason: reason, finishedAt: finishedAt.toISOString(), etaSeconds: null });
+    emitJobEvent(row.id, { ...ended, createdAt: ended.createdAt.toISOString() });
+    failed.push(row.id);
+  }
+  const exports = await db.modelExport.findMany({ where: { status: { in: [...ACTIVE_STATUSES] }, updatedAt: { lt: before } }, select: { id: true, jobId: true }, take: batch });
+  for (const row of exports) {
+    const reason = await givenUpReason(row.id);
+    if (!reason) continue;
+    const finishedAt = new Date();
+    const { count } = await db.modelExport.updateMany({ where: { id: row.id, status: { in: [...ACTIVE_STATUSES] } }, data: { status: "FAILED", failureReason: reason, finishedAt } });
+    if (!count) continue;
+    emitExportUpdated({ id: row.id, jobId: row.jobId, status: "FAILED", failureReason: reason, finishedAt: finishedAt.toISOString() });
+    failed.push(row.id);
+  }
+  if (failed.length) logger.warn({ failed }, "failed rows whose queue entry had been given up on");
+  return failed;
 }
