@@ -6,6 +6,7 @@ import { chunk, mlflowKey, MlflowError, type MlflowClient } from "./client.ts";
 import type { ArtifactStore } from "../artifacts/store.ts";
 
 type Tag = { key: string; value: string };
+type Lane = { kinds: "calls" | "artifacts"; backoffMs: number; retryAt: number; draining: Promise<void> | null };
 export type TrackingCallPayload =
   | { kind: "start"; experimentName: string; experimentTags: Tag[]; runName: string; startTime: number; tags: Tag[] }
   | { kind: "params"; params: Tag[] }
@@ -25,9 +26,14 @@ export class Tracker {
   private readonly nextSeq = new Map<string, number>();
   private readonly enqueuing = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
-  private backoffMs = 0;
-  private retryAt = 0;
-  private draining: Promise<void> | null = null;
+  /**
+   * Two lanes, each in order per job: MLflow calls (run, params, metrics, status) and artifact
+   * copies, so a large upload never holds back another job's metrics.
+   */
+  private readonly lanes: Lane[] = [
+    { kinds: "calls", backoffMs: 0, retryAt: 0, draining: null },
+    { kinds: "artifacts", backoffMs: 0, retryAt: 0, draining: null },
+  ];
 
   constructor(
     private readonly db: Db,
@@ -87,13 +93,16 @@ export class Tracker {
   }
 
   drain(): Promise<void> {
-    this.draining ??= this.doDrain().finally(() => (this.draining = null));
-    return this.draining;
+    return Promise.all(this.lanes.map((lane) => (lane.draining ??= this.doDrain(lane).finally(() => (lane.draining = null))))).then(() => {});
   }
 
-  private async doDrain() {
-    if (Date.now() < this.retryAt) return;
-    const pending = await this.db.trackingCall.findMany({ where: { workerName: this.worker }, orderBy: [{ jobId: "asc" }, { seq: "asc" }], take: 200 });
+  private async doDrain(lane: Lane) {
+    if (Date.now() < lane.retryAt) return;
+    const pending = await this.db.trackingCall.findMany({
+      where: { workerName: this.worker, kind: lane.kinds === "artifacts" ? "artifact" : { not: "artifact" } },
+      orderBy: [{ jobId: "asc" }, { seq: "asc" }],
+      take: 200,
+    });
     const byJob = new Map<string, typeof pending>();
     for (const c of pending) byJob.set(c.jobId, [...(byJob.get(c.jobId) ?? []), c]);
     let failed = false;
@@ -116,7 +125,7 @@ export class Tracker {
           this.log.debug({ jobId, err: { message: (err as Error).message } }, "MLflow call not sent; will retry");
           // MLflow itself away (no answer, 5xx): the other jobs' calls would fail too. An artifact
           // copy that fails says nothing about MLflow (it may be the object store): only this job waits.
-          unavailable = call.kind !== "artifact" && (!(err instanceof MlflowError) || err.status >= 500);
+          unavailable = lane.kinds === "calls" && (!(err instanceof MlflowError) || err.status >= 500);
           break;
         }
       }
@@ -125,10 +134,10 @@ export class Tracker {
       if (unavailable) break;
     }
     if (failed) {
-      this.backoffMs = Math.min(this.opts.maxBackoffMs, this.backoffMs ? this.backoffMs * 2 : 500);
-      this.retryAt = Date.now() + this.backoffMs;
+      lane.backoffMs = Math.min(this.opts.maxBackoffMs, lane.backoffMs ? lane.backoffMs * 2 : 500);
+      lane.retryAt = Date.now() + lane.backoffMs;
     } else {
-      this.backoffMs = 0;
+      lane.backoffMs = 0;
     }
   }
 
