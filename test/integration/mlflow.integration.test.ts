@@ -11,9 +11,11 @@ let worker: WorkerHandle;
 let cookie: string;
 let projectId: string;
 let experimentName: string;
+let mlflowUrl: string;
 
 beforeAll(async () => {
   const url = await mlflow.start();
+  mlflowUrl = url;
   const member = await createUser({ name: "Ana" });
   const team = await createTeamWith([{ userId: member.id, role: "MEMBER" }]);
   const project = await db.project.create({ data: { teamId: team.id, name: "People", slug: "people-counter" } });
@@ -92,5 +94,36 @@ describe("MLflow tracking", () => {
     await waitFor(async () => (await job(cancelId)).status === "CANCELLED", 20_000, "the cancel");
     await outboxEmpty(cancelId);
     expect(runOf(cancelId)!.info.status).toBe("KILLED");
+  });
+
+  it("gives the calls of one job distinct places in the outbox when two workers queue for it at once", async () => {
+    const { Tracker } = await import("../../apps/worker/src/mlflow/tracker.ts");
+    const { MlflowClient } = await import("../../apps/worker/src/mlflow/client.ts");
+    const { LivePublisher } = await import("../../apps/worker/src/realtime.ts");
+    const { createLogger } = await import("../../apps/worker/src/logger.ts");
+    const { Redis } = await import("ioredis");
+    const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+    const log = createLogger("silent", "outbox-test");
+    const make = (name: string) => new Tracker(db, new MlflowClient(mlflowUrl), new LivePublisher(redis, log), name, log, { intervalMs: 60_000, maxBackoffMs: 60_000, delayedAfterMs: 60_000 });
+    const [a, b] = [make("outbox-a"), make("outbox-b")];
+    try {
+      const id = await submit("shared outbox", 1, 10);
+      await waitFor(async () => (await job(id)).status === "SUCCEEDED", 20_000, "the job");
+      await outboxEmpty(id);
+      // Two more workers' trackers on the same outbox; MLflow is away, so every call stays queued.
+      mlflow.down = true;
+      const call = (i: number) => ({ kind: "metrics" as const, metrics: [{ key: "extra", value: i, timestamp: 1, step: i }] });
+      // Both read the same end of the job's outbox, then write: one of them must move along.
+      await Promise.all([a.enqueue(id, [call(0)]), b.enqueue(id, [call(1)])]);
+      // And again, with each one's cached end now stale, several batches at once.
+      await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).enqueue(id, [call(10 + i), call(20 + i)])));
+      const rows = await db.trackingCall.findMany({ where: { jobId: id, workerName: { in: ["outbox-a", "outbox-b"] } }, orderBy: { seq: "asc" } });
+      expect(rows).toHaveLength(14);
+      expect(new Set(rows.map((r) => r.seq)).size).toBe(14);
+    } finally {
+      mlflow.down = false;
+      await Promise.all([a.stop(0), b.stop(0)]);
+      redis.disconnect();
+    }
   });
 });
