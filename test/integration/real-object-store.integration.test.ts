@@ -26,7 +26,7 @@ if (trainerReady) {
   }
 }
 const ready = trainerReady && !onnxProblem;
-if (!ready) console.warn(`SKIPPED real Ultralytics export: ${onnxProblem || report.problem || "the trainer check failed"} (set WYOLO_TEST_PYTHON / PYTHONPATH to a Python with ultralytics and onnx)`);
+if (!ready) console.warn(`SKIPPED real Ultralytics with the object store (export, cross-host resume): ${onnxProblem || report.problem || "the trainer check failed"} (set WYOLO_TEST_PYTHON / PYTHONPATH to a Python with ultralytics and onnx)`);
 
 describe.skipIf(!ready)(`real Ultralytics with the object store, ${report.ultralytics ?? ""}`, () => {
   let worker: WorkerHandle;
