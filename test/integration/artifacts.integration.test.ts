@@ -219,5 +219,11 @@ describe("artifacts in the object store", () => {
     expect(await store.upload(id, saveDir)).toEqual([]);
     // No snapshot copies are left beside the weights.
     expect(readdirSync(path.join(saveDir, "weights"))).toEqual(["best.pt"]);
+    // A new version goes to a key of its own; the one it replaces is deleted after the record moved.
+    writeFileSync(path.join(saveDir, "weights", "best.pt"), big.subarray(0, 1024));
+    const second = await store.upload(id, saveDir);
+    expect(second[0]!.storageKey).not.toBe(first[0]!.storageKey);
+    expect((await db.jobArtifact.findFirstOrThrow({ where: { jobId: id, name: "weights/best.pt" } })).storageKey).toBe(second[0]!.storageKey);
+    await expect(client.send(new GetObjectCommand({ Bucket: S3.S3_BUCKET, Key: first[0]!.storageKey }))).rejects.toMatchObject({ name: "NoSuchKey" });
   });
 });

@@ -200,13 +200,32 @@ describe("model export", () => {
     expect(last).toMatchObject({ kind: "export-failed", message: "Export to ONNX failed: INVALID_ARGUMENT: export failed (fixture) for onnx" });
     // FP16 ONNX needs a GPU (Ultralytics would quietly export FP32 on a CPU): no worker here has one.
     const half = await postExport(jobId, { format: "onnx", half: true });
-    const halfDone = await waitFor(async () => {
-      const r = await exportRow(half.body.export.id);
-      return r.status === "FAILED" || r.status === "SUCCEEDED" ? r : null;
-    }, 20_000, "the FP16 export");
-    expect(halfDone).toMatchObject({ status: "FAILED", failureReason: "FP16 ONNX export needs a GPU, and no online worker that can export it has one" });
+    expect(half.status).toBe(422);
+    expect(half.body.error.fields).toEqual({ half: ["FP16 ONNX needs a GPU worker, and none that exports ONNX is online; export without FP16"] });
     // A failed export does not block asking again (after fixing what failed).
     await failing.stop();
+  });
+
+  it("runs an FP16 ONNX export on a GPU of a worker that has one", async () => {
+    const w = start("exp-gpu", { NVIDIA_SMI: "apps/worker/test/fixtures/fake-nvidia-smi.sh" });
+    await w.ready;
+    try {
+      await offered(jobId, "onnx");
+      const res = await postExport(jobId, { format: "onnx", half: true });
+      expect(res.status).toBe(201);
+      const done = await waitFor(async () => {
+        const r = await exportRow(res.body.export.id);
+        return r.status === "SUCCEEDED" || r.status === "FAILED" ? r : null;
+      }, 20_000, "the FP16 export");
+      expect(done.failureReason).toBeNull();
+      expect(done.artifact!.name).toBe("exports/onnx-fp16/best.onnx");
+      // The exporter saw one GPU, renumbered from 0, as trainings do.
+      const text = (await getObject("wyolo-artifacts", done.artifact!.storageKey)).toString();
+      expect(text).toContain('"half":true');
+      expect(text).toMatch(/ device=0\n$/);
+    } finally {
+      await w.stop();
+    }
   });
 
   it("fails an export at once, saying so, when the job's best.pt is gone from the object store", async () => {

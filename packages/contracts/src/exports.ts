@@ -14,6 +14,14 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export const EXPORT_OPTIONS = ["imgsz", "batch", "half", "int8", "dynamic", "opset"] as const;
 export type ExportOption = (typeof EXPORT_OPTIONS)[number];
 
+/** FP16 ONNX and TorchScript exports need a GPU: on a CPU Ultralytics quietly exports FP32. */
+export const HALF_NEEDS_GPU: readonly ExportFormat[] = ["onnx", "torchscript"];
+
+/** Whether an export must run on a GPU worker. */
+export function exportNeedsGpu(o: Pick<ExportOptions, "format" | "half">): boolean {
+  return !!EXPORT_FORMAT_INFO[o.format]?.gpu || (!!o.half && HALF_NEEDS_GPU.includes(o.format));
+}
+
 export const EXPORT_FORMAT_INFO: Record<ExportFormat, { label: string; options: readonly ExportOption[]; gpu?: true }> = {
   torchscript: { label: "TorchScript", options: ["imgsz", "batch", "half", "dynamic"] },
   onnx: { label: "ONNX", options: ["imgsz", "batch", "half", "dynamic", "opset"] },

@@ -4,7 +4,7 @@ import path from "node:path";
 import { copyFile } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { CopyObjectCommand, CreateBucketCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CopyObjectCommand, CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { newId, type Db } from "@wyolo/db";
 import type { WorkerEnv } from "../env.ts";
@@ -80,8 +80,9 @@ function listRunFiles(saveDir: string): string[] {
 
 /**
  * Uploads a job's artifacts to the object store and records them (name, size, sha256, key).
- * Idempotent: the key is fixed per job and name, and a file whose checksum is already recorded
- * is not sent again. Large files go up in parts; the SDK retries failed requests.
+ * Idempotent: the key is fixed per job, name and content, and a file whose checksum is already
+ * recorded is not sent again; the version it replaces is deleted once the record points at the
+ * new one. Large files go up in parts; the SDK retries failed requests.
  */
 export class ArtifactStore {
   private readonly s3: S3Client;
@@ -134,7 +135,7 @@ export class ArtifactStore {
   }
 
   /**
-   * Stores one file as the job's artifact `name` (key `jobs/<job>/<name>`) and records it.
+   * Stores one file as the job's artifact `name` (key `jobs/<job>/<sha256 prefix>/<name>`) and records it.
    * A file whose checksum is already recorded under that name is not sent again.
    */
   async storeFile(jobId: string, file: string, name: string): Promise<StoredArtifact & { changed: boolean }> {
@@ -145,7 +146,9 @@ export class ArtifactStore {
       const digest = await sha256(copy);
       const existing = await this.db.jobArtifact.findUnique({ where: { jobId_name: { jobId, name } }, select: { id: true, size: true, sha256: true, storageKey: true } });
       if (existing?.sha256 === digest) return { id: existing.id, name, size: Number(existing.size), sha256: digest, storageKey: existing.storageKey, changed: false };
-      const key = `jobs/${jobId}/${name}`;
+      // A key per content: a record always points at exactly the bytes it describes, even when a
+      // worker dies between an upload and its record (the orphan is the new object, not the record's).
+      const key = `jobs/${jobId}/${digest.slice(0, 16)}/${name}`;
       const size = statSync(copy).size;
       const send = () =>
         new Upload({ client: this.s3, params: { Bucket: this.env.S3_BUCKET, Key: key, Body: createReadStream(copy), ContentLength: size, Metadata: { sha256: digest } }, partSize: 8 * 1024 * 1024, queueSize: 2 }).done();
@@ -163,6 +166,10 @@ export class ArtifactStore {
         update: { size: BigInt(size), sha256: digest, storageKey: key },
         select: { id: true },
       });
+      if (existing && existing.storageKey !== key) {
+        // The previous version is no longer referenced (a failed delete only leaves an orphan).
+        await this.s3.send(new DeleteObjectCommand({ Bucket: this.env.S3_BUCKET, Key: existing.storageKey })).catch((err: Error) => this.log.warn({ err: { message: err.message }, key: existing.storageKey }, "could not delete a replaced artifact"));
+      }
       return { id: row.id, name, size, sha256: digest, storageKey: key, changed: true };
     } finally {
       rmSync(copy, { force: true });

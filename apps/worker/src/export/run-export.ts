@@ -3,7 +3,7 @@ import { copyFile } from "node:fs/promises";
 import path from "node:path";
 import { DelayedError, UnrecoverableError } from "bullmq";
 import type { Db } from "@wyolo/db";
-import { EXPORT_FORMAT_INFO, TERMINAL_STATUSES, type ExportFormat, type ExportJobPayload, type ExportOptions, type ExportSummary, type JobStatus, type TrainerEvent } from "@wyolo/contracts";
+import { EXPORT_FORMAT_INFO, exportNeedsGpu, TERMINAL_STATUSES, type ExportFormat, type ExportJobPayload, type ExportOptions, type ExportSummary, type JobStatus, type TrainerEvent } from "@wyolo/contracts";
 import type { JobContext } from "../catalog.ts";
 import type { WorkerEnv } from "../env.ts";
 import type { LivePublisher } from "../realtime.ts";
@@ -30,8 +30,6 @@ export type ExportRuntime = {
 };
 
 const WEIGHTS = "weights/best.pt";
-/** Ultralytics makes FP16 ONNX/TorchScript only on a GPU (on CPU it quietly exports FP32). */
-const HALF_NEEDS_GPU = new Set(["onnx", "torchscript"]);
 
 /**
  * Exports a finished job's best.pt with the exporter child process (Ultralytics' model.export)
@@ -102,7 +100,7 @@ export async function runExport({ exportId }: ExportJobPayload, ctx: JobContext,
     if (!rt.artifacts) return fail(`Worker ${env.WORKER_NAME} has no object store configured (S3_ENDPOINT), so it cannot read the weights or store the export`);
     const best = row!.job.artifacts[0];
     if (!best) return fail("The job has no best.pt in the object store");
-    const needsGpu = !!info.gpu || (!!options.half && HALF_NEEDS_GPU.has(format));
+    const needsGpu = exportNeedsGpu(options);
     const canHere = rt.formats().includes(format) && (!needsGpu || rt.gpuCount > 0);
     if (!canHere) {
       if (await rt.otherWorkerCan(format, needsGpu)) {

@@ -1,5 +1,5 @@
 import "server-only";
-import { can, EXPORT_FORMAT_INFO, exportOptionsSchema, exportVariant, type ExportSummary } from "@wyolo/contracts";
+import { can, EXPORT_FORMAT_INFO, exportNeedsGpu, exportOptionsSchema, exportVariant, type ExportSummary } from "@wyolo/contracts";
 import { newId } from "@wyolo/db";
 import { db } from "../db";
 import { audit } from "../audit";
@@ -9,7 +9,7 @@ import { emitExportUpdated, emitJobEvent } from "../realtime/emitter";
 import { jobAccess } from "../jobs/job-access";
 import { enqueueExport } from "../jobs/enqueue";
 import type { SessionUser } from "../auth/session";
-import { availableExportFormats } from "./export-formats";
+import { availableExportFormats, exportCapabilities } from "./export-formats";
 import { exportSelect, toExportSummary } from "./export-summary";
 
 /**
@@ -26,10 +26,16 @@ export async function createExport(user: SessionUser, jobId: string, input: unkn
   if (job.status !== "SUCCEEDED") throw new AppError("CONFLICT", "Only a job that finished successfully can be exported");
   const best = await db.jobArtifact.findUnique({ where: { jobId_name: { jobId, name: "weights/best.pt" } }, select: { id: true } });
   if (!best) throw new AppError("CONFLICT", "This job has no best.pt in the object store to export");
-  const formats = await availableExportFormats();
+  const { formats, onGpu } = await exportCapabilities();
   if (!formats.includes(options.format)) {
     throw new AppError("VALIDATION_FAILED", `No online worker can export to ${label}`, {
       format: [formats.length ? `No online worker can export to ${label}; available: ${formats.join(", ")}` : "No worker that can export models is online"],
+    });
+  }
+  if (exportNeedsGpu(options) && !onGpu.includes(options.format)) {
+    const field = EXPORT_FORMAT_INFO[options.format].gpu ? "format" : "half";
+    throw new AppError("VALIDATION_FAILED", `No online worker with a GPU can export to ${label}`, {
+      [field]: [field === "half" ? `FP16 ${label} needs a GPU worker, and none that exports ${label} is online; export without FP16` : `${label} needs a GPU worker, and none is online`],
     });
   }
   const variant = exportVariant(options);

@@ -4,17 +4,29 @@ import { env } from "@/env";
 import { redis } from "../redis";
 import { withTimeout } from "../timeout";
 
-/** The export formats online workers report they can produce (their images differ). */
-export async function availableExportFormats(now = Date.now()): Promise<ExportFormat[]> {
+/**
+ * The export formats online workers report they can produce (their images differ), and those
+ * offered by a worker with a GPU (for exports that need one).
+ */
+export async function exportCapabilities(now = Date.now()): Promise<{ formats: ExportFormat[]; onGpu: ExportFormat[] }> {
   const raw = await withTimeout(redis.hgetall(workersKey(env.TRAINING_QUEUE)), 3_000, "worker list");
   const formats = new Set<string>();
+  const onGpu = new Set<string>();
   for (const value of Object.values(raw)) {
     try {
       const r = JSON.parse(value) as WorkerReport;
-      if (now - Date.parse(r.lastSeen) <= WORKER_OFFLINE_AFTER_MS && !r.draining) for (const f of r.exportFormats ?? []) formats.add(f);
+      if (now - Date.parse(r.lastSeen) > WORKER_OFFLINE_AFTER_MS || r.draining) continue;
+      for (const f of r.exportFormats ?? []) {
+        formats.add(f);
+        if (r.gpus.length) onGpu.add(f);
+      }
     } catch {
       // a report that is not JSON is dropped by the Workers page
     }
   }
-  return EXPORT_FORMATS.filter((f) => formats.has(f));
+  return { formats: EXPORT_FORMATS.filter((f) => formats.has(f)), onGpu: EXPORT_FORMATS.filter((f) => onGpu.has(f)) };
+}
+
+export async function availableExportFormats(now = Date.now()): Promise<ExportFormat[]> {
+  return (await exportCapabilities(now)).formats;
 }
