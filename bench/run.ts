@@ -8,6 +8,7 @@ import path from "node:path";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import pg from "pg";
+import { workersKey } from "@wyolo/contracts";
 import { io } from "socket.io-client";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -245,5 +246,9 @@ try {
   await events();
 } finally {
   await stopAll();
+  // The bench's workers leave their reports behind: not for a real Workers page.
+  const redis = new Redis(REDIS_URL);
+  await redis.del(workersKey(QUEUE)).catch(() => {});
+  redis.disconnect();
 }
 process.exit(0);

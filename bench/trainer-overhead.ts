@@ -9,6 +9,7 @@ import path from "node:path";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import pg from "pg";
+import { workersKey } from "@wyolo/contracts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const python = process.env.WYOLO_TEST_PYTHON ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
@@ -91,6 +92,7 @@ try {
   worker.kill("SIGTERM");
   await new Promise((r) => worker.on("exit", r));
   await queue.obliterate({ force: true });
+  await redis.del(workersKey(QUEUE)); // its worker's report: not for a real Workers page
   await queue.close();
   redis.disconnect();
   await db.end();
