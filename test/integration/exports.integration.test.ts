@@ -71,6 +71,12 @@ const offered = (jobId: string, format: string) =>
   waitFor(async () => ((await call(exportsRoute.GET, { cookie: memberCookie, params: { jobId } })).body.availableFormats as string[]).includes(format), 10_000, `${format} to be offered`);
 const postExport = (jobId: string, body: unknown, cookie = memberCookie) => call(exportsRoute.POST, { cookie, params: { jobId }, body });
 const exportRow = (id: string) => db.modelExport.findUniqueOrThrow({ where: { id }, include: { artifact: true } });
+/** The export once it has ended, either way. */
+const exportEnded = (id: string, what: string) =>
+  waitFor(async () => {
+    const r = await exportRow(id);
+    return r.status === "SUCCEEDED" || r.status === "FAILED" ? r : null;
+  }, 20_000, what);
 
 describe("model export", () => {
   let jobId: string;
@@ -94,10 +100,7 @@ describe("model export", () => {
     const exportId = res.body.export.id as string;
     expect(await trainingQueue.getJob(exportId)).toMatchObject({ name: "export", data: { exportId }, opts: { priority: 20 } });
 
-    const done = await waitFor(async () => {
-      const r = await exportRow(exportId);
-      return r.status === "SUCCEEDED" || r.status === "FAILED" ? r : null;
-    }, 20_000, "the export");
+    const done = await exportEnded(exportId, "the export");
     expect(done.failureReason).toBeNull();
     expect(done).toMatchObject({ status: "SUCCEEDED", workerName: "exp-1" });
     expect(done.artifact!.name).toBe("exports/onnx-dynamic-320/best.onnx");
@@ -175,10 +178,7 @@ describe("model export", () => {
     await offered(jobId, "torchscript");
     const res = await postExport(jobId, { format: "torchscript" });
     expect(res.status).toBe(201);
-    const done = await waitFor(async () => {
-      const r = await exportRow(res.body.export.id);
-      return r.status === "SUCCEEDED" || r.status === "FAILED" ? r : null;
-    }, 20_000, "the export on exp-2");
+    const done = await exportEnded(res.body.export.id, "the export on exp-2");
     expect(done).toMatchObject({ status: "SUCCEEDED", workerName: "exp-2" });
     const best = await db.jobArtifact.findFirstOrThrow({ where: { jobId, name: "weights/best.pt" } });
     expect((await getObject("wyolo-artifacts", done.artifact!.storageKey)).toString()).toContain(`FAKE-EXPORT torchscript of ${best.sha256}`);
@@ -189,10 +189,7 @@ describe("model export", () => {
     await offered(jobId, "onnx");
     const bad = await postExport(jobId, { format: "onnx", opset: 12 });
     expect(bad.status).toBe(201);
-    const failed = await waitFor(async () => {
-      const r = await exportRow(bad.body.export.id);
-      return r.status === "FAILED" || r.status === "SUCCEEDED" ? r : null;
-    }, 20_000, "the failing export");
+    const failed = await exportEnded(bad.body.export.id, "the failing export");
     expect(failed.status).toBe("FAILED");
     expect(failed.failureReason).toBe("INVALID_ARGUMENT: export failed (fixture) for onnx");
     expect(failed.artifactId).toBeNull();
@@ -213,10 +210,7 @@ describe("model export", () => {
       await offered(jobId, "onnx");
       const res = await postExport(jobId, { format: "onnx", half: true });
       expect(res.status).toBe(201);
-      const done = await waitFor(async () => {
-        const r = await exportRow(res.body.export.id);
-        return r.status === "SUCCEEDED" || r.status === "FAILED" ? r : null;
-      }, 20_000, "the FP16 export");
+      const done = await exportEnded(res.body.export.id, "the FP16 export");
       expect(done.failureReason).toBeNull();
       expect(done.artifact!.name).toBe("exports/onnx-fp16/best.onnx");
       // The exporter saw one GPU, renumbered from 0, as trainings do.
@@ -237,10 +231,7 @@ describe("model export", () => {
       await offered(jobId, "onnx");
       const res = await postExport(jobId, { format: "onnx", imgsz: 64 });
       expect(res.status).toBe(201);
-      const done = await waitFor(async () => {
-        const r = await exportRow(res.body.export.id);
-        return r.status === "SUCCEEDED" || r.status === "FAILED" ? r : null;
-      }, 20_000, "the export");
+      const done = await exportEnded(res.body.export.id, "the export");
       expect(done).toMatchObject({ status: "FAILED", failureReason: "The job's best.pt is no longer in the object store" });
     } finally {
       await w.stop();

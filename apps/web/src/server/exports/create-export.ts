@@ -9,7 +9,7 @@ import { emitExportUpdated, emitJobEvent } from "../realtime/emitter";
 import { jobAccess } from "../jobs/job-access";
 import { enqueueExport } from "../jobs/enqueue";
 import type { SessionUser } from "../auth/session";
-import { availableExportFormats, exportCapabilities } from "./export-formats";
+import { exportCapabilities } from "./export-formats";
 import { exportSelect, toExportSummary } from "./export-summary";
 
 /**
@@ -74,9 +74,9 @@ export async function listExports(user: SessionUser, jobId: string) {
   const { role } = await jobAccess(user, jobId, "job.read");
   const rows = await db.modelExport.findMany({ where: { jobId }, orderBy: { createdAt: "desc" }, take: 100, select: exportSelect });
   // Formats are offered only to those who may export; a Redis hiccup must not hide the list.
-  const formats = await availableExportFormats().catch((err: Error) => {
+  const { formats } = await exportCapabilities().catch((err: Error) => {
     logger.warn({ err: { message: err.message } }, "export formats unavailable");
-    return [];
+    return { formats: [] };
   });
   return { exports: rows.map(toExportSummary), availableFormats: formats, canExport: can(role, "export.create") };
 }

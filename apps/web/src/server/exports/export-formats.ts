@@ -26,7 +26,3 @@ export async function exportCapabilities(now = Date.now()): Promise<{ formats: E
   }
   return { formats: EXPORT_FORMATS.filter((f) => formats.has(f)), onGpu: EXPORT_FORMATS.filter((f) => onGpu.has(f)) };
 }
-
-export async function availableExportFormats(now = Date.now()): Promise<ExportFormat[]> {
-  return (await exportCapabilities(now)).formats;
-}
