@@ -79,7 +79,7 @@ async function pool<T>(n: number, concurrency: number, task: (i: number) => Prom
   return out;
 }
 
-const config = (extra: Record<string, unknown> = {}) => ({ model: "yolo11n.pt", train: { data: "/datasets/shapes/data.yaml", epochs: 1, ...extra } });
+const config = (extra: Record<string, unknown> = {}) => ({ model: "yolo11n.pt", train: { data: "shapes/data.yaml", epochs: 1, ...extra } });
 
 async function main() {
   info("preparing database, build and servers");

@@ -18,9 +18,9 @@ if (!ready) console.warn(`SKIPPED real Ultralytics training: ${report.problem ??
 
 describe.skipIf(!ready)(`real training with Ultralytics ${report.ultralytics ?? ""}`, () => {
   let worker: WorkerHandle;
-  const startReal = (name: string) => startWorker(name, { TRAINER_COMMAND: trainerCommand, WORKER_DATA_DIR: path.join(dataDir, "runs"), LOCK_DURATION_MS: "4000", STALLED_INTERVAL_MS: "2000" });
+  const startReal = (name: string) => startWorker(name, { TRAINER_COMMAND: trainerCommand, WORKER_DATA_DIR: path.join(dataDir, "runs"), DATASETS_DIR: dataDir, LOCK_DURATION_MS: "4000", STALLED_INTERVAL_MS: "2000" });
   const submit = async (name: string, epochs: number) => {
-    const res = await call(jobsRoute.POST, { cookie, params: { projectId }, body: { name, config: { model: "yolov8n.yaml", train: { data: path.join(dataset, "data.yaml"), epochs, imgsz: 96, batch: 8, workers: 0, plots: false } } } });
+    const res = await call(jobsRoute.POST, { cookie, params: { projectId }, body: { name, config: { model: "yolov8n.yaml", train: { data: "shapes/data.yaml", epochs, imgsz: 96, batch: 8, workers: 0, plots: false } } } });
     expect(res.status).toBe(201);
     return res.body.job.id as string;
   };
@@ -52,7 +52,7 @@ describe.skipIf(!ready)(`real training with Ultralytics ${report.ultralytics ?? 
     const res = await call(jobsRoute.POST, {
       cookie,
       params: { projectId },
-      body: { name: "real cpu", config: { model: "yolov8n.yaml", train: { data: path.join(dataset, "data.yaml"), epochs: 2, imgsz: 96, batch: 8, workers: 0, plots: false } } },
+      body: { name: "real cpu", config: { model: "yolov8n.yaml", train: { data: "shapes/data.yaml", epochs: 2, imgsz: 96, batch: 8, workers: 0, plots: false } } },
     });
     expect(res.status).toBe(201);
     const id = res.body.job.id as string;

@@ -10,7 +10,7 @@ import * as metricsRoute from "@/app/api/v1/jobs/[jobId]/metrics/route";
 import * as logsRoute from "@/app/api/v1/jobs/[jobId]/logs/route";
 import { call, createTeamWith, createUser, sessionCookie } from "../../../test/integration/helpers";
 
-const CONFIG = { model: "yolo11n.pt", train: { data: "/data/shapes.yaml", epochs: 3 } };
+const CONFIG = { model: "yolo11n.pt", train: { data: "shapes/data.yaml", epochs: 3 } };
 let owner: Awaited<ReturnType<typeof createUser>>;
 let member: Awaited<ReturnType<typeof createUser>>;
 let otherMember: Awaited<ReturnType<typeof createUser>>;
@@ -54,7 +54,7 @@ describe("submitting jobs", () => {
       'type: "yolo"',
       'task_id: "session_7"',
       "train:",
-      '  data: "/data/seg.yaml"',
+      '  data: "seg/data.yaml"',
       "  epochs: 2",
       "  batch: -1",
       "minio:",
@@ -64,7 +64,7 @@ describe("submitting jobs", () => {
     ].join("\n");
     const req = new Request("http://localhost/api", {
       method: "POST",
-      headers: { "content-type": "application/yaml", cookie: await sessionCookie(member) },
+      headers: { "content-type": "application/yaml", cookie: await sessionCookie(member), origin: "http://localhost:3000" },
       body: yaml,
     });
     const res = await jobsRoute.POST(req, { params: Promise.resolve({ projectId }) });

@@ -11,6 +11,7 @@ import csv
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import sys
@@ -128,12 +129,53 @@ def integrations_off(settings: Any) -> None:
     settings.update({key: False for key in INTEGRATIONS_OFF if key in settings})
 
 
-def resolve_model(model: str, weights_dir: str | None) -> str:
-    """A .yaml builds from scratch; a bare weights name comes from the configured weights directory."""
-    if model.endswith((".yaml", ".yml")) or Path(model).is_file():
-        return model
-    if weights_dir and (Path(weights_dir) / model).is_file():
-        return str(Path(weights_dir) / model)
+# ── paths: the last line of defence ─────────────────────────────────────────────────────────────
+# The web app and the worker check these too; here every path is resolved with realpath right
+# before Ultralytics opens it, so a symlink planted after the worker's check is caught as well.
+JOB_REF = re.compile(r"^job:([A-Za-z0-9_-]{1,64})/(best|last)\.pt$")
+
+
+def is_confined_relative(value: str) -> bool:
+    """A relative path with no `..` or empty segment, no backslash or control character."""
+    if not value or value.startswith("/") or re.search(r"[\\\x00-\x1f]", value):
+        return False
+    return all(segment not in ("", "..") for segment in value.split("/"))
+
+
+def confined(root: str | None, rel: str, what: str, root_name: str) -> Path:
+    """`rel` under `root` with every symlink followed, or PATH_NOT_ALLOWED."""
+    if not root:
+        raise TrainerError("PATH_NOT_ALLOWED", f"{what} '{rel}' cannot be resolved: this worker has no {root_name} configured")
+    if not is_confined_relative(rel):
+        raise TrainerError("PATH_NOT_ALLOWED", f"{what} '{rel}' must be a path relative to {root_name}, without '..'")
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(os.path.join(real_root, rel))
+    if real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep):
+        raise TrainerError("PATH_NOT_ALLOWED", f"{what} '{rel}' leads outside {root_name} once symlinks are followed; refused")
+    return Path(real)
+
+
+def resolve_model(model: str, weights_dir: str | None, inputs_dir: str | None = None, what: str = "Model") -> str:
+    """A job reference is the file the worker fetched into the run's inputs; a .yaml builds from
+    scratch (from WEIGHTS_DIR when it is there, else Ultralytics' own); weights come from WEIGHTS_DIR."""
+    ref = JOB_REF.match(model)
+    if ref:
+        path = confined(inputs_dir, f"{ref.group(1)}-{ref.group(2)}.pt", what, "the run's inputs folder")
+        if not path.is_file():
+            raise TrainerError("INVALID_ARGUMENT", f"{what} '{model}' was not fetched by the worker")
+        return str(path)
+    if not is_confined_relative(model):
+        raise TrainerError("PATH_NOT_ALLOWED", f"{what} '{model}' must be a name in WEIGHTS_DIR (no absolute path or '..') or job:<id>/best.pt")
+    if model.endswith((".yaml", ".yml")):
+        if weights_dir and os.path.lexists(os.path.join(weights_dir, model)):
+            return str(confined(weights_dir, model, what, "WEIGHTS_DIR"))
+        if "/" in model:
+            raise TrainerError("INVALID_ARGUMENT", f"Architecture '{model}' is not in WEIGHTS_DIR ({weights_dir or 'not configured'})")
+        return model  # one of Ultralytics' own architectures
+    if weights_dir and os.path.lexists(os.path.join(weights_dir, model)):
+        path = confined(weights_dir, model, what, "WEIGHTS_DIR")
+        if path.is_file():
+            return str(path)
     where = f"WEIGHTS_DIR ({weights_dir})" if weights_dir else "no WEIGHTS_DIR is configured on this worker"
     stem = Path(model).stem
     raise TrainerError(
@@ -175,11 +217,10 @@ def trim_results(results_csv: Path, last_epoch: int) -> None:
 
 
 def resolve_data(data: str, datasets_dir: str | None) -> str:
-    path = Path(data)
-    if not path.is_absolute() and datasets_dir:
-        path = Path(datasets_dir) / path
+    """The dataset, relative to DATASETS_DIR and inside it once symlinks are followed."""
+    path = confined(datasets_dir, data, "Dataset", "DATASETS_DIR")
     if not path.exists():
-        raise TrainerError("DATASET_NOT_FOUND", f"Dataset '{data}' not found (looked at {path})")
+        raise TrainerError("DATASET_NOT_FOUND", f"Dataset '{data}' not found in DATASETS_DIR ({datasets_dir})")
     return str(path)
 
 
@@ -347,7 +388,10 @@ def run(config: dict, run_dir: Path, events: Events, stop_file: Path | None, res
                 return 0
         else:
             train_args["data"] = resolve_data(str(train_args["data"]), os.environ.get("WYOLO_DATASETS_DIR"))
-            weights = resolve_model(config["model"], os.environ.get("WYOLO_WEIGHTS_DIR"))
+            weights_dir, inputs_dir = os.environ.get("WYOLO_WEIGHTS_DIR"), os.environ.get("WYOLO_INPUTS_DIR")
+            weights = resolve_model(config["model"], weights_dir, inputs_dir)
+            if isinstance(train_args.get("pretrained"), str):
+                train_args["pretrained"] = resolve_model(train_args["pretrained"], weights_dir, inputs_dir, "pretrained")
             model_cls = ultralytics.RTDETR if config.get("type") == "rtdetr" else ultralytics.YOLO
             model = model_cls(weights, task=config.get("task")) if model_cls is ultralytics.YOLO else model_cls(weights)
             reporter.register(model)
@@ -444,6 +488,12 @@ def main() -> int:
     events, ultralytics = start_child(run_dir)
     if ultralytics is None:
         return 1
+    # Relative paths Ultralytics resolves on its own (a bare architecture name) look in the job's
+    # run directory, not in the worker's working directory.
+    for name in ("WYOLO_WEIGHTS_DIR", "WYOLO_DATASETS_DIR", "WYOLO_INPUTS_DIR"):
+        if os.environ.get(name):
+            os.environ[name] = os.path.abspath(os.environ[name])
+    os.chdir(run_dir)
     return run(config, run_dir, events, stop_file, os.environ.get("WYOLO_RESUME") == "1", ultralytics)
 
 

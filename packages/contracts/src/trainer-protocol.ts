@@ -9,7 +9,8 @@ export const TRAINER_PROTOCOL_VERSION = 1;
 const metricMap = z.record(z.string().max(200), z.number().nullable());
 const path = z.string().max(4096);
 
-export const FAILURE_CLASSES = ["OUT_OF_MEMORY", "DATASET_NOT_FOUND", "INVALID_ARGUMENT", "INTERRUPTED", "UNKNOWN"] as const;
+/** PATH_NOT_ALLOWED: the job named a file outside its roots (WEIGHTS_DIR, DATASETS_DIR, its inputs), e.g. through a symlink. */
+export const FAILURE_CLASSES = ["OUT_OF_MEMORY", "DATASET_NOT_FOUND", "INVALID_ARGUMENT", "PATH_NOT_ALLOWED", "INTERRUPTED", "UNKNOWN"] as const;
 export type FailureClass = (typeof FAILURE_CLASSES)[number];
 
 const base = { v: z.literal(TRAINER_PROTOCOL_VERSION), time: z.number().optional() };

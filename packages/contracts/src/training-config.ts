@@ -6,12 +6,51 @@ const num = (min: number, max: number) => z.number().min(min).max(max);
 const unit = num(0, 1);
 
 /**
+ * What a job may name on the worker's disk. Paths are confined: weights live in WEIGHTS_DIR (or the
+ * object store's weights prefix), datasets in DATASETS_DIR, and another job's weights are reached
+ * only as `job:<id>/best.pt` (checked against the submitter's permissions, fetched from the object
+ * store). The worker and trainer check again after resolving symlinks; this is the first gate.
+ */
+const JOB_WEIGHTS_REF = /^job:([A-Za-z0-9_-]{1,64})\/(best|last)\.pt$/;
+export const JOB_WEIGHTS_FILES = ["best.pt", "last.pt"] as const;
+export type JobWeightsRef = { jobId: string; file: (typeof JOB_WEIGHTS_FILES)[number] };
+
+/** `job:<id>/best.pt` → { jobId, file }; null for anything else. */
+export function parseJobWeightsRef(value: string): JobWeightsRef | null {
+  const m = JOB_WEIGHTS_REF.exec(value);
+  return m ? { jobId: m[1]!, file: `${m[2] as "best" | "last"}.pt` } : null;
+}
+
+/** The JobArtifact name that holds a referenced job's weights. */
+export const jobWeightsArtifactName = (ref: JobWeightsRef) => `weights/${ref.file}`;
+
+/** A relative path with no `..` segment, no empty segment, no backslash or control character. */
+export function isConfinedRelativePath(value: string): boolean {
+  if (!value || value.startsWith("/") || value.includes("\\") || [...value].some((c) => c.charCodeAt(0) < 0x20)) return false;
+  return value.split("/").every((segment) => segment !== "" && segment !== "..");
+}
+
+const NAMED_MODEL = /^[A-Za-z0-9_.\-/]+\.(pt|ya?ml)$/;
+const isNamedModel = (value: string) => NAMED_MODEL.test(value) && isConfinedRelativePath(value);
+const isWeightsRef = (value: string) => parseJobWeightsRef(value) !== null || (isNamedModel(value) && value.endsWith(".pt"));
+
+const MODEL_MESSAGE =
+  "A weights file (.pt) or an architecture (.yaml) by name, e.g. yolo11n.pt (looked up in the worker's WEIGHTS_DIR, no absolute path or `..`), or job:<id>/best.pt (or last.pt) to fine-tune from an earlier job";
+const PRETRAINED_MESSAGE = "true, false, a weights file by name (e.g. yolo11n.pt, in WEIGHTS_DIR) or job:<id>/best.pt (or last.pt)";
+const DATA_MESSAGE = "A path relative to the datasets directory (DATASETS_DIR), e.g. shapes/data.yaml: no absolute path, no `..`";
+
+/**
  * The Ultralytics train() arguments Wyolo accepts, with their types, ranges and Ultralytics'
  * own defaults (8.3/8.4). Keys the platform manages itself (run dirs, resume) are refused with
  * a message; unknown keys are refused naming the closest valid ones.
  */
 export const trainArgsShape = {
-  data: z.string().trim().min(1, "Path to the dataset YAML (or folder for classification)").max(1024),
+  data: z
+    .string()
+    .trim()
+    .min(1, "Path to the dataset YAML (or folder for classification), relative to the datasets directory (DATASETS_DIR), e.g. shapes/data.yaml")
+    .max(1024)
+    .refine(isConfinedRelativePath, DATA_MESSAGE),
   epochs: z.int().min(1, "At least 1").max(10_000).default(100),
   time: z.number().positive("Hours, > 0").max(10_000).optional(),
   patience: z.int().min(0).max(10_000).default(100),
@@ -28,7 +67,9 @@ export const trainArgsShape = {
   cache: z.union([z.boolean(), z.enum(["ram", "disk"])]).default(false),
   device: z.union([z.string().trim().regex(/^(cpu|mps|cuda(:\d+)?|\d+(,\d+)*)$/, "cpu, mps, 0, 0,1 …"), z.int().min(0), z.array(z.int().min(0)).min(1)]).optional(),
   workers: z.int().min(0).max(64).default(8),
-  pretrained: z.union([z.boolean(), z.string().max(1024)]).default(true),
+  pretrained: z
+    .union([z.boolean(), z.string().trim().max(512).refine(isWeightsRef, PRETRAINED_MESSAGE)], { error: PRETRAINED_MESSAGE })
+    .default(true),
   optimizer: z.enum(["auto", "SGD", "Adam", "Adamax", "AdamW", "NAdam", "RAdam", "RMSProp"]).default("auto"),
   verbose: z.boolean().default(true),
   seed: z.int().min(0).default(0),
@@ -107,18 +148,21 @@ const metadataSchema = z
   .refine((m) => JSON.stringify(m).length <= 10_000, "Metadata must be under 10 kB");
 
 function unknownKeyMessage(key: string, known: readonly string[], managed: Record<string, string>): string {
-  if (managed[key]) return `\`${key}\` is managed by Wyolo: ${managed[key]}; remove it`;
+  // Object.hasOwn: `constructor` or `toString` must not find Object.prototype's members.
+  if (Object.hasOwn(managed, key)) return `\`${key}\` is managed by Wyolo: ${managed[key]}; remove it`;
   const near = closest(key, known);
   return `Unknown key \`${key}\`${near.length ? `; did you mean ${near.map((k) => `\`${k}\``).join(", ")}?` : ""}`;
 }
 
 const trainSchema = z.strictObject(trainArgsShape);
 
-const MODEL_PATTERN = /^[A-Za-z0-9_.\-/]+\.(pt|ya?ml)$/;
-
 export const trainingConfigSchema = z
   .strictObject({
-    model: z.string().trim().max(512).regex(MODEL_PATTERN, "A weights file (.pt) or an architecture (.yaml), e.g. yolo11n.pt"),
+    model: z
+      .string({ error: MODEL_MESSAGE })
+      .trim()
+      .max(512)
+      .refine((m) => isNamedModel(m) || parseJobWeightsRef(m) !== null, MODEL_MESSAGE),
     type: z.enum(MODEL_TYPES).default("yolo"),
     task: z.enum(TASKS).optional(),
     task_id: z.string().trim().max(200).optional(),

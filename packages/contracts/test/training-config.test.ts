@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { parseTrainingConfig, taskFromModel } from "../src/index.ts";
+import { parseJobWeightsRef, parseTrainingConfig, taskFromModel } from "../src/index.ts";
 
-const base = { model: "yolo11n.pt", train: { data: "/data/d.yaml" } };
+const base = { model: "yolo11n.pt", train: { data: "d/data.yaml" } };
 const issuesOf = (input: unknown) => {
   const r = parseTrainingConfig(input);
   if (r.ok) throw new Error("expected issues");
@@ -58,7 +58,71 @@ describe("training config", () => {
   it("refuses hyperparameter sweeps for now, and things that are not configs", () => {
     expect(issuesOf({ ...base, sweeper: { tune: true } })["sweeper.tune"]).toContain("not supported");
     expect(issuesOf("- a\n- list").config).toContain("mapping");
-    expect(issuesOf({ ...base, model: "../../etc/passwd" }).model).toContain("weights file");
     expect(issuesOf("x".repeat(100_001)).config).toContain("100 kB");
+  });
+
+  it("names prototype-ish keys plainly as unknown keys", () => {
+    const issues = issuesOf(JSON.parse('{"model":"yolo11n.pt","constructor":1,"train":{"data":"d.yaml","constructor":1,"toString":2,"__proto__":{"x":1},"hasOwnProperty":3}}'));
+    expect(issues["train.constructor"]).toBe("Unknown key `constructor`");
+    expect(issues["train.toString"]).toMatch(/^Unknown key `toString`/);
+    expect(issues["train.hasOwnProperty"]).toMatch(/^Unknown key `hasOwnProperty`/);
+    expect(issues["train.__proto__"]).toMatch(/^Unknown key `__proto__`/);
+    expect(issues.constructor).toMatch(/^Unknown key `constructor`/);
+    expect(JSON.stringify(issues)).not.toContain("native code");
+  });
+});
+
+describe("paths in a training config are confined", () => {
+  const ok = (patch: { model?: string; data?: string; pretrained?: unknown }) =>
+    parseTrainingConfig({ model: patch.model ?? "yolo11n.pt", train: { data: patch.data ?? "shapes/data.yaml", ...("pretrained" in patch ? { pretrained: patch.pretrained } : {}) } }).ok;
+
+  it.each(["yolo11n.pt", "yolov8n.yaml", "yolo11n-seg.yml", "custom/v2/best.pt", "job:cabc123/best.pt", "job:cabc123/last.pt"])("model %s is allowed", (model) => {
+    expect(ok({ model })).toBe(true);
+  });
+
+  it.each([
+    "/etc/passwd.pt",
+    "/srv/wyolo/jobs/cabc/train/weights/best.pt",
+    "../jobs/cabc/train/weights/best.pt",
+    "weights/../../x.pt",
+    "a//b.pt",
+    "a\\b.pt",
+    "yolo\u0000.pt",
+    "job:cabc123/other.pt",
+    "job:../x/best.pt",
+    "job:cabc123/best.pt/../x.pt",
+    "job:/best.pt",
+    "C:/x.pt",
+    "yolo11n",
+  ])("model %j is refused with a message naming the allowed forms", (model) => {
+    const message = issuesOf({ model, train: { data: "shapes/data.yaml" } }).model;
+    expect(message).toContain("yolo11n.pt");
+    expect(message).toContain("job:<id>/best.pt");
+  });
+
+  it.each(["shapes/data.yaml", "coco8.yaml", "imagenet-mini", "a/b/c/data.yml"])("data %s is allowed", (data) => {
+    expect(ok({ data })).toBe(true);
+  });
+
+  it.each(["/datasets/shapes/data.yaml", "/etc/passwd", "../x/data.yaml", "shapes/../../x.yaml", "shapes/..", "a\\b.yaml", "x\u0000.yaml", "shapes//data.yaml"])(
+    "data %j is refused, saying it is relative to DATASETS_DIR",
+    (data) => {
+      expect(issuesOf({ model: "yolo11n.pt", train: { data } })["train.data"]).toBe(
+        "A path relative to the datasets directory (DATASETS_DIR), e.g. shapes/data.yaml: no absolute path, no `..`",
+      );
+    },
+  );
+
+  it("takes pretrained as a boolean or a weights reference, nothing else", () => {
+    for (const pretrained of [true, false, "yolo11n.pt", "job:cabc123/best.pt"]) expect(ok({ model: "yolo11n.yaml", pretrained }), String(pretrained)).toBe(true);
+    for (const pretrained of ["/tmp/x.pt", "../x.pt", "yolo11n.yaml", "job:cabc123/x.pt", 3]) {
+      expect(issuesOf({ model: "yolo11n.yaml", train: { data: "d.yaml", pretrained } })["train.pretrained"], String(pretrained)).toContain("job:<id>/best.pt");
+    }
+  });
+
+  it("parses job weights references", () => {
+    expect(parseJobWeightsRef("job:cabc_1-2/best.pt")).toEqual({ jobId: "cabc_1-2", file: "best.pt" });
+    expect(parseJobWeightsRef("job:cabc/last.pt")).toEqual({ jobId: "cabc", file: "last.pt" });
+    for (const s of ["job:cabc/best.pt ", "job:cabc/best.pth", "jobs:cabc/best.pt", "job:ca/bc/best.pt", "yolo11n.pt", "job:cabc/../best.pt"]) expect(parseJobWeightsRef(s), s).toBeNull();
   });
 });

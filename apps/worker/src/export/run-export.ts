@@ -12,6 +12,7 @@ import { sha256, withRetryWindow } from "../artifacts/store.ts";
 import type { Tracker } from "../mlflow/tracker.ts";
 import type { Placement } from "../gpus.ts";
 import { TrainerProcess } from "../training/trainer-process.ts";
+import { datasetsRoot } from "../training/inputs.ts";
 
 export type ExportRuntime = {
   env: WorkerEnv;
@@ -191,7 +192,7 @@ async function exportWith(
       WYOLO_MODEL_TYPE: modelType,
       // INT8 calibrates on the job's own dataset (resolved like the trainer does).
       ...(data ? { WYOLO_DATA: data } : {}),
-      ...(env.DATASETS_DIR ? { WYOLO_DATASETS_DIR: path.resolve(env.DATASETS_DIR) } : {}),
+      WYOLO_DATASETS_DIR: datasetsRoot(env),
       WYOLO_RUN_DIR: dir,
       WYOLO_EVENTS_FD: "3",
       WYOLO_PROTOCOL_VERSION: "1",

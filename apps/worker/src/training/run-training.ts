@@ -12,7 +12,7 @@ import type { Placement } from "../gpus.ts";
 import { epochMetrics, type Tracker } from "../mlflow/tracker.ts";
 import { configParams } from "../mlflow/client.ts";
 import { withRetryWindow, type ArtifactStore } from "../artifacts/store.ts";
-import { locateWeights } from "./weights.ts";
+import { prepareInputs } from "./inputs.ts";
 
 type StopReason = "cancel" | "shutdown";
 
@@ -48,7 +48,7 @@ const summaryFields = {
   bestMetricName: true,
   bestEpoch: true,
   startedAt: true,
-  project: { select: { slug: true, team: { select: { slug: true } } } },
+  project: { select: { slug: true, teamId: true, team: { select: { slug: true } } } },
   createdBy: { select: { name: true } },
 } as const;
 
@@ -194,13 +194,13 @@ async function train(
     });
     if (restored.includes("weights/last.pt")) await event("checkpoint-restored", `No local checkpoint on ${env.WORKER_NAME}: resuming from the last one in the object store`);
   }
-  // Named weights: WEIGHTS_DIR, else the object store's WEIGHTS_S3_PREFIX (cached on this worker).
-  const weights = await locateWeights(String((row.config as { model?: string }).model ?? ""), env, rt.artifacts);
-  if ("problem" in weights) {
-    await end("FAILED", { kind: "failed", message: weights.problem }, { failureReason: weights.problem, failureClass: "INVALID_ARGUMENT" });
-    throw new UnrecoverableError(weights.problem);
+  // Every file the trainer will read, checked (and job references fetched) before it starts.
+  const inputs = await prepareInputs({ id: jobId, teamId: row.project.teamId, config: row.config }, runDir, { env, db, store: rt.artifacts, log });
+  if ("problem" in inputs) {
+    await end("FAILED", { kind: "failed", message: inputs.problem }, { failureReason: inputs.problem.slice(0, 2000), failureClass: inputs.failureClass });
+    throw new UnrecoverableError(`${inputs.failureClass}: ${inputs.problem}`);
   }
-  if (weights.fetched) log.info({ key: weights.fetched }, "named weights from the object store");
+  for (const note of inputs.notes) await event("inputs", note);
   const stopFile = path.join(runDir, "STOP");
   rmSync(stopFile, { force: true });
   const configFile = path.join(runDir, "config.json");
@@ -246,8 +246,7 @@ async function train(
       // The job sees only its own GPUs (none for a CPU job), renumbered from 0.
       CUDA_VISIBLE_DEVICES: placement.gpuIndexes.join(","),
       WYOLO_DEVICE: placement.device,
-      ...(weights.dir ? { WYOLO_WEIGHTS_DIR: weights.dir } : {}),
-      ...(env.DATASETS_DIR ? { WYOLO_DATASETS_DIR: path.resolve(env.DATASETS_DIR) } : {}),
+      ...inputs.env,
       ...(env.AUTO_BATCH_FRACTION ? { WYOLO_AUTO_BATCH_FRACTION: String(env.AUTO_BATCH_FRACTION) } : {}),
     },
     stopFile,

@@ -43,7 +43,9 @@ def test_a_directory_output_is_zipped_into_one_file(weights):
 
 
 def test_an_option_the_format_refuses_is_an_invalid_argument(weights, monkeypatch):
-    monkeypatch.setenv("WYOLO_DATA", str(weights))  # any existing path: calibration data is not the point here
+    # Any existing dataset: calibration data is not the point here.
+    monkeypatch.setenv("WYOLO_DATASETS_DIR", str(weights.parent))
+    monkeypatch.setenv("WYOLO_DATA", weights.name)
     code, events = run(weights, {"format": "torchscript", "int8": True})
     assert code == 1
     assert events[-1]["type"] == "failed"

@@ -13,19 +13,23 @@ from capture import Capture
 
 @pytest.fixture
 def job(tmp_path, monkeypatch):
-    data = tmp_path / "data.yaml"
+    datasets = tmp_path / "datasets"
+    data = datasets / "shapes" / "data.yaml"
+    data.parent.mkdir(parents=True)
     data.write_text("names: {0: a}\n")
     run_dir = tmp_path / "run"
     run_dir.mkdir()
+    monkeypatch.setenv("WYOLO_DATASETS_DIR", str(datasets))
+    monkeypatch.delenv("WYOLO_INPUTS_DIR", raising=False)
     monkeypatch.delenv("WYOLO_DEVICE", raising=False)
     monkeypatch.delenv("WYOLO_AUTO_BATCH_FRACTION", raising=False)
     monkeypatch.setenv("STANDIN", "{}")
     ultralytics.calls.clear()
 
     def config(**train_args):
-        return {"model": "yolov8n.yaml", "type": "yolo", "task": "detect", "train": {"data": str(data), "epochs": 3, "batch": 8, **train_args}}
+        return {"model": "yolov8n.yaml", "type": "yolo", "task": "detect", "train": {"data": "shapes/data.yaml", "epochs": 3, "batch": 8, **train_args}}
 
-    return {"config": config, "run_dir": run_dir, "stop": run_dir / "STOP", "data": data}
+    return {"config": config, "run_dir": run_dir, "stop": run_dir / "STOP", "data": data, "datasets": datasets}
 
 
 def run(job, config, resume=False, knobs=None, monkeypatch=None):
@@ -149,7 +153,7 @@ def test_failures_are_classified(job, raise_spec, error_class):
 
 
 def test_missing_dataset_fails_fast_before_training(job):
-    code, events = run(job, job["config"](data="/nowhere/data.yaml"))
+    code, events = run(job, job["config"](data="nowhere/data.yaml"))
     assert code == 1 and events[-1]["errorClass"] == "DATASET_NOT_FOUND"
     assert ultralytics.calls == []
 
@@ -173,6 +177,64 @@ def test_relative_datasets_resolve_against_the_datasets_dir(job, monkeypatch):
     monkeypatch.setenv("WYOLO_DATASETS_DIR", str(job["data"].parent))
     code, _ = run(job, job["config"](data="data.yaml"))
     assert code == 0 and ultralytics.calls[-1]["data"] == str(job["data"])
+
+
+@pytest.mark.parametrize("data", ["/etc/passwd", "../x/data.yaml", "shapes/../../x.yaml", "a\\b.yaml", "x\x00.yaml"])
+def test_datasets_outside_the_datasets_dir_are_refused(job, data):
+    code, events = run(job, job["config"](data=data))
+    assert code == 1 and events[-1]["errorClass"] == "PATH_NOT_ALLOWED"
+    assert ultralytics.calls == []
+
+
+def test_a_symlink_out_of_a_root_is_refused_after_realpath(job, tmp_path, monkeypatch):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "data.yaml").write_text("names: {0: a}\n")
+    (outside / "secret.pt").write_text("pickle")
+    (job["datasets"] / "escape").symlink_to(outside)
+    (job["datasets"] / "dangling.yaml").symlink_to(outside / "later.yaml")
+    for data in ("escape/data.yaml", "dangling.yaml"):
+        code, events = run(job, job["config"](data=data))
+        assert code == 1 and events[-1]["errorClass"] == "PATH_NOT_ALLOWED", data
+        assert "outside DATASETS_DIR" in events[-1]["message"]
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    (weights / "yolo11n.pt").symlink_to(outside / "secret.pt")
+    monkeypatch.setenv("WYOLO_WEIGHTS_DIR", str(weights))
+    cfg = job["config"]()
+    cfg["model"] = "yolo11n.pt"
+    code, events = run(job, cfg)
+    assert code == 1 and events[-1]["errorClass"] == "PATH_NOT_ALLOWED" and "WEIGHTS_DIR" in events[-1]["message"]
+    code, events = run(job, job["config"](pretrained="yolo11n.pt"))
+    assert code == 1 and events[-1]["errorClass"] == "PATH_NOT_ALLOWED"
+    assert ultralytics.calls == []
+
+
+@pytest.mark.parametrize("model", ["/etc/passwd.pt", "../jobs/x/train/weights/best.pt", "a/../../b.pt"])
+def test_models_outside_the_weights_dir_are_refused(job, tmp_path, monkeypatch, model):
+    monkeypatch.setenv("WYOLO_WEIGHTS_DIR", str(tmp_path))
+    cfg = job["config"]()
+    cfg["model"] = model
+    code, events = run(job, cfg)
+    assert code == 1 and events[-1]["errorClass"] == "PATH_NOT_ALLOWED"
+    assert ultralytics.calls == []
+
+
+def test_a_job_reference_trains_from_the_file_the_worker_fetched(job, tmp_path, monkeypatch):
+    cfg = job["config"]()
+    cfg["model"] = "job:cabc123/best.pt"
+    code, events = run(job, cfg)
+    assert code == 1 and events[-1]["errorClass"] == "PATH_NOT_ALLOWED" and "inputs" in events[-1]["message"]
+    inputs = job["run_dir"] / "inputs"
+    inputs.mkdir()
+    monkeypatch.setenv("WYOLO_INPUTS_DIR", str(inputs))
+    code, events = run(job, cfg)
+    assert code == 1 and events[-1]["errorClass"] == "INVALID_ARGUMENT" and "not fetched" in events[-1]["message"]
+    (inputs / "cabc123-best.pt").write_text("w")
+    code, _ = run(job, cfg)
+    assert code == 0 and ultralytics.calls[-1]["model"] == str(inputs / "cabc123-best.pt")
+    code, _ = run(job, job["config"](pretrained="job:cabc123/best.pt"))
+    assert code == 0 and ultralytics.calls[-1]["pretrained"] == str(inputs / "cabc123-best.pt")
 
 
 def test_device_and_auto_batch_fraction_from_the_worker(job, monkeypatch):

@@ -10,19 +10,21 @@ import { emitJobUpdated } from "../realtime/emitter";
 import type { SessionUser } from "../auth/session";
 import { enqueueTraining } from "./enqueue";
 import { toJobSummary } from "./job-summary";
+import { checkWeightsRefs } from "./check-weights-refs";
 
 type JobInsertRow = { id: string; createdAt: Date };
 
 const LEGACY_SECRET_BLOCKS = ["mlflow", "minio", "redis"];
 
-/** "yolo11n · shapes" from yolo11n.pt and /datasets/shapes/data.yaml. */
-function defaultName(config: TrainingConfig): string {
+/** "yolo11n · shapes" from yolo11n.pt and shapes/data.yaml; a fine-tune is named after the job it starts from. */
+function defaultName(config: TrainingConfig, modelJobName?: string): string {
   const base = (p: string) => {
     const parts = p.replace(/\/+$/, "").split("/");
     const name = parts.pop()!.replace(/\.(pt|ya?ml)$/, "");
     return ["data", "dataset"].includes(name) && parts.length ? parts.pop()! : name;
   };
-  return (config.task_id ?? `${base(config.model)} · ${base(config.train.data)}`).slice(0, 120);
+  const from = modelJobName ? `from ${modelJobName}` : base(config.model);
+  return (config.task_id ?? `${from} · ${base(config.train.data)}`).slice(0, 120);
 }
 
 /**
@@ -35,6 +37,11 @@ function sourceText(input: string | Record<string, unknown>): string {
   if (typeof input === "string" && !hasSecrets) return input;
   const kept = hasSecrets ? Object.fromEntries(Object.entries(raw).filter(([k]) => !LEGACY_SECRET_BLOCKS.includes(k))) : raw;
   return typeof input === "string" ? toYaml(kept) : JSON.stringify(kept, null, 2);
+}
+
+function namesTask(input: string | Record<string, unknown>): boolean {
+  const raw: unknown = typeof input === "string" ? parseYaml(input) : input;
+  return typeof raw === "object" && raw !== null && Object.hasOwn(raw, "task");
 }
 
 export type CreateJobArgs = { name?: string; priority: Priority; config: string | Record<string, unknown>; retryOfId?: string };
@@ -53,10 +60,13 @@ export async function createJob(user: SessionUser, projectId: string, args: Crea
     throw new AppError("VALIDATION_FAILED", "The training config is invalid", fields);
   }
   const config = parsed.config;
+  const { modelJob } = await checkWeightsRefs(user, team.id, config);
+  // A fine-tune keeps the task of the job it starts from, unless the config names one.
+  if (modelJob && !namesTask(args.config)) config.task = modelJob.task;
   // The row, its first timeline entry and the audit entry in one statement: submission is the
   // hottest write path, and this keeps it to a single round trip.
   const jobId = newId();
-  const name = args.name ?? defaultName(config);
+  const name = args.name ?? defaultName(config, modelJob?.name);
   const priority = args.priority.toUpperCase();
   const [row] = await db.$queryRaw<JobInsertRow[]>`
     WITH job AS (
