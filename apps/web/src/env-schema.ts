@@ -23,9 +23,12 @@ export const webEnvSchema = z
     NEXTAUTH_SECRET: z.string().min(32, "must be at least 32 characters (e.g. `openssl rand -base64 32`)"),
     SESSION_MAX_AGE_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24 * 7),
     INVITE_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24 * 7),
+    /** Failed sign-ins per account from one IP (and wrong current passwords per user) in the window. */
     LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
     LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(30),
     LOGIN_FAILURE_WINDOW_MINUTES: z.coerce.number().int().min(1).default(15),
+    /** Longest wait an account's sign-ins get while failures pile up from many IPs (a slow-down, never a lock-out). */
+    LOGIN_MAX_DELAY_SECONDS: z.coerce.number().int().min(0).max(60).default(10),
     TRUST_PROXY: bool.default(false),
     OIDC_ISSUER: optional.pipe(z.url().optional()),
     OIDC_CLIENT_ID: optional,

@@ -1,13 +1,25 @@
 import { randomBytes } from "node:crypto";
-import { describe, expect, it } from "vitest";
+// next-auth's own dependencies, to build a token without a jti (its encode always sets one).
+import hkdf from "@panva/hkdf";
+import { EncryptJWT } from "jose";
+import { decode } from "next-auth/jwt";
+import { describe, expect, it, vi } from "vitest";
 import { db } from "@/server/db";
 import { redis } from "@/server/redis";
-import { authorizeCredentials, SIGN_IN_FAILED, SIGN_IN_THROTTLED } from "@/server/auth/options";
-import { userFromSessionToken, readSessionToken } from "@/server/auth/session";
+import { authOptions, authorizeCredentials, SIGN_IN_FAILED, SIGN_IN_THROTTLED } from "@/server/auth/options";
+import { loginDelayMs } from "@/server/auth/rate-limit";
+import { SESSION_COOKIE, userFromSessionToken, readSessionToken } from "@/server/auth/session";
 import * as passwordRoute from "@/app/api/v1/account/password/route";
 import * as meRoute from "@/app/api/v1/me/route";
 import * as adminUserRoute from "@/app/api/v1/admin/users/[userId]/route";
+import { NextAuthBrowser } from "./next-auth-browser";
 import { PASSWORD, call, createUser, sessionCookie, uniqueEmail } from "../../../test/integration/helpers";
+
+// Short, so the slow-down's cap is measurable within a test; read when the env module loads.
+const MAX_DELAY_SECONDS = vi.hoisted(() => {
+  process.env.LOGIN_MAX_DELAY_SECONDS = "2";
+  return 2;
+});
 
 const ip = () => `10.${randomBytes(1)[0]}.${randomBytes(1)[0]}.${randomBytes(1)[0]}`;
 const tokenOf = (cookie: string) => readSessionToken(new Map([cookie.split("=") as [string, string]]));
@@ -28,17 +40,59 @@ describe("sign-in", () => {
     await expect(authorizeCredentials({ email: "not an email", password: "" }, from)).rejects.toThrow(SIGN_IN_FAILED);
   });
 
-  it("throttles an account after 5 failures, even with the right password, from any IP", async () => {
+  it("counts parallel attempts before checking: 40 at once for one account from one IP check 5 passwords", async () => {
     const user = await createUser();
-    for (let i = 0; i < 5; i++) await expect(authorizeCredentials({ email: user.email, password: "nope-nope" }, ip())).rejects.toThrow(SIGN_IN_FAILED);
-    await expect(authorizeCredentials({ email: user.email, password: PASSWORD }, ip())).rejects.toThrow(SIGN_IN_THROTTLED);
+    const from = ip();
+    const results = await Promise.allSettled(Array.from({ length: 40 }, () => authorizeCredentials({ email: user.email, password: "nope-nope" }, from)));
+    const messages = results.map((r) => (r.status === "rejected" ? (r.reason as Error).message : "signed in"));
+    expect(messages.filter((m) => m === SIGN_IN_FAILED)).toHaveLength(5);
+    expect(messages.filter((m) => m === SIGN_IN_THROTTLED)).toHaveLength(35);
+    expect(await db.auditLog.count({ where: { targetId: user.id, action: "auth.sign_in_failed" } })).toBe(5);
+
+    // The right password among 30 more parallel attempts: refused before any check.
+    const again = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => authorizeCredentials({ email: user.email, password: i === 29 ? PASSWORD : "nope-nope" }, from)));
+    expect(again.every((r) => r.status === "rejected" && (r.reason as Error).message === SIGN_IN_THROTTLED)).toBe(true);
+    expect(await db.auditLog.count({ where: { targetId: user.id, action: { in: ["auth.sign_in_failed", "auth.sign_in"] } } })).toBe(5);
     // The count lives in Redis, so every web process shares it.
-    expect(Number(await redis.get(`wyolo:login-fail:account:${user.email}`))).toBe(5);
+    expect(Number(await redis.get(`wyolo:login:pair:${from}/${user.email}`))).toBe(70);
   });
 
-  it("throttles an IP after 30 failures across accounts, and says the same for emails that do not exist", async () => {
+  it("does not let a stranger's failures from other IPs lock the owner out: they only slow the account down, up to LOGIN_MAX_DELAY_SECONDS", async () => {
+    const user = await createUser();
+    // 8 IPs × 6 attempts: each IP's sixth is refused, so 40 passwords are checked in all.
+    const strangers = Array.from({ length: 8 }, ip);
+    const attacks = await Promise.allSettled(strangers.flatMap((from) => Array.from({ length: 6 }, () => authorizeCredentials({ email: user.email, password: "guess-guess" }, from))));
+    expect(attacks.every((r) => r.status === "rejected")).toBe(true);
+    expect(await db.auditLog.count({ where: { targetId: user.id, action: "auth.sign_in_failed" } })).toBe(40);
+
+    const started = Date.now();
+    await expect(authorizeCredentials({ email: user.email, password: PASSWORD }, ip())).resolves.toMatchObject({ id: user.id });
+    const waited = Date.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(MAX_DELAY_SECONDS * 1000 - 50);
+    expect(waited).toBeLessThan(MAX_DELAY_SECONDS * 1000 + 2000);
+  });
+
+  it("delays an account's checks exponentially after LOGIN_MAX_FAILURES_PER_ACCOUNT, capped", () => {
+    expect([1, 5, 6, 7, 8, 40].map(loginDelayMs)).toEqual([0, 0, 1000, 2000, 2000, 2000]);
+  });
+
+  it("gives back the pair's points on success: a user who mistypes a few times is never throttled by it", async () => {
+    const user = await createUser();
     const from = ip();
-    for (let i = 0; i < 30; i++) await expect(authorizeCredentials({ email: uniqueEmail("spray"), password: "nope-nope" }, from)).rejects.toThrow(SIGN_IN_FAILED);
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 4; i++) await expect(authorizeCredentials({ email: user.email, password: "typo-typo" }, from)).rejects.toThrow(SIGN_IN_FAILED);
+      await expect(authorizeCredentials({ email: user.email, password: PASSWORD }, from)).resolves.toMatchObject({ id: user.id });
+      // Nothing left on the account (no slow-down builds up) nor on the IP.
+      expect(Number(await redis.get(`wyolo:login:account:${user.email}`))).toBe(0);
+      expect(Number(await redis.get(`wyolo:login:ip:${from}`))).toBe(0);
+    }
+  });
+
+  it("throttles an IP after 30 failures across accounts, with the same message, and says the same for emails that do not exist", async () => {
+    const from = ip();
+    const results = await Promise.allSettled(Array.from({ length: 40 }, () => authorizeCredentials({ email: uniqueEmail("spray"), password: "nope-nope" }, from)));
+    expect(results.filter((r) => r.status === "rejected" && (r.reason as Error).message === SIGN_IN_FAILED)).toHaveLength(30);
+    expect(await db.auditLog.count({ where: { ip: from, action: "auth.sign_in_failed" } })).toBe(30);
     const user = await createUser();
     await expect(authorizeCredentials({ email: user.email, password: PASSWORD }, from)).rejects.toThrow(SIGN_IN_THROTTLED);
     await expect(authorizeCredentials({ email: user.email, password: PASSWORD }, ip())).resolves.toMatchObject({ id: user.id });
@@ -93,6 +147,19 @@ describe("sessions", () => {
     await expect(authorizeCredentials({ email: user.email, password: "brand-new-password" }, ip())).resolves.toMatchObject({ sessionVersion: 1 });
   });
 
+  it("throttles wrong current passwords per user, counted before the check: 429 with a clear message", async () => {
+    const user = await createUser();
+    const cookie = await sessionCookie(user);
+    const checked = await Promise.all(Array.from({ length: 12 }, () => call(passwordRoute.POST, { cookie, body: { currentPassword: "guess-guess", newPassword: "brand-new-password" } })));
+    expect(checked.filter((r) => r.status === 422)).toHaveLength(5);
+    const throttled = checked.filter((r) => r.status === 429);
+    expect(throttled).toHaveLength(7);
+    expect(throttled[0]!.body.error).toEqual({ code: "RATE_LIMITED", message: "Too many wrong current passwords. Wait a few minutes and try again." });
+    // The right one too, until the window passes: the guesses cannot be told apart from it.
+    expect((await call(passwordRoute.POST, { cookie, body: { currentPassword: PASSWORD, newPassword: "brand-new-password" } })).status).toBe(429);
+    expect((await call(meRoute.GET, { cookie })).status).toBe(200);
+  });
+
   it("ignores tampered and foreign tokens", async () => {
     expect(await userFromSessionToken("garbage")).toBeNull();
     const user = await createUser();
@@ -104,5 +171,60 @@ describe("sessions", () => {
     const user = await createUser();
     const me = await call(meRoute.GET, { cookie: await sessionCookie(user) });
     expect(JSON.stringify(me.body)).not.toMatch(/passwordHash|argon2/);
+  });
+});
+
+describe("sign-out", () => {
+  it("revokes the token server-side through next-auth's own sign-out: the old cookie and its refreshed copies answer 401", async () => {
+    const user = await createUser();
+    const browser = new NextAuthBrowser(ip());
+    expect(await browser.signIn(user.email, PASSWORD)).toBe(true);
+    const first = browser.sessionCookie();
+    expect((await call(meRoute.GET, { cookie: first })).status).toBe(200);
+    // next-auth re-encodes the token on every session read (a new jti); both copies are one session.
+    expect(await browser.refreshSession()).toMatchObject({ user: { id: user.id } });
+    const refreshed = browser.sessionCookie();
+    expect(refreshed).not.toBe(first);
+    expect((await call(meRoute.GET, { cookie: refreshed })).status).toBe(200);
+
+    await browser.signOut();
+    expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
+    expect((await call(meRoute.GET, { cookie: first })).status).toBe(401);
+    expect((await call(meRoute.GET, { cookie: refreshed })).status).toBe(401);
+    expect(await db.auditLog.count({ where: { actorId: user.id, action: "auth.sign_out" } })).toBe(1);
+
+    // A revoked token cannot be refreshed into a new one either: next-auth drops the cookie.
+    const thief = new NextAuthBrowser();
+    thief.cookies.set(SESSION_COOKIE, tokenOf(first)!);
+    expect(await thief.refreshSession()).toEqual({});
+    expect(thief.cookies.has(SESSION_COOKIE)).toBe(false);
+
+    // Other sessions of the same user live on, and signing in again works.
+    const other = new NextAuthBrowser(ip());
+    expect(await other.signIn(user.email, PASSWORD)).toBe(true);
+    expect((await call(meRoute.GET, { cookie: other.sessionCookie() })).status).toBe(200);
+  });
+
+  it("revokes the tests' tokens (no sid) by their jti, and still accepts a token with neither", async () => {
+    const user = await createUser();
+    const cookie = await sessionCookie(user);
+    const claims = await decode({ token: tokenOf(cookie)!, secret: process.env.NEXTAUTH_SECRET! });
+    expect(claims).toMatchObject({ sub: user.id, jti: expect.any(String) });
+    expect(claims!.sid).toBeUndefined();
+    await authOptions.events!.signOut!({ token: claims! } as Parameters<NonNullable<NonNullable<typeof authOptions.events>["signOut"]>>[0]);
+    expect((await call(meRoute.GET, { cookie })).status).toBe(401);
+    expect((await call(meRoute.GET, { cookie: await sessionCookie(user) })).status).toBe(200);
+
+    // Neither sid nor jti (encrypted the way next-auth does, without its setJti): nothing to revoke, still a session.
+    const key = await hkdf("sha256", process.env.NEXTAUTH_SECRET!, "", "NextAuth.js Generated Encryption Key", 32);
+    const bare = await new EncryptJWT({ sub: user.id, sv: 0 }).setProtectedHeader({ alg: "dir", enc: "A256GCM" }).setIssuedAt().setExpirationTime("1h").encrypt(key);
+    expect((await call(meRoute.GET, { cookie: `${SESSION_COOKIE}=${bare}` })).status).toBe(200);
+  });
+
+  it("prunes revocations whose tokens have all expired", async () => {
+    await db.revokedSession.create({ data: { id: "long-gone", expiresAt: new Date(Date.now() - 1000) } });
+    const user = await createUser();
+    await authOptions.events!.signOut!({ token: { sub: user.id, sid: "fresh-one" } } as never);
+    expect((await db.revokedSession.findMany({ where: { id: { in: ["long-gone", "fresh-one"] } } })).map((r) => r.id)).toEqual(["fresh-one"]);
   });
 });

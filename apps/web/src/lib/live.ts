@@ -6,9 +6,40 @@ import type { ClientToServerEvents, ServerToClientEvents, SubscribeRequest } fro
 type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 let socket: LiveSocket | null = null;
 
+// A connection that ends within this of starting counts as a failed attempt: the backoff grows.
+const STABLE_MS = 10_000;
+const MAX_RETRY_MS = 30_000;
+
+/**
+ * The server disconnects a user's sockets when their access changes (role, membership,
+ * password, sign-out), and socket.io does not reconnect those by itself. This reconnects with
+ * backoff, which re-runs every subscribe and so checks each permission again. A session the
+ * server refuses ("unauthorized") stops it: the next API call shows the sign-in page.
+ */
+export function reconnectAfterServerDisconnects(s: LiveSocket, firstRetryMs = 1000) {
+  let failures = 0;
+  let connectedAt = 0;
+  const retry = () => {
+    const wait = Math.min(MAX_RETRY_MS, firstRetryMs * 2 ** failures++) * (0.75 + Math.random() / 2);
+    setTimeout(() => s.connect(), wait);
+  };
+  s.on("connect", () => void (connectedAt = Date.now()));
+  s.on("disconnect", (reason) => {
+    if (reason !== "io server disconnect") return; // socket.io reconnects after the others itself
+    if (Date.now() - connectedAt >= STABLE_MS) failures = 0;
+    retry();
+  });
+  s.on("connect_error", (err) => {
+    if (s.active || err.message === "unauthorized") return;
+    retry();
+  });
+}
+
 function getSocket(): LiveSocket {
+  if (socket) return socket;
   // WebSocket only: with several web processes, long-polling would need sticky sessions.
-  socket ??= io({ path: "/socket.io", transports: ["websocket"], withCredentials: true });
+  socket = io({ path: "/socket.io", transports: ["websocket"], withCredentials: true });
+  reconnectAfterServerDisconnects(socket);
   return socket;
 }
 

@@ -3,18 +3,33 @@ import { Server } from "socket.io";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { Redis } from "ioredis";
 import { jobRoom, projectRoom, subscribeSchema, type ClientToServerEvents, type ServerToClientEvents, type SubscribeAck } from "@wyolo/contracts";
-import { userFromCookieHeader, type SessionUser } from "@/server/auth/session";
+import { env } from "@/env";
+import { sessionFromCookieHeader, userFromCookieHeader, type SessionUser } from "@/server/auth/session";
+import { sessionRoom, userRoom } from "@/server/realtime/rooms";
 import { projectAccess } from "@/server/access";
 import { jobAccess } from "@/server/jobs/job-access";
 import { logger } from "@/server/logger";
 
-type SocketData = { user: SessionUser };
+type SocketData = { user: SessionUser; sessionId: string | null; expiresAt: number | null };
+
+// setTimeout's longest delay (~24.8 days); a session may last up to 90.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Browsers always send Origin on a WebSocket handshake: one from another site is refused before
+ * the cookie is read (cross-site WebSocket hijacking). Non-browser clients send none.
+ */
+export function handshakeOriginAllowed(origin: string | undefined, publicUrl: string): boolean {
+  return origin === undefined || origin === new URL(publicUrl).origin;
+}
 
 /**
  * socket.io on the web app's own port. The connection is authenticated with the next-auth
  * session cookie; joining a project or job room needs read permission on its project, checked
  * against the database at every subscribe. Workers and API handlers publish through the Redis
- * emitter; the Redis adapter fans events out to every web instance.
+ * emitter; the Redis adapter fans events out to every web instance. Every socket is also in
+ * the rooms of its user and its session, through which sign-out, a disabled account, a removed
+ * member, a role or password change disconnect it on whichever process holds it.
  */
 export function attachRealtime(httpServer: HttpServer, redisUrl: string) {
   const pub = new Redis(redisUrl, { maxRetriesPerRequest: null });
@@ -25,14 +40,19 @@ export function attachRealtime(httpServer: HttpServer, redisUrl: string) {
     path: "/socket.io",
     serveClient: false,
     connectionStateRecovery: undefined,
+    allowRequest: (req, callback) => {
+      if (handshakeOriginAllowed(req.headers.origin, env.NEXTAUTH_URL)) return callback(null, true);
+      logger.warn({ origin: req.headers.origin }, "socket handshake from a foreign origin refused");
+      callback("origin not allowed", false);
+    },
   });
   io.adapter(createAdapter(pub, sub));
 
   io.use(async (socket, next) => {
     try {
-      const user = await userFromCookieHeader(socket.request.headers.cookie);
-      if (!user) return next(new Error("unauthorized"));
-      socket.data.user = user;
+      const session = await sessionFromCookieHeader(socket.request.headers.cookie);
+      if (!session) return next(new Error("unauthorized"));
+      socket.data = { user: session.user, sessionId: session.sessionId, expiresAt: session.expiresAt };
       next();
     } catch (err) {
       logger.error({ err }, "socket auth failed");
@@ -41,6 +61,13 @@ export function attachRealtime(httpServer: HttpServer, redisUrl: string) {
   });
 
   io.on("connection", (socket) => {
+    const { user, sessionId, expiresAt } = socket.data;
+    void socket.join(sessionId ? [userRoom(user.id), sessionRoom(sessionId)] : [userRoom(user.id)]);
+    // The socket ends with its token, as requests with that cookie would.
+    if (expiresAt !== null) {
+      const expiry = setTimeout(() => socket.disconnect(true), Math.min(Math.max(expiresAt * 1000 - Date.now(), 0), MAX_TIMER_MS));
+      socket.on("disconnect", () => clearTimeout(expiry));
+    }
     socket.on("subscribe", async (raw, ack) => {
       const reply = (res: SubscribeAck) => typeof ack === "function" && ack(res);
       const parsed = subscribeSchema.safeParse(raw);

@@ -1,4 +1,5 @@
 import "server-only";
+import { randomUUID } from "node:crypto";
 import type { NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
 import { signInSchema } from "@wyolo/contracts";
@@ -8,34 +9,42 @@ import { logger } from "../logger";
 import { audit } from "../audit";
 import { clientIp } from "../request-ip";
 import { verifyPassword } from "./password";
-import { clearAccountFailures, isLoginBlocked, recordLoginFailure } from "./rate-limit";
+import { beginLoginAttempt } from "./rate-limit";
+import { sessionFromClaims } from "./session";
+import { signOutSession } from "./sign-out";
 
 /** Shown for every failed sign-in, so it never tells whether an email has an account. */
 export const SIGN_IN_FAILED = "Invalid email or password";
+/** Shown whichever limit was hit, so it never tells which. */
 export const SIGN_IN_THROTTLED = "Too many failed attempts. Wait a few minutes and try again.";
+// Thrown by the jwt callback when next-auth refreshes a token whose session has ended.
+const SESSION_ENDED = "session ended";
 
 type AuthorizedUser = { id: string; email: string; name: string; sessionVersion: number };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function authorizeCredentials(raw: unknown, ip: string): Promise<AuthorizedUser> {
   const parsed = signInSchema.safeParse(raw);
   if (!parsed.success) throw new Error(SIGN_IN_FAILED);
   const { email, password } = parsed.data;
 
-  if (await isLoginBlocked(email, ip)) {
+  const attempt = await beginLoginAttempt(email, ip);
+  if (!attempt.allowed) {
     logger.warn({ ip }, "sign-in throttled");
     throw new Error(SIGN_IN_THROTTLED);
   }
+  if (attempt.delayMs > 0) await sleep(attempt.delayMs);
   const user = await db.user.findUnique({
     where: { email },
     select: { id: true, email: true, name: true, disabled: true, sessionVersion: true, passwordHash: true },
   });
   const ok = await verifyPassword(user?.passwordHash, password);
   if (!user || !ok || user.disabled) {
-    await recordLoginFailure(email, ip);
     await audit(db, { actorId: user?.id ?? null, action: "auth.sign_in_failed", targetType: "user", targetId: user?.id, ip });
     throw new Error(SIGN_IN_FAILED);
   }
-  await clearAccountFailures(email);
+  await attempt.succeeded();
   await audit(db, { actorId: user.id, action: "auth.sign_in", targetType: "user", targetId: user.id, ip });
   return { id: user.id, email: user.email, name: user.name, sessionVersion: user.sessionVersion };
 }
@@ -72,9 +81,17 @@ export const authOptions: NextAuthOptions = {
   pages: { signIn: "/signin", error: "/signin" },
   providers,
   logger: {
-    error: (code, meta) => logger.error({ code, meta: meta instanceof Error ? { message: meta.message } : undefined }, "next-auth error"),
+    error: (code, meta) => {
+      // An ended session asking for a refresh is expected; next-auth clears its cookie.
+      if (meta instanceof Error && meta.message === SESSION_ENDED) return logger.info({ code }, "ended session refused");
+      logger.error({ code, meta: meta instanceof Error ? { message: meta.message } : undefined }, "next-auth error");
+    },
     warn: (code) => logger.warn({ code }, "next-auth warning"),
     debug: () => {},
+  },
+  events: {
+    // next-auth's sign-out only clears the cookie; this makes the token itself stop working.
+    signOut: ({ token }) => signOutSession(token),
   },
   callbacks: {
     // Sign-up is by invitation only: an OIDC login must match an existing, enabled account.
@@ -91,10 +108,18 @@ export const authOptions: NextAuthOptions = {
         if (dbUser) {
           token.sub = dbUser.id;
           token.sv = dbUser.sessionVersion;
+          token.sid = randomUUID();
         }
       } else if (user && "sessionVersion" in user) {
         token.sub = user.id;
         token.sv = (user as AuthorizedUser).sessionVersion;
+        token.sid = randomUUID();
+      } else {
+        // A refresh (next-auth re-encodes the token with a later expiry): never for an ended
+        // session, or a revoked token could outlive its revocation row.
+        if (!(await sessionFromClaims(token))) throw new Error(SESSION_ENDED);
+        // Tokens from before `sid` keep the id sign-out would revoke: their current jti.
+        token.sid ??= token.jti;
       }
       return token;
     },

@@ -38,23 +38,61 @@ export function readSessionToken(cookies: Map<string, string>): string | null {
   return chunks.length ? chunks.join("") : null;
 }
 
+/** The claims of a session token that Wyolo reads. */
+export type SessionClaims = { sub?: string; sv?: unknown; sid?: unknown; jti?: unknown; exp?: unknown };
+
+export type Session = {
+  user: SessionUser;
+  /** What sign-out revokes and what the session's sockets are grouped by; null for a token without one. */
+  sessionId: string | null;
+  /** Unix seconds. */
+  expiresAt: number | null;
+};
+
 /**
- * The user behind a session token, checked against the database on every request: a disabled
- * user, or a token from before a password change (sessionVersion), gets no session.
+ * `sid` is set at sign-in and kept when next-auth re-encodes the token (which gives it a new
+ * `jti` each time); tokens from before it, and the tests' tokens, fall back to their `jti`.
  */
-export async function userFromSessionToken(token: string | null): Promise<SessionUser | null> {
-  if (!token) return null;
-  const payload = await decode({ token, secret: env.NEXTAUTH_SECRET }).catch(() => null);
-  if (!payload?.sub || typeof payload.sv !== "number") return null;
-  // Raw on purpose: every request runs it, and it is a primary-key lookup.
-  const [user] = await db.$queryRaw<{ id: string; email: string; name: string; isPlatformAdmin: boolean; disabled: boolean; sessionVersion: number }[]>`
-    SELECT "id", "email", "name", "isPlatformAdmin", "disabled", "sessionVersion" FROM "User" WHERE "id" = ${payload.sub}`;
-  if (!user || user.disabled || user.sessionVersion !== payload.sv) return null;
-  return { id: user.id, email: user.email, name: user.name, isPlatformAdmin: user.isPlatformAdmin };
+export function sessionIdOf(claims: SessionClaims): string | null {
+  const id = typeof claims.sid === "string" && claims.sid ? claims.sid : claims.jti;
+  return typeof id === "string" && id ? id : null;
 }
 
-export function userFromCookieHeader(header: string | null | undefined): Promise<SessionUser | null> {
-  return userFromSessionToken(readSessionToken(parseCookies(header ?? null)));
+/**
+ * The session behind decoded token claims, checked against the database every time: a disabled
+ * user, a token from before a password change (sessionVersion) or a signed-out session gets none.
+ */
+export async function sessionFromClaims(claims: SessionClaims | null): Promise<Session | null> {
+  if (!claims?.sub || typeof claims.sv !== "number") return null;
+  const sessionId = sessionIdOf(claims);
+  // Raw on purpose: every request runs it; one round trip for the user and the revocation.
+  const [user] = await db.$queryRaw<{ id: string; email: string; name: string; isPlatformAdmin: boolean; disabled: boolean; sessionVersion: number; revoked: boolean }[]>`
+    SELECT "id", "email", "name", "isPlatformAdmin", "disabled", "sessionVersion",
+      EXISTS (SELECT 1 FROM "RevokedSession" WHERE "id" = ${sessionId}::text) AS "revoked"
+    FROM "User" WHERE "id" = ${claims.sub}`;
+  if (!user || user.disabled || user.revoked || user.sessionVersion !== claims.sv) return null;
+  return {
+    user: { id: user.id, email: user.email, name: user.name, isPlatformAdmin: user.isPlatformAdmin },
+    sessionId,
+    expiresAt: typeof claims.exp === "number" ? claims.exp : null,
+  };
+}
+
+export async function sessionFromToken(token: string | null): Promise<Session | null> {
+  if (!token) return null;
+  return sessionFromClaims(await decode({ token, secret: env.NEXTAUTH_SECRET }).catch(() => null));
+}
+
+export async function userFromSessionToken(token: string | null): Promise<SessionUser | null> {
+  return (await sessionFromToken(token))?.user ?? null;
+}
+
+export function sessionFromCookieHeader(header: string | null | undefined): Promise<Session | null> {
+  return sessionFromToken(readSessionToken(parseCookies(header ?? null)));
+}
+
+export async function userFromCookieHeader(header: string | null | undefined): Promise<SessionUser | null> {
+  return (await sessionFromCookieHeader(header))?.user ?? null;
 }
 
 export function userFromRequest(req: Request): Promise<SessionUser | null> {

@@ -5,11 +5,13 @@ import { audit } from "../audit";
 import { teamAccess } from "../access";
 import { AppError, forbidden } from "../errors";
 import type { SessionUser } from "../auth/session";
+import { disconnectUserSockets } from "../realtime/emitter";
 import { lockTeam, ownerCount } from "./lock-team";
 
+/** The member's sockets reconnect afterwards, so each room they keep is checked against the new role. */
 export async function changeRole(user: SessionUser, teamId: string, memberId: string, role: Role, ip: string) {
   const access = await teamAccess(user, { id: teamId }, "member.update");
-  return db.$transaction(async (tx) => {
+  const updated = await db.$transaction(async (tx) => {
     await lockTeam(tx, access.team.id);
     const member = await tx.membership.findUnique({ where: { teamId_userId: { teamId: access.team.id, userId: memberId } }, select: { id: true, role: true } });
     if (!member) throw new AppError("NOT_FOUND", "That user is not a member of this team");
@@ -21,4 +23,6 @@ export async function changeRole(user: SessionUser, teamId: string, memberId: st
     await audit(tx, { actorId: user.id, action: "member.role_change", targetType: "user", targetId: memberId, teamId: access.team.id, ip, metadata: { from: member.role, to: role } });
     return updated;
   });
+  disconnectUserSockets(memberId);
+  return updated;
 }

@@ -4,9 +4,13 @@ import { audit } from "../audit";
 import { teamAccess } from "../access";
 import { AppError, forbidden } from "../errors";
 import type { SessionUser } from "../auth/session";
+import { disconnectUserSockets } from "../realtime/emitter";
 import { lockTeam, ownerCount } from "./lock-team";
 
-/** Removes a member, or lets the caller leave (memberId = own id, any role). The last owner stays. */
+/**
+ * Removes a member, or lets the caller leave (memberId = own id, any role). The last owner stays.
+ * Their sockets are disconnected: the rejoins are checked again, so the team's rooms go quiet.
+ */
 export async function removeMember(user: SessionUser, teamId: string, memberId: string, ip: string) {
   const leaving = memberId === user.id;
   const access = await teamAccess(user, { id: teamId }, leaving ? "team.read" : "member.remove");
@@ -21,4 +25,5 @@ export async function removeMember(user: SessionUser, teamId: string, memberId: 
     await tx.membership.delete({ where: { id: member.id } });
     await audit(tx, { actorId: user.id, action: leaving ? "member.leave" : "member.remove", targetType: "user", targetId: memberId, teamId: access.team.id, ip, metadata: { role: member.role } });
   });
+  disconnectUserSockets(memberId);
 }

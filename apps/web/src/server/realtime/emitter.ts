@@ -3,6 +3,7 @@ import { Emitter } from "@socket.io/redis-emitter";
 import { jobRoom, projectRoom, type ExportSummary, type ServerToClientEvents, type JobSummary, type JobEventRow } from "@wyolo/contracts";
 import { redis } from "../redis";
 import { logger } from "../logger";
+import { sessionRoom, userRoom } from "./rooms";
 
 const globalForEmitter = globalThis as unknown as { wyoloEmitter?: Emitter<ServerToClientEvents> };
 // The emitter does not await its publish: a Redis outage must end up in the log, not as an
@@ -36,5 +37,27 @@ export function emitExportUpdated(exp: Partial<ExportSummary> & { id: string; jo
     emitter.to(jobRoom(exp.jobId)).emit("export:updated", exp);
   } catch (err) {
     logger.warn({ err: { message: (err as Error).message } }, "live update not sent");
+  }
+}
+
+/**
+ * Disconnects every socket of a user on every web process (the Redis adapter relays it). Called
+ * after the change that ends or narrows their access has committed: the client reconnects and
+ * each re-subscribe checks the permission again.
+ */
+export function disconnectUserSockets(userId: string) {
+  try {
+    emitter.in(userRoom(userId)).disconnectSockets(true);
+  } catch (err) {
+    logger.warn({ err: { message: (err as Error).message } }, "socket disconnect not sent");
+  }
+}
+
+/** Disconnects the sockets opened with one session token (sign-out). */
+export function disconnectSessionSockets(sessionId: string) {
+  try {
+    emitter.in(sessionRoom(sessionId)).disconnectSockets(true);
+  } catch (err) {
+    logger.warn({ err: { message: (err as Error).message } }, "socket disconnect not sent");
   }
 }
