@@ -16,30 +16,48 @@ const FAMILIES = {
 type Family = keyof typeof FAMILIES;
 const SUFFIX: Record<Task, string> = { detect: "", segment: "-seg", classify: "-cls", pose: "-pose", obb: "-obb" };
 
-type Simple = { name: string; family: Family; size: string; task: Task; data: string; epochs: string; imgsz: string; batch: string; priority: Priority };
+type Simple = { name: string; family: Family; size: string; task: Task; data: string; epochs: string; imgsz: string; batch: string; priority: Priority; weights: "best.pt" | "last.pt" };
 
-function modelFile(s: Simple) {
+/** A finished job to fine-tune from: the new job's model is `job:<id>/best.pt` (or last.pt). */
+export type StartFrom = { id: string; name: string; task: Task; type: "yolo" | "rtdetr"; data: string };
+
+function modelFile(s: Simple, from?: StartFrom) {
+  if (from) return `job:${from.id}/${s.weights}`;
   return s.family === "rtdetr" ? `rtdetr-${s.size}.pt` : `${s.family}${s.size}${SUFFIX[s.task]}.pt`;
 }
 
-function simpleConfig(s: Simple): Record<string, unknown> {
+function simpleConfig(s: Simple, from?: StartFrom): Record<string, unknown> {
   const num = (v: string) => (v.trim() === "" ? v : Number(v));
   return {
-    model: modelFile(s),
-    type: s.family === "rtdetr" ? "rtdetr" : "yolo",
-    task: s.task,
+    model: modelFile(s, from),
+    type: from ? from.type : s.family === "rtdetr" ? "rtdetr" : "yolo",
+    task: from ? from.task : s.task,
     train: { data: s.data, epochs: num(s.epochs), imgsz: num(s.imgsz), batch: s.batch === "auto" ? -1 : num(s.batch) },
   };
 }
 
-/** Submission form: quick fields, or an advanced YAML editor (the old config.yaml shape) validated as you type. */
-export function SubmitJobForm({ projectId, initialYaml, onDone }: { projectId: string; initialYaml?: string; onDone: (job: JobSummary) => void }) {
-  const [simple, setSimple] = useState<Simple>({ name: "", family: "yolo11", size: "n", task: "detect", data: "", epochs: "50", imgsz: "640", batch: "auto", priority: "normal" });
+/**
+ * Submission form: quick fields, or an advanced YAML editor (the old config.yaml shape) validated
+ * as you type. With `startFrom`, the model is that job's weights (fine-tuning).
+ */
+export function SubmitJobForm({ projectId, initialYaml, startFrom, onDone }: { projectId: string; initialYaml?: string; startFrom?: StartFrom; onDone: (job: JobSummary) => void }) {
+  const [simple, setSimple] = useState<Simple>({
+    name: "",
+    family: "yolo11",
+    size: "n",
+    task: startFrom?.task ?? "detect",
+    data: startFrom?.data ?? "",
+    epochs: "50",
+    imgsz: "640",
+    batch: "auto",
+    priority: "normal",
+    weights: "best.pt",
+  });
   const [advanced, setAdvanced] = useState(initialYaml !== undefined);
   const [yaml, setYaml] = useState(initialYaml ?? "");
   const [serverErrors, setServerErrors] = useState<Record<string, string[]>>({});
 
-  const config = advanced ? yaml : simpleConfig(simple);
+  const config = advanced ? yaml : simpleConfig(simple, startFrom);
   const check = useMemo(() => parseTrainingConfig(config), [config]);
   const issues = check.ok ? [] : check.issues;
   const fieldError = (path: string) => serverErrors[`config.${path}`]?.[0] ?? (advanced ? undefined : issues.find((i) => i.path === path)?.message);
@@ -71,7 +89,7 @@ export function SubmitJobForm({ projectId, initialYaml, onDone }: { projectId: s
   };
 
   const openAdvanced = () => {
-    setYaml(toYaml(simpleConfig(simple)));
+    setYaml(toYaml(simpleConfig(simple, startFrom)));
     setAdvanced(true);
   };
 
@@ -101,30 +119,43 @@ export function SubmitJobForm({ projectId, initialYaml, onDone }: { projectId: s
         </div>
         {!advanced ? (
           <div className="grid gap-4 sm:grid-cols-3">
-            <Field id="job-family" label="Model family">
-              <Select id="job-family" value={simple.family} onChange={(e) => set("family", e.target.value as Family)}>
-                {Object.entries(FAMILIES).map(([k, f]) => (
-                  <option key={k} value={k}>{f.label}</option>
-                ))}
-              </Select>
-            </Field>
-            <Field id="job-size" label="Size">
-              <Select id="job-size" value={simple.size} onChange={(e) => set("size", e.target.value)}>
-                {FAMILIES[simple.family].sizes.map((s) => (
-                  <option key={s} value={s}>{s}</option>
-                ))}
-              </Select>
-            </Field>
-            <Field id="job-task" label="Task" hint={`Model: ${modelFile(simple)}`}>
-              <Select id="job-task" value={simple.task} onChange={(e) => set("task", e.target.value as Task)}>
-                {FAMILIES[simple.family].tasks.map((t) => (
-                  <option key={t} value={t}>{t}</option>
-                ))}
-              </Select>
-            </Field>
+            {startFrom ? (
+              <div className="sm:col-span-3">
+                <Field id="job-start" label="Start from" error={serverErrors["config.model"]?.[0]} hint={`Fine-tunes the weights of “${startFrom.name}” (${startFrom.task}); model: ${modelFile(simple, startFrom)}`}>
+                  <Select id="job-start" value={simple.weights} onChange={(e) => set("weights", e.target.value as Simple["weights"])}>
+                    <option value="best.pt">its best weights (best.pt)</option>
+                    <option value="last.pt">its last weights (last.pt)</option>
+                  </Select>
+                </Field>
+              </div>
+            ) : (
+              <>
+                <Field id="job-family" label="Model family">
+                  <Select id="job-family" value={simple.family} onChange={(e) => set("family", e.target.value as Family)}>
+                    {Object.entries(FAMILIES).map(([k, f]) => (
+                      <option key={k} value={k}>{f.label}</option>
+                    ))}
+                  </Select>
+                </Field>
+                <Field id="job-size" label="Size">
+                  <Select id="job-size" value={simple.size} onChange={(e) => set("size", e.target.value)}>
+                    {FAMILIES[simple.family].sizes.map((s) => (
+                      <option key={s} value={s}>{s}</option>
+                    ))}
+                  </Select>
+                </Field>
+                <Field id="job-task" label="Task" hint={`Model: ${modelFile(simple)}`}>
+                  <Select id="job-task" value={simple.task} onChange={(e) => set("task", e.target.value as Task)}>
+                    {FAMILIES[simple.family].tasks.map((t) => (
+                      <option key={t} value={t}>{t}</option>
+                    ))}
+                  </Select>
+                </Field>
+              </>
+            )}
             <div className="sm:col-span-3">
-              <Field id="job-data" label="Dataset path" error={simple.data ? fieldError("train.data") : serverErrors["config.train.data"]?.[0]} hint="The dataset YAML (or folder for classification) as the worker sees it">
-                <Input id="job-data" placeholder="/datasets/shapes/data.yaml" value={simple.data} onChange={(e) => set("data", e.target.value)} />
+              <Field id="job-data" label="Dataset path" error={simple.data ? fieldError("train.data") : serverErrors["config.train.data"]?.[0]} hint="The dataset YAML (or folder for classification), relative to the worker's datasets directory (DATASETS_DIR)">
+                <Input id="job-data" placeholder="shapes/data.yaml" value={simple.data} onChange={(e) => set("data", e.target.value)} />
               </Field>
             </div>
             <Field id="job-epochs" label="Epochs" error={fieldError("train.epochs")}>

@@ -2,10 +2,10 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, useState } from "react";
 import { toast } from "sonner";
 import { stringify as toYaml } from "yaml";
-import { TERMINAL_STATUSES, type JobEpochRow, type JobEventRow, type JobLogLine, type JobSummary } from "@wyolo/contracts";
+import { TERMINAL_STATUSES, type JobEpochRow, type JobEventRow, type JobLogLine, type FailureClass, type JobSummary, type Task } from "@wyolo/contracts";
 import { Button, Card, PageHeader } from "@/components/ui";
 import { JobStatusBadge, ProgressBar } from "@/components/job-status";
 import { progressLabel } from "@/components/jobs/jobs-panel";
@@ -14,6 +14,7 @@ import { api } from "@/lib/api";
 import { reportError } from "@/lib/form-errors";
 import { formatBytes, formatDuration, formatMetric, jobDuration, metricLabel } from "@/lib/format";
 import { ExportsPanel } from "@/components/jobs/exports-panel";
+import { SubmitJobForm, type StartFrom } from "@/components/jobs/submit-job-form";
 import { useLive } from "@/lib/live";
 
 type JobDetail = {
@@ -25,12 +26,25 @@ type JobDetail = {
 
 const MAX_LINES = 2000;
 
+/** How each trainer failure class reads on the page (FAILURE_CLASSES in the trainer protocol). */
+const FAILURE_LABELS: Record<FailureClass, string> = {
+  OUT_OF_MEMORY: "out of memory",
+  DATASET_NOT_FOUND: "dataset not found",
+  INVALID_ARGUMENT: "invalid argument",
+  PATH_NOT_ALLOWED: "path not allowed",
+  INTERRUPTED: "interrupted",
+  UNKNOWN: "unknown error",
+};
+const failureLabel = (failureClass: string) =>
+  Object.hasOwn(FAILURE_LABELS, failureClass) ? `${FAILURE_LABELS[failureClass as FailureClass]} (${failureClass})` : failureClass;
+
 type Artifact = { id: string; name: string; size: number; sha256: string; updatedAt: string };
 
 
 export function JobView({ jobId, base, crumbs }: { jobId: string; base: string; crumbs: { team: string; teamHref: string; project: string; projectHref: string } }) {
   const queryClient = useQueryClient();
   const router = useRouter();
+  const [fineTuning, setFineTuning] = useState(false);
   const detailKey = ["job", jobId];
   const metricsKey = ["job-metrics", jobId];
   const logsKey = ["job-logs", jobId];
@@ -111,6 +125,9 @@ export function JobView({ jobId, base, crumbs }: { jobId: string; base: string; 
     return [...keys].sort();
   };
   const points = epochs.map((e) => ({ epoch: e.epoch, ...e.losses, ...e.metrics, ...e.lr }));
+  const hasBestWeights = !!artifacts.data?.some((a) => a.name === "weights/best.pt");
+  const source = job.config as { type?: StartFrom["type"]; train?: { data?: unknown } };
+  const startFrom: StartFrom = { id: job.id, name: job.name, task: job.task as Task, type: source.type ?? "yolo", data: typeof source.train?.data === "string" ? source.train.data : "" };
 
   return (
     <>
@@ -136,9 +153,17 @@ export function JobView({ jobId, base, crumbs }: { jobId: string; base: string; 
               <Button variant="secondary" busy={retry.isPending} onClick={() => retry.mutate()}>Retry</Button>
             )}
             {permissions.create && <Button variant="secondary" onClick={() => router.push(`${base}?clone=${jobId}`)}>Clone and edit</Button>}
+            {permissions.create && job.status === "SUCCEEDED" && hasBestWeights && (
+              <Button variant="secondary" onClick={() => setFineTuning((v) => !v)} aria-expanded={fineTuning}>Fine-tune from this job</Button>
+            )}
           </>
         }
       />
+      {fineTuning && (
+        <section aria-label="Fine-tune from this job">
+          <SubmitJobForm projectId={job.projectId} startFrom={startFrom} onDone={(created) => router.push(`${base}/jobs/${created.id}`)} />
+        </section>
+      )}
 
       <MlflowLine uiUrl={detail.data.mlflow.uiUrl} job={job} />
 
@@ -154,7 +179,7 @@ export function JobView({ jobId, base, crumbs }: { jobId: string; base: string; 
 
       {job.status === "FAILED" && (
         <Card className="mb-6 border-red-300 dark:border-red-900">
-          <h2 className="font-semibold text-red-700 dark:text-red-400">Failed{detail.data.job.failureClass ? ` · ${detail.data.job.failureClass}` : ""}</h2>
+          <h2 className="font-semibold text-red-700 dark:text-red-400">Failed{detail.data.job.failureClass ? ` · ${failureLabel(detail.data.job.failureClass)}` : ""}</h2>
           <p className="mt-1 text-sm">{job.failureReason}</p>
           {detail.data.job.logTail && <pre className="mt-3 max-h-60 overflow-auto rounded bg-zinc-950 p-3 text-xs text-zinc-200">{detail.data.job.logTail}</pre>}
         </Card>
@@ -193,7 +218,7 @@ export function JobView({ jobId, base, crumbs }: { jobId: string; base: string; 
               <p className="text-sm text-zinc-500">{ended ? "No artifacts stored (no object store configured, or the run left none)." : "Weights appear here as the run saves them."}</p>
             )}
           </Card>
-          <ExportsPanel jobId={jobId} jobSucceeded={job.status === "SUCCEEDED"} hasWeights={!!artifacts.data?.some((a) => a.name === "weights/best.pt")} />
+          <ExportsPanel jobId={jobId} jobSucceeded={job.status === "SUCCEEDED"} hasWeights={hasBestWeights} />
           <Card>
             <h2 className="mb-3 font-semibold">Timeline</h2>
             <ol className="space-y-2 text-sm" aria-label="Status timeline">
