@@ -1,5 +1,4 @@
-import { expect, test } from "@playwright/test";
-import { ADMIN, acceptAsNewUser, inviteThroughUi, signInThroughUi } from "./helpers";
+import { ADMIN, FROM_DASHBOARD, acceptAsNewUser, expect, inviteThroughUi, signInThroughUi, test } from "./helpers";
 
 test("admin builds a team; a viewer joins read-only; another team's user gets 404", async ({ browser }) => {
   const stamp = Date.now().toString(36);
@@ -43,7 +42,7 @@ test("admin builds a team; a viewer joins read-only; another team's user gets 40
   await expect(viewer.getByRole("link", { name: /Pedestrians/ })).toBeVisible();
   await expect(viewer.getByRole("button", { name: "New project" })).toHaveCount(0);
   const teamId = (await (await viewer.request.get("/api/v1/teams")).json()).teams[0].id;
-  const refused = await viewer.request.post(`/api/v1/teams/${teamId}/projects`, { data: { name: "Sneaky" } });
+  const refused = await viewer.request.post(`/api/v1/teams/${teamId}/projects`, { data: { name: "Sneaky" }, headers: FROM_DASHBOARD });
   expect(refused.status()).toBe(403);
   expect((await refused.json()).error.code).toBe("FORBIDDEN");
   await viewer.goto(`/t/${teamSlug}/members`);

@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { expect, test } from "@playwright/test";
-import { seedTeam } from "./helpers";
+import { FROM_DASHBOARD, expect, seedTeam, test } from "./helpers";
 
 test("a MEMBER submits a job and watches it live to SUCCEEDED; a VIEWER watches the same page without buttons", async ({ browser }) => {
   const stamp = Date.now().toString(36);
@@ -12,7 +11,7 @@ test("a MEMBER submits a job and watches it live to SUCCEEDED; a VIEWER watches 
   await expect(member.getByText("No training jobs yet")).toBeVisible();
   await member.getByRole("button", { name: "New training job" }).click();
   await member.getByLabel("Job name (optional)").fill("e2e shapes");
-  await member.getByLabel("Dataset path").fill("/datasets/shapes/data.yaml");
+  await member.getByLabel("Dataset path").fill("shapes/data.yaml");
   await member.getByLabel("Epochs").fill("6");
   await member.getByLabel("Image size").fill("100");
   await expect(member.getByText("Must be a multiple of 32")).toBeVisible();
@@ -93,7 +92,7 @@ test("a MEMBER submits a job and watches it live to SUCCEEDED; a VIEWER watches 
   // Clone and edit: the project page opens the YAML editor with this job's config, above a
   // job table that already has rows (a render loop once hid here).
   await member.getByRole("button", { name: "Clone and edit" }).click();
-  await expect(member.getByLabel("Config (YAML)")).toHaveValue(/data: \/datasets\/shapes\/data.yaml/);
+  await expect(member.getByLabel("Config (YAML)")).toHaveValue(/data: shapes\/data.yaml/);
   await expect(member.getByText(/✓ Valid: yolo11n.pt · detect · 6 epochs/)).toBeVisible();
   await expect(member.getByRole("row").filter({ hasText: "e2e shapes" })).toBeVisible();
 
@@ -111,7 +110,8 @@ test("a MEMBER cancels their running job from the job page", async ({ browser })
   const { project, pages, admin } = await seedTeam(browser, stamp, ["MEMBER"]);
   const member = pages[0]!;
   const res = await member.request.post(`/api/v1/projects/${project.id}/jobs`, {
-    data: { name: "long one", config: { model: "yolo11n.pt", train: { data: "/d/data.yaml", epochs: 100 }, metadata: { fake: { delayMs: 400 } } } },
+    data: { name: "long one", config: { model: "yolo11n.pt", train: { data: "shapes/data.yaml", epochs: 100 }, metadata: { fake: { delayMs: 400 } } } },
+    headers: FROM_DASHBOARD,
   });
   expect(res.status()).toBe(201);
   const { job } = await res.json();

@@ -3,6 +3,7 @@ import { createServer } from "node:http";
 import next from "next";
 import { parseEnvOrExit } from "@wyolo/contracts";
 import { webEnvSchema, type WebEnv } from "./src/env-schema";
+import { staticSecurityHeaders } from "./src/server/security-headers";
 
 // The web app's own HTTP server: Next.js and socket.io share one port.
 // Start: node --import ./apps/web/server-only-shim.mjs --import tsx apps/web/server.ts (from the repo root).
@@ -50,6 +51,12 @@ const { attachRealtime } = await import("./src/realtime/socket-server");
 const { reconcileQueue } = await import("./src/server/jobs/reconcile-queue");
 const { logger } = await import("./src/server/logger");
 const realtime = attachRealtime(server, env.REDIS_URL);
+// Prepended after socket.io took over the "request" event, so every answer gets them: pages,
+// API, static files, 404s and socket.io polling. proxy.ts replaces the CSP of pages.
+const securityHeaders = Object.entries(staticSecurityHeaders(env.NEXTAUTH_URL));
+server.prependListener("request", (_req, res) => {
+  for (const [name, value] of securityHeaders) res.setHeader(name, value);
+});
 process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection"));
 
 // Repairs rows whose queue entry was never written (a crash between the two) and fails rows whose
