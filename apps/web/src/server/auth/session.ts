@@ -64,6 +64,8 @@ export function sessionIdOf(claims: SessionClaims): string | null {
  */
 export async function sessionFromClaims(claims: SessionClaims | null): Promise<Session | null> {
   if (!claims?.sub || typeof claims.sv !== "number") return null;
+  // jose allows 15 s of clock skew; a socket ended at expiry must not be let back in meanwhile.
+  if (typeof claims.exp === "number" && claims.exp * 1000 <= Date.now()) return null;
   const sessionId = sessionIdOf(claims);
   // Raw on purpose: every request runs it; one round trip for the user and the revocation.
   const [user] = await db.$queryRaw<{ id: string; email: string; name: string; isPlatformAdmin: boolean; disabled: boolean; sessionVersion: number; revoked: boolean }[]>`
