@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh clone to a running Wyolo: install, configure, migrate, seed, build,
-# then run the web app and one worker in the foreground (Ctrl-C stops both).
+# then run the web app and one worker in the foreground (Ctrl-C stops both; if one of them
+# ends, the other is stopped too and the quickstart says which ended and why).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -16,10 +17,7 @@ if [ ! -f .env ]; then
   sed -e "s|^NEXTAUTH_SECRET=.*|NEXTAUTH_SECRET=$secret|" -e "s|^ADMIN_PASSWORD=.*|ADMIN_PASSWORD=$admin_pw|" .env.example > .env
   chmod 600 .env
 fi
-set -a
-# shellcheck disable=SC1091
-source .env
-set +a
+load_env_file .env
 export NODE_ENV=production
 
 ensure_services
@@ -58,32 +56,42 @@ say "Building the web app"
 npm run build -w @wyolo/web >/dev/null
 
 mkdir -p .run
+# The web app, the worker and the local S3 server live and die together: when one ends, the
+# others are stopped and the quickstart says which ended and how (logs in .run/).
+if [[ ${SHUTDOWN_TIMEOUT_MS:-} =~ ^[0-9]{1,7}$ ]]; then STOP_GRACE_SECONDS=$((SHUTDOWN_TIMEOUT_MS / 1000 + 15)); fi
+trap interrupt_children INT TERM
 # No object store configured: a local S3 server (s3rver, from npm) keeps artifacts in .data/s3,
 # so training results can be downloaded on this one machine too.
-s3=""
 if [ -z "${S3_ENDPOINT:-}" ]; then
   mkdir -p .data/s3
-  node node_modules/s3rver/bin/s3rver.js -d .data/s3 -a 127.0.0.1 -p 4568 --silent --configure-bucket "${S3_BUCKET:-wyolo-artifacts}" & s3=$!
+  start_child "local S3 server" .run/s3rver.log node node_modules/s3rver/bin/s3rver.js -d .data/s3 -a 127.0.0.1 -p 4568 --silent --configure-bucket "${S3_BUCKET:-wyolo-artifacts}"
   export S3_ENDPOINT=http://127.0.0.1:4568 S3_ACCESS_KEY_ID=S3RVER S3_SECRET_ACCESS_KEY=S3RVER
-  wait_for_tcp 127.0.0.1 4568 20 || die "The local S3 server did not start."
+  if ! await_port 127.0.0.1 4568 20; then
+    children_running || { supervise || exit 1; }
+    stop_children
+    die "The local S3 server did not open port 4568 within 20 s; see .run/s3rver.log."
+  fi
   say "Local S3 (s3rver) on :4568 for artifacts"
 fi
-node --import ./apps/web/server-only-shim.mjs --import tsx apps/web/server.ts & web=$!
-node --import tsx apps/worker/src/index.ts & worker=$!
-trap 'kill -TERM $web $worker $s3 2>/dev/null; wait 2>/dev/null; exit 0' INT TERM
+start_child "web app" .run/web.log node --import ./apps/web/server-only-shim.mjs --import tsx apps/web/server.ts
+start_child "worker" .run/worker.log node --import tsx apps/worker/src/index.ts
 
-wait_for_tcp 127.0.0.1 "${PORT:-3000}" 60 || die "The web app did not start; see the log above."
-cat <<MSG
+if await_port 127.0.0.1 "${PORT:-3000}" 120; then
+  cat <<MSG
 
   Wyolo is running at ${NEXTAUTH_URL:-http://localhost:3000}
   Sign in as ${ADMIN_EMAIL:-admin@wyolo.local} with the ADMIN_PASSWORD in .env
   (demo team "demo", project "shapes"). Ctrl-C stops the web app and the worker.
+  Logs: .run/web.log, .run/worker.log.
 
   Demo job: in project "shapes", New training job → Advanced (YAML):
     model: yolov8n.yaml
     train: { data: shapes/data.yaml, epochs: 3, imgsz: 128, batch: 16, workers: 0 }
 
 MSG
-wait -n $web $worker
-kill -TERM $web $worker $s3 2>/dev/null || true
-wait
+elif children_running; then
+  stop_children
+  die "The web app did not open port ${PORT:-3000} within 120 s; see .run/web.log."
+fi
+# Returns only when one of them has ended (the others are stopped by then); Ctrl-C goes to the trap.
+supervise || exit 1

@@ -15,9 +15,27 @@ command -v "${CHROMIUM_PATH:-/usr/bin/chromium}" >/dev/null || die "Chromium is 
 
 say "Lint";        npm run lint
 say "Compose file"
-if docker compose version >/dev/null 2>&1; then docker compose -f docker-compose.yaml config -q
-elif command -v docker-compose >/dev/null; then docker-compose -f docker-compose.yaml config -q
-else echo "skipped \`docker compose config\`: neither the compose plugin nor docker-compose is installed (test/compose.test.ts still checks the file)"
+compose=()
+if docker compose version >/dev/null 2>&1; then compose=(docker compose)
+elif command -v docker-compose >/dev/null; then compose=(docker-compose)
+fi
+if ((${#compose[@]})); then
+  # Dummy secrets, an empty env file and none from this shell: valid with them, refused without
+  # each one, naming it.
+  compose_secrets=(POSTGRES_PASSWORD MINIO_ROOT_USER MINIO_ROOT_PASSWORD NEXTAUTH_SECRET ADMIN_PASSWORD)
+  compose_env=$(mktemp)
+  compose_check() { env "${compose_secrets[@]/#/-u}" "$@" "${compose[@]}" --env-file "$compose_env" -f docker-compose.yaml config -q; }
+  compose_check "${compose_secrets[@]/%/=dummy-for-the-check}"
+  for missing in "${compose_secrets[@]}"; do
+    set_ones=()
+    for name in "${compose_secrets[@]}"; do [[ $name == "$missing" ]] || set_ones+=("$name=dummy-for-the-check"); done
+    if out=$(compose_check "${set_ones[@]}" 2>&1); then die "docker-compose.yaml accepted a missing $missing."; fi
+    [[ $out == *"set $missing in .env"* ]] || die "docker-compose.yaml refused a missing $missing without naming it: $out"
+  done
+  rm -f "$compose_env"
+  echo "compose config: valid with the secrets set; refused, naming it, without each of ${compose_secrets[*]}"
+else
+  echo "skipped \`docker compose config\`: neither the compose plugin nor docker-compose is installed (test/compose.test.ts still checks the file)"
 fi
 say "Typecheck";   npm run typecheck
 say "Unit tests";  npx vitest run --project unit

@@ -15,8 +15,21 @@ type Service = {
   restart?: string;
 };
 
-const compose = parse(readFileSync(path.join(import.meta.dirname, "../docker-compose.yaml"), "utf8"), { merge: true }) as { services: Record<string, Service> };
+const composeText = readFileSync(path.join(import.meta.dirname, "../docker-compose.yaml"), "utf8");
+const compose = parse(composeText, { merge: true }) as { services: Record<string, Service> };
 const services = compose.services;
+
+/** Every `${NAME…}` compose substitutes (`$${…}` is an escaped `$` for the container's shell). */
+const interpolations = [...composeText.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}/g)].map(([text, name, op, arg]) => ({ text, name: name!, op, arg }));
+const isSecretName = (name: string) => /PASSWORD|SECRET|TOKEN|ACCESS_KEY|MINIO_ROOT_USER/.test(name);
+/** Secrets of optional features: empty (feature off) is their only allowed default. */
+const optionalSecrets = new Set(["OIDC_CLIENT_SECRET"]);
+const requiredSecrets = ["POSTGRES_PASSWORD", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "NEXTAUTH_SECRET", "ADMIN_PASSWORD"];
+
+function envFileEntries(file: string): Map<string, string> {
+  const text = readFileSync(path.join(import.meta.dirname, "..", file), "utf8");
+  return new Map(text.split("\n").filter((l) => /^[A-Z][A-Z0-9_]*=/.test(l)).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+}
 
 describe("docker-compose.yaml", () => {
   it("has the production stack", () => {
@@ -46,5 +59,42 @@ describe("docker-compose.yaml", () => {
     const workerKeys = new Set(Object.keys(workerEnvSchema.shape));
     for (const key of Object.keys(services.web!.environment!)) expect(webKeys.has(key), `web: ${key}`).toBe(true);
     for (const key of Object.keys(services.worker!.environment!)) expect(workerKeys.has(key), `worker: ${key}`).toBe(true);
+  });
+
+  it("has no default for any secret: compose refuses to start until .env sets it, naming it", () => {
+    for (const name of requiredSecrets) expect(interpolations.some((i) => i.name === name), `${name} is used`).toBe(true);
+    for (const { text, name, op, arg } of interpolations.filter((i) => isSecretName(i.name))) {
+      if (optionalSecrets.has(name)) {
+        expect(text, "an optional secret defaults to empty only").toBe(`\${${name}:-}`);
+        continue;
+      }
+      expect(requiredSecrets, `${name} is a secret the README and .env.production.example list`).toContain(name);
+      expect(op, text).toBe(":?");
+      expect(arg, text).toBe(`set ${name} in .env (see .env.production.example)`);
+    }
+  });
+
+  it("holds no literal password", () => {
+    expect(composeText).not.toMatch(/wyolo-minio-secret/);
+    const secretEntries = Object.entries(services).flatMap(([service, s]) => Object.entries(s.environment ?? {}).map(([key, value]) => ({ service, key, value: String(value) })));
+    for (const { service, key, value } of secretEntries.filter((e) => isSecretName(e.key))) {
+      expect(value, `${service}.${key}`).toMatch(/^\$\{[A-Z_]+:[?-][^}]*\}$/);
+    }
+    // Passwords inside connection URLs (DATABASE_URL, MLflow's backend store) come from .env too.
+    const urlPasswords = [...composeText.matchAll(/[a-z]+:\/\/[^:/\s]+:([^@\n]+)@/g)].map((m) => m[1]!);
+    expect(urlPasswords.length).toBeGreaterThanOrEqual(2);
+    for (const password of urlPasswords) expect(password).toBe("${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env (see .env.production.example)}");
+  });
+
+  it("has every variable it reads in .env.production.example, with the secrets left empty", () => {
+    const example = envFileEntries(".env.production.example");
+    for (const { name } of interpolations) expect(example.has(name), `${name} in .env.production.example`).toBe(true);
+    for (const name of requiredSecrets.filter((n) => n !== "MINIO_ROOT_USER")) expect(example.get(name), name).toBe("");
+    expect(example.get("OIDC_CLIENT_SECRET")).toBe("");
+  });
+
+  it("publishes MLflow (no sign-in of its own) and the MinIO console on this host only by default", () => {
+    expect(services.mlflow!.ports).toEqual(["${MLFLOW_PUBLISH:-127.0.0.1:5000}:5000"]);
+    expect(services.minio!.ports).toContain("127.0.0.1:9001:9001");
   });
 });
