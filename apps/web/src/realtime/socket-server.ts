@@ -47,6 +47,17 @@ export function attachRealtime(httpServer: HttpServer, redisUrl: string) {
     },
   });
   io.adapter(createAdapter(pub, sub));
+  // What was published while this process was cut off from Redis is lost, disconnects included
+  // (a removed member's socket would keep its rooms). After a reconnect every local socket is
+  // disconnected: clients rejoin through fresh permission checks and refetch what they missed.
+  let subscribedBefore = false;
+  sub.on("ready", () => {
+    if (subscribedBefore) {
+      logger.info("realtime redis back: local sockets reconnect");
+      io.local.disconnectSockets(true);
+    }
+    subscribedBefore = true;
+  });
 
   io.use(async (socket, next) => {
     try {
