@@ -57,6 +57,14 @@ describe("sign-in", () => {
     expect(Number(await redis.get(`wyolo:login:pair:${from}/${user.email}`))).toBe(70);
   });
 
+  it("does not sign in the right password sent as the 30th of 30 parallel attempts (the issue's case)", async () => {
+    const user = await createUser();
+    const from = ip();
+    const results = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => authorizeCredentials({ email: user.email, password: i === 29 ? PASSWORD : `guess-${i}-guess` }, from)));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(0);
+    expect(await db.auditLog.count({ where: { targetId: user.id, action: "auth.sign_in_failed" } })).toBe(5);
+  });
+
   it("does not let a stranger's failures from other IPs lock the owner out: they only slow the account down, up to LOGIN_MAX_DELAY_SECONDS", async () => {
     const user = await createUser();
     // 8 IPs × 6 attempts: each IP's sixth is refused, so 40 passwords are checked in all.
