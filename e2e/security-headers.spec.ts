@@ -81,9 +81,12 @@ test("the app renders under its CSP: sign-in and a job page with charts, light a
   });
   expect(created.status(), await created.text()).toBe(201);
   const { job } = await created.json();
+  const sockets: string[] = [];
+  page.on("websocket", (ws) => sockets.push(ws.url()));
   await page.goto(`/t/${team.slug}/p/shapes/jobs/${job.id}`);
-  // Reaches SUCCEEDED live: socket.io connected under connect-src.
   await expect(page.getByTestId("job-status").first()).toHaveText(/SUCCEEDED/, { timeout: 30_000 });
+  // The live updates' websocket opened under connect-src.
+  expect(sockets.some((url) => url.includes("/socket.io/"))).toBe(true);
   const chart = page.getByRole("img", { name: /Validation metrics: .*over 4 epochs/ });
   await expect(chart).toBeVisible();
   await expect(chart.locator("path.recharts-curve").first()).toBeVisible();
