@@ -21,7 +21,7 @@ export function reconnectAfterServerDisconnects(s: LiveSocket, firstRetryMs = 10
   let connectedAt = 0;
   const retry = () => {
     const wait = Math.min(MAX_RETRY_MS, firstRetryMs * 2 ** failures++) * (0.75 + Math.random() / 2);
-    setTimeout(() => s.connect(), wait);
+    setTimeout(() => !s.active && s.connect(), wait);
   };
   s.on("connect", () => void (connectedAt = Date.now()));
   s.on("disconnect", (reason) => {
@@ -60,6 +60,9 @@ export function useLive(room: SubscribeRequest | null, handlers: Handlers, onRes
     if (!key) return;
     const req = JSON.parse(key) as SubscribeRequest;
     const s = getSocket();
+    // A socket stopped by a refused session is tried again when a live page mounts (after a
+    // new sign-in in this tab), never in a loop.
+    if (!s.active) s.connect();
     // Refetch once the room is joined (also the first time): anything that happened between
     // the page's first fetch and the join is then not lost either.
     const join = () => s.emit("subscribe", req, (ack) => ack.ok && ref.current.onResync());
