@@ -36,15 +36,37 @@ export async function sessionCookie(user: { id: string; sessionVersion?: number 
 
 type Handler = (req: Request, ctx: { params: Promise<Record<string, string>> }) => Promise<Response>;
 
-/** Calls a route handler the way Next.js does: a Request, and params as a promise. */
+/** The dashboard's own origin (NEXTAUTH_URL in per-file-setup.ts), which the browser client sends on every call. */
+export const DASHBOARD_ORIGIN = "http://localhost:3000";
+
+/**
+ * Calls a route handler the way Next.js does: a Request, and params as a promise. It is sent as
+ * the dashboard's pages send it (same Origin, JSON); `origin: null` or `contentType: null`
+ * leaves the header out, `headers` adds or overrides any other, `query` goes into the URL.
+ */
 export async function call(
   handler: Handler,
-  opts: { method?: string; params?: Record<string, string>; body?: unknown; rawBody?: string; cookie?: string; ip?: string } = {},
+  opts: {
+    method?: string;
+    params?: Record<string, string>;
+    body?: unknown;
+    rawBody?: string;
+    cookie?: string;
+    ip?: string;
+    origin?: string | null;
+    contentType?: string | null;
+    headers?: Record<string, string>;
+    query?: string;
+  } = {},
 ): Promise<{ status: number; body: any }> {
-  const headers = new Headers({ "content-type": "application/json", "x-wyolo-client-ip": opts.ip ?? "127.0.0.9" });
+  const headers = new Headers({ "x-wyolo-client-ip": opts.ip ?? "127.0.0.9" });
+  if (opts.contentType !== null) headers.set("content-type", opts.contentType ?? "application/json");
+  if (opts.origin !== null) headers.set("origin", opts.origin ?? DASHBOARD_ORIGIN);
   if (opts.cookie) headers.set("cookie", opts.cookie);
+  for (const [name, value] of Object.entries(opts.headers ?? {})) headers.set(name, value);
   const body = opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
-  const req = new Request("http://localhost:3000/api/test", { method: opts.method ?? (body ? "POST" : "GET"), headers, body });
+  const url = `http://localhost:3000/api/test${opts.query ? `?${opts.query}` : ""}`;
+  const req = new Request(url, { method: opts.method ?? (body ? "POST" : "GET"), headers, body });
   const res = await handler(req, { params: Promise.resolve(opts.params ?? {}) });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };

@@ -2,6 +2,7 @@ import "server-only";
 import { ERROR_STATUS, type ErrorCode, type ApiError } from "@wyolo/contracts";
 import type { z } from "zod";
 import { logger } from "./logger";
+import { isDatabaseUnavailable, isUniqueViolation } from "./db-errors";
 
 /** The one error type of the server: a code (→ HTTP status), a message a user may read, optional field messages. */
 export class AppError extends Error {
@@ -32,11 +33,21 @@ function isRedisDown(err: unknown): boolean {
   return /Stream isn't writeable|enableOfflineQueue|ECONNREFUSED|Connection is closed/i.test(msg);
 }
 
-/** Maps any thrown value to the API's error body. Unknown errors are logged and answered without internals. */
+/**
+ * Maps any thrown value to the API's error body. A dependency that is down answers 503, a unique
+ * index hit by a parallel request 409 (actions that expect races map them themselves, with a
+ * better message); anything else is logged and answered 500 without internals.
+ */
 export function toErrorResponse(err: unknown): Response {
   let appError: AppError;
   if (err instanceof AppError) {
     appError = err;
+  } else if (isDatabaseUnavailable(err)) {
+    logger.error({ err }, "postgres unavailable");
+    appError = new AppError("SERVICE_UNAVAILABLE", "The database is unavailable; try again shortly");
+  } else if (isUniqueViolation(err)) {
+    logger.warn({ err }, "unmapped unique violation");
+    appError = new AppError("CONFLICT", "This conflicts with a change made at the same time; reload and try again");
   } else if (isRedisDown(err)) {
     logger.error({ err }, "redis unavailable");
     appError = new AppError("SERVICE_UNAVAILABLE", "A backing service (Redis) is unavailable; try again shortly");

@@ -1,10 +1,6 @@
 import "server-only";
-import { PrismaErrorCode } from "@wyolo/db";
 import { AppError } from "./errors";
-
-export function isUniqueViolation(err: unknown): boolean {
-  return typeof err === "object" && err !== null && (err as { code?: string }).code === PrismaErrorCode.UniqueViolation;
-}
+import { isUniqueViolation } from "./db-errors";
 
 /** Runs `create` with `base`, then `base-2`, `base-3`… while the slug is taken (only when the slug was derived, not chosen). */
 export async function withFreeSlug<T>(base: string, chosen: boolean, create: (slug: string) => Promise<T>): Promise<T> {
