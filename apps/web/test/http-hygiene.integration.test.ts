@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import net from "node:net";
 import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/server/db";
 import { MAX_BODY_BYTES } from "@/server/http";
@@ -113,7 +115,56 @@ describe("media types", () => {
   });
 });
 
+/**
+ * Sends up to 50 MB to a real HTTP server that hands the request to a route the way Next.js does
+ * (build/templates/app-route.js: the IncomingMessage itself becomes the Request's body stream),
+ * and reports what came back and how much the client managed to send before the server closed.
+ */
+async function uploadOverSocket(handler: Handler, framing: "chunked" | "declared") {
+  const server = createServer(async (req, res) => {
+    const request = new Request(`http://localhost:3000${req.url}`, { method: req.method, headers: req.headers as Record<string, string>, body: req as unknown as BodyInit, duplex: "half" } as RequestInit);
+    const answer = await handler(request, { params: Promise.resolve({}) });
+    res.writeHead(answer.status, Object.fromEntries(answer.headers));
+    res.end(Buffer.from(await answer.arrayBuffer()));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as net.AddressInfo;
+  const started = Date.now();
+  const outcome = await new Promise<{ answer: string; sent: number }>((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    let answer = "";
+    let sent = 0;
+    const done = () => resolve({ answer, sent });
+    socket.on("data", (d) => (answer += d.toString()));
+    socket.on("error", done);
+    socket.on("close", done);
+    const length = framing === "chunked" ? "Transfer-Encoding: chunked" : "Content-Length: 300000000";
+    socket.write(`POST /api/v1/invitations/preview HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n${length}\r\n\r\n`);
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const pump = () => {
+      while (sent < 50_000_000 && !socket.destroyed) {
+        sent += chunk.length;
+        const piece = framing === "chunked" ? Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from("\r\n")]) : chunk;
+        if (!socket.write(piece)) return void socket.once("drain", pump);
+      }
+    };
+    pump();
+  });
+  server.close();
+  return { ...outcome, ms: Date.now() - started };
+}
+
 describe("bounded bodies", () => {
+  it("over a real socket, answers 413 and closes the connection instead of reading on, chunked or not", async () => {
+    for (const framing of ["chunked", "declared"] as const) {
+      const { answer, sent, ms } = await uploadOverSocket(previewRoute.POST, framing);
+      expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+      expect(answer.toLowerCase()).toContain("connection: close");
+      expect(sent).toBeLessThan(20_000_000);
+      expect(ms).toBeLessThan(2_000);
+    }
+  });
+
   it("refuses a Content-Length over the limit before reading a byte (413), even signed out", async () => {
     const { stream, seen } = countingStream(300_000_000);
     const res = await send(previewRoute.POST, { method: "POST", headers: { "content-type": "application/json", "content-length": "300000000" }, body: stream });

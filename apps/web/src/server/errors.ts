@@ -58,5 +58,8 @@ export function toErrorResponse(err: unknown): Response {
   const body: ApiError = {
     error: { code: appError.code, message: appError.message, ...(appError.fields ? { fields: appError.fields } : {}) },
   };
-  return Response.json(body, { status: ERROR_STATUS[appError.code] });
+  // A refused body is never read (or not to its end): closing the connection stops the client
+  // sending it, where a kept-alive connection would have the server read and discard all of it.
+  const headers = appError.code === "PAYLOAD_TOO_LARGE" || appError.code === "UNSUPPORTED_MEDIA_TYPE" ? { connection: "close" } : undefined;
+  return Response.json(body, { status: ERROR_STATUS[appError.code], headers });
 }

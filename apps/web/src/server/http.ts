@@ -48,14 +48,16 @@ const tooLarge = (limit: number) => new AppError("PAYLOAD_TOO_LARGE", `Request b
 const unsupportedType = (types: readonly string[]) => new AppError("UNSUPPORTED_MEDIA_TYPE", `Send the body as ${types.join(" or ")}`);
 
 /**
- * Checks every state-changing call before anything is read or looked up. CSRF: with cookies it
- * must come from the dashboard's own pages (Origin, or Sec-Fetch-Site where a browser sends no
- * Origin); without cookies (scripts, API tokens) there is no ambient credential to abuse. A body
- * must be one of the route's types (a form or text/plain POST is what a foreign page can send
- * without a preflight) and within the size limit by its Content-Length.
+ * Checks every state-changing call before anything is read or looked up: its declared size
+ * (413); CSRF: with cookies it must come from the dashboard's own pages (Origin, or
+ * Sec-Fetch-Site where a browser sends no Origin), while without cookies (scripts, API tokens)
+ * there is no ambient credential to abuse; and a body must be one of the route's types (415) —
+ * a form or text/plain POST is what a foreign page can send without a CORS preflight.
  */
 function checkStateChangingRequest(req: Request, bodyTypes: readonly string[]): void {
   if (!STATE_CHANGING.has(req.method.toUpperCase())) return;
+  const length = contentLength(req);
+  if (length !== null && length > MAX_BODY_BYTES) throw tooLarge(MAX_BODY_BYTES);
   if (req.headers.get("cookie")) {
     const origin = req.headers.get("origin");
     const site = req.headers.get("sec-fetch-site");
@@ -65,10 +67,8 @@ function checkStateChangingRequest(req: Request, bodyTypes: readonly string[]): 
     }
   }
   const type = mediaType(req);
-  const length = contentLength(req);
   const declaresBody = type !== null || (length ?? 0) > 0 || req.headers.has("transfer-encoding");
   if (declaresBody && (type === null || !bodyTypes.includes(type))) throw unsupportedType(bodyTypes);
-  if (length !== null && length > MAX_BODY_BYTES) throw tooLarge(MAX_BODY_BYTES);
 }
 
 /** A route open to anyone (sign-up by invitation, health). The session is resolved when present. */
