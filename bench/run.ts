@@ -50,7 +50,8 @@ async function stopAll() {
 class Api {
   cookies = new Map<string, string>();
   async req(method: string, url: string, body?: unknown, form = false) {
-    const headers: Record<string, string> = { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ") };
+    // As the dashboard's pages send it: signed-in changes are accepted only from its own origin.
+    const headers: Record<string, string> = { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "), origin: BASE };
     if (body !== undefined) headers["content-type"] = form ? "application/x-www-form-urlencoded" : "application/json";
     const res = await fetch(BASE + url, { method, headers, redirect: "manual", body: body === undefined ? undefined : form ? new URLSearchParams(body as Record<string, string>) : JSON.stringify(body) });
     for (const c of res.headers.getSetCookie()) {

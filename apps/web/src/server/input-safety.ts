@@ -11,7 +11,7 @@ const MAX_FIELDS = 20;
 const NUL = "\u0000";
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-export const UNSAFE_TEXT_MESSAGE = {
+const UNSAFE_TEXT_MESSAGE = {
   nul: "Must not contain NUL (\\u0000) characters",
   surrogate: "Must be valid Unicode text (it has a lone surrogate such as \\ud800)",
 };
