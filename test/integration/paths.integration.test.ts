@@ -67,7 +67,7 @@ afterAll(async () => {
   await s3.close();
 });
 
-const config = (patch: { model?: string; data?: string; pretrained?: unknown; task?: string } = {}) => ({
+const config = (patch: { model?: string; data?: string; pretrained?: string | boolean; task?: string } = {}) => ({
   model: patch.model ?? "yolov8n.yaml",
   ...(patch.task ? { task: patch.task } : {}),
   train: { data: patch.data ?? "shapes/data.yaml", epochs: 2, ...("pretrained" in patch ? { pretrained: patch.pretrained } : {}) },
