@@ -6,7 +6,9 @@ import type { ExportSummary } from "./exports.ts";
 export const projectRoom = (projectId: string) => `project:${projectId}`;
 export const jobRoom = (jobId: string) => `job:${jobId}`;
 
-export const subscribeSchema = z.union([z.object({ projectId: z.string().min(1).max(64) }), z.object({ jobId: z.string().min(1).max(64) })]);
+// Ids only (as in the API's params): anything else cannot name a room, and never reaches Postgres.
+const roomId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/);
+export const subscribeSchema = z.union([z.object({ projectId: roomId }), z.object({ jobId: roomId })]);
 export type SubscribeRequest = z.infer<typeof subscribeSchema>;
 export type SubscribeAck = { ok: true } | { ok: false; error: string };
 
