@@ -12,6 +12,9 @@ const config: NextConfig = {
   // of the API's CPU in the submission benchmark (docs/benchmarks.md).
   compress: false,
   typedRoutes: false,
+  // The build checks the app only; tests are typechecked by `npm run typecheck` (a half-written
+  // test must not break a production build).
+  typescript: { tsconfigPath: "tsconfig.build.json" },
 };
 
 export default config;
