@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { createDb } from "@wyolo/db";
 import { parseEnv, EnvError, emailSchema } from "@wyolo/contracts";
-import { hashPassword } from "../apps/web/src/server/auth/password.ts";
+import { hashPassword } from "@wyolo/db/password";
 
 const envSchema = z.object({
   DATABASE_URL: z.url().default("postgresql://postgres@127.0.0.1:5432/wyolo"),

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { encode } from "next-auth/jwt";
 import { db } from "@/server/db";
-import { hashPassword } from "@/server/auth/password";
+import { hashPassword } from "@wyolo/db/password";
 import type { Role } from "@wyolo/contracts";
 
 export const PASSWORD = "correct-horse-battery";

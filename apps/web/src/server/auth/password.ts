@@ -1,21 +1,4 @@
-// No "server-only" marker: the seed script (plain Node) hashes the first admin password with it too.
-import { hash, verify } from "@node-rs/argon2";
+import "server-only";
 
-// OWASP's argon2id baseline (19 MiB, 2 passes).
-const OPTIONS = { algorithm: 2 /* Argon2id */, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
-
-export function hashPassword(password: string): Promise<string> {
-  return hash(password, OPTIONS);
-}
-
-// Verified when the account does not exist, so a miss takes as long as a wrong password.
-let dummyHash: Promise<string> | undefined;
-
-export async function verifyPassword(passwordHash: string | null | undefined, password: string): Promise<boolean> {
-  if (!passwordHash) {
-    dummyHash ??= hashPassword("not-a-real-password-0123456789");
-    await verify(await dummyHash, password).catch(() => false);
-    return false;
-  }
-  return verify(passwordHash, password).catch(() => false);
-}
+// The hashing itself lives in @wyolo/db/password, shared with the seed script.
+export { hashPassword, verifyPassword } from "@wyolo/db/password";
