@@ -1,0 +1,56 @@
+import type { JobStatus } from "./jobs.ts";
+
+/**
+ * The lifecycle of every queued thing (a training, an export; sweep trials next): which status
+ * changes are allowed and who may cause each. Anything not listed is refused. A new kind is a
+ * new table here plus its storage entry in @wyolo/db's lifecycle.
+ */
+export const TRANSITION_CAUSES = [
+  /** A signed-in user (cancel); audited. */
+  "user",
+  /** The worker running it: pickup, trainer started, finished, hand-back at shutdown. */
+  "worker",
+  /** BullMQ found its worker gone (lock not renewed). */
+  "stalled",
+  /** The web app's queue reconciler (queue entry given up on or missing). */
+  "reconciler",
+] as const;
+export type TransitionCause = (typeof TRANSITION_CAUSES)[number];
+
+export type TransitionRule = { from: readonly JobStatus[]; to: JobStatus; causes: readonly TransitionCause[]; why: string };
+
+const ACTIVE = ["QUEUED", "STARTING", "RUNNING"] as const;
+const ON_A_WORKER = ["STARTING", "RUNNING"] as const;
+
+export const TRAINING_TRANSITIONS: readonly TransitionRule[] = [
+  // From STARTING/RUNNING too: a job whose worker was lost may be picked up before the stalled handler ran.
+  { from: ACTIVE, to: "STARTING", causes: ["worker"], why: "picked up by a worker" },
+  { from: ["STARTING"], to: "RUNNING", causes: ["worker"], why: "the trainer started" },
+  { from: ON_A_WORKER, to: "QUEUED", causes: ["worker", "stalled", "reconciler"], why: "handed back (shutdown), worker lost, or queue entry gone" },
+  { from: ON_A_WORKER, to: "SUCCEEDED", causes: ["worker"], why: "trained what it was asked to" },
+  { from: ACTIVE, to: "FAILED", causes: ["worker", "reconciler"], why: "the trainer or its inputs failed, or the queue gave up on it" },
+  { from: ["QUEUED"], to: "CANCELLED", causes: ["user", "worker"], why: "cancelled while queued, or before its trainer started" },
+  { from: ON_A_WORKER, to: "CANCELLED", causes: ["worker"], why: "the trainer stopped after a cancel request" },
+];
+
+export const EXPORT_TRANSITIONS: readonly TransitionRule[] = [
+  // An export goes straight to RUNNING; again from RUNNING when its worker was lost and BullMQ runs it again.
+  { from: ["QUEUED", "RUNNING"], to: "RUNNING", causes: ["worker"], why: "picked up by a worker" },
+  { from: ["RUNNING"], to: "QUEUED", causes: ["worker", "reconciler"], why: "handed back (shutdown or an infrastructure error retried)" },
+  { from: ["RUNNING"], to: "SUCCEEDED", causes: ["worker"], why: "exported and stored" },
+  { from: ACTIVE, to: "FAILED", causes: ["worker", "reconciler"], why: "the exporter failed, or the queue gave up on it" },
+];
+
+export const LIFECYCLES = { training: TRAINING_TRANSITIONS, export: EXPORT_TRANSITIONS } as const;
+export type LifecycleKind = keyof typeof LIFECYCLES;
+
+/** The statuses `to` may be reached from by `cause` (empty: never). */
+export function allowedFrom(kind: LifecycleKind, to: JobStatus, cause: TransitionCause): JobStatus[] {
+  const from = new Set<JobStatus>();
+  for (const rule of LIFECYCLES[kind]) if (rule.to === to && rule.causes.includes(cause)) for (const s of rule.from) from.add(s);
+  return [...from];
+}
+
+export function canTransition(kind: LifecycleKind, from: JobStatus, to: JobStatus, cause: TransitionCause): boolean {
+  return allowedFrom(kind, to, cause).includes(from);
+}
