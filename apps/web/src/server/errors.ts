@@ -50,7 +50,7 @@ export function toErrorResponse(err: unknown): Response {
     appError = new AppError("CONFLICT", "This conflicts with a change made at the same time; reload and try again");
   } else if (isRedisDown(err)) {
     logger.error({ err }, "redis unavailable");
-    appError = new AppError("SERVICE_UNAVAILABLE", "A backing service (Redis) is unavailable; try again shortly");
+    appError = new AppError("SERVICE_UNAVAILABLE", "Redis is unavailable; try again shortly");
   } else {
     logger.error({ err }, "unhandled error");
     appError = new AppError("INTERNAL", "Something went wrong on our side");
