@@ -1,20 +1,88 @@
-import type { Db, Prisma } from "@wyolo/db";
+import { readFile } from "node:fs/promises";
+import { Prisma, type Db } from "@wyolo/db";
 import { pickBestMetric, type EpochEvent, type JobEpochRow, type JobLogLine, type JobSummary } from "@wyolo/contracts";
 import type { Logger } from "../logger.ts";
 import type { LivePublisher } from "../realtime.ts";
+import { parseResultsCsv } from "./results-csv.ts";
+import { SpillFile, type SpillRecord } from "./spill-file.ts";
 
 type JobPatch = Partial<Pick<JobSummary, "status" | "currentEpoch" | "totalEpochs" | "progress" | "etaSeconds" | "bestMetric" | "bestMetricName" | "workerName" | "attempt" | "failureReason">> & { bestEpoch?: number };
 
-const MAX_PENDING_LOGS = 20_000;
+/** `fill`: rebuilt from results.csv; it fills what is missing and never overwrites the trainer's numbers. */
+type PendingEpoch = { row: JobEpochRow; fill: boolean };
+
+export const RECORDING_DELAYED = "recording_delayed";
+export const RECORDING_CAUGHT_UP = "recording_caught_up";
+
+export type JobRecorderOptions = {
+  flushMs: number;
+  heartbeatMs: number;
+  maxLogLines: number;
+  log: Logger;
+  onCancelRequested: () => void;
+  onEpoch?: (row: JobEpochRow) => void;
+  /** The job's run directory: what Postgres cannot take yet is spilled there and survives a worker restart. */
+  spillDir: string;
+  /** Output kept in memory while Postgres is away; past either bound the oldest lines go to the spill file only. */
+  maxPendingLogLines?: number;
+  maxPendingLogBytes?: number;
+  /** Longest wait between two tries in close(). */
+  maxRetryDelayMs?: number;
+};
+
+/** Prisma's "record to update not found" and "foreign key violation": the job row is gone (deleted), so there is nowhere to write. */
+const JOB_GONE_CODES = new Set(["P2025", "P2003"]);
+
+function withoutNulls(map: Record<string, number | null>): Record<string, number | null> {
+  return Object.fromEntries(Object.entries(map).filter(([, v]) => v != null));
+}
+
+/** `over`'s numbers win where it has them; `base` keeps the rest (a re-sent epoch never nulls a stored time or metric). */
+function mergeEpoch(base: JobEpochRow, over: JobEpochRow): JobEpochRow {
+  return {
+    epoch: over.epoch,
+    losses: { ...base.losses, ...withoutNulls(over.losses) },
+    metrics: { ...base.metrics, ...withoutNulls(over.metrics) },
+    lr: { ...base.lr, ...withoutNulls(over.lr) },
+    epochTime: over.epochTime ?? base.epochTime,
+  };
+}
+
+/**
+ * The job's best: the metric pickBestMetric names for its latest epoch that has one, at its highest
+ * value (the earliest epoch on a tie), as epoch() keeps it while the job runs.
+ */
+export function bestOfEpochs(epochs: Pick<JobEpochRow, "epoch" | "metrics">[]): { name: string; value: number; epoch: number } | null {
+  const sorted = [...epochs].sort((a, b) => a.epoch - b.epoch);
+  const latest = sorted.findLast((e) => pickBestMetric(e.metrics));
+  if (!latest) return null;
+  const name = pickBestMetric(latest.metrics)!.name;
+  let best: { name: string; value: number; epoch: number } | null = null;
+  for (const e of sorted) {
+    const value = e.metrics[name];
+    if (typeof value === "number" && Number.isFinite(value) && (!best || value > best.value)) best = { name, value, epoch: e.epoch };
+  }
+  return best;
+}
+
+function abortError(signal: AbortSignal): DOMException {
+  const err = new DOMException("Recording stopped before everything was written; the spill file keeps the rest", "AbortError");
+  (err as { cause?: unknown }).cause = signal.reason;
+  return err;
+}
 
 /**
  * Collects a running job's progress, metrics and output and writes them to Postgres in batches
  * (one flush per interval, not a write per line). Live subscribers get every change at once
- * through the emitter. A failed flush keeps its data for the next one.
+ * through the emitter. Nothing is dropped: while Postgres is away the data stays in memory
+ * (output bounded) and is appended to a spill file in the run directory, which a later recorder
+ * for the same job replays; close() waits until all of it is written. The hot path (update,
+ * epoch, output) never awaits and never throws for a database error.
  */
 export class JobRecorder {
-  private pendingEpochs: JobEpochRow[] = [];
+  private pendingEpochs = new Map<number, PendingEpoch>();
   private pendingLogs: JobLogLine[] = [];
+  private pendingLogBytes = 0;
   private liveLogs: JobLogLine[] = [];
   private patch: JobPatch = {};
   private best: { name: string; value: number; epoch: number } | null;
@@ -22,29 +90,57 @@ export class JobRecorder {
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private writtenSinceTrim = 0;
+  private closing = false;
+  private recent: string[] = [];
+
+  private readonly spill: SpillFile;
+  /** Entries already in the spill file, so a failed flush appends only what is new. */
+  private readonly spilledLogs = new WeakSet<JobLogLine>();
+  private readonly unspilledEpochs = new Set<number>();
+  private patchUnspilled = false;
+  /** The spill file holds data Postgres may not have (it is replayed before anything newer is written). */
+  private spillPending: boolean;
+  /** When the current outage began; the timeline entries are written once Postgres is back. */
+  private outageSince: Date | null = null;
+  private outageSpilled = false;
+  private readonly seenEpochs = new Set<number>();
+  private filledFromCsv = false;
+  private jobGone = false;
 
   constructor(
     private readonly db: Db,
     private readonly live: LivePublisher,
     private readonly job: { id: string; projectId: string; bestMetric: number | null; bestMetricName: string | null; bestEpoch: number | null },
     private seq: number,
-    private readonly opts: { flushMs: number; heartbeatMs: number; maxLogLines: number; log: Logger; onCancelRequested: () => void; onEpoch?: (row: JobEpochRow) => void },
+    private readonly opts: JobRecorderOptions,
   ) {
     this.best = job.bestMetric != null && job.bestMetricName && job.bestEpoch != null ? { name: job.bestMetricName, value: job.bestMetric, epoch: job.bestEpoch } : null;
+    this.spill = new SpillFile(opts.spillDir);
+    // A previous attempt's spill: new lines must number after its lines, and its outage is still unreported.
+    const { records } = this.spill.read();
+    this.spillPending = records.length > 0;
+    for (const r of records) {
+      if (r.t === "log" && r.line.seq > this.seq) this.seq = r.line.seq;
+      if (r.t === "delayed" && !this.outageSince) this.outageSince = new Date(r.at);
+    }
+    this.outageSpilled = this.outageSince != null;
   }
 
   start() {
     this.timer = setInterval(() => void this.flush(), this.opts.flushMs);
+    if (this.spillPending) void this.flush();
   }
 
   update(fields: JobPatch) {
     Object.assign(this.patch, fields);
+    this.patchUnspilled = true;
     this.live.jobUpdated({ id: this.job.id, projectId: this.job.projectId, ...fields });
   }
 
   epoch(ev: EpochEvent) {
     const row: JobEpochRow = { epoch: ev.epoch, losses: ev.losses, metrics: ev.metrics, lr: ev.lr, epochTime: ev.epochTime ?? null };
-    this.pendingEpochs.push(row);
+    this.queueEpoch(row, false);
+    this.seenEpochs.add(ev.epoch);
     this.opts.onEpoch?.(row);
     const candidate = pickBestMetric(ev.metrics);
     if (candidate && (!this.best || this.best.name !== candidate.name || candidate.value > this.best.value)) {
@@ -66,19 +162,37 @@ export class JobRecorder {
   output(stream: JobLogLine["stream"], line: string) {
     const entry: JobLogLine = { seq: ++this.seq, stream, line, at: new Date().toISOString() };
     this.pendingLogs.push(entry);
+    this.pendingLogBytes += line.length;
     this.liveLogs.push(entry);
-    if (this.pendingLogs.length > MAX_PENDING_LOGS) this.pendingLogs.splice(0, this.pendingLogs.length - MAX_PENDING_LOGS);
+    this.recent.push(`${stream === "stderr" ? "! " : ""}${line}`);
+    if (this.recent.length > 400) this.recent.splice(0, this.recent.length - 200);
+    if (this.pendingLogs.length > (this.opts.maxPendingLogLines ?? 5_000) || this.pendingLogBytes > (this.opts.maxPendingLogBytes ?? 4_000_000)) this.evictLogs();
   }
 
   /** The last lines of output, for a failure message. */
   tail(n = 30): string {
     return this.recent.slice(-n).join("\n");
   }
-  private recent: string[] = [];
 
-  async event(kind: string, message: string) {
-    const event = await this.db.jobEvent.create({ data: { jobId: this.job.id, kind, message }, select: { id: true, kind: true, message: true, createdAt: true } });
-    this.live.event(this.job.id, { ...event, createdAt: event.createdAt.toISOString() });
+  /**
+   * Fills epochs the job has no numbers for (a gap left by an outage or a lost worker) from the run's
+   * own results.csv; the trainer's numbers are never overwritten. close() writes them and recomputes
+   * the job's best metric from every stored epoch. A missing file fills nothing.
+   */
+  async fillFromResultsCsv(csvPath: string): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(csvPath, "utf8");
+    } catch (err) {
+      this.opts.log.info({ csvPath, err: { message: (err as Error).message } }, "no results.csv to fill epochs from");
+      return;
+    }
+    const rows = parseResultsCsv(text);
+    for (const row of rows) {
+      this.queueEpoch(row, true);
+      if (!this.seenEpochs.has(row.epoch)) this.live.epoch(this.job.id, row);
+    }
+    this.filledFromCsv = rows.length > 0;
   }
 
   flush(): Promise<void> {
@@ -86,61 +200,277 @@ export class JobRecorder {
     return this.flushing;
   }
 
+  /**
+   * Resolves when everything this recorder (and an earlier one's spill file) holds is in Postgres,
+   * trying again with backoff for as long as that takes. On abort it rejects with an AbortError;
+   * what is not written yet stays in the spill file for the next attempt.
+   */
+  async close(signal?: AbortSignal): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.closing = true;
+    let delay = 250;
+    // A flush hung on an unreachable database must not hold up a shutdown.
+    const aborted = signal ? new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true })) : null;
+    for (;;) {
+      if (signal?.aborted) throw this.abandon(signal);
+      await (aborted ? Promise.race([this.flushing ?? this.flush(), aborted]) : (this.flushing ?? this.flush()));
+      if (signal?.aborted) throw this.abandon(signal);
+      if (!this.flushing && this.settled()) break;
+      if (signal?.aborted) throw this.abandon(signal);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, delay);
+        function done() {
+          clearTimeout(timer);
+          signal?.removeEventListener("abort", done);
+          resolve();
+        }
+        signal?.addEventListener("abort", done, { once: true });
+      });
+      delay = Math.min(delay * 2, this.opts.maxRetryDelayMs ?? 5_000);
+    }
+    if (this.jobGone) return;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.recomputeBest();
+        return;
+      } catch (err) {
+        if (signal?.aborted) throw abortError(signal);
+        this.opts.log.warn({ err: { message: (err as Error).message }, attempt }, "best metric not recomputed; will retry");
+        await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, this.opts.maxRetryDelayMs ?? 5_000)));
+      }
+    }
+  }
+
+  private settled(): boolean {
+    return this.jobGone || (!this.hasPending() && !this.spillPending && !this.outageSince);
+  }
+
+  private abandon(signal: AbortSignal): DOMException {
+    try {
+      this.spillUnspilled();
+    } catch (err) {
+      this.opts.log.error({ err: { message: (err as Error).message } }, "could not spill the job's unwritten progress");
+    }
+    return abortError(signal);
+  }
+
+  private hasPending(): boolean {
+    return this.pendingEpochs.size > 0 || this.pendingLogs.length > 0 || this.liveLogs.length > 0 || Object.keys(this.patch).length > 0;
+  }
+
+  private queueEpoch(row: JobEpochRow, fill: boolean) {
+    const prior = this.pendingEpochs.get(row.epoch);
+    let next: PendingEpoch;
+    if (!prior) next = { row, fill };
+    else if (fill && !prior.fill) next = { row: mergeEpoch(row, prior.row), fill: false };
+    else next = { row: mergeEpoch(prior.row, row), fill: prior.fill && fill };
+    this.pendingEpochs.set(row.epoch, next);
+    this.unspilledEpochs.add(row.epoch);
+  }
+
+  /** Memory bound: the oldest output goes to the spill file only (epochs are never evicted). */
+  private evictLogs() {
+    // Down to half of each bound, so eviction runs once per many lines rather than per line.
+    const maxLines = Math.floor((this.opts.maxPendingLogLines ?? 5_000) / 2);
+    const maxBytes = Math.floor((this.opts.maxPendingLogBytes ?? 4_000_000) / 2);
+    let count = 0;
+    let bytes = this.pendingLogBytes;
+    while (count < this.pendingLogs.length && (this.pendingLogs.length - count > maxLines || bytes > maxBytes)) bytes -= this.pendingLogs[count++]!.line.length;
+    const evicted = this.pendingLogs.slice(0, count);
+    if (!evicted.length) return;
+    try {
+      this.spill.append(evicted.filter((l) => !this.spilledLogs.has(l)).map((line) => ({ t: "log", line })));
+    } catch (err) {
+      // The disk refused too: keep them in memory rather than lose them.
+      this.opts.log.error({ err: { message: (err as Error).message } }, "could not spill output; keeping it in memory");
+      return;
+    }
+    this.pendingLogs = this.pendingLogs.slice(count);
+    this.pendingLogBytes = bytes;
+    this.spillPending = true;
+  }
+
+  /** Appends (fsync'd) what the spill file lacks: the outage start, changed epochs, new output, the latest field updates. */
+  private spillUnspilled() {
+    const records: SpillRecord[] = [];
+    if (this.outageSince && !this.outageSpilled) records.push({ t: "delayed", at: this.outageSince.toISOString() });
+    for (const n of this.unspilledEpochs) {
+      const p = this.pendingEpochs.get(n);
+      if (p) records.push({ t: "epoch", row: p.row, ...(p.fill ? { fill: true } : {}) });
+    }
+    const logs = this.pendingLogs.filter((l) => !this.spilledLogs.has(l));
+    for (const line of logs) records.push({ t: "log", line });
+    if (this.patchUnspilled && Object.keys(this.patch).length) records.push({ t: "patch", fields: this.patch });
+    if (!records.length) return;
+    this.spill.append(records);
+    this.unspilledEpochs.clear();
+    for (const l of logs) this.spilledLogs.add(l);
+    this.patchUnspilled = false;
+    this.spillPending = true;
+    if (this.outageSince) this.outageSpilled = true;
+  }
+
+  private epochWrites(entries: PendingEpoch[]): Prisma.PrismaPromise<unknown>[] {
+    const ops: Prisma.PrismaPromise<unknown>[] = [];
+    for (const fill of [false, true]) {
+      const rows = entries.filter((e) => e.fill === fill).map((e) => e.row);
+      if (!rows.length) continue;
+      const values = Prisma.join(
+        rows.map((r) => Prisma.sql`(${this.job.id}, ${r.epoch}::int, ${JSON.stringify(r.losses)}::jsonb, ${JSON.stringify(r.metrics)}::jsonb, ${JSON.stringify(r.lr)}::jsonb, ${r.epochTime}::double precision)`),
+      );
+      // A re-sent epoch merges into the stored one (its numbers win, its nulls do not erase);
+      // an epoch rebuilt from results.csv only fills what is missing.
+      ops.push(
+        fill
+          ? this.db.$executeRaw`INSERT INTO "JobEpoch" ("jobId", "epoch", "losses", "metrics", "lr", "epochTime") VALUES ${values}
+              ON CONFLICT ("jobId", "epoch") DO UPDATE SET
+                "losses" = EXCLUDED."losses" || jsonb_strip_nulls("JobEpoch"."losses"),
+                "metrics" = EXCLUDED."metrics" || jsonb_strip_nulls("JobEpoch"."metrics"),
+                "lr" = EXCLUDED."lr" || jsonb_strip_nulls("JobEpoch"."lr"),
+                "epochTime" = COALESCE("JobEpoch"."epochTime", EXCLUDED."epochTime")`
+          : this.db.$executeRaw`INSERT INTO "JobEpoch" ("jobId", "epoch", "losses", "metrics", "lr", "epochTime") VALUES ${values}
+              ON CONFLICT ("jobId", "epoch") DO UPDATE SET
+                "losses" = "JobEpoch"."losses" || jsonb_strip_nulls(EXCLUDED."losses"),
+                "metrics" = "JobEpoch"."metrics" || jsonb_strip_nulls(EXCLUDED."metrics"),
+                "lr" = "JobEpoch"."lr" || jsonb_strip_nulls(EXCLUDED."lr"),
+                "epochTime" = COALESCE(EXCLUDED."epochTime", "JobEpoch"."epochTime")`,
+      );
+    }
+    return ops;
+  }
+
+  private logWrite(logs: JobLogLine[]) {
+    // (jobId, seq) is the key: a line written twice (a replay after a crash) is skipped.
+    return this.db.jobLog.createMany({ data: logs.map((l) => ({ jobId: this.job.id, seq: l.seq, stream: l.stream, line: l.line, at: new Date(l.at) })), skipDuplicates: true });
+  }
+
+  /** Writes an earlier spill (this recorder's or a dead worker's) before anything newer; returns its field updates and size. */
+  private async replaySpill(): Promise<{ patch: JobPatch; bytes: number }> {
+    const { records, bytes, skipped } = this.spill.read();
+    if (skipped) this.opts.log.warn({ skipped, file: this.spill.path }, "spill file had unreadable lines (cut by a crash); the rest is replayed");
+    const epochs = new Map<number, PendingEpoch>();
+    const logs: JobLogLine[] = [];
+    let patch: JobPatch = {};
+    for (const r of records) {
+      if (r.t === "epoch") {
+        const prior = epochs.get(r.row.epoch);
+        const fill = !!r.fill;
+        if (!prior) epochs.set(r.row.epoch, { row: r.row, fill });
+        else if (fill && !prior.fill) epochs.set(r.row.epoch, { row: mergeEpoch(r.row, prior.row), fill: false });
+        else epochs.set(r.row.epoch, { row: mergeEpoch(prior.row, r.row), fill: prior.fill && fill });
+      } else if (r.t === "log") logs.push(r.line);
+      else if (r.t === "patch") patch = { ...patch, ...(r.fields as JobPatch) };
+      else if (r.t === "delayed" && (!this.outageSince || new Date(r.at) < this.outageSince)) this.outageSince = new Date(r.at);
+    }
+    const ops = this.epochWrites([...epochs.values()]);
+    if (ops.length) await this.db.$transaction(ops);
+    // Lines the log trim would delete at once are not worth writing.
+    const kept = logs.filter((l) => l.seq > this.seq - this.opts.maxLogLines);
+    for (let i = 0; i < kept.length; i += 1_000) await this.logWrite(kept.slice(i, i + 1_000));
+    this.writtenSinceTrim += kept.length;
+    return { patch, bytes };
+  }
+
   private async doFlush() {
+    if (this.jobGone) return;
     if (this.liveLogs.length) {
       const lines = this.liveLogs;
       this.liveLogs = [];
-      for (const l of lines) this.recent.push(`${l.stream === "stderr" ? "! " : ""}${l.line}`);
-      if (this.recent.length > 200) this.recent.splice(0, this.recent.length - 200);
       this.live.logLines(this.job.id, lines);
     }
+    const heartbeatDue = Date.now() - this.lastWrite >= this.opts.heartbeatMs;
+    if (!this.hasPending() && !this.spillPending && !this.outageSince && !heartbeatDue) return;
     const epochs = this.pendingEpochs;
     const logs = this.pendingLogs;
     const patch = this.patch;
-    const heartbeatDue = Date.now() - this.lastWrite >= this.opts.heartbeatMs;
-    if (!epochs.length && !logs.length && !Object.keys(patch).length && !heartbeatDue) return;
-    this.pendingEpochs = [];
+    this.pendingEpochs = new Map();
     this.pendingLogs = [];
+    this.pendingLogBytes = 0;
     this.patch = {};
     try {
-      const ops: Prisma.PrismaPromise<unknown>[] = epochs.map((e) => {
-        const data = { losses: e.losses, metrics: e.metrics, lr: e.lr, epochTime: e.epochTime };
-        // A resumed run may train an epoch again: its newest numbers win.
-        return this.db.jobEpoch.upsert({ where: { jobId_epoch: { jobId: this.job.id, epoch: e.epoch } }, create: { jobId: this.job.id, epoch: e.epoch, ...data }, update: data });
-      });
-      if (logs.length) ops.push(this.db.jobLog.createMany({ data: logs.map((l) => ({ jobId: this.job.id, seq: l.seq, stream: l.stream, line: l.line, at: new Date(l.at) })), skipDuplicates: true }));
-      ops.push(this.db.trainingJob.update({ where: { id: this.job.id }, data: { ...patch, heartbeatAt: new Date() }, select: { cancelRequestedAt: true } }));
+      let spilledPatch: JobPatch = {};
+      let spillBytes = 0;
+      if (this.spillPending) ({ patch: spilledPatch, bytes: spillBytes } = await this.replaySpill());
+      const ops = this.epochWrites([...epochs.values()]);
+      if (logs.length) ops.push(this.logWrite(logs));
+      ops.push(this.db.trainingJob.update({ where: { id: this.job.id }, data: { ...spilledPatch, ...patch, heartbeatAt: new Date() }, select: { cancelRequestedAt: true } }));
       const results = await this.db.$transaction(ops);
       this.lastWrite = Date.now();
+      if (spillBytes) this.spill.dropFirst(spillBytes);
+      this.spillPending = this.spill.size() > 0;
       const row = results[results.length - 1] as { cancelRequestedAt: Date | null };
       if (row.cancelRequestedAt) this.opts.onCancelRequested();
+      if (this.outageSince && !this.hasPending() && !this.spillPending) await this.reportCaughtUp(this.outageSince);
       this.writtenSinceTrim += logs.length;
       if (this.writtenSinceTrim >= 500 || (this.closing && this.writtenSinceTrim > 0)) {
         this.writtenSinceTrim = 0;
         await this.db.jobLog.deleteMany({ where: { jobId: this.job.id, seq: { lte: this.seq - this.opts.maxLogLines } } });
       }
     } catch (err) {
-      this.opts.log.warn({ err: { message: (err as Error).message } }, "flush failed; will retry");
-      this.pendingEpochs = [...epochs, ...this.pendingEpochs];
-      this.pendingLogs = [...logs, ...this.pendingLogs].slice(-MAX_PENDING_LOGS);
-      this.patch = { ...patch, ...this.patch };
+      this.restore(epochs, logs, patch);
+      if (err instanceof Prisma.PrismaClientKnownRequestError && JOB_GONE_CODES.has(err.code)) {
+        this.opts.log.warn({ code: err.code }, "the job's row is gone; its progress is not recorded");
+        this.jobGone = true;
+        this.spill.dropFirst(Infinity);
+        return;
+      }
+      this.opts.log.warn({ err: { message: (err as Error).message } }, "flush failed; kept and spilled, will retry");
+      this.startOutage();
+      try {
+        this.spillUnspilled();
+      } catch (spillErr) {
+        this.opts.log.error({ err: { message: (spillErr as Error).message } }, "could not spill the job's unwritten progress; keeping it in memory");
+      }
     }
   }
 
-  private closing = false;
-
-  private hasPending(): boolean {
-    return this.pendingEpochs.length > 0 || this.pendingLogs.length > 0 || this.liveLogs.length > 0 || Object.keys(this.patch).length > 0;
+  /** Puts a failed flush's data back under anything queued since (newer wins). */
+  private restore(epochs: Map<number, PendingEpoch>, logs: JobLogLine[], patch: JobPatch) {
+    const newer = this.pendingEpochs;
+    this.pendingEpochs = epochs;
+    for (const p of newer.values()) this.queueEpoch(p.row, p.fill);
+    this.pendingLogs = [...logs, ...this.pendingLogs];
+    this.pendingLogBytes = this.pendingLogs.reduce((n, l) => n + l.line.length, 0);
+    this.patch = { ...patch, ...this.patch };
+    if (this.pendingLogs.length > (this.opts.maxPendingLogLines ?? 5_000) || this.pendingLogBytes > (this.opts.maxPendingLogBytes ?? 4_000_000)) this.evictLogs();
   }
 
-  /** Stops the timer and writes everything still pending (waiting out a flush already under way). */
-  async close() {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    this.closing = true;
-    // A failed flush keeps its data, so try a few times before giving up on the rest.
-    for (let attempt = 0; attempt < 5 && (this.flushing || this.hasPending()); attempt++) {
-      await (this.flushing ?? this.flush());
-    }
+  private startOutage() {
+    if (this.outageSince) return;
+    this.outageSince = new Date();
+    // The timeline row can only be written once Postgres is back; live pages hear of it now.
+    this.live.event(this.job.id, { id: `recording-delayed-${this.outageSince.getTime()}`, kind: RECORDING_DELAYED, message: delayedMessage, createdAt: this.outageSince.toISOString() });
+  }
+
+  private async reportCaughtUp(since: Date) {
+    const now = new Date();
+    const written = await this.db.$transaction(async (tx) => {
+      // Idempotent: a recorder that died after writing these must not write them twice.
+      const already = await tx.jobEvent.findFirst({ where: { jobId: this.job.id, kind: RECORDING_DELAYED, createdAt: since }, select: { id: true } });
+      if (already) return [];
+      const select = { id: true, kind: true, message: true, createdAt: true } as const;
+      return [
+        await tx.jobEvent.create({ data: { jobId: this.job.id, kind: RECORDING_DELAYED, message: delayedMessage, createdAt: since }, select }),
+        await tx.jobEvent.create({ data: { jobId: this.job.id, kind: RECORDING_CAUGHT_UP, message: `Recording caught up after ${Math.max(1, Math.round((now.getTime() - since.getTime()) / 1000))} s: nothing was lost`, createdAt: now }, select }),
+      ];
+    });
+    this.outageSince = null;
+    this.outageSpilled = false;
+    for (const e of written) this.live.event(this.job.id, { ...e, createdAt: e.createdAt.toISOString() });
+  }
+
+  /** The best metric over every stored epoch, so epochs filled or merged after the fact count too. */
+  private async recomputeBest() {
+    const rows = await this.db.jobEpoch.findMany({ where: { jobId: this.job.id }, select: { epoch: true, metrics: true } });
+    const best = bestOfEpochs(rows.map((r) => ({ epoch: r.epoch, metrics: (r.metrics ?? {}) as Record<string, number | null> })));
+    const fields: JobPatch = best ? { bestMetric: best.value, bestMetricName: best.name, bestEpoch: best.epoch } : {};
+    if (this.filledFromCsv && rows.length) fields.currentEpoch = Math.max(...rows.map((r) => r.epoch));
+    if (!Object.keys(fields).length) return;
+    await this.db.trainingJob.update({ where: { id: this.job.id }, data: fields, select: { id: true } });
+    this.best = best;
+    this.live.jobUpdated({ id: this.job.id, projectId: this.job.projectId, ...fields });
   }
 }
+
+const delayedMessage = "Recording delayed: the database was unreachable; the worker kept the job's progress and wrote it when the database was back";
