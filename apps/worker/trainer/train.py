@@ -23,6 +23,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 PROTOCOL_VERSION = 1
+# A copy of last.pt taken at the epoch boundary of a stop for a worker shutdown: Ultralytics'
+# final evaluation strips last.pt right after (no optimizer, epoch -1), which cannot be resumed.
+RESUMABLE_NAME = "last.resumable.pt"
+# What the run ended with (finished's reason), so a resume of a stripped checkpoint can tell an
+# early stop or a time limit from a run that was cut short.
+FINISHED_MARK = "wyolo-finished.json"
+TERMINAL_REASONS = ("completed", "early_stopped", "time_limit")
 INTEGRATIONS_OFF = ("sync", "hub", "mlflow", "clearml", "comet", "dvc", "neptune", "raytune", "tensorboard", "wandb")
 
 
@@ -200,7 +207,8 @@ def prepare_resume(last: Path, save_dir: Path) -> bool:
     if isinstance(epoch, int) and epoch >= 0:
         trim_results(save_dir / "results.csv", epoch + 1)  # ckpt epochs count from 0, results.csv from 1
     args = ckpt.get("train_args")
-    if not isinstance(args, dict) or args.get("save_dir") in (None, str(save_dir)):
+    # A stripped checkpoint keeps only Ultralytics' own keys (no save_dir): project/name say where.
+    if not isinstance(args, dict) or (args.get("save_dir") or str(Path(str(args.get("project", ""))) / str(args.get("name", "")))) == str(save_dir):
         return False
     args.update(save_dir=str(save_dir), project=str(save_dir.parent), name=save_dir.name)
     torch.save(ckpt, str(last))
@@ -214,6 +222,103 @@ def trim_results(results_csv: Path, last_epoch: int) -> None:
     kept = lines[:1] + [line for line in lines[1:] if (number(line.split(",", 1)[0]) or 0) <= last_epoch]
     if len(kept) != len(lines):
         results_csv.write_text("".join(kept), encoding="utf-8")
+
+
+def read_results(results_csv: Path) -> list[dict[str, str]]:
+    """results.csv rows (Ultralytics pads its header names with spaces), in epoch order."""
+    if not results_csv.is_file():
+        return []
+    with results_csv.open(newline="", encoding="utf-8") as f:
+        rows = [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in csv.DictReader(f)]
+    return [row for row in rows if (number(row.get("epoch")) or 0) >= 1]
+
+
+def epoch_durations(rows: list[dict[str, str]]) -> dict[int, float | None]:
+    """Per-epoch seconds from results.csv's `time` column, which is cumulative. Ultralytics restarts
+    its clock on every resume (train.py shifts it back so the column stays cumulative across
+    attempts); a drop in the column is such a restart, where the epoch's own time is the value."""
+    durations: dict[int, float | None] = {}
+    previous = 0.0
+    for row in rows:
+        epoch, elapsed = int(float(row["epoch"])), number(row.get("time"))
+        if elapsed is None:
+            durations[epoch] = None
+            continue
+        durations[epoch] = round(elapsed - previous if elapsed >= previous else elapsed, 3)
+        previous = elapsed
+    return durations
+
+
+def use_resumable_copy(weights: Path, events: "Events") -> None:
+    """Puts the copy kept at a shutdown back as last.pt (consumed: the resumed run writes its own),
+    unless last.pt is a newer unstripped checkpoint."""
+    import torch
+
+    copy, last = weights / RESUMABLE_NAME, weights / "last.pt"
+    if not copy.is_file():
+        return
+    if last.is_file():
+        try:
+            current = torch.load(str(last), map_location="cpu", weights_only=False).get("epoch", -1)
+            kept = torch.load(str(copy), map_location="cpu", weights_only=False).get("epoch", -1)
+            if isinstance(current, int) and isinstance(kept, int) and current > kept:
+                copy.unlink()
+                return
+        except Exception:  # noqa: BLE001 — an unreadable last.pt is what the copy is there for
+            pass
+    copy.replace(last)
+    events.emit("log", level="info", message="Resuming from the checkpoint kept when the last worker shut down")
+
+
+def finished_mark(save_dir: Path) -> str | None:
+    try:
+        return json.loads((save_dir / FINISHED_MARK).read_text(encoding="utf-8")).get("reason")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def plan_stripped_resume(last: Path, save_dir: Path, config: dict) -> tuple[str, int]:
+    """What a resume does with a checkpoint Ultralytics stripped (epoch -1, "nothing to resume").
+
+    Ultralytics strips last.pt after every run that reached its end, a stop included, so a stripped
+    checkpoint only says the trainer ended, not that it trained what was asked. Returns
+    ("resume", _) for a checkpoint that still resumes, ("finished", _) with the reason in the mark,
+    ("continue", epochs done) or ("fresh", 0) when results.csv has no epoch."""
+    import torch
+
+    ckpt = torch.load(str(last), map_location="cpu", weights_only=False)
+    epoch = ckpt.get("epoch") if isinstance(ckpt, dict) else None
+    if isinstance(epoch, int) and epoch >= 0:
+        return "resume", epoch + 1
+    if finished_mark(save_dir) in TERMINAL_REASONS:
+        return "finished", 0
+    done = max((int(float(r["epoch"])) for r in read_results(save_dir / "results.csv")), default=0)
+    if config["train"].get("time"):
+        # With a time limit Ultralytics recomputes `epochs` from the budget: the count proves nothing.
+        return "finished", done
+    if done >= int(config["train"]["epochs"]):
+        return "finished", done
+    return ("continue", done) if done else ("fresh", 0)
+
+
+def continue_stripped(last: Path, save_dir: Path, config: dict, done: int) -> None:
+    """Makes a stripped checkpoint resume at epoch done+1 of the requested epochs.
+
+    Sound with Ultralytics' semantics (8.3 BaseTrainer.resume_training): the stripped model is the
+    EMA of the last epoch, loaded as float; with no optimizer state the optimizer and EMA start
+    afresh and best_fitness from 0 (so the next epoch's best.pt may replace an earlier better one);
+    the LR schedule, close_mosaic and results.csv (appended, same save_dir) continue at the right
+    epoch. Starting over with `epochs = remaining` instead would restart the schedule with warmup
+    and number its epochs from 1, overwriting results.csv."""
+    import torch
+
+    ckpt = torch.load(str(last), map_location="cpu", weights_only=False)
+    args = dict(ckpt.get("train_args") or {})
+    args.update(epochs=int(config["train"]["epochs"]), project=str(save_dir.parent), name=save_dir.name, exist_ok=True)
+    args.pop("resume", None)
+    ckpt.update(epoch=done - 1, train_args=args)  # ckpt epochs count from 0
+    torch.save(ckpt, str(last))
+    trim_results(save_dir / "results.csv", done)
 
 
 def resolve_data(data: str, datasets_dir: str | None) -> str:
@@ -239,6 +344,7 @@ class Reporter:
         self.sent_epochs: set[int] = set()
         self.final_metrics: dict[str, float | None] = {}
         self.stopped_by_request = False
+        self.stop_reason: str | None = None  # what the stop file asked for ("cancel", "shutdown")
         self.started = False
         self.last_epoch = 0
         self.total_epochs = 0
@@ -263,27 +369,35 @@ class Reporter:
             resumed=start_epoch > 1,
         )
         if start_epoch > 1:
-            self.resend_history(Path(trainer.csv), start_epoch)
+            rows = [r for r in read_results(Path(trainer.csv)) if int(float(r["epoch"])) < start_epoch]
+            self.continue_clock(trainer, rows)
+            self.resend_history(rows)
 
-    def resend_history(self, results_csv: Path, start_epoch: int) -> None:
-        """On resume, send the epochs already done again: the worker that died may not have stored them."""
-        if not results_csv.is_file():
-            return
-        with results_csv.open(newline="", encoding="utf-8") as f:
-            for row in csv.DictReader(f):
-                row = {k.strip(): v for k, v in row.items() if k}
-                epoch = int(float(row.get("epoch", 0) or 0))
-                if epoch < 1 or epoch >= start_epoch:
-                    continue
-                self.sent_epochs.add(epoch)
-                self.events.emit(
-                    "epoch",
-                    epoch=epoch,
-                    totalEpochs=self.total_epochs,
-                    losses={k: number(v) for k, v in row.items() if k.startswith(("train/", "val/"))},
-                    metrics={k: number(v) for k, v in row.items() if k.startswith("metrics/")},
-                    lr={k: number(v) for k, v in row.items() if k.startswith("lr/")},
-                )
+    def continue_clock(self, trainer: Any, rows: list[dict[str, str]]) -> None:
+        """Ultralytics restarts results.csv's `time` at every resume; moving its start back by the
+        time already recorded keeps the column cumulative over attempts, so each epoch's duration
+        stays readable from it. Not with a `time` limit, which Ultralytics measures from that start."""
+        elapsed = number(rows[-1].get("time")) if rows else None
+        if elapsed and not getattr(trainer.args, "time", None) and isinstance(getattr(trainer, "train_time_start", None), (int, float)):
+            trainer.train_time_start -= elapsed
+
+    def resend_history(self, rows: list[dict[str, str]]) -> None:
+        """On resume, send the epochs already done again, with their durations: the worker that
+        died may not have stored them, and a resend without a time would blank the stored one."""
+        durations = epoch_durations(rows)
+        for row in rows:
+            epoch = int(float(row["epoch"]))
+            self.sent_epochs.add(epoch)
+            seconds = durations.get(epoch)
+            self.events.emit(
+                "epoch",
+                epoch=epoch,
+                totalEpochs=self.total_epochs,
+                losses={k: number(v) for k, v in row.items() if k.startswith(("train/", "val/"))},
+                metrics={k: number(v) for k, v in row.items() if k.startswith("metrics/")},
+                lr={k: number(v) for k, v in row.items() if k.startswith("lr/")},
+                **({"epochTime": seconds} if seconds is not None and seconds >= 0 else {}),
+            )
 
     def on_train_epoch_end(self, trainer: Any) -> None:
         # trainer.metrics is still the previous epoch's here; only losses and lr are current.
@@ -294,6 +408,35 @@ class Reporter:
     def on_model_save(self, trainer: Any) -> None:
         best = Path(trainer.best)
         self.events.emit("checkpoint", epoch=int(trainer.epoch) + 1, last=str(trainer.last), **({"best": str(best)} if best.exists() else {}))
+        # Taken here, right after last.pt is written: a shutdown's copy must be this epoch's.
+        self.take_stop_request(trainer)
+
+    def take_stop_request(self, trainer: Any) -> None:
+        """Stops at this epoch boundary when the stop file is there (once). Not on the last epoch
+        or an early stop, which end here anyway. For a shutdown, last.pt is copied before the
+        final evaluation strips it, so the next worker can resume."""
+        if self.stop_reason or not self.stop_file or not self.stop_file.exists() or trainer.stop:
+            return
+        try:
+            self.stop_reason = self.stop_file.read_text(encoding="utf-8").strip() or "cancel"
+        except OSError:
+            self.stop_reason = "cancel"
+        self.stopped_by_request = True
+        trainer.stop = True
+        epoch = int(trainer.epoch) + 1
+        self.events.emit("log", level="info", message=f"Stop requested ({self.stop_reason}): stopping after epoch {epoch}")
+        if self.stop_reason == "shutdown":
+            self.keep_resumable(Path(trainer.last))
+
+    def keep_resumable(self, last: Path) -> None:
+        if not last.is_file():
+            self.events.emit("log", level="warning", message="Shutdown stop: no last.pt to keep; the next worker continues from results.csv")
+            return
+        copy = last.with_name(RESUMABLE_NAME)
+        partial = last.with_name(RESUMABLE_NAME + ".partial")
+        shutil.copyfile(last, partial)
+        partial.replace(copy)  # never a half-written copy under the name a resume trusts
+        self.events.emit("log", level="info", message=f"Kept a resumable checkpoint {copy} for the next worker")
 
     def on_fit_epoch_end(self, trainer: Any) -> None:
         epoch = int(trainer.epoch) + 1
@@ -318,11 +461,8 @@ class Reporter:
             fitness=number(getattr(trainer, "fitness", None)),
         )
         self.final_metrics = numbers(metrics, lambda k: k.startswith("metrics/"))
-        if self.stop_file and self.stop_file.exists() and not trainer.stop:
-            # Stop at this epoch boundary: the weights of this epoch are already saved.
-            self.stopped_by_request = True
-            trainer.stop = True
-            self.events.emit("log", level="info", message=f"Stop requested ({self.stop_file.read_text().strip() or 'cancel'}): stopping after epoch {epoch}")
+        # Also here for runs that do not save every epoch (save=False); last.pt is not stripped yet.
+        self.take_stop_request(trainer)
 
 
 def _names(names: Any) -> Any:
@@ -363,8 +503,11 @@ def run(config: dict, run_dir: Path, events: Events, stop_file: Path | None, res
     """Trains one job; returns the exit code. Every outcome is reported as an event."""
     train_args = build_train_args(config, run_dir)
     reporter = Reporter(events, stop_file, resume)
-    last = run_dir / "train" / "weights" / "last.pt"
+    save_dir = run_dir / "train"
+    last = save_dir / "weights" / "last.pt"
     try:
+        if resume:
+            use_resumable_copy(last.parent, events)
         if resume and last.is_file():
             try:
                 if prepare_resume(last, run_dir / "train"):
@@ -373,19 +516,22 @@ def run(config: dict, run_dir: Path, events: Events, stop_file: Path | None, res
                 events.emit("log", level="warning", message=f"This job's checkpoint cannot be read ({type(exc).__name__}: {exc}); training starts over")
                 # The fresh run gets a clean directory (the old one is kept aside for a look).
                 (run_dir / "train").replace(run_dir / f"train.unreadable-{int(time.time())}")
-        if resume and last.is_file():
+        plan, done = plan_stripped_resume(last, save_dir, config) if resume and last.is_file() else ("fresh", 0)
+        if plan == "finished":
+            # The run ended and trained what it was asked (or what its early stop / time limit allowed).
+            reason = finished_mark(save_dir) or ("time_limit" if config["train"].get("time") else "completed")
+            events.emit("log", level="info", message=f"The run had already finished ({reason}, {done or 'all'} epochs); nothing to resume")
+            best = last.parent / "best.pt"
+            events.emit("finished", reason=reason, last=str(last), **({"best": str(best)} if best.exists() else {}), resultsCsv=str(save_dir / "results.csv"))
+            return 0
+        if plan == "continue":
+            events.emit("log", level="info", message=f"The checkpoint was stripped after {done} of {config['train']['epochs']} epochs; training the rest from its weights")
+            continue_stripped(last, save_dir, config, done)
+        if plan in ("resume", "continue"):
             model = ultralytics.RTDETR(str(last)) if config.get("type") == "rtdetr" else ultralytics.YOLO(str(last))
             reporter.register(model)
             events.emit("log", level="info", message=f"Resuming from this job's own checkpoint {last}")
-            try:
-                model.train(resume=str(last))
-            except AssertionError as exc:
-                if "nothing to resume" not in str(exc):
-                    raise
-                events.emit("log", level="info", message="The run had already finished; nothing to resume")
-                best = last.parent / "best.pt"
-                events.emit("finished", reason="completed", last=str(last), **({"best": str(best)} if best.exists() else {}))
-                return 0
+            model.train(resume=str(last))
         else:
             train_args["data"] = resolve_data(str(train_args["data"]), os.environ.get("WYOLO_DATASETS_DIR"))
             weights_dir, inputs_dir = os.environ.get("WYOLO_WEIGHTS_DIR"), os.environ.get("WYOLO_INPUTS_DIR")
@@ -399,7 +545,9 @@ def run(config: dict, run_dir: Path, events: Events, stop_file: Path | None, res
         trainer = model.trainer
         best, last_path = Path(trainer.best), Path(trainer.last)
         stopper = getattr(trainer, "stopper", None)
-        if reporter.stopped_by_request:
+        if reporter.stop_reason == "shutdown":
+            reason = "shutdown"  # not an end: the worker re-queues the job, the next one resumes
+        elif reporter.stopped_by_request:
             reason = "cancelled"
         elif reporter.last_epoch < reporter.total_epochs and getattr(stopper, "possible_stop", False):
             reason = "early_stopped"
@@ -408,6 +556,7 @@ def run(config: dict, run_dir: Path, events: Events, stop_file: Path | None, res
         else:
             reason = "completed"
         best_epoch = getattr(stopper, "best_epoch", None)
+        (save_dir / FINISHED_MARK).write_text(json.dumps({"reason": reason, "epoch": reporter.last_epoch}), encoding="utf-8")
         events.emit(
             "finished",
             reason=reason,

@@ -46,7 +46,11 @@ export const trainerEventSchema = z.discriminatedUnion("type", [
   z.object({
     ...base,
     type: z.literal("finished"),
-    reason: z.enum(["completed", "cancelled", "early_stopped", "time_limit"]).default("completed"),
+    /**
+     * `shutdown`: stopped for a worker shutdown, with a resumable checkpoint kept; not an end of
+     * the job, which goes back to the queue. `completed`, `early_stopped` and `time_limit` end it as trained.
+     */
+    reason: z.enum(["completed", "cancelled", "early_stopped", "time_limit", "shutdown"]).default("completed"),
     best: path.optional(),
     last: path.optional(),
     bestEpoch: z.int().min(1).optional(),

@@ -5,7 +5,11 @@ It replays the callback order and the quirks seen with Ultralytics 8.3.186 on CP
 trainer.metrics) → on_model_save → on_fit_epoch_end; on_fit_epoch_end fires a second time at the
 end for the final validation of best.pt (without val/* losses); trainer.epoch counts from 0;
 results.csv from 1; `trainer.stop = True` in a callback ends training at that epoch boundary;
-resuming a finished run raises AssertionError "... nothing to resume".
+`self.stop` for the last epoch or an early stop is set before on_model_save; results.csv has a
+`time` column, seconds since this attempt's `train_time_start` (a resume restarts it); the final
+evaluation strips last.pt (epoch -1, no optimizer) however the run ended, a stop included, and
+resuming such a checkpoint raises AssertionError "... nothing to resume".
+Time is a fake clock: epoch n takes `epoch_seconds[n]` (knob, a map) or 0.5 s.
 Behaviour knobs come from the STANDIN environment variable (JSON).
 """
 from __future__ import annotations
@@ -18,6 +22,7 @@ from types import SimpleNamespace
 
 __version__ = "8.3.186-standin"
 calls: list[dict] = []
+clock = [1000.0]  # the stand-in's time.time()
 
 
 def _knobs() -> dict:
@@ -49,6 +54,7 @@ class _Trainer:
         self.epoch_time = None
         self.data = {"train": "images/train", "val": "images/val", "nc": 3, "names": {0: "circle", 1: "square", 2: "triangle"}}
         self.stopper = SimpleNamespace(best_epoch=0, possible_stop=False)
+        self.train_time_start = None
 
     def run(self, name: str) -> None:
         for cb in self.callbacks.get(name, []):
@@ -62,6 +68,8 @@ class _Trainer:
         self.run("on_pretrain_routine_start")
         if knobs.get("raise_before_start"):
             raise _exception(knobs["raise_before_start"])
+        clock[0] += 7.0  # setup (dataloaders, model) before the clock starts
+        self.train_time_start = clock[0]
         self.run("on_train_start")
         epoch = self.start_epoch
         while epoch < self.epochs:
@@ -72,17 +80,20 @@ class _Trainer:
             self.tloss = (1.0 / n, 2.0 / n)
             self.lr = {"lr/pg0": 0.01 / n, "lr/pg1": 0.01 / n}
             self.run("on_train_epoch_end")  # metrics still the previous epoch's here
+            seconds = float(knobs.get("epoch_seconds", {}).get(str(n), 0.5))
+            clock[0] += seconds
             self.metrics = {"metrics/mAP50(B)": 0.1 * n, "metrics/mAP50-95(B)": 0.05 * n, "val/box_loss": 3.0 / n}
             self.fitness = 0.05 * n
             self.stopper.best_epoch = n
             self._write_csv(n)
-            self.last.write_text(json.dumps({"epoch": epoch, "train_args": self.train_args}))
-            self.best.write_text("best")
-            self.run("on_model_save")
-            self.epoch_time = 0.5
+            # As in BaseTrainer._do_train: stop for the last epoch / early stop, then save, then the callbacks.
             self.stop = self.stop or n >= self.epochs or knobs.get("early_stop_at") == n
             if knobs.get("early_stop_at") == n:
                 self.stopper.possible_stop = True
+            self.last.write_text(json.dumps({"epoch": epoch, "optimizer": "state", "train_args": self.train_args}))
+            self.best.write_text("best")
+            self.run("on_model_save")
+            self.epoch_time = seconds
             self.run("on_fit_epoch_end")
             if self.stop:
                 break
@@ -90,17 +101,19 @@ class _Trainer:
         # Final validation of best.pt: on_fit_epoch_end again, same epoch, no val/* losses.
         self.metrics = {"metrics/mAP50(B)": 0.99, "metrics/mAP50-95(B)": 0.77}
         self.run("on_fit_epoch_end")
-        self.last.write_text(json.dumps({"epoch": -1, "train_args": self.train_args}))  # stripped: a finished run
+        # Stripped (strip_optimizer): a finished run as far as a resume can tell; save_dir is not a cfg key.
+        stripped_args = {k: v for k, v in self.train_args.items() if k != "save_dir"}
+        self.last.write_text(json.dumps({"epoch": -1, "optimizer": None, "train_args": stripped_args}))
         self.run("on_train_end")
 
     def _write_csv(self, n: int) -> None:
-        fields = ["epoch", "train/box_loss", "metrics/mAP50-95(B)", "val/box_loss", "lr/pg0"]
+        fields = ["epoch", "time", "train/box_loss", "metrics/mAP50-95(B)", "val/box_loss", "lr/pg0"]
         new = not self.csv.exists()
         with self.csv.open("a", newline="") as f:
             w = csv.writer(f)
             if new:
                 w.writerow(fields)
-            w.writerow([n, 1.0 / n, 0.05 * n, 3.0 / n, 0.01 / n])
+            w.writerow([n, round(clock[0] - self.train_time_start, 3), 1.0 / n, 0.05 * n, 3.0 / n, 0.01 / n])
 
 
 def _exception(spec: str) -> BaseException:
@@ -122,7 +135,7 @@ class YOLO:
         resume = kwargs.get("resume")
         if resume:
             state = json.loads(Path(resume).read_text())
-            if state["epoch"] == -1:
+            if state["epoch"] + 1 <= 0:
                 raise AssertionError(f"{resume} training to N epochs is finished, nothing to resume.")
             # The run continues where the checkpoint's own args say (its save_dir).
             self.trainer = _Trainer(state["train_args"], self.callbacks, start_epoch=state["epoch"] + 1)
