@@ -169,6 +169,11 @@ export class JobRecorder {
     if (this.pendingLogs.length > (this.opts.maxPendingLogLines ?? 5_000) || this.pendingLogBytes > (this.opts.maxPendingLogBytes ?? 4_000_000)) this.evictLogs();
   }
 
+  /** What waits in memory for Postgres (output past the bounds is in the spill file instead). */
+  buffered(): { epochs: number; logLines: number; logBytes: number } {
+    return { epochs: this.pendingEpochs.size, logLines: this.pendingLogs.length, logBytes: this.pendingLogBytes };
+  }
+
   /** The last lines of output, for a failure message. */
   tail(n = 30): string {
     return this.recent.slice(-n).join("\n");
