@@ -4,6 +4,7 @@ import next from "next";
 import { parseEnvOrExit } from "@wyolo/contracts";
 import { webEnvSchema, type WebEnv } from "./src/env-schema";
 import { staticSecurityHeaders } from "./src/server/security-headers";
+import { handleWithOutageStatus } from "./src/server/page-outage";
 
 // The web app's own HTTP server: Next.js and socket.io share one port.
 // Start: node --import ./apps/web/server-only-shim.mjs --import tsx apps/web/server.ts (from the repo root).
@@ -43,7 +44,8 @@ await app.prepare();
 const server = createServer((req, res) => {
   // The client address for rate limits and the audit log comes from the socket, never from the client.
   req.headers["x-wyolo-client-ip"] = req.socket.remoteAddress ?? "unknown";
-  void handle(req, res);
+  // A page that finds Postgres or Redis down is answered 503 + Retry-After, not Next.js's 500.
+  void handleWithOutageStatus(req, res, handle);
 });
 
 // Imported after env validation: these modules read env when loaded.

@@ -28,7 +28,8 @@ export function validationError(error: z.ZodError, message = "Some fields are in
   return new AppError("VALIDATION_FAILED", message, fields);
 }
 
-function isRedisDown(err: unknown): boolean {
+/** ioredis without an offline queue (or a withTimeout) while Redis is down or unreachable. */
+export function isRedisDown(err: unknown): boolean {
   const msg = err instanceof Error ? err.message : "";
   return /Stream isn't writeable|enableOfflineQueue|ECONNREFUSED|Connection is closed/i.test(msg);
 }

@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
-import { currentUser } from "@/server/auth/session";
+import { pageUser } from "@/server/pages";
 import { oidcEnabled } from "@/server/auth/options";
 import { env } from "@/env";
 import { SignInForm } from "./sign-in-form";
@@ -15,7 +15,7 @@ function safeReturn(url: string | undefined): string {
 export default async function SignInPage({ searchParams }: { searchParams: Promise<{ callbackUrl?: string; error?: string }> }) {
   const { callbackUrl, error } = await searchParams;
   const returnTo = safeReturn(callbackUrl);
-  if (await currentUser()) redirect(returnTo);
+  if (await pageUser()) redirect(returnTo);
   return (
     <div className="flex min-h-screen items-center justify-center px-4">
       <div className="w-full max-w-sm">

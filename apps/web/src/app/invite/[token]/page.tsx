@@ -1,12 +1,12 @@
 import type { Metadata } from "next";
-import { currentUser } from "@/server/auth/session";
+import { pageUser } from "@/server/pages";
 import { AcceptInvitation } from "./accept-invitation";
 
 export const metadata: Metadata = { title: "Invitation" };
 
 export default async function InvitePage({ params }: { params: Promise<{ token: string }> }) {
   const { token } = await params;
-  const user = await currentUser();
+  const user = await pageUser();
   return (
     <div className="flex min-h-screen items-center justify-center px-4">
       <div className="w-full max-w-md">
