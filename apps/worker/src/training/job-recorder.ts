@@ -104,6 +104,7 @@ export class JobRecorder {
   private outageSince: Date | null = null;
   private outageSpilled = false;
   private readonly seenEpochs = new Set<number>();
+  private latestEpoch = 0;
   private filledFromCsv = false;
   private jobGone = false;
 
@@ -147,10 +148,12 @@ export class JobRecorder {
       this.best = { ...candidate, epoch: ev.epoch };
     }
     this.live.epoch(this.job.id, row);
+    // An epoch sent again (after a resume) does not move the progress back.
+    this.latestEpoch = Math.max(this.latestEpoch, ev.epoch);
     this.update({
-      currentEpoch: ev.epoch,
+      currentEpoch: this.latestEpoch,
       totalEpochs: ev.totalEpochs,
-      progress: Math.min(1, ev.epoch / ev.totalEpochs),
+      progress: Math.min(1, this.latestEpoch / ev.totalEpochs),
       etaSeconds: ev.eta == null ? null : Math.round(ev.eta),
       ...(this.best ? { bestMetric: this.best.value, bestMetricName: this.best.name, bestEpoch: this.best.epoch } : {}),
     });
