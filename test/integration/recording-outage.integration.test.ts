@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,33 +10,16 @@ import type { LivePublisher } from "../../apps/worker/src/realtime.ts";
 import { JobRecorder, RECORDING_CAUGHT_UP, RECORDING_DELAYED } from "../../apps/worker/src/training/job-recorder.ts";
 import { SpillFile } from "../../apps/worker/src/training/spill-file.ts";
 import { ROOT } from "./db";
+import { startPgProxy } from "./pg-proxy";
 
 // Postgres goes away for real: the recorder reaches the test's database through a TCP proxy that
 // the test cuts (listener closed, open connections destroyed) and restores. The issue measured a
 // 30 s outage; CI uses a shorter one: RECORDING_OUTAGE_S=30 runs it at full length.
 const OUTAGE_MS = Number(process.env.RECORDING_OUTAGE_S ?? 6) * 1_000;
 
-const target = new URL(process.env.DATABASE_URL!);
-const sockets = new Set<net.Socket>();
-const proxy = net.createServer((client) => {
-  const upstream = net.connect(Number(target.port || 5432), target.hostname);
-  for (const s of [client, upstream]) {
-    sockets.add(s);
-    s.on("error", () => {});
-    s.on("close", () => (client.destroy(), upstream.destroy(), sockets.delete(s)));
-  }
-  client.pipe(upstream).pipe(client);
-});
-await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
-const port = (proxy.address() as net.AddressInfo).port;
-const proxiedUrl = Object.assign(new URL(target), { hostname: "127.0.0.1", port: String(port) }).toString();
-
-async function cut() {
-  const closed = new Promise<void>((resolve) => proxy.close(() => resolve()));
-  for (const s of sockets) s.destroy();
-  await closed;
-}
-const restore = () => new Promise<void>((resolve) => proxy.listen(port, "127.0.0.1", resolve));
+const pg = await startPgProxy(process.env.DATABASE_URL!);
+const proxiedUrl = pg.url;
+const { cut, restore } = pg;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 20_000): Promise<NonNullable<T>> {
   const until = Date.now() + timeoutMs;
@@ -75,7 +57,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (proxy.listening) await cut();
+  await cut();
   await db.$disconnect();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
