@@ -141,6 +141,7 @@ describe("Postgres away", () => {
 describe("Redis away", () => {
   it("no route answers 500; the ones that need Redis answer 503 naming it, and serve again within 5 s of its return", async () => {
     const w = await api.buildWorld();
+    const fresh = await api.buildWorld(); // for the calls after Redis is back: the ones made while it was away changed `w`
     await api.reportExportWorker(redis);
     const calls = everyCall();
 
@@ -163,7 +164,6 @@ describe("Redis away", () => {
     expect(await down.json()).toMatchObject({ postgres: true, redis: false, message: expect.stringMatching(/Redis/) });
 
     await redisServer.start();
-    const fresh = await api.buildWorld();
     const needsRedis = calls.filter((c) => NEEDS_REDIS.includes(c.name));
     const ms = await msUntil(async () => {
       // The restarted Redis is empty (no persistence): the worker reports itself again, as a live one does every few seconds.
