@@ -28,10 +28,14 @@ export function validationError(error: z.ZodError, message = "Some fields are in
   return new AppError("VALIDATION_FAILED", message, fields);
 }
 
-/** ioredis without an offline queue (or a withTimeout) while Redis is down or unreachable. */
+/**
+ * ioredis without an offline queue (or a withTimeout) while Redis is down or unreachable; a
+ * command in flight when the connection dropped ends as MaxRetriesPerRequestError.
+ */
 export function isRedisDown(err: unknown): boolean {
-  const msg = err instanceof Error ? err.message : "";
-  return /Stream isn't writeable|enableOfflineQueue|ECONNREFUSED|Connection is closed/i.test(msg);
+  if (!(err instanceof Error)) return false;
+  if (err.name === "MaxRetriesPerRequestError") return true;
+  return /Stream isn't writeable|enableOfflineQueue|ECONNREFUSED|Connection is closed|max retries per request/i.test(err.message);
 }
 
 /**
