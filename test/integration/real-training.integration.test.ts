@@ -97,4 +97,37 @@ describe.skipIf(!ready)(`real training with Ultralytics ${report.ultralytics ?? 
     expect(running.at(-1)!.message).toMatch(/Training resumed: epochs [3-5]–5/);
     expect(existsSync(path.join(dataDir, "runs", "jobs", id, "train", "weights", "best.pt"))).toBe(true);
   }, 240_000);
+
+  // Issue 15, item 6: Ultralytics' final evaluation strips last.pt after a stop too; the shutdown
+  // stop keeps a resumable copy, so the job ends SUCCEEDED only after every epoch was trained.
+  it("survives a worker shutdown (SIGTERM) mid-run: the next worker trains the remaining epochs, every epoch with its time", async () => {
+    await Promise.all([worker, ...extra].map((w) => w.stop())); // only the worker under test may take the job
+    const draining = startReal("real-draining");
+    extra.push(draining);
+    await draining.ready;
+    const epochs = 4;
+    const id = await submit("real shutdown", epochs);
+    await waitFor(async () => ((await job(id)).currentEpoch ?? 0) >= 1, 90_000, "epoch 1");
+    await draining.stop();
+    expect(await draining.exited).toBe(0);
+    const requeued = await job(id);
+    expect(requeued.status, requeued.failureReason ?? "").toBe("QUEUED");
+    const weights = path.join(dataDir, "runs", "jobs", id, "train", "weights");
+    expect(existsSync(path.join(weights, "last.resumable.pt"))).toBe(true);
+    const stoppedAfter = requeued.currentEpoch!;
+    expect(stoppedAfter).toBeLessThan(epochs);
+
+    const successor = startReal("real-successor");
+    extra.push(successor);
+    await successor.ready;
+    const done = await ended(id);
+    expect(done.status, done.failureReason ?? "").toBe("SUCCEEDED");
+    expect(done.currentEpoch).toBe(epochs);
+    const rows = await db.jobEpoch.findMany({ where: { jobId: id }, orderBy: { epoch: "asc" } });
+    expect(rows.map((r) => r.epoch)).toEqual(Array.from({ length: epochs }, (_, i) => i + 1));
+    for (const r of rows) expect(r.epochTime, `epoch ${r.epoch}'s time`).toBeGreaterThan(0);
+    const running = await db.jobEvent.findMany({ where: { jobId: id, kind: "running" }, orderBy: { createdAt: "asc" } });
+    expect(running.at(-1)!.message).toContain(`Training resumed: epochs ${stoppedAfter + 1}–${epochs}`);
+    expect(existsSync(path.join(weights, "last.resumable.pt"))).toBe(false);
+  }, 300_000);
 });
