@@ -32,8 +32,20 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function recorder(opts: { maxPendingLogLines?: number; maxPendingLogBytes?: number } = {}) {
-  return new JobRecorder(unreachable, live, { id: "job1", projectId: "p1", bestMetric: null, bestMetricName: null, bestEpoch: null }, 0, {
+// A database that never answers (a half-open connection): every query hangs.
+const hanging = new Proxy(
+  {},
+  {
+    get: (_t, key) => {
+      if (key === "then") return undefined;
+      const hang = () => ({ then: () => {} });
+      return new Proxy(hang, { get: () => hang });
+    },
+  },
+) as unknown as Db;
+
+function recorder(opts: { maxPendingLogLines?: number; maxPendingLogBytes?: number } = {}, db: Db = unreachable) {
+  return new JobRecorder(db, live, { id: "job1", projectId: "p1", bestMetric: null, bestMetricName: null, bestEpoch: null }, 0, {
     flushMs: 60_000,
     heartbeatMs: 60_000,
     maxLogLines: 100_000,
@@ -87,5 +99,17 @@ describe("JobRecorder while Postgres is unreachable", () => {
     expect(next.buffered().logLines).toBe(1);
     await expect(next.close(AbortSignal.abort())).rejects.toMatchObject({ name: "AbortError" });
     expect(new SpillFile(dir).read().records.flatMap((r) => (r.t === "log" && r.line.line === "next attempt" ? [r.line.seq] : []))).toEqual([301]);
+  });
+
+  it("an aborted close spills what a hung flush holds, and a NUL in output is stored as U+FFFD", async () => {
+    const rec = recorder({}, hanging);
+    rec.start();
+    rec.output("stdout", "bad\0byte");
+    rec.epoch(epoch(1)); // its flush hangs, holding the line and the epoch
+    await expect(rec.close(AbortSignal.timeout(200))).rejects.toMatchObject({ name: "AbortError" });
+    const records = new SpillFile(dir).read().records;
+    expect(records.flatMap((r) => (r.t === "epoch" ? [r.row.epoch] : []))).toEqual([1]);
+    expect(records.flatMap((r) => (r.t === "log" ? [r.line.line] : []))).toEqual(["bad\uFFFDbyte"]);
+    expect(records.some((r) => r.t === "patch" && r.fields.currentEpoch === 1)).toBe(true);
   });
 });

@@ -83,6 +83,8 @@ export class JobRecorder {
   private pendingEpochs = new Map<number, PendingEpoch>();
   private pendingLogs: JobLogLine[] = [];
   private pendingLogBytes = 0;
+  /** What the flush under way took from the pending lists: an aborted close() must spill it too. */
+  private inFlight: { epochs: Map<number, PendingEpoch>; logs: JobLogLine[]; patch: JobPatch } | null = null;
   private liveLogs: JobLogLine[] = [];
   private patch: JobPatch = {};
   private best: { name: string; value: number; epoch: number } | null;
@@ -162,7 +164,9 @@ export class JobRecorder {
     void this.flush();
   }
 
-  output(stream: JobLogLine["stream"], line: string) {
+  output(stream: JobLogLine["stream"], raw: string) {
+    // Postgres text cannot hold NUL: a line with one would fail every write and hold up close() forever.
+    const line = raw.includes("\0") ? raw.replaceAll("\0", "\uFFFD") : raw;
     const entry: JobLogLine = { seq: ++this.seq, stream, line, at: new Date().toISOString() };
     this.pendingLogs.push(entry);
     this.pendingLogBytes += line.length;
@@ -303,13 +307,17 @@ export class JobRecorder {
   private spillUnspilled() {
     const records: SpillRecord[] = [];
     if (this.outageSince && !this.outageSpilled) records.push({ t: "delayed", at: this.outageSince.toISOString() });
+    const sources = [...(this.inFlight ? [this.inFlight] : []), { epochs: this.pendingEpochs, logs: this.pendingLogs, patch: this.patch }];
     for (const n of this.unspilledEpochs) {
-      const p = this.pendingEpochs.get(n);
-      if (p) records.push({ t: "epoch", row: p.row, ...(p.fill ? { fill: true } : {}) });
+      for (const source of sources) {
+        const p = source.epochs.get(n);
+        if (p) records.push({ t: "epoch", row: p.row, ...(p.fill ? { fill: true } : {}) });
+      }
     }
-    const logs = this.pendingLogs.filter((l) => !this.spilledLogs.has(l));
+    const logs = sources.flatMap((source) => source.logs.filter((l) => !this.spilledLogs.has(l)));
     for (const line of logs) records.push({ t: "log", line });
-    if (this.patchUnspilled && Object.keys(this.patch).length) records.push({ t: "patch", fields: this.patch });
+    const patch = Object.assign({}, ...sources.map((source) => source.patch)) as JobPatch;
+    if (this.patchUnspilled && Object.keys(patch).length) records.push({ t: "patch", fields: patch });
     if (!records.length) return;
     this.spill.append(records);
     this.unspilledEpochs.clear();
@@ -396,6 +404,7 @@ export class JobRecorder {
     this.pendingLogs = [];
     this.pendingLogBytes = 0;
     this.patch = {};
+    this.inFlight = { epochs, logs, patch };
     try {
       let spilledPatch: JobPatch = {};
       let spillBytes = 0;
@@ -404,6 +413,7 @@ export class JobRecorder {
       if (logs.length) ops.push(this.logWrite(logs));
       ops.push(this.db.trainingJob.update({ where: { id: this.job.id }, data: { ...spilledPatch, ...patch, heartbeatAt: new Date() }, select: { cancelRequestedAt: true } }));
       const results = await this.db.$transaction(ops);
+      this.inFlight = null;
       this.lastWrite = Date.now();
       if (spillBytes) this.spill.dropFirst(spillBytes);
       this.spillPending = this.spill.size() > 0;
@@ -416,6 +426,7 @@ export class JobRecorder {
         await this.db.jobLog.deleteMany({ where: { jobId: this.job.id, seq: { lte: this.seq - this.opts.maxLogLines } } });
       }
     } catch (err) {
+      this.inFlight = null;
       this.restore(epochs, logs, patch);
       if (err instanceof Prisma.PrismaClientKnownRequestError && JOB_GONE_CODES.has(err.code)) {
         this.opts.log.warn({ code: err.code }, "the job's row is gone; its progress is not recorded");
