@@ -519,7 +519,8 @@ def run(config: dict, run_dir: Path, events: Events, stop_file: Path | None, res
         plan, done = plan_stripped_resume(last, save_dir, config) if resume and last.is_file() else ("fresh", 0)
         if plan == "finished":
             # The run ended and trained what it was asked (or what its early stop / time limit allowed).
-            reason = finished_mark(save_dir) or ("time_limit" if config["train"].get("time") else "completed")
+            mark = finished_mark(save_dir)
+            reason = mark if mark in TERMINAL_REASONS else ("time_limit" if config["train"].get("time") else "completed")
             events.emit("log", level="info", message=f"The run had already finished ({reason}, {done or 'all'} epochs); nothing to resume")
             best = last.parent / "best.pt"
             events.emit("finished", reason=reason, last=str(last), **({"best": str(best)} if best.exists() else {}), resultsCsv=str(save_dir / "results.csv"))

@@ -6,6 +6,7 @@ import pytest
 
 import train
 import ultralytics  # the stand-in
+from capture import Capture
 from test_train import job, run  # noqa: F401 — the shared fixture and runner
 
 EPOCH_SECONDS = {"1": 2.0, "2": 3.0, "3": 4.0, "4": 5.0, "5": 6.0}
@@ -129,3 +130,21 @@ def test_a_stale_copy_loses_to_a_newer_checkpoint(job):
 def test_epoch_durations_read_a_restarted_clock():
     rows = [{"epoch": "1", "time": "2"}, {"epoch": "2", "time": "5"}, {"epoch": "3", "time": "4"}, {"epoch": "4", "time": ""}]
     assert train.epoch_durations(rows) == {1: 2.0, 2: 3.0, 3: 4.0, 4: None}
+
+
+def test_a_stripped_checkpoint_restored_on_another_host_continues_there(job, tmp_path):
+    # The object store holds last.pt (stripped, if the upload read it after the final evaluation)
+    # and results.csv, not the copy nor the mark.
+    shutdown_after_first_epoch(job)
+    other = tmp_path / "other-host" / "run"
+    (other / "train" / "weights").mkdir(parents=True)
+    for name in ("weights/last.pt", "results.csv"):
+        (other / "train" / name).write_text((job["run_dir"] / "train" / name).read_text())
+    events = Capture()
+    code = train.run(job["config"](epochs=5), other, events, other / "STOP", True, ultralytics)
+    assert code == 0
+    started = next(e for e in events.events if e["type"] == "started")
+    assert started["startEpoch"] == 2
+    assert events.events[-1]["reason"] == "completed"
+    assert [int(r["epoch"]) for r in train.read_results(other / "train" / "results.csv")] == [1, 2, 3, 4, 5]
+    assert json.loads((job["run_dir"] / "train" / "weights" / "last.pt").read_text())["epoch"] == -1  # untouched
