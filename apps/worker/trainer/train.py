@@ -335,10 +335,9 @@ class Reporter:
     metrics at on_train_epoch_end are the previous epoch's; on_fit_epoch_end fires twice on
     the last epoch (the second is the final validation of best.pt); epochs count from 0."""
 
-    def __init__(self, events: Events, stop_file: Path | None, resumed: bool):
+    def __init__(self, events: Events, stop_file: Path | None):
         self.events = events
         self.stop_file = stop_file
-        self.resumed = resumed
         self.train_losses: dict[int, dict] = {}
         self.lrs: dict[int, dict] = {}
         self.sent_epochs: set[int] = set()
@@ -502,7 +501,7 @@ def build_train_args(config: dict, run_dir: Path) -> dict:
 def run(config: dict, run_dir: Path, events: Events, stop_file: Path | None, resume: bool, ultralytics: Any) -> int:
     """Trains one job; returns the exit code. Every outcome is reported as an event."""
     train_args = build_train_args(config, run_dir)
-    reporter = Reporter(events, stop_file, resume)
+    reporter = Reporter(events, stop_file)
     save_dir = run_dir / "train"
     last = save_dir / "weights" / "last.pt"
     try:
