@@ -1,7 +1,7 @@
 import { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { createDb } from "@wyolo/db";
-import { CANCEL_CHANNEL, EXPORT_JOB_NAME, exportJobPayloadSchema, parseEnvOrExit, TRAIN_JOB_NAME, trainJobPayloadSchema, WORKER_OFFLINE_AFTER_MS, workersKey, type WorkerReport } from "@wyolo/contracts";
+import { CANCEL_CHANNEL, EXPORT_JOB_NAME, exportJobPayloadSchema, isWorkerOnline, parseEnvOrExit, parseWorkerReport, TRAIN_JOB_NAME, trainJobPayloadSchema, workersKey, type WorkerReport } from "@wyolo/contracts";
 import { workerEnvSchema, type WorkerEnv } from "./env.ts";
 import { createLogger } from "./logger.ts";
 import { Catalog } from "./catalog.ts";
@@ -14,6 +14,9 @@ import { MlflowClient } from "./mlflow/client.ts";
 import { Tracker } from "./mlflow/tracker.ts";
 import { ArtifactStore } from "./artifacts/store.ts";
 import { runExport } from "./export/run-export.ts";
+import { workerLifecycle } from "./lifecycle.ts";
+import { lockOptions, stalledHandler } from "./lost-workers.ts";
+import { createShutdown, onStopSignals } from "./shutdown.ts";
 
 const env: WorkerEnv = parseEnvOrExit(workerEnvSchema, process.env);
 
@@ -40,10 +43,13 @@ const exporter = await checkTrainer(env.EXPORTER_COMMAND, log, 60_000, "exporter
 const exportFormats: string[] = env.S3_ENDPOINT && exporter.ok && Array.isArray(exporter.details.formats) ? exporter.details.formats.filter((f): f is string => typeof f === "string") : [];
 let draining = false;
 const allocator = new GpuAllocator({ minFreeMb: env.MIN_FREE_GPU_MEMORY_MB, maxUtilizationPercent: env.MAX_GPU });
+const live = new LivePublisher(connection, log);
+const lifecycle = workerLifecycle(db, live, log);
 const runtime: TrainingRuntime = {
   env,
   db,
-  live: new LivePublisher(connection, log),
+  live,
+  lifecycle,
   active: new Map(),
   isDraining: () => draining,
   cannotTrain: () => ("problem" in trainer ? trainer.problem : undefined),
@@ -67,24 +73,17 @@ const tracker = env.MLFLOW_TRACKING_URI
 runtime.tracker = tracker;
 tracker?.start();
 const reporter = new WorkerReporter(connection, env, concurrency, trainer, allocator, { running: () => [...runtime.active.keys()], draining: () => draining, exportFormats }, log);
-/** Whether another worker heard from lately, and not stopping, reports it can export to `format` (on a GPU, when asked). */
+/** Whether another online worker reports it can export to `format` (on a GPU, when asked). */
 async function otherWorkerCan(format: string, withGpu: boolean): Promise<boolean> {
-  const reports: WorkerReport[] = [];
-  for (const raw of Object.values(await connection.hgetall(workersKey(env.TRAINING_QUEUE)))) {
-    try {
-      reports.push(JSON.parse(raw) as WorkerReport);
-    } catch {
-      // not a report: ignored (the web app drops it)
-    }
-  }
-  return reports.some(
-    (r) => r.name !== env.WORKER_NAME && !r.draining && Date.now() - Date.parse(r.lastSeen) < WORKER_OFFLINE_AFTER_MS && (r.exportFormats ?? []).includes(format) && (!withGpu || r.gpus.length > 0),
-  );
+  const reports = Object.values(await connection.hgetall(workersKey(env.TRAINING_QUEUE)))
+    .map(parseWorkerReport)
+    .filter((r): r is WorkerReport => r !== null);
+  return reports.some((r) => r.name !== env.WORKER_NAME && isWorkerOnline(r) && (r.exportFormats ?? []).includes(format) && (!withGpu || r.gpus.length > 0));
 }
 const catalog = new Catalog()
   .register(TRAIN_JOB_NAME, trainJobPayloadSchema, (data, ctx) => runTraining(data, ctx, runtime))
   .register(EXPORT_JOB_NAME, exportJobPayloadSchema, (data, ctx) =>
-    runExport(data, ctx, { env, db, live: runtime.live, artifacts, tracker, formats: () => exportFormats, otherWorkerCan, gpuCount: gpusAtStart.length, placeJob: runtime.placeJob, releaseJob: runtime.releaseJob }),
+    runExport(data, ctx, { env, db, live, lifecycle, artifacts, tracker, formats: () => exportFormats, otherWorkerCan, gpuCount: gpusAtStart.length, placeJob: runtime.placeJob, releaseJob: runtime.releaseJob }),
   );
 
 // Cancels arrive by pub/sub; only the worker running the job acts on one.
@@ -107,70 +106,37 @@ const worker = new Worker(
     connection,
     concurrency,
     autorun: false,
-    lockDuration: env.LOCK_DURATION_MS,
-    stalledInterval: env.STALLED_INTERVAL_MS,
-    maxStalledCount: 3,
+    ...lockOptions(env),
   },
 );
 worker.on("error", (err) => log.error({ err: { message: err.message } }, "worker error"));
 worker.on("failed", (job, err) => job && log.warn({ jobId: job.id, reason: err.message }, "job failed"));
 
-// A job whose worker stopped renewing its lock is put back by BullMQ; record that on the row
-// (only if nobody has picked it up again since, which would have refreshed its heartbeat).
-worker.on("stalled", (jobId) => {
-  void (async () => {
-    // A pickup writes a fresh heartbeat at once; anything older belongs to the lost run.
-    const staleBefore = new Date(Date.now() - 1_000);
-    // One transaction: a worker picking the job up meanwhile waits on the row lock, so the
-    // timeline reads "stalled" before "resumed".
-    const result = await db.$transaction(async (tx) => {
-      const { count } = await tx.trainingJob.updateMany({
-        where: { id: jobId, status: { in: ["STARTING", "RUNNING"] }, OR: [{ heartbeatAt: null }, { heartbeatAt: { lt: staleBefore } }] },
-        data: { status: "QUEUED", etaSeconds: null },
-      });
-      if (count === 0) return null;
-      const row = await tx.trainingJob.findUniqueOrThrow({ where: { id: jobId }, select: { projectId: true, workerName: true } });
-      const e = await tx.jobEvent.create({ data: { jobId, kind: "stalled", message: `Worker ${row.workerName ?? "?"} stopped responding; the job was re-queued` }, select: { id: true, kind: true, message: true, createdAt: true } });
-      return { row, e };
-    });
-    if (!result) return;
-    const { row, e } = result;
-    runtime.live.event(jobId, { ...e, createdAt: e.createdAt.toISOString() });
-    runtime.live.jobUpdated({ id: jobId, projectId: row.projectId, status: "QUEUED", etaSeconds: null });
-    log.warn({ jobId, lostWorker: row.workerName }, "stalled job re-queued");
-  })().catch((err: Error) => log.error({ err: { message: err.message }, jobId }, "could not record a stalled job"));
-});
+const onStalled = stalledHandler(lifecycle, log);
+worker.on("stalled", (jobId) => void onStalled(jobId).catch((err: Error) => log.error({ err: { message: err.message }, jobId }, "could not record a stalled job")));
 
 await worker.waitUntilReady();
 void worker.run();
 reporter.start();
 log.info({ queue: env.TRAINING_QUEUE, concurrency, gpus: gpusAtStart.map((g) => `${g.index}: ${g.name}`) }, "worker ready");
 
-let shuttingDown = false;
-async function shutdown(signal: string) {
-  if (shuttingDown) return;
-  shuttingDown = true;
-  draining = true;
-  log.info({ signal, running: runtime.active.size }, "shutting down: no new jobs; running trainings stop at their next epoch and go back to the queue");
-  const deadline = setTimeout(() => {
-    log.error("shutdown deadline passed; exiting");
-    process.exit(1);
-  }, env.SHUTDOWN_TIMEOUT_MS);
-  deadline.unref();
-  for (const c of controllers) c.abort(new Error(signal));
-  try {
-    await worker.close();
-    await reporter.stop();
+const shutdown = createShutdown({
+  log,
+  deadlineMs: env.SHUTDOWN_TIMEOUT_MS,
+  stopTaking: () => (draining = true),
+  abortRunning: (signal) => {
+    for (const c of controllers) c.abort(new Error(signal));
+  },
+  running: () => runtime.active.size,
+  steps: [
+    // Waits for running jobs, which hand back at their next epoch boundary.
+    { name: "worker", run: () => worker.close() },
+    { name: "reporter", run: () => reporter.stop() },
     // Unsent MLflow calls stay in the outbox for the worker that resumes or inspects them.
-    await tracker?.stop(3_000);
-    await subscriber.quit().catch(() => {});
-    await Promise.allSettled([connection.quit(), db.$disconnect()]);
-    log.info("stopped");
-    process.exit(0);
-  } catch (err) {
-    log.error({ err }, "error during shutdown");
-    process.exit(1);
-  }
-}
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
-process.on("SIGINT", () => void shutdown("SIGINT"));
+    { name: "tracker", run: async () => tracker?.stop(3_000) },
+    { name: "redis", run: () => Promise.allSettled([subscriber.quit(), connection.quit()]) },
+    { name: "postgres", run: () => db.$disconnect().catch(() => {}) },
+  ],
+  exit: (code) => process.exit(code),
+});
+onStopSignals(shutdown);

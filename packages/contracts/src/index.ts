@@ -1,7 +1,6 @@
 export * from "./roles.ts";
 export * from "./errors.ts";
 export * from "./schemas.ts";
-export * from "./queue.ts";
 export * from "./env.ts";
 export * from "./closest.ts";
 export * from "./training-config.ts";

@@ -24,7 +24,6 @@ export const createJobSchema = z.object({
   priority: z.enum(PRIORITIES).default("normal"),
   config: z.union([z.string().max(100_000), z.record(z.string(), z.unknown())]),
 });
-export type CreateJobInput = z.input<typeof createJobSchema>;
 
 export const JOB_SORTS = ["created_desc", "created_asc", "name_asc", "name_desc", "status"] as const;
 

@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /**
  * Redis hash of the reports of the workers of one queue: field = worker name, value = JSON
  * WorkerReport. Per queue, so deployments (or test runs) sharing a Redis do not see each other's.
@@ -33,3 +35,29 @@ export type WorkerReport = {
   /** Model export formats this worker's image can produce (empty when it cannot export). */
   exportFormats?: string[];
 };
+
+// The fields the readers rely on; a report missing them (or not JSON) is dropped.
+const reportShape = z.looseObject({
+  name: z.string(),
+  lastSeen: z.string().refine((s) => !Number.isNaN(Date.parse(s))),
+  draining: z.boolean(),
+  gpus: z.array(z.looseObject({ index: z.number() })),
+  runningJobIds: z.array(z.string()),
+  trainer: z.looseObject({ ok: z.boolean() }),
+});
+
+/** One field of the workers hash, or null when it is not a worker report. */
+export function parseWorkerReport(raw: string): WorkerReport | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  return reportShape.safeParse(value).success ? (value as WorkerReport) : null;
+}
+
+/** Heard from lately and not stopping: it takes jobs. */
+export function isWorkerOnline(report: Pick<WorkerReport, "lastSeen" | "draining">, now = Date.now()): boolean {
+  return !report.draining && now - Date.parse(report.lastSeen) <= WORKER_OFFLINE_AFTER_MS;
+}

@@ -12,10 +12,6 @@ export function createDb(databaseUrl: string, options: { poolSize?: number } = {
   return new PrismaClient({ adapter, omit: { user: { passwordHash: true } } });
 }
 
-/** Prisma's "unique violation" code, for mapping to a 409 answer. */
-export const PrismaErrorCode = {
-  UniqueViolation: "P2002",
-} as const;
 
 /** The client handed to an interactive `$transaction` callback. */
 export type DbTx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
@@ -27,3 +23,5 @@ export type DbTx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
 export function newId(): string {
   return `c${Date.now().toString(36)}${randomBytes(9).toString("hex")}`;
 }
+export * from "./lifecycle.ts";
+export * from "./errors.ts";

@@ -9,6 +9,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { newId, type Db } from "@wyolo/db";
 import type { WorkerEnv } from "../env.ts";
 import type { Logger } from "../logger.ts";
+import { isRetryableStatus, s3Status } from "../retryable.ts";
 
 /** Files of a run worth keeping: weights, results, resolved args and plots. */
 const KEEP = /^(weights\/[^/]+\.pt|results\.csv|args\.yaml|[^/]+\.(png|jpg))$/;
@@ -17,8 +18,7 @@ export type StoredArtifact = { id: string; name: string; size: number; sha256: s
 
 /** An error worth retrying: no answer, a 5xx or throttling. A 4xx (no such key, access denied) will not change. */
 export function isTransient(err: unknown): boolean {
-  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return !status || status >= 500 || status === 429;
+  return isRetryableStatus(s3Status(err));
 }
 
 /**

@@ -2,22 +2,26 @@ import { existsSync, mkdirSync, realpathSync, rmSync } from "node:fs";
 import { copyFile } from "node:fs/promises";
 import path from "node:path";
 import { DelayedError, UnrecoverableError } from "bullmq";
-import type { Db } from "@wyolo/db";
-import { EXPORT_FORMAT_INFO, exportNeedsGpu, TERMINAL_STATUSES, type ExportFormat, type ExportJobPayload, type ExportOptions, type ExportSummary, type JobStatus, type TrainerEvent } from "@wyolo/contracts";
+import type { Db, ExportTransition, Lifecycle } from "@wyolo/db";
+import { EXPORT_FORMAT_INFO, exportNeedsGpu, TERMINAL_STATUSES, type ExportFormat, type ExportJobPayload, type ExportOptions, type JobStatus, type TrainerEvent } from "@wyolo/contracts";
 import type { JobContext } from "../catalog.ts";
 import type { WorkerEnv } from "../env.ts";
 import type { LivePublisher } from "../realtime.ts";
-import type { ArtifactStore, StoredArtifact } from "../artifacts/store.ts";
+import type { ArtifactStore } from "../artifacts/store.ts";
 import { sha256, withRetryWindow } from "../artifacts/store.ts";
 import type { Tracker } from "../mlflow/tracker.ts";
 import type { Placement } from "../gpus.ts";
 import { TrainerProcess } from "../training/trainer-process.ts";
-import { datasetsRoot } from "../training/inputs.ts";
+import { checkStoredConfig, datasetsRoot } from "../training/inputs.ts";
+import { decideOutcome } from "../outcome.ts";
+import { requeueLater } from "../requeue.ts";
 
 export type ExportRuntime = {
   env: WorkerEnv;
   db: Db;
   live: LivePublisher;
+  /** Every status change of an export goes through it. */
+  lifecycle: Lifecycle;
   artifacts?: ArtifactStore;
   tracker?: Tracker;
   /** The formats this worker's exporter reported at start. */
@@ -59,27 +63,11 @@ export async function runExport({ exportId }: ExportJobPayload, ctx: JobContext,
   const options = row.options as ExportOptions;
   const log = ctx.log.child({ exportId, jobId: row.jobId, format });
 
-  /** The export's new state, and when it ends the job's timeline entry with it, in one transaction. */
-  const update = async (
-    data: { status: JobStatus; failureReason?: string | null; workerName?: string; startedAt?: Date; finishedAt?: Date | null; artifactId?: string },
-    entry?: { kind: string; message: string },
-    artifact?: StoredArtifact,
-  ) => {
-    const e = await db.$transaction(async (tx) => {
-      await tx.modelExport.update({ where: { id: exportId }, data });
-      return entry ? tx.jobEvent.create({ data: { jobId: row.jobId, kind: entry.kind, message: entry.message.slice(0, 500) }, select: { id: true, kind: true, message: true, createdAt: true } }) : null;
-    });
-    const patch: Partial<ExportSummary> & { id: string; jobId: string } = { id: exportId, jobId: row.jobId, status: data.status };
-    if (data.failureReason !== undefined) patch.failureReason = data.failureReason;
-    if (data.workerName) patch.workerName = data.workerName;
-    if (data.startedAt) patch.startedAt = data.startedAt.toISOString();
-    if (data.finishedAt !== undefined) patch.finishedAt = data.finishedAt?.toISOString() ?? null;
-    if (artifact) patch.artifact = { id: artifact.id, name: artifact.name, size: artifact.size, sha256: artifact.sha256 };
-    live.exportUpdated(patch);
-    if (e) live.event(row.jobId, { ...e, createdAt: e.createdAt.toISOString() });
-  };
+  /** The export's new status (and, when it ends, the job's timeline entry) through the lifecycle. */
+  const update = (to: JobStatus, data: ExportTransition["data"] = {}, entry?: { kind: string; message: string }) =>
+    rt.lifecycle.transition({ kind: "export", id: exportId, to, cause: "worker", data, ...(entry ? { entry } : {}) });
   const fail = async (reason: string): Promise<never> => {
-    await update({ status: "FAILED", failureReason: reason.slice(0, 2000), finishedAt: new Date() }, { kind: "export-failed", message: `Export to ${info?.label ?? format} failed: ${reason}` });
+    await update("FAILED", { failureReason: reason.slice(0, 2000), finishedAt: new Date() }, { kind: "export-failed", message: `Export to ${info?.label ?? format} failed: ${reason}` });
     throw new UnrecoverableError(reason);
   };
 
@@ -92,7 +80,7 @@ export async function runExport({ exportId }: ExportJobPayload, ctx: JobContext,
     const attempts = ctx.job.opts.attempts ?? 1;
     log.warn({ err: { message: (err as Error).message }, attempt: ctx.job.attemptsMade + 1, attempts }, "export attempt failed");
     if (ctx.job.attemptsMade + 1 >= attempts) return fail(`The export failed ${attempts} time(s): ${(err as Error).message}`);
-    await update({ status: "QUEUED" }).catch(() => {});
+    await update("QUEUED").catch(() => {});
     throw err;
   }
 
@@ -106,21 +94,17 @@ export async function runExport({ exportId }: ExportJobPayload, ctx: JobContext,
     if (!canHere) {
       if (await rt.otherWorkerCan(format, needsGpu)) {
         // Another worker can: back to the queue, where it (or a restarted one) takes it.
-        await ctx.job.moveToDelayed(Date.now() + 5_000, ctx.token);
-        throw new DelayedError();
+        return requeueLater(ctx.job, ctx.token, 5_000);
       }
       if (!rt.formats().includes(format)) return fail(`No online worker can export to ${info.label}; ${env.WORKER_NAME} supports ${rt.formats().join(", ") || "no formats"}`);
       return fail(`${options.half && !info.gpu ? `FP16 ${info.label}` : info.label} export needs a GPU, and no online worker that can export it has one`);
     }
     const placement = needsGpu ? await rt.placeJob(exportId, 1) : { device: "cpu", gpuIndexes: [] as number[] };
-    if ("waitReason" in placement) {
-      await ctx.job.moveToDelayed(Date.now() + env.GPU_WAIT_RETRY_MS, ctx.token);
-      throw new DelayedError();
-    }
+    if ("waitReason" in placement) return requeueLater(ctx.job, ctx.token, env.GPU_WAIT_RETRY_MS);
 
     const dir = path.resolve(env.WORKER_DATA_DIR, "exports", exportId);
     try {
-      await update({ status: "RUNNING", workerName: env.WORKER_NAME, startedAt: new Date(), failureReason: null, finishedAt: null });
+      await update("RUNNING", { workerName: env.WORKER_NAME, startedAt: new Date(), failureReason: null, finishedAt: null });
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
       const weights = path.join(dir, "best.pt");
@@ -136,18 +120,20 @@ export async function runExport({ exportId }: ExportJobPayload, ctx: JobContext,
         if (digest !== best.sha256 && digest !== written) return await fail("The stored best.pt does not match its recorded checksum");
       }
 
-      const config = row!.job.config as { type?: string; train?: { data?: unknown } };
-      const result = await exportWith(rt, log, ctx.signal, dir, weights, options, config.type ?? "yolo", typeof config.train?.data === "string" ? config.train.data : undefined, placement);
+      // The job's config, validated like a training's: its model type, and its dataset for INT8 calibration.
+      const checked = checkStoredConfig(row!.job.config);
+      if ("problem" in checked) return await fail(`The job's stored config is invalid: ${checked.problem}`);
+      const result = await exportWith(rt, log, ctx.signal, dir, weights, options, checked.config.type, checked.config.train.data, placement);
       if (result.kind === "shutdown") {
-        await update({ status: "QUEUED", workerName: env.WORKER_NAME });
-        await ctx.job.moveToDelayed(Date.now(), ctx.token);
-        throw new DelayedError();
+        await update("QUEUED", { workerName: env.WORKER_NAME });
+        return await requeueLater(ctx.job, ctx.token, 0);
       }
       if (result.kind === "failed") return await fail(result.reason);
 
       const name = `exports/${row!.variant}/${path.basename(result.file)}`;
       const artifact = await withRetryWindow(() => rt.artifacts!.storeFile(row!.jobId, result.file, name), env.ARTIFACT_RETRY_WINDOW_MS).catch((err: Error) => fail(`The export could not be stored: ${err.message}`));
-      await update({ status: "SUCCEEDED", finishedAt: new Date(), artifactId: artifact.id }, { kind: "exported", message: `Exported to ${info.label}: ${name}` }, artifact);
+      await update("SUCCEEDED", { finishedAt: new Date(), artifactId: artifact.id }, { kind: "exported", message: `Exported to ${info.label}: ${name}` });
+      live.exportUpdated({ id: exportId, jobId: row!.jobId, artifact: { id: artifact.id, name: artifact.name, size: artifact.size, sha256: artifact.sha256 } });
       live.artifactsChanged(row!.jobId);
       // The export joins the job's MLflow run as an artifact too (not worth failing the export over).
       if (rt.tracker && row!.job.mlflowRunId) {
@@ -229,17 +215,21 @@ async function exportWith(
   const ok = exported as Extract<TrainerEvent, { type: "exported" }> | null;
   const bad = failed as Extract<TrainerEvent, { type: "failed" }> | null;
   log.info({ exit, exported: ok?.file, failed: bad?.errorClass }, "exporter exited");
-  if (shutdown) return { kind: "shutdown" };
-  if (timedOut) return { kind: "failed", reason: `The export took longer than ${Math.round(env.EXPORT_TIMEOUT_MS / 60_000)} min (EXPORT_TIMEOUT_MS) and was stopped` };
-  if (exit.spawnError) return { kind: "failed", reason: `The exporter could not be started (${env.EXPORTER_COMMAND.split(/\s+/)[0]}): ${exit.spawnError}` };
-  if (exit.code === 0 && ok && !bad) {
-    // Only the export's own directory: the exporter names its output, the worker checks where it is.
-    const file = existsSync(ok.file) ? realpathSync(ok.file) : "";
-    const rel = file ? path.relative(realpathSync(dir), file) : "..";
-    if (!rel || rel === ".." || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return { kind: "failed", reason: `The exporter reported an output outside its directory or missing: ${ok.file}` };
-    return { kind: "exported", file };
-  }
-  if (bad) return { kind: "failed", reason: `${bad.errorClass}: ${bad.message}${bad.suggestion ? ` (${bad.suggestion})` : ""}` };
-  const last = tail.slice(-3).join(" | ").slice(0, 500);
-  return { kind: "failed", reason: `The exporter ${exit.code === 0 ? "exited without reporting a result" : `crashed (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`})`}${last ? `: ${last}` : ""}` };
+  const outcome = decideOutcome({
+    child: "exporter",
+    program: env.EXPORTER_COMMAND.split(/\s+/)[0] ?? "",
+    exit,
+    stopReason: shutdown ? "shutdown" : null,
+    ...(timedOut ? { timedOut: `The export took longer than ${Math.round(env.EXPORT_TIMEOUT_MS / 60_000)} min (EXPORT_TIMEOUT_MS) and was stopped` } : {}),
+    succeeded: !!ok,
+    failed: bad,
+    crashDetail: tail.slice(-3).join(" | ").slice(0, 500),
+  });
+  if (outcome.status === "QUEUED") return { kind: "shutdown" };
+  if (outcome.status !== "SUCCEEDED" || !ok) return { kind: "failed", reason: outcome.message };
+  // Only the export's own directory: the exporter names its output, the worker checks where it is.
+  const file = existsSync(ok.file) ? realpathSync(ok.file) : "";
+  const rel = file ? path.relative(realpathSync(dir), file) : "..";
+  if (!rel || rel === ".." || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return { kind: "failed", reason: `The exporter reported an output outside its directory or missing: ${ok.file}` };
+  return { kind: "exported", file };
 }

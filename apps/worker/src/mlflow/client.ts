@@ -1,4 +1,5 @@
 import { Readable } from "node:stream";
+import { isRetryableStatus } from "../retryable.ts";
 
 /** A small MLflow REST client (the calls a training job needs), typed after MLflow 2.22's answers. */
 export class MlflowError extends Error {
@@ -12,12 +13,15 @@ export class MlflowError extends Error {
   }
   /** 4xx answers other than "not found"/"already exists" will not change by retrying. */
   get permanent(): boolean {
-    return this.status >= 400 && this.status < 500 && this.status !== 429;
+    return !isRetryableStatus(this.status);
   }
 }
 
 export type RunInfo = { run_id?: string; run_uuid: string; experiment_id: string; status: string; artifact_uri: string };
 type Tag = { key: string; value: string };
+
+/** MLflow's basic auth (MLFLOW_TRACKING_USERNAME/PASSWORD), for the REST API and the artifact proxy alike. */
+const basicAuth = ({ username, password }: { username: string; password: string }) => `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
 
 export class MlflowClient {
   constructor(
@@ -29,7 +33,7 @@ export class MlflowClient {
   private async call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (body !== undefined) headers["content-type"] = "application/json";
-    if (this.auth) headers.authorization = `Basic ${Buffer.from(`${this.auth.username}:${this.auth.password}`).toString("base64")}`;
+    if (this.auth) headers.authorization = basicAuth(this.auth);
     const res = await fetch(`${this.baseUrl.replace(/\/$/, "")}/api/2.0/mlflow/${path}`, {
       method,
       headers,
@@ -101,7 +105,7 @@ export class MlflowClient {
     const rootPath = artifactRoot.replace(/^mlflow-artifacts:(\/\/[^/]*)?/, "").replace(/^\/+|\/+$/g, "");
     const target = [...rootPath.split("/"), ...name.split("/")].filter(Boolean).map(encodeURIComponent).join("/");
     const headers: Record<string, string> = { "content-type": "application/octet-stream", "content-length": String(length) };
-    if (this.auth) headers.authorization = `Basic ${Buffer.from(`${this.auth.username}:${this.auth.password}`).toString("base64")}`;
+    if (this.auth) headers.authorization = basicAuth(this.auth);
     const res = await fetch(`${this.baseUrl.replace(/\/$/, "")}/api/2.0/mlflow-artifacts/artifacts/${target}`, {
       method: "PUT",
       headers,

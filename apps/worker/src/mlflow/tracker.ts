@@ -1,5 +1,6 @@
 import type { Db } from "@wyolo/db";
-import { newId } from "@wyolo/db";
+import { isUniqueViolation, newId } from "@wyolo/db";
+import { isRetryableStatus, s3Status } from "../retryable.ts";
 import type { Logger } from "../logger.ts";
 import type { LivePublisher } from "../realtime.ts";
 import { chunk, mlflowKey, MlflowError, type MlflowClient } from "./client.ts";
@@ -85,7 +86,7 @@ export class Tracker {
         break;
       } catch (err) {
         // Another worker queued calls for this job meanwhile (an export elsewhere): read the end again.
-        if ((err as { code?: string }).code !== "P2002" || attempt >= 5) throw err;
+        if (!isUniqueViolation(err) || attempt >= 5) throw err;
         this.nextSeq.delete(jobId);
       }
     }
@@ -204,8 +205,8 @@ export class Tracker {
       if ((err as Error).name === "NoSuchKey") throw new MlflowError(404, "ARTIFACT_MISSING", `${call.storageKey} is no longer in the object store`);
       // The object store refuses (no such bucket, access denied: MLflow's root is not writable
       // with the worker's credentials): retrying will not help, so it is dropped with a warning.
-      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status && status >= 400 && status < 500 && status !== 429) throw new MlflowError(status, "ARTIFACT_COPY_REFUSED", `the object store refused the copy: ${(err as Error).message}`);
+      const status = s3Status(err);
+      if (status && !isRetryableStatus(status)) throw new MlflowError(status, "ARTIFACT_COPY_REFUSED", `the object store refused the copy: ${(err as Error).message}`);
       throw err;
     };
     const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(root);

@@ -53,27 +53,32 @@ function existsSyncNoFollow(p: string): boolean {
 }
 
 /**
- * Everything a training reads from disk, checked before the trainer starts: the stored config is
- * validated again (a row written around the web app gets no further than here), the dataset and
+ * A stored config, validated again with the contracts' schema: a row written around the web app
+ * gets no further than here. Read once per run; everything after works on the typed config.
+ */
+export function checkStoredConfig(stored: unknown): { config: TrainingConfig } | Refusal {
+  const parsed = parseTrainingConfig(stored);
+  if (parsed.ok) return { config: parsed.config };
+  const pathIssue = parsed.issues.find((i) => ["model", "train.data", "train.pretrained"].includes(i.path));
+  const all = parsed.issues.map((i) => `${i.path}: ${i.message}`).join("; ");
+  return pathIssue
+    ? { failureClass: "PATH_NOT_ALLOWED", problem: `\`${pathIssue.path}\` is not allowed: ${pathIssue.message}` }
+    : { failureClass: "INVALID_ARGUMENT", problem: `The stored config is invalid: ${all}`.slice(0, 2000) };
+}
+
+/**
+ * Everything a training reads from disk, checked before the trainer starts: the dataset and
  * named weights must stay in DATASETS_DIR / WEIGHTS_DIR after symlinks, and `job:<id>/best.pt`
  * references are fetched from the object store (after checking in the database that the job is
  * of this job's team) into the run's inputs folder, checked against their recorded sha256.
  */
 export async function prepareInputs(
-  job: { id: string; teamId: string; config: unknown },
+  job: { id: string; teamId: string; config: TrainingConfig },
   runDir: string,
   deps: { env: WorkerEnv; db: Db; store: ArtifactStore | undefined; log: Logger },
 ): Promise<TrainerInputs | Refusal> {
   const { env } = deps;
-  const parsed = parseTrainingConfig(job.config);
-  if (!parsed.ok) {
-    const pathIssue = parsed.issues.find((i) => ["model", "train.data", "train.pretrained"].includes(i.path));
-    const all = parsed.issues.map((i) => `${i.path}: ${i.message}`).join("; ");
-    return pathIssue
-      ? { failureClass: "PATH_NOT_ALLOWED", problem: `\`${pathIssue.path}\` is not allowed: ${pathIssue.message}` }
-      : { failureClass: "INVALID_ARGUMENT", problem: `The stored config is invalid: ${all}`.slice(0, 2000) };
-  }
-  const config: TrainingConfig = parsed.config;
+  const { config } = job;
   const datasets = datasetsRoot(env);
   if (!staysInside(datasets, config.train.data)) {
     return { failureClass: "PATH_NOT_ALLOWED", problem: `\`train.data\` (${config.train.data}) leads outside the datasets directory (DATASETS_DIR) once symlinks are followed; refused` };

@@ -1,26 +1,27 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { DelayedError, UnrecoverableError } from "bullmq";
-import type { Db } from "@wyolo/db";
-import { TERMINAL_STATUSES, type JobStatus, type TrainerEvent, type TrainJobPayload } from "@wyolo/contracts";
+import { UnrecoverableError } from "bullmq";
+import type { Db, Lifecycle } from "@wyolo/db";
+import { TERMINAL_STATUSES, type FailureClass, type JobStatus, type TrainJobPayload, type TrainingConfig } from "@wyolo/contracts";
 import type { JobContext } from "../catalog.ts";
 import type { WorkerEnv } from "../env.ts";
 import type { LivePublisher } from "../realtime.ts";
-import { JobRecorder } from "./job-recorder.ts";
-import { TrainerProcess } from "./trainer-process.ts";
 import type { Placement } from "../gpus.ts";
-import { epochMetrics, type Tracker } from "../mlflow/tracker.ts";
-import { configParams } from "../mlflow/client.ts";
-import { withRetryWindow, type ArtifactStore } from "../artifacts/store.ts";
-import { prepareInputs } from "./inputs.ts";
-
-type StopReason = "cancel" | "shutdown";
+import type { Tracker } from "../mlflow/tracker.ts";
+import type { ArtifactStore } from "../artifacts/store.ts";
+import { decideOutcome, type StopReason } from "../outcome.ts";
+import { requeueLater } from "../requeue.ts";
+import { checkStoredConfig, prepareInputs } from "./inputs.ts";
+import { prepareRunDir } from "./run-dir.ts";
+import { startTracking } from "./tracking.ts";
+import { runTrainer } from "./trainer-run.ts";
 
 /** What the worker process shares with every training it runs. */
 export type TrainingRuntime = {
   env: WorkerEnv;
   db: Db;
   live: LivePublisher;
+  /** Every status change of a training goes through it. */
+  lifecycle: Lifecycle;
   /** Running trainings by job id, so cancel messages and shutdown can reach them. */
   active: Map<string, { requestStop: (reason: StopReason) => void }>;
   isDraining: () => boolean;
@@ -52,306 +53,195 @@ const summaryFields = {
   createdBy: { select: { name: true } },
 } as const;
 
+type Row = NonNullable<Awaited<ReturnType<typeof loadRow>>>;
+const loadRow = (db: Db, jobId: string) => db.trainingJob.findUnique({ where: { id: jobId }, select: summaryFields });
+type Final = "SUCCEEDED" | "FAILED" | "CANCELLED";
+type Failure = { failureReason?: string; failureClass?: FailureClass; logTail?: string };
+
 /**
  * Runs one training job: STARTING → trainer child process → RUNNING → SUCCEEDED, FAILED (with
  * the reason and the last output) or CANCELLED. Idempotent: an ended job is not run again; a
  * job picked up again (its worker died or shut down) resumes from its own checkpoint.
  */
 export async function runTraining({ jobId }: TrainJobPayload, ctx: JobContext, rt: TrainingRuntime): Promise<{ status: JobStatus }> {
-  const { db, env, live } = rt;
+  const { db, env } = rt;
   const row = await loadRow(db, jobId);
   // A queue entry whose row is gone (deleted project, failed create) has nothing to run.
   if (!row) throw new UnrecoverableError(`Job ${jobId} has no database row; dropped`);
   if (TERMINAL_STATUSES.includes(row.status)) return { status: row.status };
+  const run = new TrainingRun(row, ctx, rt);
 
-  const event = async (kind: string, message: string) => {
-    const e = await db.jobEvent.create({ data: { jobId, kind, message }, select: { id: true, kind: true, message: true, createdAt: true } });
-    live.event(jobId, { ...e, createdAt: e.createdAt.toISOString() });
-  };
-  // Set once this job's MLflow run is asked for: only then does its end go to MLflow too.
-  const tracking = { started: false };
-  /** The final status and its timeline entry in one transaction: nobody sees one without the other. */
-  const end = async (
-    status: "SUCCEEDED" | "FAILED" | "CANCELLED",
-    entry: { kind: string; message: string },
-    fields: { failureReason?: string; failureClass?: string; logTail?: string; progress?: number } = {},
-  ) => {
-    const finishedAt = new Date();
-    // MLflow's end status is queued before the job's own, so a job that reads as ended has it queued.
-    if (tracking.started) {
-      await rt.tracker?.enqueue(jobId, [{ kind: "status", status: status === "SUCCEEDED" ? "FINISHED" : status === "FAILED" ? "FAILED" : "KILLED", endTime: finishedAt.getTime() }]);
-    }
-    const [, e] = await db.$transaction([
-      db.trainingJob.update({ where: { id: jobId }, data: { status, finishedAt, etaSeconds: null, ...fields } }),
-      db.jobEvent.create({ data: { jobId, kind: entry.kind, message: entry.message.slice(0, 500) }, select: { id: true, kind: true, message: true, createdAt: true } }),
-    ]);
-    live.jobUpdated({ id: jobId, projectId: row.projectId, status, finishedAt: finishedAt.toISOString(), etaSeconds: null, failureReason: fields.failureReason ?? null, ...(fields.progress !== undefined ? { progress: fields.progress } : {}) });
-    live.event(jobId, { ...e, createdAt: e.createdAt.toISOString() });
-  };
-
-  if (row.cancelRequestedAt) {
-    await end("CANCELLED", { kind: "cancelled", message: "Cancelled before it started" });
-    return { status: "CANCELLED" };
-  }
+  if (row.cancelRequestedAt) return run.end("CANCELLED", "Cancelled before it started");
   const problem = rt.cannotTrain();
-  if (problem) {
-    const reason = `Worker ${env.WORKER_NAME} cannot train: ${problem}`;
-    await end("FAILED", { kind: "failed", message: reason }, { failureReason: reason.slice(0, 2000), failureClass: "UNKNOWN" });
-    throw new UnrecoverableError(reason);
-  }
+  if (problem) return run.fail(`Worker ${env.WORKER_NAME} cannot train: ${problem}`, "UNKNOWN");
+  const checked = checkStoredConfig(row.config);
+  if ("problem" in checked) return run.fail(checked.problem, checked.failureClass);
 
-  const placement = await rt.placeJob(jobId, (row.config as { gpus?: number }).gpus);
+  const placement = await rt.placeJob(jobId, checked.config.gpus);
   if ("waitReason" in placement) {
     // Not here, not now: back to the queue, where this or another worker takes it later.
     const last = await db.jobEvent.findFirst({ where: { jobId }, orderBy: { createdAt: "desc" }, select: { kind: true } });
-    if (last?.kind !== "waiting") await event("waiting", `Waiting for a GPU: ${env.WORKER_NAME} ${placement.waitReason}`);
-    await ctx.job.moveToDelayed(Date.now() + env.GPU_WAIT_RETRY_MS, ctx.token);
-    throw new DelayedError();
+    if (last?.kind !== "waiting") await run.note("waiting", `Waiting for a GPU: ${env.WORKER_NAME} ${placement.waitReason}`);
+    return requeueLater(ctx.job, ctx.token, env.GPU_WAIT_RETRY_MS);
   }
   try {
-    return await train(row, placement, ctx, rt, event, end, tracking);
+    return await run.train(checked.config, placement);
   } finally {
     rt.releaseJob(jobId);
   }
 }
 
-type Row = NonNullable<Awaited<ReturnType<typeof loadRow>>>;
-const loadRow = (db: Db, jobId: string) => db.trainingJob.findUnique({ where: { id: jobId }, select: summaryFields });
+/** One attempt at a training, phase by phase; every status change goes through the lifecycle. */
+class TrainingRun {
+  /** Set once this job's MLflow run is asked for: only then does its end go to MLflow too. */
+  private tracking = false;
 
-async function train(
-  row: Row,
-  placement: Extract<Placement, { device: string }>,
-  ctx: JobContext,
-  rt: TrainingRuntime,
-  event: (kind: string, message: string) => Promise<void>,
-  end: (status: "SUCCEEDED" | "FAILED" | "CANCELLED", entry: { kind: string; message: string }, fields?: { failureReason?: string; failureClass?: string; logTail?: string; progress?: number }) => Promise<void>,
-  tracking: { started: boolean },
-): Promise<{ status: JobStatus }> {
-  const { db, env, live } = rt;
-  const log = ctx.log;
-  const jobId = row.id;
-  const resumed = row.attempt > 0;
-  const attempt = row.attempt + 1;
-  const startedAt = row.startedAt ?? new Date();
-  await db.trainingJob.update({ where: { id: jobId }, data: { status: "STARTING", workerName: env.WORKER_NAME, attempt, startedAt, heartbeatAt: new Date() } });
-  live.jobUpdated({ id: jobId, projectId: row.projectId, status: "STARTING", workerName: env.WORKER_NAME, attempt, startedAt: startedAt.toISOString() });
-  const where = placement.gpuIndexes.length ? `GPU ${placement.gpuIndexes.join(",")}` : "CPU";
-  await event(resumed ? "resumed" : "starting", resumed ? `Picked up again by ${env.WORKER_NAME} (${where}, attempt ${attempt}); resuming from its checkpoint` : `Starting on ${env.WORKER_NAME} (${where})`);
+  constructor(
+    private readonly row: Row,
+    private readonly ctx: JobContext,
+    private readonly rt: TrainingRuntime,
+  ) {}
 
-  // MLflow: the run is created (or set RUNNING again on resume) through the tracker's outbox.
-  const lastEpochAtStart = (await db.jobEpoch.aggregate({ where: { jobId }, _max: { epoch: true } }))._max.epoch ?? 0;
-  if (rt.tracker) {
-    tracking.started = true;
-    const config = row.config as { model: string; type: string; task: string; gpus?: number; train: Record<string, unknown> };
-    if (resumed) await rt.tracker.adopt(jobId);
-    await rt.tracker.enqueue(jobId, [
-      {
-        kind: "start",
-        experimentName: `${row.project.team.slug}/${row.project.slug}`,
-        experimentTags: [{ key: "wyolo.project_id", value: row.projectId }],
-        runName: row.name,
-        startTime: (row.startedAt ?? new Date()).getTime(),
-        tags: [
-          { key: "wyolo.job_id", value: jobId },
-          { key: "wyolo.project", value: row.project.slug },
-          { key: "wyolo.team", value: row.project.team.slug },
-          { key: "mlflow.user", value: row.createdBy.name },
-          { key: "wyolo.model", value: config.model },
-          { key: "wyolo.task", value: config.task },
-          { key: "wyolo.dataset", value: String(config.train.data) },
-          { key: "wyolo.worker", value: env.WORKER_NAME },
-          { key: "wyolo.gpu", value: placement.gpuIndexes.length ? placement.gpuIndexes.join(",") : "cpu" },
-        ],
-      },
-      // A resumed job continues its own run: its params are already there and must not change.
-      ...(resumed ? [] : [{ kind: "params" as const, params: configParams(config) }]),
-    ]);
+  note(kind: string, message: string) {
+    return this.rt.lifecycle.note(this.row.id, { kind, message });
   }
-  const trackedEpochs = new Set<number>();
 
-  // Artifacts: weights go up while training (at most every ARTIFACT_CHECKPOINT_INTERVAL_MS, so a
-  // crash never loses everything) and the whole run at the end. Uploads run one after another.
-  const saveDir = path.resolve(env.WORKER_DATA_DIR, "jobs", jobId, "train");
-  let uploads: Promise<unknown> = Promise.resolve();
-  let lastUpload = 0;
-  const uploadLater = (files?: string[]) => {
-    if (!rt.artifacts) return;
-    uploads = uploads.then(() => rt.artifacts!.upload(jobId, saveDir, files)).catch((err: Error) => log.warn({ err: { message: err.message } }, "artifact upload failed; retried later"));
-  };
-
-  const runDir = path.resolve(env.WORKER_DATA_DIR, "jobs", jobId);
-  mkdirSync(runDir, { recursive: true });
-  // Picked up again on a worker whose disk lacks the job's checkpoint (another host): the last
-  // one uploaded to the object store lets it resume rather than start over.
-  if (resumed && rt.artifacts && !existsSync(path.join(saveDir, "weights", "last.pt"))) {
-    const names = ["weights/last.pt", "weights/best.pt", "results.csv", "args.yaml"];
-    // A brief object-store hiccup is waited out (a minute) rather than costing the whole run.
-    const restored = await withRetryWindow(() => rt.artifacts!.restore(jobId, saveDir, names), 60_000).catch(async (err: Error): Promise<string[]> => {
-      log.warn({ err: { message: err.message } }, "could not restore the checkpoint from the object store");
-      rmSync(saveDir, { recursive: true, force: true });
-      await event("checkpoint-unavailable", `Could not restore the checkpoint from the object store (${err.message.slice(0, 200)}); training starts over`);
-      return [];
+  /** The final status and its timeline entry (one transaction); MLflow's end status is queued first. */
+  async end(status: Final, message: string, fields: Failure & { progress?: number } = {}): Promise<{ status: JobStatus }> {
+    const finishedAt = new Date();
+    if (this.tracking) {
+      await this.rt.tracker?.enqueue(this.row.id, [{ kind: "status", status: status === "SUCCEEDED" ? "FINISHED" : status === "FAILED" ? "FAILED" : "KILLED", endTime: finishedAt.getTime() }]);
+    }
+    const result = await this.rt.lifecycle.transition({
+      kind: "training",
+      id: this.row.id,
+      to: status,
+      cause: "worker",
+      data: { finishedAt, etaSeconds: null, ...fields },
+      entry: { kind: status.toLowerCase(), message },
     });
-    if (restored.includes("weights/last.pt")) await event("checkpoint-restored", `No local checkpoint on ${env.WORKER_NAME}: resuming from the last one in the object store`);
+    if (!result.applied) this.ctx.log.warn({ to: status, status: result.status }, "final status not written: the row moved on");
+    return { status: result.applied ? status : (result.status ?? status) };
   }
-  // Every file the trainer will read, checked (and job references fetched) before it starts.
-  const inputs = await prepareInputs({ id: jobId, teamId: row.project.teamId, config: row.config }, runDir, { env, db, store: rt.artifacts, log });
-  if ("problem" in inputs) {
-    await end("FAILED", { kind: "failed", message: inputs.problem }, { failureReason: inputs.problem.slice(0, 2000), failureClass: inputs.failureClass });
-    throw new UnrecoverableError(`${inputs.failureClass}: ${inputs.problem}`);
+
+  /** Trainer and input errors are final: no retry. */
+  async fail(reason: string, failureClass: FailureClass, logTail?: string): Promise<never> {
+    await this.end("FAILED", reason, { failureReason: reason.slice(0, 2000), failureClass, ...(logTail !== undefined ? { logTail } : {}) });
+    throw new UnrecoverableError(reason);
   }
-  for (const note of inputs.notes) await event("inputs", note);
-  const stopFile = path.join(runDir, "STOP");
-  rmSync(stopFile, { force: true });
-  const configFile = path.join(runDir, "config.json");
-  writeFileSync(configFile, JSON.stringify(row.config, null, 2));
 
-  const lastSeq = (await db.jobLog.aggregate({ where: { jobId }, _max: { seq: true } }))._max.seq ?? 0;
-  let stopReason: StopReason | null = null;
-  let finished: Extract<TrainerEvent, { type: "finished" }> | null = null;
-  let failed: Extract<TrainerEvent, { type: "failed" }> | null = null;
+  async train(config: TrainingConfig, placement: Extract<Placement, { device: string }>): Promise<{ status: JobStatus }> {
+    const { db, env, lifecycle } = this.rt;
+    const { row, ctx } = this;
+    const jobId = row.id;
+    const resumed = row.attempt > 0;
+    const attempt = row.attempt + 1;
+    const where = placement.gpuIndexes.length ? `GPU ${placement.gpuIndexes.join(",")}` : "CPU";
+    const starting = await lifecycle.transition({
+      kind: "training",
+      id: jobId,
+      to: "STARTING",
+      cause: "worker",
+      data: { workerName: env.WORKER_NAME, attempt, startedAt: row.startedAt ?? new Date(), heartbeatAt: new Date() },
+      entry: resumed
+        ? { kind: "resumed", message: `Picked up again by ${env.WORKER_NAME} (${where}, attempt ${attempt}); resuming from its checkpoint` }
+        : { kind: "starting", message: `Starting on ${env.WORKER_NAME} (${where})` },
+    });
+    if (!starting.applied) return { status: starting.status ?? row.status };
 
-  const requestStop = (reason: StopReason) => {
-    if (stopReason === "shutdown" && reason === "cancel") stopReason = "cancel";
-    if (stopReason) return;
-    stopReason = reason;
-    log.info({ reason }, "asking the trainer to stop at the next epoch boundary");
-    trainer.requestStop(reason, reason === "cancel" ? env.CANCEL_KILL_TIMEOUT_MS : Math.max(1_000, env.SHUTDOWN_TIMEOUT_MS - 5_000));
-  };
+    const lastEpochAtStart = (await db.jobEpoch.aggregate({ where: { jobId }, _max: { epoch: true } }))._max.epoch ?? 0;
+    if (this.rt.tracker) {
+      this.tracking = true;
+      await startTracking(this.rt.tracker, row, config, { workerName: env.WORKER_NAME, gpuIndexes: placement.gpuIndexes, resumed });
+    }
+    const dirs = await prepareRunDir(env, jobId, resumed, { artifacts: this.rt.artifacts, log: ctx.log, note: (kind, message) => this.note(kind, message) });
+    // Every file the trainer will read, checked (and job references fetched) before it starts.
+    const inputs = await prepareInputs({ id: jobId, teamId: row.project.teamId, config }, dirs.runDir, { env, db, store: this.rt.artifacts, log: ctx.log });
+    if ("problem" in inputs) return this.fail(inputs.problem, inputs.failureClass);
+    for (const note of inputs.notes) await this.note("inputs", note);
 
-  const recorder = new JobRecorder(db, live, row, lastSeq, {
-    flushMs: env.FLUSH_INTERVAL_MS,
-    heartbeatMs: env.HEARTBEAT_INTERVAL_MS,
-    maxLogLines: env.MAX_LOG_LINES,
-    log,
-    onCancelRequested: () => requestStop("cancel"),
-    // Each epoch goes to MLflow once: epochs a resumed trainer sends again are already there.
-    onEpoch: (epoch) => {
-      if (!rt.tracker || epoch.epoch <= lastEpochAtStart || trackedEpochs.has(epoch.epoch)) return;
-      trackedEpochs.add(epoch.epoch);
-      void rt.tracker.enqueue(jobId, [{ kind: "metrics", metrics: epochMetrics(epoch, Date.now()) }]).catch((err: Error) => log.warn({ err: { message: err.message } }, "MLflow metrics not queued"));
-    },
-  });
+    const lastSeq = (await db.jobLog.aggregate({ where: { jobId }, _max: { seq: true } }))._max.seq ?? 0;
+    const trained = await runTrainer(this.rt, ctx, {
+      job: row,
+      config,
+      dirs,
+      placement,
+      inputsEnv: inputs.env,
+      resumed,
+      lastEpochAtStart,
+      lastSeq,
+      onStarted: (ev) =>
+        lifecycle.transition({
+          kind: "training",
+          id: jobId,
+          to: "RUNNING",
+          cause: "worker",
+          data: { totalEpochs: ev.totalEpochs },
+          entry: { kind: "running", message: `Training${ev.resumed ? " resumed" : ""}: epochs ${ev.startEpoch}–${ev.totalEpochs}${ev.batch ? `, batch ${ev.batch}` : ""}${ev.device ? ` on ${ev.device}` : ""}` },
+        }),
+    });
+    const { recorder, stopReason } = trained;
+    const outcome = decideOutcome({ child: "trainer", program: env.TRAINER_COMMAND.split(/\s+/)[0] ?? "", exit: trained.exit, stopReason, succeeded: !!trained.finished, finishedReason: trained.finished?.reason, failed: trained.failed });
+    ctx.log.info({ exit: trained.exit, stopReason, finished: trained.finished?.reason, failed: trained.failed?.errorClass, outcome: outcome.status }, "trainer exited");
 
-  const trainer = new TrainerProcess(
-    env.TRAINER_COMMAND.split(/\s+/),
-    {
-      WYOLO_JOB_ID: jobId,
-      WYOLO_CONFIG: configFile,
-      WYOLO_RUN_DIR: runDir,
-      WYOLO_STOP_FILE: stopFile,
-      WYOLO_EVENTS_FD: "3",
-      WYOLO_RESUME: resumed ? "1" : "0",
-      WYOLO_PROTOCOL_VERSION: "1",
-      // The job sees only its own GPUs (none for a CPU job), renumbered from 0.
-      CUDA_VISIBLE_DEVICES: placement.gpuIndexes.join(","),
-      WYOLO_DEVICE: placement.device,
-      ...inputs.env,
-      ...(env.AUTO_BATCH_FRACTION ? { WYOLO_AUTO_BATCH_FRACTION: String(env.AUTO_BATCH_FRACTION) } : {}),
-    },
-    stopFile,
-    {
-      onEvent: (ev) => {
-        switch (ev.type) {
-          case "started":
-            recorder.update({ status: "RUNNING", totalEpochs: ev.totalEpochs });
-            void event("running", `Training${ev.resumed ? " resumed" : ""}: epochs ${ev.startEpoch}–${ev.totalEpochs}${ev.batch ? `, batch ${ev.batch}` : ""}${ev.device ? ` on ${ev.device}` : ""}`).catch(() => {});
-            break;
-          case "epoch":
-            recorder.epoch(ev);
-            break;
-          case "log":
-            recorder.output("trainer", `[${ev.level}] ${ev.message}`);
-            break;
-          case "checkpoint":
-            if (Date.now() - lastUpload >= env.ARTIFACT_CHECKPOINT_INTERVAL_MS) {
-              lastUpload = Date.now();
-              // results.csv too: a resume on another host continues it instead of starting it over.
-              // (results.csv first: it is never behind the weights stored after it; train.py trims it on resume.)
-              uploadLater([path.join(saveDir, "results.csv"), ev.last, ev.best].filter((f): f is string => !!f));
-            }
-            break;
-          case "finished":
-            finished = ev;
-            break;
-          case "failed":
-            failed = ev;
-            break;
-        }
+    // Everything the run produced is in Postgres before its final state: epochs missing after an
+    // outage come from its own results.csv. A shutdown waits only so long; the spill file keeps the rest.
+    await recorder.fillFromResultsCsv(path.join(dirs.saveDir, "results.csv"));
+    const recorded = await recorder.close(stopReason === "shutdown" ? AbortSignal.timeout(Math.max(1_000, env.SHUTDOWN_TIMEOUT_MS / 3)) : ctx.signal).then(
+      () => true,
+      (err: Error) => {
+        ctx.log.warn({ err: { message: err.message } }, "recording not finished; the spill file keeps it for the next attempt");
+        return false;
       },
-      onOutput: (stream, line) => recorder.output(stream, line),
-    },
-    log,
-  );
+    );
+    if (outcome.status === "QUEUED" || !recorded) return this.handBack();
+    if (stopReason !== "shutdown") await this.storeArtifacts(dirs.saveDir, trained.uploads);
+    if (outcome.status === "FAILED") return this.fail(outcome.message, outcome.failureClass, recorder.tail());
+    return this.end(outcome.status, outcome.message, outcome.status === "SUCCEEDED" ? { progress: 1 } : {});
+  }
 
-  rt.active.set(jobId, { requestStop });
-  recorder.start();
-  const onAbort = () => requestStop("shutdown");
-  ctx.signal.addEventListener("abort", onAbort);
-  // A cancel that raced the start is caught here; later ones arrive by pub/sub or at a flush.
-  const current = await db.trainingJob.findUnique({ where: { id: jobId }, select: { cancelRequestedAt: true } });
-  trainer.start(process.cwd());
-  if (current?.cancelRequestedAt) requestStop("cancel");
-  if (rt.isDraining()) requestStop("shutdown");
+  /** Back to the queue for another worker (or this one, restarted) to resume from its checkpoint. */
+  private async handBack(): Promise<never> {
+    const { env } = this.rt;
+    await this.rt.lifecycle.transition({
+      kind: "training",
+      id: this.row.id,
+      to: "QUEUED",
+      cause: "worker",
+      data: { etaSeconds: null },
+      entry: { kind: "requeued", message: `${env.WORKER_NAME} is shutting down; the job goes back to the queue and resumes from its checkpoint` },
+    });
+    return requeueLater(this.ctx.job, this.ctx.token, 0);
+  }
 
-  const exit = await trainer.exited;
-  ctx.signal.removeEventListener("abort", onAbort);
-  rt.active.delete(jobId);
-  await recorder.close();
-  const tail = recorder.tail();
-  if (rt.artifacts && stopReason !== "shutdown") {
+  /** The whole run to the object store (waiting out an outage for ARTIFACT_RETRY_WINDOW_MS), and to its MLflow run. */
+  private async storeArtifacts(saveDir: string, uploads: Promise<unknown>) {
+    const { env, db, live } = this.rt;
+    const store = this.rt.artifacts;
+    const jobId = this.row.id;
+    const log = this.ctx.log;
+    if (!store) return;
     await uploads;
-    // An object store that is away now is waited for (ARTIFACT_RETRY_WINDOW_MS) before giving up.
-    const failure = await rt.artifacts
+    const failure = await store
       .uploadPatiently(jobId, saveDir, env.ARTIFACT_RETRY_WINDOW_MS, (err, attempt) => {
         log.warn({ err: { message: err.message }, attempt }, "artifact upload failed; retrying");
-        if (attempt === 1) void event("artifacts-retry", `The object store is unavailable (${err.message.slice(0, 200)}); retrying the upload`).catch(() => {});
+        if (attempt === 1) void this.note("artifacts-retry", `The object store is unavailable (${err.message.slice(0, 200)}); retrying the upload`).catch(() => {});
       })
-      .then(() => null, (err: Error) => err);
+      .then(
+        () => null,
+        (err: Error) => err,
+      );
     const stored = await db.jobArtifact.findMany({ where: { jobId }, orderBy: { name: "asc" }, select: { name: true, storageKey: true } });
     if (failure) {
       log.error({ err: { message: failure.message } }, "artifacts not stored");
-      await event("artifacts-failed", `Artifacts not stored (${failure.message.slice(0, 200)}); the run's files stay in ${env.WORKER_NAME}'s data directory`);
+      await this.note("artifacts-failed", `Artifacts not stored (${failure.message.slice(0, 200)}); the run's files stay in ${env.WORKER_NAME}'s data directory`);
     } else if (stored.length) {
-      await event("artifacts", `${stored.length} artifact${stored.length === 1 ? "" : "s"} stored`);
+      await this.note("artifacts", `${stored.length} artifact${stored.length === 1 ? "" : "s"} stored`);
     }
     live.artifactsChanged(jobId);
     // The run's files go to its MLflow run too (through the outbox, before the run's end status).
-    if (tracking.started && rt.tracker && stored.length) {
-      await rt.tracker.enqueue(jobId, stored.map((a) => ({ kind: "artifact" as const, name: a.name, storageKey: a.storageKey })));
+    if (this.tracking && this.rt.tracker && stored.length) {
+      await this.rt.tracker.enqueue(jobId, stored.map((a) => ({ kind: "artifact" as const, name: a.name, storageKey: a.storageKey })));
     }
   }
-  const fin = finished as Extract<TrainerEvent, { type: "finished" }> | null;
-  const fail = failed as Extract<TrainerEvent, { type: "failed" }> | null;
-  log.info({ exit, stopReason, finished: fin?.reason, failed: fail?.errorClass }, "trainer exited");
-
-  if (stopReason === "shutdown") {
-    // Put the job back for another worker (or this one, restarted) to resume from its checkpoint.
-    await db.trainingJob.update({ where: { id: jobId }, data: { status: "QUEUED", etaSeconds: null } });
-    live.jobUpdated({ id: jobId, projectId: row.projectId, status: "QUEUED", etaSeconds: null });
-    await event("requeued", `${env.WORKER_NAME} is shutting down; the job goes back to the queue and resumes from its checkpoint`);
-    await ctx.job.moveToDelayed(Date.now(), ctx.token);
-    throw new DelayedError();
-  }
-  if (stopReason === "cancel") {
-    await end("CANCELLED", { kind: "cancelled", message: fin?.reason === "cancelled" ? "Stopped at an epoch boundary and cancelled" : "Cancelled (the trainer was stopped)" });
-    return { status: "CANCELLED" };
-  }
-  if (exit.spawnError) {
-    const reason = `The trainer could not be started (${env.TRAINER_COMMAND.split(/\s+/)[0]}): ${exit.spawnError}`;
-    await end("FAILED", { kind: "failed", message: reason }, { failureReason: reason, failureClass: "UNKNOWN" });
-    throw new UnrecoverableError(reason);
-  }
-  if (exit.code === 0 && fin && !fail) {
-    await end("SUCCEEDED", { kind: "succeeded", message: fin.reason === "early_stopped" ? "Finished early: no improvement within `patience`" : "Finished" }, { progress: 1 });
-    return { status: "SUCCEEDED" };
-  }
-  // Trainer errors (bad dataset, bad argument, out of memory, crash) are final: no retry.
-  const reason = fail
-    ? `${fail.errorClass}: ${fail.message}${fail.suggestion ? ` (${fail.suggestion})` : ""}`
-    : exit.code === 0
-      ? "The trainer exited without reporting a result"
-      : `The trainer crashed (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`})`;
-  await end("FAILED", { kind: "failed", message: reason }, { failureReason: reason.slice(0, 2000), failureClass: fail?.errorClass ?? "UNKNOWN", logTail: tail });
-  throw new UnrecoverableError(reason);
 }

@@ -68,10 +68,6 @@ export class TrainerProcess {
     });
   }
 
-  get pid() {
-    return this.child?.pid;
-  }
-
   /** Asks the trainer to stop at its next epoch boundary (it watches the stop file); kills it after `killAfterMs`. */
   requestStop(reason: string, killAfterMs: number) {
     try {

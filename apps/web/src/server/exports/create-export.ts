@@ -1,6 +1,6 @@
 import "server-only";
 import { can, EXPORT_FORMAT_INFO, exportNeedsGpu, exportOptionsSchema, exportVariant, type ExportSummary } from "@wyolo/contracts";
-import { newId } from "@wyolo/db";
+import { newId, writeTimelineEntry } from "@wyolo/db";
 import { db } from "../db";
 import { audit } from "../audit";
 import { AppError, validationError } from "../errors";
@@ -52,7 +52,7 @@ export async function createExport(user: SessionUser, jobId: string, input: unkn
   const { row, event } = await db.$transaction(async (tx) => {
     const created = await tx.modelExport.create({ data: { id, jobId, format: options.format, options, variant, createdById: user.id }, select: exportSelect });
     await audit(tx, { actorId: user.id, action: "export.create", targetType: "export", targetId: id, teamId: team.id, ip, metadata: { jobId, format: options.format, variant } });
-    const e = await tx.jobEvent.create({ data: { jobId, kind: "export-queued", message: `Export to ${label} (${variant}) queued by ${user.name}` }, select: { id: true, kind: true, message: true, createdAt: true } });
+    const e = await writeTimelineEntry(tx, jobId, { kind: "export-queued", message: `Export to ${label} (${variant}) queued by ${user.name}` });
     return { row: created, event: e };
   });
   try {
@@ -64,7 +64,7 @@ export async function createExport(user: SessionUser, jobId: string, input: unkn
       .catch((e: Error) => logger.error({ err: { message: e.message }, exportId: id }, "could not remove unqueued export row"));
     throw new AppError("SERVICE_UNAVAILABLE", "The job queue (Redis) is unavailable, so the export was not created. Try again shortly.");
   }
-  emitJobEvent(jobId, { ...event, createdAt: event.createdAt.toISOString() });
+  emitJobEvent(jobId, event);
   const summary = toExportSummary(row);
   emitExportUpdated(summary);
   return { export: summary, created: true };

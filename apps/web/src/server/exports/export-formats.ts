@@ -1,5 +1,5 @@
 import "server-only";
-import { EXPORT_FORMATS, WORKER_OFFLINE_AFTER_MS, workersKey, type ExportFormat, type WorkerReport } from "@wyolo/contracts";
+import { EXPORT_FORMATS, isWorkerOnline, parseWorkerReport, workersKey, type ExportFormat } from "@wyolo/contracts";
 import { env } from "@/env";
 import { redis } from "../redis";
 import { withTimeout } from "../timeout";
@@ -13,15 +13,11 @@ export async function exportCapabilities(now = Date.now()): Promise<{ formats: E
   const formats = new Set<string>();
   const onGpu = new Set<string>();
   for (const value of Object.values(raw)) {
-    try {
-      const r = JSON.parse(value) as WorkerReport;
-      if (now - Date.parse(r.lastSeen) > WORKER_OFFLINE_AFTER_MS || r.draining) continue;
-      for (const f of r.exportFormats ?? []) {
-        formats.add(f);
-        if (r.gpus.length) onGpu.add(f);
-      }
-    } catch {
-      // a report that is not JSON is dropped by the Workers page
+    const r = parseWorkerReport(value);
+    if (!r || !isWorkerOnline(r, now)) continue;
+    for (const f of r.exportFormats ?? []) {
+      formats.add(f);
+      if (r.gpus.length) onGpu.add(f);
     }
   }
   return { formats: EXPORT_FORMATS.filter((f) => formats.has(f)), onGpu: EXPORT_FORMATS.filter((f) => onGpu.has(f)) };

@@ -1,13 +1,13 @@
 import "server-only";
 import { CANCEL_CHANNEL, can, TERMINAL_STATUSES } from "@wyolo/contracts";
 import { db } from "../db";
-import { audit } from "../audit";
 import { AppError, forbidden } from "../errors";
 import { logger } from "../logger";
 import { redis } from "../redis";
 import { trainingQueue } from "../queue";
 import { withTimeout } from "../timeout";
-import { emitJobEvent, emitJobUpdated } from "../realtime/emitter";
+import { emitJobUpdated } from "../realtime/emitter";
+import { lifecycle } from "./lifecycle";
 import type { SessionUser } from "../auth/session";
 import { jobAccess } from "./job-access";
 import { jobSummarySelect, toJobSummary } from "./job-summary";
@@ -23,32 +23,35 @@ export async function cancelJob(user: SessionUser, jobId: string, ip: string) {
   if (!allowed) throw forbidden(can(role, "job.cancel.own") ? "You can cancel only your own jobs" : "Your role does not allow this");
   if (TERMINAL_STATUSES.includes(job.status)) throw new AppError("CONFLICT", `The job already ended (${job.status.toLowerCase()})`);
 
+  const audit = { actorId: user.id, action: "job.cancel", teamId: team.id, ip };
   if (job.status === "QUEUED") {
     const queued = await withTimeout(trainingQueue.getJob(jobId), 3_000, "queue lookup");
     // remove() refuses a job a worker has locked: then it is running, and the running path applies.
     const removed = queued ? await queued.remove().then(() => true, () => false) : true;
     if (removed) {
-      const { count } = await db.trainingJob.updateMany({
-        where: { id: jobId, status: "QUEUED" },
-        data: { status: "CANCELLED", cancelRequestedAt: new Date(), finishedAt: new Date() },
+      const now = new Date();
+      const cancelled = await lifecycle.transition({
+        kind: "training",
+        id: jobId,
+        to: "CANCELLED",
+        cause: "user",
+        data: { cancelRequestedAt: now, finishedAt: now },
+        entry: { kind: "cancelled", message: `Cancelled by ${user.name} while queued` },
+        audit,
       });
-      if (count === 1) return finish(user, jobId, team.id, ip, "cancelled", `Cancelled by ${user.name} while queued`);
+      if (cancelled.applied) return summary(jobId);
     }
   }
 
+  // Not a status change: the worker holding the job ends it (CANCELLED) at the next epoch boundary.
   await db.trainingJob.updateMany({ where: { id: jobId, cancelRequestedAt: null }, data: { cancelRequestedAt: new Date() } });
   await redis.publish(CANCEL_CHANNEL, jobId).catch((err: Error) => logger.warn({ err: { message: err.message }, jobId }, "cancel not published; the worker sees it at the next epoch"));
-  return finish(user, jobId, team.id, ip, "cancel_requested", `Cancel requested by ${user.name}; stopping at the next epoch boundary`);
+  await lifecycle.note(jobId, { kind: "cancel_requested", message: `Cancel requested by ${user.name}; stopping at the next epoch boundary` }, audit);
+  const requested = await summary(jobId);
+  emitJobUpdated(requested);
+  return requested;
 }
 
-async function finish(user: SessionUser, jobId: string, teamId: string, ip: string, kind: string, message: string) {
-  const [row, event] = await db.$transaction(async (tx) => {
-    const event = await tx.jobEvent.create({ data: { jobId, kind, message }, select: { id: true, kind: true, message: true, createdAt: true } });
-    await audit(tx, { actorId: user.id, action: "job.cancel", targetType: "job", targetId: jobId, teamId, ip });
-    return [await tx.trainingJob.findUniqueOrThrow({ where: { id: jobId }, select: jobSummarySelect }), event] as const;
-  });
-  const summary = toJobSummary(row);
-  emitJobUpdated(summary);
-  emitJobEvent(jobId, { ...event, createdAt: event.createdAt.toISOString() });
-  return summary;
+async function summary(jobId: string) {
+  return toJobSummary(await db.trainingJob.findUniqueOrThrow({ where: { id: jobId }, select: jobSummarySelect }));
 }

@@ -1,10 +1,10 @@
 import "server-only";
 import { ACTIVE_STATUSES } from "@wyolo/contracts";
 import { db } from "../db";
-import { emitExportUpdated, emitJobEvent, emitJobUpdated } from "../realtime/emitter";
 import { logger } from "../logger";
 import { trainingQueue } from "../queue";
 import { enqueueExport, enqueueTraining } from "./enqueue";
+import { lifecycle } from "./lifecycle";
 
 /**
  * Keeps rows and queue entries in step, for trainings and exports alike:
@@ -55,29 +55,26 @@ async function givenUpReason(id: string): Promise<string | null> {
 async function failGivenUp(graceMs: number, batch: number): Promise<string[]> {
   const before = new Date(Date.now() - graceMs);
   const failed: string[] = [];
-  const jobs = await db.trainingJob.findMany({ where: { status: { in: [...ACTIVE_STATUSES] }, updatedAt: { lt: before } }, select: { id: true, projectId: true }, take: batch });
+  const jobs = await db.trainingJob.findMany({ where: { status: { in: [...ACTIVE_STATUSES] }, updatedAt: { lt: before } }, select: { id: true }, take: batch });
   for (const row of jobs) {
     const reason = await givenUpReason(row.id);
     if (!reason) continue;
-    const finishedAt = new Date();
-    const ended = await db.$transaction(async (tx) => {
-      const { count } = await tx.trainingJob.updateMany({ where: { id: row.id, status: { in: [...ACTIVE_STATUSES] } }, data: { status: "FAILED", failureReason: reason, failureClass: "UNKNOWN", finishedAt, etaSeconds: null } });
-      return count ? tx.jobEvent.create({ data: { jobId: row.id, kind: "failed", message: reason }, select: { id: true, kind: true, message: true, createdAt: true } }) : null;
+    const ended = await lifecycle.transition({
+      kind: "training",
+      id: row.id,
+      to: "FAILED",
+      cause: "reconciler",
+      data: { failureReason: reason, failureClass: "UNKNOWN", finishedAt: new Date(), etaSeconds: null },
+      entry: { kind: "failed", message: reason },
     });
-    if (!ended) continue;
-    emitJobUpdated({ id: row.id, projectId: row.projectId, status: "FAILED", failureReason: reason, finishedAt: finishedAt.toISOString(), etaSeconds: null });
-    emitJobEvent(row.id, { ...ended, createdAt: ended.createdAt.toISOString() });
-    failed.push(row.id);
+    if (ended.applied) failed.push(row.id);
   }
-  const exports = await db.modelExport.findMany({ where: { status: { in: [...ACTIVE_STATUSES] }, updatedAt: { lt: before } }, select: { id: true, jobId: true }, take: batch });
+  const exports = await db.modelExport.findMany({ where: { status: { in: [...ACTIVE_STATUSES] }, updatedAt: { lt: before } }, select: { id: true }, take: batch });
   for (const row of exports) {
     const reason = await givenUpReason(row.id);
     if (!reason) continue;
-    const finishedAt = new Date();
-    const { count } = await db.modelExport.updateMany({ where: { id: row.id, status: { in: [...ACTIVE_STATUSES] } }, data: { status: "FAILED", failureReason: reason, finishedAt } });
-    if (!count) continue;
-    emitExportUpdated({ id: row.id, jobId: row.jobId, status: "FAILED", failureReason: reason, finishedAt: finishedAt.toISOString() });
-    failed.push(row.id);
+    const ended = await lifecycle.transition({ kind: "export", id: row.id, to: "FAILED", cause: "reconciler", data: { failureReason: reason, finishedAt: new Date() } });
+    if (ended.applied) failed.push(row.id);
   }
   if (failed.length) logger.warn({ failed }, "failed rows whose queue entry had been given up on");
   return failed;

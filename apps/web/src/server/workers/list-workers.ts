@@ -1,5 +1,5 @@
 import "server-only";
-import { WORKER_OFFLINE_AFTER_MS, workersKey, type WorkerReport } from "@wyolo/contracts";
+import { isWorkerOnline, parseWorkerReport, workersKey, type WorkerReport } from "@wyolo/contracts";
 import { env } from "@/env";
 import { db } from "../db";
 import { redis } from "../redis";
@@ -19,13 +19,9 @@ export async function listWorkers(user: SessionUser, now = Date.now()) {
   const raw = await withTimeout(redis.hgetall(key), 3_000, "worker list");
   const reports: WorkerReport[] = [];
   for (const [name, value] of Object.entries(raw)) {
-    try {
-      const r = JSON.parse(value) as WorkerReport;
-      if (now - Date.parse(r.lastSeen) > FORGET_AFTER_MS) await redis.hdel(key, name);
-      else reports.push(r);
-    } catch {
-      await redis.hdel(key, name);
-    }
+    const r = parseWorkerReport(value);
+    if (!r || now - Date.parse(r.lastSeen) > FORGET_AFTER_MS) await redis.hdel(key, name);
+    else reports.push(r);
   }
   const jobIds = [...new Set(reports.flatMap((r) => [...r.runningJobIds, ...r.gpus.map((g) => g.jobId)]).filter((id): id is string => !!id))];
   const visible = new Map<string, JobRef>();
@@ -43,7 +39,7 @@ export async function listWorkers(user: SessionUser, now = Date.now()) {
       host: r.host,
       startedAt: r.startedAt,
       lastSeen: r.lastSeen,
-      online: now - Date.parse(r.lastSeen) <= WORKER_OFFLINE_AFTER_MS && !r.draining,
+      online: isWorkerOnline(r, now),
       draining: r.draining,
       concurrency: r.concurrency,
       trainer: { ok: r.trainer.ok, problem: r.trainer.problem, versions: pickVersions(r.trainer.details) },

@@ -1,0 +1,157 @@
+import path from "node:path";
+import { writeFileSync } from "node:fs";
+import type { TrainerEvent, TrainingConfig } from "@wyolo/contracts";
+import type { JobContext } from "../catalog.ts";
+import type { Placement } from "../gpus.ts";
+import { epochMetrics } from "../mlflow/tracker.ts";
+import type { StopReason } from "../outcome.ts";
+import { JobRecorder } from "./job-recorder.ts";
+import type { RunDir } from "./run-dir.ts";
+import { TrainerProcess, type TrainerExit } from "./trainer-process.ts";
+import type { TrainingRuntime } from "./run-training.ts";
+
+export type TrainerRunJob = { id: string; projectId: string; bestMetric: number | null; bestMetricName: string | null; bestEpoch: number | null };
+
+export type TrainerRun = {
+  exit: TrainerExit;
+  stopReason: StopReason | null;
+  finished: Extract<TrainerEvent, { type: "finished" }> | null;
+  failed: Extract<TrainerEvent, { type: "failed" }> | null;
+  /** Still open: the caller fills it from results.csv and closes it before the job's final state. */
+  recorder: JobRecorder;
+  /** Checkpoint uploads started during the run (they run one after another). */
+  uploads: Promise<unknown>;
+};
+
+/**
+ * The trainer child process from start to exit: its events go to the recorder (epochs, logs),
+ * the lifecycle (`started` → RUNNING), MLflow (epoch metrics) and the object store (checkpoints);
+ * a cancel or a shutdown asks it to stop at the next epoch boundary.
+ */
+export async function runTrainer(
+  rt: TrainingRuntime,
+  ctx: JobContext,
+  run: {
+    job: TrainerRunJob;
+    config: TrainingConfig;
+    dirs: RunDir;
+    placement: Extract<Placement, { device: string }>;
+    inputsEnv: Record<string, string>;
+    resumed: boolean;
+    /** Epochs already recorded when this attempt began: MLflow has them. */
+    lastEpochAtStart: number;
+    lastSeq: number;
+    /** Called on the trainer's `started` event (the RUNNING transition); awaited before the run returns. */
+    onStarted: (ev: Extract<TrainerEvent, { type: "started" }>) => Promise<unknown>;
+  },
+): Promise<TrainerRun> {
+  const { db, env, live } = rt;
+  const { job, dirs } = run;
+  const log = ctx.log;
+  const configFile = path.join(dirs.runDir, "config.json");
+  writeFileSync(configFile, JSON.stringify(run.config, null, 2));
+
+  let stopReason: StopReason | null = null;
+  let finished: TrainerRun["finished"] = null;
+  let failed: TrainerRun["failed"] = null;
+  let started: Promise<unknown> = Promise.resolve();
+  const trackedEpochs = new Set<number>();
+  let uploads: Promise<unknown> = Promise.resolve();
+  let lastUpload = 0;
+  const uploadLater = (files: string[]) => {
+    const store = rt.artifacts;
+    if (!store) return;
+    uploads = uploads.then(() => store.upload(job.id, dirs.saveDir, files)).catch((err: Error) => log.warn({ err: { message: err.message } }, "artifact upload failed; retried later"));
+  };
+
+  const requestStop = (reason: StopReason) => {
+    if (stopReason === "shutdown" && reason === "cancel") stopReason = "cancel";
+    if (stopReason) return;
+    stopReason = reason;
+    log.info({ reason }, "asking the trainer to stop at the next epoch boundary");
+    trainer.requestStop(reason, reason === "cancel" ? env.CANCEL_KILL_TIMEOUT_MS : Math.max(1_000, env.SHUTDOWN_TIMEOUT_MS - 5_000));
+  };
+
+  const recorder = new JobRecorder(db, live, job, run.lastSeq, {
+    flushMs: env.FLUSH_INTERVAL_MS,
+    heartbeatMs: env.HEARTBEAT_INTERVAL_MS,
+    maxLogLines: env.MAX_LOG_LINES,
+    log,
+    spillDir: dirs.runDir,
+    onCancelRequested: () => requestStop("cancel"),
+    // Each epoch goes to MLflow once: epochs a resumed trainer sends again are already there.
+    onEpoch: (epoch) => {
+      if (!rt.tracker || epoch.epoch <= run.lastEpochAtStart || trackedEpochs.has(epoch.epoch)) return;
+      trackedEpochs.add(epoch.epoch);
+      void rt.tracker.enqueue(job.id, [{ kind: "metrics", metrics: epochMetrics(epoch, Date.now()) }]).catch((err: Error) => log.warn({ err: { message: err.message } }, "MLflow metrics not queued"));
+    },
+  });
+
+  const trainer = new TrainerProcess(
+    env.TRAINER_COMMAND.split(/\s+/),
+    {
+      WYOLO_JOB_ID: job.id,
+      WYOLO_CONFIG: configFile,
+      WYOLO_RUN_DIR: dirs.runDir,
+      WYOLO_STOP_FILE: dirs.stopFile,
+      WYOLO_EVENTS_FD: "3",
+      WYOLO_RESUME: run.resumed ? "1" : "0",
+      WYOLO_PROTOCOL_VERSION: "1",
+      // The job sees only its own GPUs (none for a CPU job), renumbered from 0.
+      CUDA_VISIBLE_DEVICES: run.placement.gpuIndexes.join(","),
+      WYOLO_DEVICE: run.placement.device,
+      ...run.inputsEnv,
+      ...(env.AUTO_BATCH_FRACTION ? { WYOLO_AUTO_BATCH_FRACTION: String(env.AUTO_BATCH_FRACTION) } : {}),
+    },
+    dirs.stopFile,
+    {
+      onEvent: (ev) => {
+        switch (ev.type) {
+          case "started":
+            started = run.onStarted(ev).catch((err: Error) => log.warn({ err: { message: err.message } }, "RUNNING not recorded"));
+            break;
+          case "epoch":
+            recorder.epoch(ev);
+            break;
+          case "log":
+            recorder.output("trainer", `[${ev.level}] ${ev.message}`);
+            break;
+          case "checkpoint":
+            if (Date.now() - lastUpload >= env.ARTIFACT_CHECKPOINT_INTERVAL_MS) {
+              lastUpload = Date.now();
+              // results.csv first: it is never behind the weights stored after it (train.py trims it on resume),
+              // and a resume on another host continues it instead of starting it over.
+              uploadLater([path.join(dirs.saveDir, "results.csv"), ev.last, ev.best].filter((f): f is string => !!f));
+            }
+            break;
+          case "finished":
+            finished = ev;
+            break;
+          case "failed":
+            failed = ev;
+            break;
+        }
+      },
+      onOutput: (stream, line) => recorder.output(stream, line),
+    },
+    log,
+  );
+
+  rt.active.set(job.id, { requestStop });
+  recorder.start();
+  const onAbort = () => requestStop("shutdown");
+  ctx.signal.addEventListener("abort", onAbort);
+  try {
+    // A cancel that raced the start is caught here; later ones arrive by pub/sub or at a flush.
+    const current = await db.trainingJob.findUnique({ where: { id: job.id }, select: { cancelRequestedAt: true } }).catch(() => null);
+    trainer.start(process.cwd());
+    if (current?.cancelRequestedAt) requestStop("cancel");
+    if (rt.isDraining() || ctx.signal.aborted) requestStop("shutdown");
+    const exit = await trainer.exited;
+    await started;
+    return { exit, stopReason, finished, failed, recorder, uploads };
+  } finally {
+    ctx.signal.removeEventListener("abort", onAbort);
+    rt.active.delete(job.id);
+  }
+}

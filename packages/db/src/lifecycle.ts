@@ -1,0 +1,123 @@
+import { allowedFrom, type ExportSummary, type JobEventRow, type JobStatus, type JobSummary, type LifecycleKind, type TransitionCause } from "@wyolo/contracts";
+import type { ModelExport, Prisma, TrainingJob } from "./generated/prisma/client.ts";
+import type { Db, DbTx } from "./index.ts";
+
+/**
+ * The one place a training's or an export's status is written (the rules are @wyolo/contracts'
+ * lifecycle tables). A change is a conditional update (only from a status the table allows for
+ * this cause), its timeline entry and, for a user, its audit entry, in one transaction; the live
+ * event follows the commit. Web and worker each wrap it with their own Redis emitter.
+ */
+
+export type TimelineEntry = { kind: string; message: string };
+export type AuditInput = { actorId: string; action: string; teamId: string | null; ip: string | null; metadata?: Prisma.InputJsonValue };
+
+type Common = {
+  id: string;
+  to: JobStatus;
+  cause: TransitionCause;
+  /** The timeline entry; a function when it names something read off the changed row (its worker). */
+  entry?: TimelineEntry | ((row: { workerName: string | null }) => TimelineEntry);
+  /** Required when the cause is a user: the change is audited in the same transaction. */
+  audit?: AuditInput;
+};
+export type TrainingTransition = Common & { kind: "training"; data?: Omit<Prisma.TrainingJobUpdateManyMutationInput, "status">; where?: Prisma.TrainingJobWhereInput };
+export type ExportTransition = Common & { kind: "export"; data?: Omit<Prisma.ModelExportUncheckedUpdateManyInput, "status">; where?: Prisma.ModelExportWhereInput };
+export type Transition = TrainingTransition | ExportTransition;
+
+/** What the live layer gets after a commit: the row's new state as the pages show it, and the timeline entry. */
+export type LifecycleNotice =
+  | { kind: "training"; jobId: string; patch: Partial<JobSummary> & { id: string; projectId: string }; event: JobEventRow | null }
+  | { kind: "export"; jobId: string; patch: Partial<ExportSummary> & { id: string; jobId: string }; event: JobEventRow | null }
+  | { kind: "note"; jobId: string; event: JobEventRow };
+
+export type TransitionResult<T extends Transition> =
+  | { applied: true; row: T extends TrainingTransition ? TrainingJob : ModelExport; event: JobEventRow | null }
+  /** `refused`: not allowed from the row's status (`status`; null when the table never allows it); otherwise the row is gone or `where` did not match. */
+  | { applied: false; refused: boolean; status: JobStatus | null };
+
+type LifecycleLog = { warn: (obj: object, msg: string) => void; error: (obj: object, msg: string) => void; debug: (obj: object, msg: string) => void };
+
+const eventSelect = { id: true, kind: true, message: true, createdAt: true } as const;
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function trainingPatch(row: TrainingJob): Partial<JobSummary> & { id: string; projectId: string } {
+  return {
+    id: row.id,
+    projectId: row.projectId,
+    status: row.status,
+    workerName: row.workerName,
+    attempt: row.attempt,
+    progress: row.progress,
+    etaSeconds: row.etaSeconds,
+    failureReason: row.failureReason,
+    startedAt: iso(row.startedAt),
+    finishedAt: iso(row.finishedAt),
+    cancelRequestedAt: iso(row.cancelRequestedAt),
+    heartbeatAt: iso(row.heartbeatAt),
+  };
+}
+
+export function exportPatch(row: ModelExport): Partial<ExportSummary> & { id: string; jobId: string } {
+  return { id: row.id, jobId: row.jobId, status: row.status, workerName: row.workerName, failureReason: row.failureReason, startedAt: iso(row.startedAt), finishedAt: iso(row.finishedAt) };
+}
+
+/**
+ * A timeline entry inside the caller's transaction, for a row's creation (its first state is no
+ * transition); the caller publishes it after the commit. Audited when `audit` is given.
+ */
+export async function writeTimelineEntry(tx: DbTx, jobId: string, entry: TimelineEntry, audit?: AuditInput): Promise<JobEventRow> {
+  const e = await tx.jobEvent.create({ data: { jobId, kind: entry.kind, message: entry.message.slice(0, 500) }, select: eventSelect });
+  if (audit) await tx.auditLog.create({ data: { ...audit, targetType: "job", targetId: jobId } });
+  return { ...e, createdAt: e.createdAt.toISOString() };
+}
+
+export type Lifecycle = ReturnType<typeof createLifecycle>;
+
+export function createLifecycle(deps: { db: Db; publish: (notice: LifecycleNotice) => void; log: LifecycleLog }) {
+  const { db, publish, log } = deps;
+
+  async function transition<T extends Transition>(t: T): Promise<TransitionResult<T>> {
+    const from = allowedFrom(t.kind, t.to, t.cause);
+    if (!from.length || (t.cause === "user" && !t.audit)) {
+      log.error({ kind: t.kind, id: t.id, to: t.to, cause: t.cause }, "illegal status change refused");
+      return { applied: false, refused: true, status: null };
+    }
+    const done = await db.$transaction(async (tx) => {
+      // The conditional update takes the row lock: a concurrent change waits, then finds the status moved on.
+      const { count } =
+        t.kind === "training"
+          ? await tx.trainingJob.updateMany({ where: { AND: [{ id: t.id, status: { in: from } }, t.where ?? {}] }, data: { ...t.data, status: t.to } })
+          : await tx.modelExport.updateMany({ where: { AND: [{ id: t.id, status: { in: from } }, t.where ?? {}] }, data: { ...t.data, status: t.to } });
+      if (count === 0) return null;
+      const row = t.kind === "training" ? await tx.trainingJob.findUniqueOrThrow({ where: { id: t.id } }) : await tx.modelExport.findUniqueOrThrow({ where: { id: t.id } });
+      const jobId = "jobId" in row ? row.jobId : row.id;
+      const targetType = t.kind === "training" ? "job" : t.kind;
+      const entry = typeof t.entry === "function" ? t.entry(row) : t.entry;
+      const event = entry ? await writeTimelineEntry(tx, jobId, entry) : null;
+      if (t.audit) await tx.auditLog.create({ data: { ...t.audit, targetType, targetId: t.id } });
+      return { row, jobId, event };
+    });
+    if (!done) {
+      const current = t.kind === "training" ? await db.trainingJob.findUnique({ where: { id: t.id }, select: { status: true } }) : await db.modelExport.findUnique({ where: { id: t.id }, select: { status: true } });
+      const status = current?.status ?? null;
+      // Not allowed from where the row is (often a race lost: it ended meanwhile), or `where` did not match.
+      const refused = status !== null && !from.includes(status);
+      if (refused) log.warn({ kind: t.kind, id: t.id, from: status, to: t.to, cause: t.cause }, "status change refused: not allowed from the row's status");
+      else log.debug({ kind: t.kind, id: t.id, to: t.to, cause: t.cause, status }, "status change not applied: the row is gone or its condition did not match");
+      return { applied: false, refused, status };
+    }
+    const { row, jobId, event } = done;
+    publish("jobId" in row ? { kind: "export", jobId, patch: exportPatch(row), event } : { kind: "training", jobId, patch: trainingPatch(row), event });
+    return { applied: true, row: row as TransitionResult<T> extends { row: infer R } ? R : never, event };
+  }
+
+  /** A timeline entry on its own (no status change); audited when `audit` is given. */
+  async function note(jobId: string, entry: TimelineEntry, audit?: AuditInput): Promise<JobEventRow> {
+    const event = await db.$transaction((tx) => writeTimelineEntry(tx, jobId, entry, audit));
+    publish({ kind: "note", jobId, event });
+    return event;
+  }
+
+  return { transition, note };
+}
