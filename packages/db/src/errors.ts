@@ -29,8 +29,9 @@ const UNAVAILABLE_PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P
 const UNAVAILABLE_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections"]);
 // Postgres: connection exceptions (08…), shutting down / starting up (57P01–57P03), too many connections (53300).
 const UNAVAILABLE_PG_CODE = /^(08...|57P0[123]|53300)$/;
-// node-postgres and its pool, when a connection dies under a query or cannot be had.
-const UNAVAILABLE_MESSAGE = /Can't reach database server|Connection terminated unexpectedly|timeout exceeded when trying to connect/;
+// node-postgres and its pool, when a connection dies under a query or cannot be had (the last:
+// a server that accepts but never answers, once the pool has a connectionTimeoutMillis).
+const UNAVAILABLE_MESSAGE = /Can't reach database server|Connection terminated unexpectedly|timeout exceeded when trying to connect|Connection terminated due to connection timeout/;
 
 /** Postgres is down or unreachable (as opposed to refusing a query): the caller should try again later. */
 export function isDatabaseUnavailable(err: unknown): boolean {
