@@ -12,6 +12,8 @@ import { verifyPassword } from "./password";
 import { beginLoginAttempt } from "./rate-limit";
 import { sessionFromClaims } from "./session";
 import { signOutSession } from "./sign-out";
+import { isDatabaseUnavailable } from "../db-errors";
+import { isRedisDown } from "../errors";
 
 /** Shown for every failed sign-in, so it never tells whether an email has an account. */
 export const SIGN_IN_FAILED = "Invalid email or password";
@@ -49,12 +51,23 @@ export async function authorizeCredentials(raw: unknown, ip: string): Promise<Au
   return { id: user.id, email: user.email, name: user.name, sessionVersion: user.sessionVersion };
 }
 
+/**
+ * next-auth sends the message of an error thrown here to the browser: only our own messages go
+ * through; an outage is named, anything else (Prisma's text names files and hosts) is not shown.
+ */
+function signInError(err: unknown): never {
+  if (err instanceof Error && (err.message === SIGN_IN_FAILED || err.message === SIGN_IN_THROTTLED)) throw err;
+  const down = isDatabaseUnavailable(err) ? "its database (Postgres)" : isRedisDown(err) ? "Redis" : null;
+  logger.error({ err }, down ? "sign-in: a service is unavailable" : "sign-in failed unexpectedly");
+  throw new Error(down ? `Wyolo can't reach ${down}; try again shortly` : "Sign-in failed on our side; try again shortly");
+}
+
 const providers: NextAuthOptions["providers"] = [
   CredentialsProvider({
     id: "credentials",
     name: "Email and password",
     credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
-    authorize: async (credentials, req) => authorizeCredentials(credentials, clientIp(req.headers ?? {})),
+    authorize: async (credentials, req) => authorizeCredentials(credentials, clientIp(req.headers ?? {})).catch(signInError),
   }),
 ];
 
