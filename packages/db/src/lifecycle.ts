@@ -1,4 +1,4 @@
-import { allowedFrom, type ExportSummary, type JobEventRow, type JobStatus, type JobSummary, type LifecycleKind, type TransitionCause } from "@wyolo/contracts";
+import { allowedFrom, type ExportSummary, type JobEventRow, type JobStatus, type JobSummary, type TransitionCause } from "@wyolo/contracts";
 import type { ModelExport, Prisma, TrainingJob } from "./generated/prisma/client.ts";
 import type { Db, DbTx } from "./index.ts";
 

@@ -210,7 +210,7 @@ class TrainingRun {
       cause: "worker",
       data: { etaSeconds: null },
       entry: { kind: "requeued", message: `${env.WORKER_NAME} is shutting down; the job goes back to the queue and resumes from its checkpoint` },
-    });
+    }).catch((err: Error) => this.ctx.log.warn({ err: { message: err.message } }, "hand-back not recorded (Postgres away?); the queue entry goes back anyway"));
     return requeueLater(this.ctx.job, this.ctx.token, 0);
   }
 
