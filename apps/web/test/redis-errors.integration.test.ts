@@ -34,6 +34,7 @@ describe("Redis errors", () => {
       expect(unavailableService(err)).toBe("redis");
       const res = toErrorResponse(err);
       expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("5");
       expect(await res.json()).toEqual({ error: { code: "SERVICE_UNAVAILABLE", message: "Redis is unavailable; try again shortly" } });
     }
     client.disconnect();

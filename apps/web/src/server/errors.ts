@@ -3,6 +3,7 @@ import { ERROR_STATUS, type ErrorCode, type ApiError } from "@wyolo/contracts";
 import type { z } from "zod";
 import { logger } from "./logger";
 import { isDatabaseUnavailable, isUniqueViolation } from "./db-errors";
+import { RETRY_SECONDS } from "@/lib/outage-message";
 
 /** The one error type of the server: a code (→ HTTP status), a message a user may read, optional field messages. */
 export class AppError extends Error {
@@ -45,17 +46,20 @@ export function isRedisDown(err: unknown): boolean {
  */
 export function toErrorResponse(err: unknown): Response {
   let appError: AppError;
+  let outage = false;
   if (err instanceof AppError) {
     appError = err;
   } else if (isDatabaseUnavailable(err)) {
     logger.error({ err }, "postgres unavailable");
     appError = new AppError("SERVICE_UNAVAILABLE", "The database is unavailable; try again shortly");
+    outage = true;
   } else if (isUniqueViolation(err)) {
     logger.warn({ err }, "unmapped unique violation");
     appError = new AppError("CONFLICT", "This conflicts with a change made at the same time; reload and try again");
   } else if (isRedisDown(err)) {
     logger.error({ err }, "redis unavailable");
     appError = new AppError("SERVICE_UNAVAILABLE", "Redis is unavailable; try again shortly");
+    outage = true;
   } else {
     logger.error({ err }, "unhandled error");
     appError = new AppError("INTERNAL", "Something went wrong on our side");
@@ -65,6 +69,8 @@ export function toErrorResponse(err: unknown): Response {
   };
   // A refused body is never read (or not to its end): closing the connection stops the client
   // sending it, where a kept-alive connection would have the server read and discard all of it.
-  const headers = appError.code === "PAYLOAD_TOO_LARGE" || appError.code === "UNSUPPORTED_MEDIA_TYPE" ? { connection: "close" } : undefined;
+  const headers: Record<string, string> = appError.code === "PAYLOAD_TOO_LARGE" || appError.code === "UNSUPPORTED_MEDIA_TYPE" ? { connection: "close" } : {};
+  // Postgres or Redis down is usually over within seconds: clients and proxies may retry then.
+  if (outage) headers["retry-after"] = String(RETRY_SECONDS);
   return Response.json(body, { status: ERROR_STATUS[appError.code], headers });
 }
