@@ -1,8 +1,8 @@
 "use client";
 
-import { ErrorView } from "./error-view";
+import { ErrorView, type ErrorPageProps } from "./error-view";
 
 // A page or layout below the root that failed: Postgres or Redis down, or anything unexpected.
-export default function PageError(props: { error: Error & { digest?: string }; reset: () => void }) {
+export default function PageError(props: ErrorPageProps) {
   return <ErrorView {...props} />;
 }

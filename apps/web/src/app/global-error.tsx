@@ -1,11 +1,11 @@
 "use client";
 
-import { ErrorView } from "./error-view";
+import { ErrorView, type ErrorPageProps } from "./error-view";
 import "./globals.css";
 
 // Replaces the root layout when a page fails before its first byte (Next.js then sends an empty
 // error document and renders this in the browser), e.g. when the session lookup finds Postgres down.
-export default function GlobalError(props: { error: Error & { digest?: string }; reset: () => void }) {
+export default function GlobalError(props: ErrorPageProps) {
   return (
     <html lang="en">
       <head>
