@@ -41,10 +41,10 @@ describe("lifecycle.transition", () => {
     const id = await newJob("RUNNING");
     notices.length = 0;
     warnings.length = 0;
-    // A user may cancel a queued job only; a running one is the worker's to end.
-    const res = await lifecycle.transition({ kind: "training", id, to: "CANCELLED", cause: "user", entry: { kind: "cancelled", message: "x" }, audit: { actorId: userId, action: "job.cancel", teamId, ip: null } });
+    // A running job ends by its worker's word only, never by a user's.
+    const res = await lifecycle.transition({ kind: "training", id, to: "SUCCEEDED", cause: "user", entry: { kind: "succeeded", message: "x" }, audit: { actorId: userId, action: "job.finish", teamId, ip: null } });
     expect(res).toEqual({ applied: false, refused: true, status: "RUNNING" });
-    expect(warnings).toMatchObject([{ id, from: "RUNNING", to: "CANCELLED", cause: "user" }]);
+    expect(warnings).toMatchObject([{ id, from: "RUNNING", to: "SUCCEEDED", cause: "user" }]);
     expect((await db.trainingJob.findUniqueOrThrow({ where: { id } })).status).toBe("RUNNING");
     expect(await timeline(id)).toEqual([]);
     expect(await db.auditLog.count({ where: { targetId: id } })).toBe(0);
@@ -70,11 +70,11 @@ describe("lifecycle.transition", () => {
     expect(notices).toEqual([]);
   });
 
-  it("applies exactly one of two racing changes", async () => {
-    const id = await newJob();
+  it("applies exactly one of two racing final changes", async () => {
+    const id = await newJob("RUNNING");
     const [a, b] = await Promise.all([
-      lifecycle.transition({ kind: "training", id, to: "STARTING", cause: "worker", entry: { kind: "starting", message: "w1" } }),
-      lifecycle.transition({ kind: "training", id, to: "CANCELLED", cause: "user", entry: { kind: "cancelled", message: "u" }, audit: { actorId: userId, action: "job.cancel", teamId, ip: null } }),
+      lifecycle.transition({ kind: "training", id, to: "CANCELLED", cause: "worker", entry: { kind: "cancelled", message: "w" } }),
+      lifecycle.transition({ kind: "training", id, to: "FAILED", cause: "reconciler", entry: { kind: "failed", message: "r" } }),
     ]);
     expect([a.applied, b.applied].filter(Boolean)).toHaveLength(1);
     expect(await timeline(id)).toHaveLength(1);
