@@ -38,14 +38,14 @@ describe("lifecycle.transition", () => {
   });
 
   it("refuses and logs a change not allowed from the row's status, writing nothing", async () => {
-    const id = await newJob("RUNNING");
+    const id = await newJob("QUEUED");
     notices.length = 0;
     warnings.length = 0;
-    // A running job ends by its worker's word only, never by a user's.
-    const res = await lifecycle.transition({ kind: "training", id, to: "SUCCEEDED", cause: "user", entry: { kind: "succeeded", message: "x" }, audit: { actorId: userId, action: "job.finish", teamId, ip: null } });
-    expect(res).toEqual({ applied: false, refused: true, status: "RUNNING" });
-    expect(warnings).toMatchObject([{ id, from: "RUNNING", to: "SUCCEEDED", cause: "user" }]);
-    expect((await db.trainingJob.findUniqueOrThrow({ where: { id } })).status).toBe("RUNNING");
+    // A queued job runs only after it was picked up (STARTING).
+    const res = await lifecycle.transition({ kind: "training", id, to: "RUNNING", cause: "worker", entry: { kind: "running", message: "x" } });
+    expect(res).toEqual({ applied: false, refused: true, status: "QUEUED" });
+    expect(warnings).toMatchObject([{ id, from: "QUEUED", to: "RUNNING", cause: "worker" }]);
+    expect((await db.trainingJob.findUniqueOrThrow({ where: { id } })).status).toBe("QUEUED");
     expect(await timeline(id)).toEqual([]);
     expect(await db.auditLog.count({ where: { targetId: id } })).toBe(0);
     expect(notices).toEqual([]);
