@@ -3,7 +3,8 @@ import type { AddressInfo } from "node:net";
 import { io as connect, type Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from "@wyolo/contracts";
-import { ownRedis, tcpProxy } from "../../apps/web/test/outages";
+import { ownRedis } from "../../apps/web/test/outages";
+import { startPgProxy } from "./pg-proxy";
 import { startWorker, waitFor, type WorkerHandle } from "./worker-harness";
 
 // A real worker process and the web app's in-process modules (API routes, the queue reconciler,
@@ -12,8 +13,8 @@ import { startWorker, waitFor, type WorkerHandle } from "./worker-harness";
 // crash, and within 5 s of the service coming back a new job is taken (and then finished).
 const redisServer = await ownRedis();
 process.env.REDIS_URL = redisServer.url;
-const postgres = await tcpProxy(new URL(process.env.DATABASE_URL!));
-process.env.DATABASE_URL = Object.assign(new URL(process.env.DATABASE_URL!), { hostname: "127.0.0.1", port: String(postgres.port) }).toString();
+const postgres = await startPgProxy(process.env.DATABASE_URL!);
+process.env.DATABASE_URL = postgres.url;
 
 const { db } = await import("@/server/db");
 const { trainingQueue } = await import("@/server/queue");

@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import type { Redis } from "ioredis";
-import { msUntil, ownRedis, tcpProxy } from "./outages";
+import { msUntil, ownRedis } from "./outages";
+import { startPgProxy } from "../../../test/integration/pg-proxy";
 import type { ApiRoute, HttpMethod, World } from "./api-world";
 
 // Every /api/v1 route × method (as found on disk) while Postgres is away (a TCP proxy this file
 // cuts) and while Redis is away (a redis-server of this file's own, killed): never a 500, a 503
 // naming what is down, and served again within 5 s of the service coming back. The environment
 // is pointed at both before any server module loads, hence type-only static imports.
-const postgres = await tcpProxy(new URL(process.env.DATABASE_URL!));
-process.env.DATABASE_URL = Object.assign(new URL(process.env.DATABASE_URL!), { hostname: "127.0.0.1", port: String(postgres.port) }).toString();
+const postgres = await startPgProxy(process.env.DATABASE_URL!);
+process.env.DATABASE_URL = postgres.url;
 const redisServer = await ownRedis();
 process.env.REDIS_URL = redisServer.url;
 process.env.S3_ENDPOINT ??= "http://127.0.0.1:9"; // downloads sign a URL locally; nothing is contacted

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 
-// Real outages for tests: a TCP proxy in front of the shared Postgres that the test cuts, and a
-// redis-server of the test's own that it kills and starts again. The shared services are never touched.
+// Real outages for tests: a redis-server of the test's own that it kills and starts again (for
+// Postgres, test/integration/pg-proxy.ts: a TCP proxy the test cuts). The shared services are never touched.
 
 export async function freePort(): Promise<number> {
   const probe = net.createServer();
@@ -18,34 +18,6 @@ async function listening(port: number): Promise<boolean> {
     socket.once("connect", () => (socket.destroy(), resolve(true)));
     socket.once("error", () => resolve(false));
   });
-}
-
-/** A proxy on a free port to `target` (host:port of a URL); `cut` refuses and drops connections, `restore` takes them again. */
-export async function tcpProxy(target: URL) {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(target.port || 5432), target.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on("error", () => {});
-      s.on("close", () => (client.destroy(), upstream.destroy(), sockets.delete(s)));
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  return {
-    port,
-    async cut() {
-      if (!server.listening) return;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const s of sockets) s.destroy();
-      await closed;
-    },
-    async restore() {
-      if (!server.listening) await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-    },
-  };
 }
 
 /** A redis-server without persistence on a free port: `kill` is a SIGKILL (its data is gone), `start` a fresh one on the same port. */

@@ -1,14 +1,15 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, describe, expect, it, onTestFinished } from "vitest";
-import { ownRedis, tcpProxy } from "./outages";
+import { ownRedis } from "./outages";
+import { startPgProxy } from "../../../test/integration/pg-proxy";
 
 // Pages while Postgres (a TCP proxy this file cuts) or Redis (a redis-server of its own, killed)
 // is away: the error a page throws names the service for the error page, and the custom server's
 // wrapper turns Next.js's 500 into 503 + Retry-After. Next.js itself is not started here (that
 // needs a build); a stand-in handler does what Next.js does with an error before the first byte.
-const postgres = await tcpProxy(new URL(process.env.DATABASE_URL!));
-process.env.DATABASE_URL = Object.assign(new URL(process.env.DATABASE_URL!), { hostname: "127.0.0.1", port: String(postgres.port) }).toString();
+const postgres = await startPgProxy(process.env.DATABASE_URL!);
+process.env.DATABASE_URL = postgres.url;
 const redisServer = await ownRedis();
 process.env.REDIS_URL = redisServer.url;
 

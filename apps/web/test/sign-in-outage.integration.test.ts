@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { tcpProxy } from "./outages";
+import { startPgProxy } from "../../../test/integration/pg-proxy";
 
 // next-auth hands the message of an error thrown while signing in to the browser (in the error
 // URL). With Postgres away (a TCP proxy this file cuts) that must be a message naming the
 // database, never Prisma's text with the server's address.
-const postgres = await tcpProxy(new URL(process.env.DATABASE_URL!));
-process.env.DATABASE_URL = Object.assign(new URL(process.env.DATABASE_URL!), { hostname: "127.0.0.1", port: String(postgres.port) }).toString();
+const postgres = await startPgProxy(process.env.DATABASE_URL!);
+process.env.DATABASE_URL = postgres.url;
 const { NextAuthBrowser } = await import("./next-auth-browser");
 const { createUser, PASSWORD } = await import("../../../test/integration/helpers");
 
