@@ -71,4 +71,29 @@ describe("Postgres down", () => {
     expect(err).toBeInstanceOf(Error);
     expect(toErrorResponse(err).status).toBe(503);
   });
+
+  it("tells a socket that subscribes during the outage 'Unavailable' and drops it, so the client comes back later", async () => {
+    const { createServer } = await import("node:http");
+    const { io: connect } = await import("socket.io-client");
+    const { attachRealtime } = await import("@/realtime/socket-server");
+    const { createUser, sessionCookie } = await import("../../../test/integration/helpers");
+    const http = createServer();
+    const realtime = attachRealtime(http, process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+    await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
+    const cookie = await sessionCookie(await createUser());
+    const socket = connect(`http://127.0.0.1:${(http.address() as net.AddressInfo).port}`, { transports: ["websocket"], extraHeaders: { cookie }, reconnection: false });
+    try {
+      await new Promise<void>((resolve, reject) => (socket.once("connect", resolve), socket.once("connect_error", reject)));
+      await cut();
+      const dropped = new Promise<string>((resolve) => socket.once("disconnect", resolve));
+      const ack = await socket.timeout(5_000).emitWithAck("subscribe", { projectId: "someproject" });
+      expect(ack).toEqual({ ok: false, error: "Unavailable" });
+      expect(await dropped).toBe("io server disconnect");
+    } finally {
+      socket.close();
+      if (!proxy.listening) await restore();
+      await realtime.close();
+      await new Promise((r) => http.close(r));
+    }
+  });
 });

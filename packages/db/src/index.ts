@@ -8,7 +8,8 @@ export type Db = ReturnType<typeof createDb>;
 
 /** Creates a Prisma client over node-postgres. Password hashes are omitted unless asked for. */
 export function createDb(databaseUrl: string, options: { poolSize?: number } = {}) {
-  const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.poolSize ?? 10 });
+  // A database that accepts connections but never answers must fail (→ 503), not hang requests.
+  const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000 });
   return new PrismaClient({ adapter, omit: { user: { passwordHash: true } } });
 }
 

@@ -9,6 +9,8 @@ import { sessionRoom, userRoom } from "@/server/realtime/rooms";
 import { projectAccess } from "@/server/access";
 import { jobAccess } from "@/server/jobs/job-access";
 import { logger } from "@/server/logger";
+import { isRedisDown } from "@/server/errors";
+import { isDatabaseUnavailable } from "@/server/db-errors";
 
 type SocketData = { user: SessionUser; sessionId: string | null; expiresAt: number | null };
 
@@ -98,7 +100,13 @@ export function attachRealtime(httpServer: HttpServer, redisUrl: string) {
           await socket.join(jobRoom(job.id));
         }
         reply({ ok: true });
-      } catch {
+      } catch (err) {
+        if (isDatabaseUnavailable(err) || isRedisDown(err)) {
+          // An outage is not "not found": drop the socket, so the client reconnects with backoff
+          // and subscribes again once the service is back.
+          reply({ ok: false, error: "Unavailable" });
+          return void socket.disconnect(true);
+        }
         // Another team's project and an unknown id look the same.
         reply({ ok: false, error: "Not found" });
       }
