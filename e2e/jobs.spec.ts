@@ -94,11 +94,27 @@ test("a MEMBER submits a job and watches it live to SUCCEEDED; a VIEWER watches 
   await member.getByRole("button", { name: "Clone and edit" }).click();
   await expect(member.getByLabel("Config (YAML)")).toHaveValue(/data: shapes\/data.yaml/);
   await expect(member.getByText(/✓ Valid: yolo11n.pt · detect · 6 epochs/)).toBeVisible();
-  await expect(member.getByRole("row").filter({ hasText: "e2e shapes" })).toBeVisible();
+  await expect(member.getByRole("row").filter({ hasText: "e2e shapes", hasNotText: "from e2e shapes" })).toBeVisible();
+
+  // Fine-tune from this job: the form starts from its best.pt (model: job:<id>/best.pt); the new
+  // job trains from the weights the worker fetched from the object store.
+  await member.goto(jobUrl);
+  await member.getByRole("button", { name: "Fine-tune from this job" }).click();
+  const fineTune = member.getByRole("region", { name: "Fine-tune from this job" });
+  await expect(fineTune.getByLabel("Start from")).toHaveValue("best.pt");
+  await expect(fineTune.getByText(`model: job:${jobId}/best.pt`)).toBeVisible();
+  await fineTune.getByLabel("Dataset path").fill("shapes/data.yaml");
+  await fineTune.getByLabel("Epochs").fill("2");
+  await fineTune.getByLabel("Image size").fill("128");
+  await member.screenshot({ path: "test-results/fine-tune-form.png", fullPage: true });
+  await fineTune.getByRole("button", { name: "Submit job" }).click();
+  await expect(member).toHaveURL((url) => /\/jobs\/[a-z0-9]+$/.test(url.pathname) && url.pathname !== jobUrl);
+  await expect(member.getByTestId("job-status").first()).toHaveText(/SUCCEEDED/, { timeout: 30_000 });
+  await expect(member.getByLabel("Training log")).toContainText(`job:${jobId}/best.pt sha256 ${best.sha256}`);
 
   // The project's job table got there live as well.
   await viewer.goto(projectUrl);
-  const row = viewer.getByRole("row").filter({ hasText: "e2e shapes" });
+  const row = viewer.getByRole("row").filter({ hasText: "e2e shapes", hasNotText: "from e2e shapes" });
   await expect(row.getByTestId("job-status")).toHaveText(/SUCCEEDED/);
   await expect(viewer.getByRole("button", { name: "New training job" })).toHaveCount(0);
 
