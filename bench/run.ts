@@ -8,8 +8,10 @@ import path from "node:path";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { workersKey } from "@wyolo/contracts";
+import { parseTrainingConfig, TRAIN_JOB_NAME, workersKey } from "@wyolo/contracts";
 import { io } from "socket.io-client";
+import { workerEnvSchema } from "../apps/worker/src/env.ts";
+import { liveTrainers, percentile } from "../test/integration/process-table.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const PG_ADMIN = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
@@ -20,6 +22,8 @@ const BASE = `http://127.0.0.1:${PORT}`;
 const QUEUE = `bench-${process.pid}`;
 const ADMIN = { email: "admin@bench.test", password: "bench-admin-password" };
 const children: ChildProcess[] = [];
+// `BENCH_ONLY=worker_loss_resume` runs that figure alone (it needs no web server or build).
+const ONLY = process.env.BENCH_ONLY;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => {
@@ -43,7 +47,8 @@ function start(args: string[], env: Record<string, string>) {
 }
 
 async function stopAll() {
-  await Promise.all(children.map((c) => (c.exitCode === null ? (c.kill("SIGTERM"), new Promise((r) => c.on("exit", r))) : null)));
+  // A child already ended by a signal (the worker-loss figure SIGKILLs some) has no exit to wait for.
+  await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? (c.kill("SIGTERM"), new Promise((r) => c.on("exit", r))) : null)));
 }
 
 /** A tiny cookie-keeping client for the web API. */
@@ -82,11 +87,15 @@ async function pool<T>(n: number, concurrency: number, task: (i: number) => Prom
 
 const config = (extra: Record<string, unknown> = {}) => ({ model: "yolo11n.pt", train: { data: "shapes/data.yaml", epochs: 1, ...extra } });
 
-async function main() {
-  info("preparing database, build and servers");
+async function prepareDatabase() {
   await run("npx", ["tsx", "scripts/db.ts", "reset"], { DATABASE_URL: DB_URL });
   await run("npx", ["prisma", "migrate", "deploy"], { DATABASE_URL: DB_URL, CHECKPOINT_DISABLE: "1" });
   await run("npx", ["tsx", "prisma/seed.ts"], { DATABASE_URL: DB_URL, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, SEED_DEMO: "false" });
+}
+
+async function main() {
+  info("preparing database, build and servers");
+  await prepareDatabase();
   if (!existsSync(path.join(ROOT, "apps/web/.next/BUILD_ID"))) await run("npm", ["run", "build", "-w", "@wyolo/web"], { NEXT_TELEMETRY_DISABLED: "1" });
 
   const common = { DATABASE_URL: DB_URL, REDIS_URL, TRAINING_QUEUE: QUEUE };
@@ -242,9 +251,115 @@ async function events() {
   socket.close();
 }
 
+// ── Worker loss: SIGKILL of a job's worker → its trainer started again on another ───────
+// Three workers with the default loss-detection settings, and one CPU-bound process per core
+// beside them (a training's load). The reference, measured in the same run, is the part of the
+// figure that is this machine's: starting a trainer process and a Redis round trip.
+async function workerLossResume() {
+  const kills = Number(process.env.BENCH_KILLS ?? 6);
+  const defaults = workerEnvSchema.parse({});
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "wyolo-bench-loss-"));
+  const queueName = `${QUEUE}-loss`;
+  const db = new pg.Client({ connectionString: DB_URL });
+  await db.connect();
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = new Queue(queueName, { connection: redis });
+  const workers = new Set<ChildProcess>();
+  const startWorker = (n: number) => {
+    // Losses are what this measures: the job may be lost more often than a job is by default.
+    const w = start(["--import", "tsx", "apps/worker/src/index.ts"], { DATABASE_URL: DB_URL, REDIS_URL, TRAINING_QUEUE: queueName, WORKER_NAME: `bench-loss-${n}`, WORKER_DATA_DIR: dataDir, TRAINER_COMMAND: "node apps/worker/test/fixtures/fake-trainer.mjs", WORKER_MAX_LOSSES: String(kills + 5) });
+    workers.add(w);
+    w.on("exit", () => workers.delete(w));
+  };
+  const burners = Array.from({ length: os.availableParallelism() }, () => start(["-e", "for (;;) {}"], {}));
+  try {
+    // Reference: a trainer process's start (node, to its first line) and a Redis round trip.
+    const spawns: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      await run(process.execPath, ["apps/worker/test/fixtures/fake-trainer.mjs", "--check"]);
+      spawns.push(performance.now() - t0);
+    }
+    const rtts: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const t0 = performance.now();
+      await redis.ping();
+      rtts.push(performance.now() - t0);
+    }
+
+    const adminId = (await db.query(`SELECT id FROM "User" WHERE email = $1`, [ADMIN.email])).rows[0].id;
+    await db.query(`INSERT INTO "Team" (id, name, slug, "updatedAt") VALUES ('benchloss', 'Loss', 'bench-loss', now()) ON CONFLICT DO NOTHING`);
+    await db.query(`INSERT INTO "Project" (id, "teamId", name, slug, "updatedAt") VALUES ('benchloss', 'benchloss', 'Loss', 'loss', now()) ON CONFLICT DO NOTHING`);
+    const epochs = 12 * kills;
+    const parsed = parseTrainingConfig({ model: "yolov8n.yaml", train: { data: "shapes/data.yaml", epochs, imgsz: 64, batch: 4 }, metadata: { fake: { delayMs: 300 } } });
+    if (!parsed.ok) throw new Error(`bench config: ${JSON.stringify(parsed.issues)}`);
+    const jobId = `benchloss${Date.now()}`;
+    await db.query(
+      `INSERT INTO "TrainingJob" (id, "projectId", "createdById", name, config, model, task, "totalEpochs", "updatedAt") VALUES ($1, 'benchloss', $2, 'worker loss', $3::jsonb, $4, $5, $6, now())`,
+      [jobId, adminId, JSON.stringify(parsed.config), parsed.config.model, parsed.config.task, epochs],
+    );
+    for (let i = 0; i < 3; i++) startWorker(i);
+    let next = 3;
+    await queue.add(TRAIN_JOB_NAME, { jobId }, { jobId });
+    const trainerOf = async (after: number, timeoutMs: number) => {
+      for (const until = Date.now() + timeoutMs; Date.now() < until; await sleep(50)) {
+        const t = (await liveTrainers()).find((p) => p.jobId === jobId && p.startedAt > after);
+        if (t) return t;
+      }
+      throw new Error(`no trainer of the job started within ${timeoutMs} ms`);
+    };
+    const epochOf = async () => (await db.query(`SELECT "currentEpoch" FROM "TrainingJob" WHERE id = $1`, [jobId])).rows[0].currentEpoch ?? 0;
+    let trainer = await trainerOf(0, 60_000);
+    const seconds: number[] = [];
+    for (let k = 0; k < kills; k++) {
+      const before = await epochOf();
+      for (let w = 0; (await epochOf()) <= before; w++) {
+        if (w > 600) throw new Error("the job made no progress");
+        await sleep(100);
+      }
+      const owner = [...workers].find((w) => w.pid === trainer.ppid);
+      if (!owner) throw new Error(`the trainer's parent ${trainer.ppid} is not a bench worker`);
+      const killedAt = Date.now();
+      owner.kill("SIGKILL");
+      startWorker(next++);
+      trainer = await trainerOf(killedAt, 60_000);
+      seconds.push((trainer.startedAt - killedAt) / 1000);
+      info(`worker loss ${k + 1}/${kills}: trainer started again after ${seconds.at(-1)!.toFixed(2)} s`);
+    }
+    report({
+      name: "worker_loss_resume",
+      kills,
+      p50_s: Math.round(percentile(seconds, 50) * 100) / 100,
+      p99_s: Math.round(percentile(seconds, 99) * 100) / 100,
+      max_s: Math.round(Math.max(...seconds) * 100) / 100,
+      limit_s: 15,
+      lock_duration_ms: defaults.LOCK_DURATION_MS,
+      stalled_interval_ms: defaults.STALLED_INTERVAL_MS,
+      reference_trainer_spawn_ms: pct(spawns, 50),
+      reference_redis_rtt_ms: pct(rtts, 50),
+      load: `${burners.length} CPU-bound processes`,
+      goal: "p99 ≤ 15 s (SIGKILL → trainer started again)",
+    });
+  } finally {
+    for (const b of burners) b.kill("SIGKILL");
+    await Promise.all([...workers].map((w) => (w.kill("SIGTERM"), new Promise((r) => w.on("exit", r)))));
+    await queue.obliterate({ force: true }).catch(() => {});
+    await redis.del(workersKey(queueName)).catch(() => {});
+    await queue.close();
+    redis.disconnect();
+    await db.end();
+  }
+}
+
 try {
-  await main();
-  await events();
+  if (!ONLY) {
+    await main();
+    await events();
+  } else {
+    info("preparing database");
+    await prepareDatabase();
+  }
+  if (!ONLY || ONLY === "worker_loss_resume") await workerLossResume();
 } finally {
   await stopAll();
   // The bench's workers leave their reports behind: not for a real Workers page.

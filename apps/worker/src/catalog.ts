@@ -1,8 +1,10 @@
 import { UnrecoverableError, type Job } from "bullmq";
 import type { z } from "zod";
 import type { Logger } from "./logger.ts";
+import type { Lease, Lifeline } from "./lost-workers.ts";
 
-export type JobContext = { job: Job; token: string | undefined; signal: AbortSignal; log: Logger };
+/** `lease`: this worker's hold on the job (its lock); once lost, the job is another worker's. */
+export type JobContext = { job: Job; token: string | undefined; signal: AbortSignal; log: Logger; lease?: Lease; lifeline?: Lifeline };
 export type JobHandler<T> = (data: T, ctx: JobContext) => Promise<unknown>;
 type Entry = { schema: z.ZodType; handler: JobHandler<never> };
 

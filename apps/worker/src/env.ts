@@ -49,9 +49,16 @@ export const workerEnvSchema = z.object({
   AUTO_BATCH_FRACTION: z.coerce.number().gt(0).lt(1).optional(),
   /** Where each job's run directory (checkpoints, config, stop file) lives. */
   WORKER_DATA_DIR: z.string().trim().min(1).default(".data/worker"),
-  /** BullMQ lock: a job whose worker stops renewing it for this long is taken as stalled and re-queued. */
-  LOCK_DURATION_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
-  STALLED_INTERVAL_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /**
+   * A worker silent this long is taken as lost: its lock on each job (renewed every quarter of
+   * this) lapses, another worker takes the job over and resumes it. A worker that cannot renew
+   * in time stops its trainer first, so a job never trains twice (lost-workers.ts).
+   */
+  LOCK_DURATION_MS: z.coerce.number().int().min(2000).max(600_000).default(8_000),
+  /** How often lapsed locks are looked for: a lost worker's job is put back within LOCK_DURATION_MS + this. */
+  STALLED_INTERVAL_MS: z.coerce.number().int().min(500).max(600_000).default(2_000),
+  /** Worker losses a job survives (each resumes from its checkpoint); one more fails it, and Retry resumes it. */
+  WORKER_MAX_LOSSES: z.coerce.number().int().min(0).max(1_000).default(5),
   /** After a cancel, how long the trainer may take to reach its epoch boundary before it is killed. */
   CANCEL_KILL_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(120_000),
   /** How often progress, metrics and log lines are written to Postgres (batched). */

@@ -15,7 +15,7 @@ import { Tracker } from "./mlflow/tracker.ts";
 import { ArtifactStore } from "./artifacts/store.ts";
 import { runExport } from "./export/run-export.ts";
 import { workerLifecycle } from "./lifecycle.ts";
-import { lockOptions, stalledHandler } from "./lost-workers.ts";
+import { Leases, lockOptions, stalledHandler } from "./lost-workers.ts";
 import { createShutdown, onStopSignals } from "./shutdown.ts";
 
 const env: WorkerEnv = parseEnvOrExit(workerEnvSchema, process.env);
@@ -91,14 +91,17 @@ await subscriber.subscribe(CANCEL_CHANNEL);
 subscriber.on("message", (_channel: string, jobId: string) => runtime.active.get(jobId)?.requestStop("cancel"));
 
 const controllers = new Set<AbortController>();
+const leases = new Leases(env.LOCK_DURATION_MS, log);
 const worker = new Worker(
   env.TRAINING_QUEUE,
   async (job, token) => {
     const controller = new AbortController();
     controllers.add(controller);
+    const lease = leases.hold(job.id!);
     try {
-      return await catalog.dispatch({ job, token, signal: controller.signal, log: log.child({ jobId: job.id }) });
+      return await catalog.dispatch({ job, token, signal: controller.signal, log: log.child({ jobId: job.id }), lease, lifeline: leases.lifeline(lease) });
     } finally {
+      lease.release();
       controllers.delete(controller);
     }
   },
@@ -109,10 +112,11 @@ const worker = new Worker(
     ...lockOptions(env),
   },
 );
+leases.listen(worker);
 worker.on("error", (err) => log.error({ err: { message: err.message } }, "worker error"));
 worker.on("failed", (job, err) => job && log.warn({ jobId: job.id, reason: err.message }, "job failed"));
 
-const onStalled = stalledHandler(lifecycle, log);
+const onStalled = stalledHandler({ lifecycle, db, maxLosses: env.WORKER_MAX_LOSSES, log });
 worker.on("stalled", (jobId) => void onStalled(jobId).catch((err: Error) => log.error({ err: { message: err.message }, jobId }, "could not record a stalled job")));
 
 await worker.waitUntilReady();

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import re
+import select
 import shutil
 import signal
 import sys
@@ -472,12 +473,15 @@ def _names(names: Any) -> Any:
 
 # ── main ─────────────────────────────────────────────────────────────────────────────────────
 def watch_lifeline() -> None:
-    """The worker holds our stdin open; EOF means it died: stop rather than train unsupervised."""
+    """The worker holds our stdin open; EOF means it died: stop rather than train unsupervised.
+    With WYOLO_LIFELINE_TIMEOUT_MS it also writes to it that often; silence means it froze or lost
+    the job's lock, and another worker may be taking the job over: stop just the same."""
+    timeout = int(os.environ.get("WYOLO_LIFELINE_TIMEOUT_MS") or 0) / 1000 or None
 
     def wait() -> None:
         # os.read, not sys.stdin: a thread blocked in a buffered read aborts interpreter shutdown.
         try:
-            while os.read(0, 65536):
+            while select.select([0], [], [], timeout)[0] and os.read(0, 65536):
                 pass
         except OSError:
             pass

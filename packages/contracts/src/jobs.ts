@@ -5,6 +5,8 @@ export const JOB_STATUSES = ["QUEUED", "STARTING", "RUNNING", "SUCCEEDED", "FAIL
 export type JobStatus = (typeof JOB_STATUSES)[number];
 export const TERMINAL_STATUSES: readonly JobStatus[] = ["SUCCEEDED", "FAILED", "CANCELLED"];
 export const ACTIVE_STATUSES: readonly JobStatus[] = ["QUEUED", "STARTING", "RUNNING"];
+/** The failure class of a job whose worker was lost more often than WORKER_MAX_LOSSES: Retry resumes it. */
+export const WORKER_LOST_FAILURE = "WORKER_LOST";
 
 export const PRIORITIES = ["low", "normal", "high"] as const;
 export type Priority = (typeof PRIORITIES)[number];

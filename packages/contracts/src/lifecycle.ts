@@ -27,10 +27,17 @@ export const TRAINING_TRANSITIONS: readonly TransitionRule[] = [
   { from: ACTIVE, to: "STARTING", causes: ["worker"], why: "picked up by a worker" },
   { from: ["STARTING"], to: "RUNNING", causes: ["worker"], why: "the trainer started" },
   { from: ON_A_WORKER, to: "QUEUED", causes: ["worker", "stalled", "reconciler"], why: "handed back (shutdown), worker lost, or queue entry gone" },
+  // The user's Retry of a run that is dead (no queue entry, so no worker holds it): resumes from its checkpoint.
+  { from: ON_A_WORKER, to: "QUEUED", causes: ["user"], why: "retried while its run was dead" },
+  // Retry of a job failed for losing its worker too often: the same job resumes from its checkpoint.
+  { from: ["FAILED"], to: "QUEUED", causes: ["user"], why: "retried after its worker was lost too often" },
   { from: ON_A_WORKER, to: "SUCCEEDED", causes: ["worker"], why: "trained what it was asked to" },
   { from: ACTIVE, to: "FAILED", causes: ["worker", "reconciler"], why: "the trainer or its inputs failed, or the queue gave up on it" },
+  { from: ON_A_WORKER, to: "FAILED", causes: ["stalled"], why: "its worker was lost more often than WORKER_MAX_LOSSES" },
   { from: ["QUEUED"], to: "CANCELLED", causes: ["user", "worker"], why: "cancelled while queued, or before its trainer started" },
   { from: ON_A_WORKER, to: "CANCELLED", causes: ["worker"], why: "the trainer stopped after a cancel request" },
+  // No queue entry, so no worker holds it (one that loses its lock stops at once): nobody else would end it.
+  { from: ON_A_WORKER, to: "CANCELLED", causes: ["user"], why: "cancelled while its run was dead" },
 ];
 
 export const EXPORT_TRANSITIONS: readonly TransitionRule[] = [

@@ -14,6 +14,9 @@ const ALLOWED: Record<LifecycleKind, string[]> = {
     "RUNNING>QUEUED:stalled",
     "STARTING>QUEUED:reconciler",
     "RUNNING>QUEUED:reconciler",
+    "STARTING>QUEUED:user",
+    "RUNNING>QUEUED:user",
+    "FAILED>QUEUED:user",
     "STARTING>SUCCEEDED:worker",
     "RUNNING>SUCCEEDED:worker",
     "QUEUED>FAILED:worker",
@@ -22,10 +25,14 @@ const ALLOWED: Record<LifecycleKind, string[]> = {
     "QUEUED>FAILED:reconciler",
     "STARTING>FAILED:reconciler",
     "RUNNING>FAILED:reconciler",
+    "STARTING>FAILED:stalled",
+    "RUNNING>FAILED:stalled",
     "QUEUED>CANCELLED:user",
     "QUEUED>CANCELLED:worker",
     "STARTING>CANCELLED:worker",
     "RUNNING>CANCELLED:worker",
+    "STARTING>CANCELLED:user",
+    "RUNNING>CANCELLED:user",
   ],
   export: [
     "QUEUED>RUNNING:worker",
@@ -55,14 +62,16 @@ for (const kind of ["training", "export"] as const) {
       expect(canTransition(kind, from, to, cause)).toBe(false);
       expect(allowedFrom(kind, to, cause)).not.toContain(from);
     });
-    it("never leaves a final state", () => {
-      for (const from of ["SUCCEEDED", "FAILED", "CANCELLED"] as const) for (const [, to, cause] of triples) expect(canTransition(kind, from, to, cause)).toBe(false);
+    it("never leaves a final state, but for a user's Retry of a training failed for losing its worker", () => {
+      for (const from of ["SUCCEEDED", "FAILED", "CANCELLED"] as const) {
+        for (const [, to, cause] of triples) expect(canTransition(kind, from, to, cause)).toBe(kind === "training" && from === "FAILED" && to === "QUEUED" && cause === "user");
+      }
     });
   });
 }
 
-it("lets only a user cancel a queued training, and no user cause anything else", () => {
-  const byUser = triples.filter(([f, t, c]) => c === "user" && canTransition("training", f, t, c));
-  expect(byUser).toEqual([["QUEUED", "CANCELLED", "user"]]);
+it("lets a user only cancel a training, or retry one whose run is dead or whose worker was lost too often", () => {
+  const byUser = triples.filter(([f, t, c]) => c === "user" && canTransition("training", f, t, c)).map(([f, t]) => `${f}>${t}`);
+  expect(byUser.sort()).toEqual(["FAILED>QUEUED", "QUEUED>CANCELLED", "RUNNING>CANCELLED", "RUNNING>QUEUED", "STARTING>CANCELLED", "STARTING>QUEUED"]);
   expect(triples.some(([f, t, c]) => c === "user" && canTransition("export", f, t, c))).toBe(false);
 });

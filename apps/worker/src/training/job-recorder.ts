@@ -21,6 +21,8 @@ export type JobRecorderOptions = {
   log: Logger;
   onCancelRequested: () => void;
   onEpoch?: (row: JobEpochRow) => void;
+  /** False once this worker lost its hold on the job (another may own it): flushes write nothing then. */
+  mayWrite?: () => boolean;
   /** The job's run directory: what Postgres cannot take yet is spilled there and survives a worker restart. */
   spillDir: string;
   /** Output kept in memory while Postgres is away; past either bound the oldest lines go to the spill file only. */
@@ -389,7 +391,7 @@ export class JobRecorder {
   }
 
   private async doFlush() {
-    if (this.jobGone) return;
+    if (this.jobGone || this.opts.mayWrite?.() === false) return;
     if (this.liveLogs.length) {
       const lines = this.liveLogs;
       this.liveLogs = [];

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { UnrecoverableError } from "bullmq";
+import { DelayedError, UnrecoverableError } from "bullmq";
 import type { Db, Lifecycle } from "@wyolo/db";
 import { TERMINAL_STATUSES, type FailureClass, type JobStatus, type TrainJobPayload, type TrainingConfig } from "@wyolo/contracts";
 import type { JobContext } from "../catalog.ts";
@@ -10,6 +10,7 @@ import type { Tracker } from "../mlflow/tracker.ts";
 import type { ArtifactStore } from "../artifacts/store.ts";
 import { decideOutcome, type StopReason } from "../outcome.ts";
 import { requeueLater } from "../requeue.ts";
+import { judgeLoss } from "../lost-workers.ts";
 import { checkStoredConfig, prepareInputs } from "./inputs.ts";
 import { prepareRunDir } from "./run-dir.ts";
 import { startTracking } from "./tracking.ts";
@@ -137,17 +138,10 @@ class TrainingRun {
     const resumed = row.attempt > 0;
     const attempt = row.attempt + 1;
     const where = placement.gpuIndexes.length ? `GPU ${placement.gpuIndexes.join(",")}` : "CPU";
-    const starting = await lifecycle.transition({
-      kind: "training",
-      id: jobId,
-      to: "STARTING",
-      cause: "worker",
-      data: { workerName: env.WORKER_NAME, attempt, startedAt: row.startedAt ?? new Date(), heartbeatAt: new Date() },
-      entry: resumed
-        ? { kind: "resumed", message: `Picked up again by ${env.WORKER_NAME} (${where}, attempt ${attempt}); resuming from its checkpoint` }
-        : { kind: "starting", message: `Starting on ${env.WORKER_NAME} (${where})` },
-    });
-    if (!starting.applied) return { status: starting.status ?? row.status };
+    const starting = await this.pickUp({ attempt, startedAt: row.startedAt ?? new Date() }, resumed
+      ? { kind: "resumed", message: `Picked up again by ${env.WORKER_NAME} (${where}, attempt ${attempt}); resuming from its checkpoint` }
+      : { kind: "starting", message: `Starting on ${env.WORKER_NAME} (${where})` });
+    if (starting) return starting;
 
     const lastEpochAtStart = (await db.jobEpoch.aggregate({ where: { jobId }, _max: { epoch: true } }))._max.epoch ?? 0;
     if (this.rt.tracker) {
@@ -180,6 +174,7 @@ class TrainingRun {
           entry: { kind: "running", message: `Training${ev.resumed ? " resumed" : ""}: epochs ${ev.startEpoch}–${ev.totalEpochs}${ev.batch ? `, batch ${ev.batch}` : ""}${ev.device ? ` on ${ev.device}` : ""}` },
         }),
     });
+    if (trained.lockLost) return this.lockLost();
     const { recorder, stopReason } = trained;
     const outcome = decideOutcome({ child: "trainer", program: env.TRAINER_COMMAND.split(/\s+/)[0] ?? "", exit: trained.exit, stopReason, succeeded: !!trained.finished, finishedReason: trained.finished?.reason, failed: trained.failed });
     ctx.log.info({ exit: trained.exit, stopReason, finished: trained.finished?.reason, failed: trained.failed?.errorClass, outcome: outcome.status }, "trainer exited");
@@ -198,6 +193,61 @@ class TrainingRun {
     if (stopReason !== "shutdown") await this.storeArtifacts(dirs.saveDir, trained.uploads);
     if (outcome.status === "FAILED") return this.fail(outcome.message, outcome.failureClass, recorder.tail());
     return this.end(outcome.status, outcome.message, outcome.status === "SUCCEEDED" ? { progress: 1 } : {});
+  }
+
+  /**
+   * STARTING on this worker. Normally from QUEUED; a row still STARTING/RUNNING means its last
+   * worker was lost and this pickup beat the stalled handler to it: the loss is recorded (and
+   * counted, failing the job past WORKER_MAX_LOSSES) here instead, exactly once, since each
+   * transition applies only from the status it expects. Returns the status when not picked up.
+   */
+  private async pickUp(data: { attempt: number; startedAt: Date }, entry: { kind: string; message: string }): Promise<{ status: JobStatus } | null> {
+    const { env, lifecycle, db } = this.rt;
+    const id = this.row.id;
+    const onWorker = { status: { in: ["STARTING", "RUNNING"] as JobStatus[] } };
+    for (;;) {
+      const fields = { ...data, workerName: env.WORKER_NAME, heartbeatAt: new Date() };
+      const picked = await lifecycle.transition({ kind: "training", id, to: "STARTING", cause: "worker", where: { status: "QUEUED" }, data: fields, entry });
+      if (picked.applied) return null;
+      // QUEUED by now: the stalled handler got there between the update and the read; try again.
+      if (picked.status === "QUEUED") continue;
+      if (picked.status !== "STARTING" && picked.status !== "RUNNING") return { status: picked.status ?? this.row.status };
+      const { losses, failure } = await judgeLoss(db, id, env.WORKER_MAX_LOSSES);
+      if (failure) {
+        const failed = await lifecycle.transition({
+          kind: "training",
+          id,
+          to: "FAILED",
+          cause: "stalled",
+          where: onWorker,
+          data: { ...failure, finishedAt: new Date(), etaSeconds: null },
+          entry: (row) => ({ kind: "failed", message: `Worker ${row.workerName ?? "?"} stopped responding. ${failure.failureReason}` }),
+        });
+        if (failed.applied) return { status: "FAILED" };
+        continue;
+      }
+      const lost = await lifecycle.transition({
+        kind: "training",
+        id,
+        to: "STARTING",
+        cause: "worker",
+        where: onWorker,
+        data: fields,
+        entry: (row) => ({ kind: "stalled", message: `Worker ${row.workerName ?? "?"} stopped responding; the job was picked up again (worker loss ${losses} of ${env.WORKER_MAX_LOSSES} allowed)` }),
+      });
+      if (!lost.applied) continue;
+      await lifecycle.note(id, entry);
+      return null;
+    }
+  }
+
+  /**
+   * This worker lost its hold on the job (paused or cut off past its lock): another worker owns it
+   * now, so nothing is written. A DelayedError is the one outcome BullMQ leaves untouched.
+   */
+  private lockLost(): never {
+    this.ctx.log.warn("lock lost: the trainer was stopped; the job belongs to another worker now and nothing was written");
+    throw new DelayedError("lock lost");
   }
 
   /** Back to the queue for another worker (or this one, restarted) to resume from its checkpoint. */

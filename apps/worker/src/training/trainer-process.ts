@@ -3,6 +3,7 @@ import { writeFileSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { parseTrainerLine, type TrainerEvent } from "@wyolo/contracts";
 import type { Logger } from "../logger.ts";
+import type { Lifeline } from "../lost-workers.ts";
 import { LineSplitter } from "./line-splitter.ts";
 import { trainerEnv } from "./trainer-env.ts";
 
@@ -16,11 +17,15 @@ export type TrainerHandlers = {
 /**
  * One trainer child process. Events arrive on file descriptor 3 (one JSON line each, validated;
  * a malformed line is logged and skipped). stdin stays open for the child's lifetime: when the
- * worker dies it closes, and the trainer exits instead of training on unsupervised.
+ * worker dies it closes, and the trainer exits instead of training on unsupervised. With a
+ * lifeline, the worker also writes a newline to it every `beatEveryMs` while it holds the job, and
+ * the trainer exits after `timeoutMs` of silence (WYOLO_LIFELINE_TIMEOUT_MS): a frozen worker's
+ * trainer is gone before another worker can take the job over.
  */
 export class TrainerProcess {
   private child: ChildProcess | null = null;
   private killTimer: NodeJS.Timeout | null = null;
+  private beats: NodeJS.Timeout | null = null;
   readonly exited: Promise<TrainerExit>;
   private resolveExit!: (exit: TrainerExit) => void;
 
@@ -30,15 +35,18 @@ export class TrainerProcess {
     private readonly stopFile: string,
     private readonly handlers: TrainerHandlers,
     private readonly log: Logger,
+    private readonly lifeline?: Lifeline,
   ) {
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
   }
 
   start(cwd: string) {
     const [program, ...args] = this.command;
+    const lifeline = this.lifeline;
+    const env = lifeline ? { ...this.env, WYOLO_LIFELINE_TIMEOUT_MS: String(lifeline.timeoutMs) } : this.env;
     let child: ChildProcess;
     try {
-      child = spawn(program!, args, { cwd, env: trainerEnv(process.env, this.env), stdio: ["pipe", "pipe", "pipe", "pipe"] });
+      child = spawn(program!, args, { cwd, env: trainerEnv(process.env, env), stdio: ["pipe", "pipe", "pipe", "pipe"] });
     } catch (err) {
       this.resolveExit({ code: null, signal: null, spawnError: (err as Error).message });
       return;
@@ -59,8 +67,15 @@ export class TrainerProcess {
     child.on("error", (err) => {
       spawnError = err.message;
     });
+    if (lifeline) {
+      this.beats = setInterval(() => {
+        if (lifeline.healthy() && child.stdin?.writable) child.stdin.write("\n");
+      }, lifeline.beatEveryMs);
+      this.beats.unref();
+    }
     child.on("close", (code, signal) => {
       if (this.killTimer) clearTimeout(this.killTimer);
+      if (this.beats) clearInterval(this.beats);
       events.end();
       stdout.end();
       stderr.end();
@@ -78,6 +93,15 @@ export class TrainerProcess {
     if (this.killTimer) return;
     this.killTimer = setTimeout(() => this.kill(), killAfterMs);
     this.killTimer.unref();
+  }
+
+  /** SIGKILL now: the job is no longer this worker's, and the trainer must not write one more epoch. */
+  killNow() {
+    const child = this.child;
+    if (this.beats) clearInterval(this.beats);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    this.log.warn({ pid: child.pid }, "killing the trainer at once");
+    child.kill("SIGKILL");
   }
 
   /** SIGTERM, then SIGKILL if it is still there a few seconds later. */

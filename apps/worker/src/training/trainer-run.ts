@@ -21,6 +21,8 @@ export type TrainerRun = {
   recorder: JobRecorder;
   /** Checkpoint uploads started during the run (they run one after another). */
   uploads: Promise<unknown>;
+  /** This worker lost its hold on the job meanwhile: the trainer was killed, and nothing more may be written. */
+  lockLost: boolean;
 };
 
 /**
@@ -78,6 +80,7 @@ export async function runTrainer(
     maxLogLines: env.MAX_LOG_LINES,
     log,
     spillDir: dirs.runDir,
+    mayWrite: () => !ctx.lease?.lost(),
     onCancelRequested: () => requestStop("cancel"),
     // Each epoch goes to MLflow once: epochs a resumed trainer sends again are already there.
     onEpoch: (epoch) => {
@@ -108,6 +111,7 @@ export async function runTrainer(
       onEvent: (ev) => {
         switch (ev.type) {
           case "started":
+            if (ctx.lease?.lost()) break;
             started = run.onStarted(ev).catch((err: Error) => log.warn({ err: { message: err.message } }, "RUNNING not recorded"));
             break;
           case "epoch":
@@ -135,22 +139,35 @@ export async function runTrainer(
       onOutput: (stream, line) => recorder.output(stream, line),
     },
     log,
+    ctx.lifeline,
   );
 
   rt.active.set(job.id, { requestStop });
   recorder.start();
   const onAbort = () => requestStop("shutdown");
   ctx.signal.addEventListener("abort", onAbort);
+  // Another worker may own the job now: the trainer goes at once, and the recorder stops writing.
+  const onLockLost = () => {
+    trainer.killNow();
+    void recorder.close(ctx.lease!.signal).catch(() => {});
+  };
+  ctx.lease?.signal.addEventListener("abort", onLockLost);
   try {
     // A cancel that raced the start is caught here; later ones arrive by pub/sub or at a flush.
     const current = await db.trainingJob.findUnique({ where: { id: job.id }, select: { cancelRequestedAt: true } }).catch(() => null);
+    // Lost while the run was prepared: no trainer at all (another worker may be starting its own).
+    if (ctx.lease?.lost()) {
+      void recorder.close(ctx.lease.signal).catch(() => {});
+      return { exit: { code: null, signal: null }, stopReason, finished, failed, recorder, uploads, lockLost: true };
+    }
     trainer.start(process.cwd());
     if (current?.cancelRequestedAt) requestStop("cancel");
     if (rt.isDraining() || ctx.signal.aborted) requestStop("shutdown");
     const exit = await trainer.exited;
     await started;
-    return { exit, stopReason, finished, failed, recorder, uploads };
+    return { exit, stopReason, finished, failed, recorder, uploads, lockLost: !!ctx.lease?.lost() };
   } finally {
+    ctx.lease?.signal.removeEventListener("abort", onLockLost);
     ctx.signal.removeEventListener("abort", onAbort);
     rt.active.delete(job.id);
   }

@@ -8,6 +8,7 @@ import { trainingQueue } from "../queue";
 import { withTimeout } from "../timeout";
 import { emitJobUpdated } from "../realtime/emitter";
 import { lifecycle } from "./lifecycle";
+import { runIsOrphaned } from "./reconcile-queue";
 import type { SessionUser } from "../auth/session";
 import { jobAccess } from "./job-access";
 import { jobSummarySelect, toJobSummary } from "./job-summary";
@@ -15,7 +16,8 @@ import { jobSummarySelect, toJobSummary } from "./job-summary";
 /**
  * Queued → removed from the queue and CANCELLED at once. Starting/running → the worker that
  * holds it is told (Redis pub/sub; it also checks the row at every epoch), stops the trainer at
- * the next epoch boundary and kills it after a timeout; the job ends CANCELLED.
+ * the next epoch boundary and kills it after a timeout; the job ends CANCELLED. One whose run is
+ * dead (no queue entry) is CANCELLED at once.
  */
 export async function cancelJob(user: SessionUser, jobId: string, ip: string) {
   const { job, role, team } = await jobAccess(user, jobId, "job.read");
@@ -41,6 +43,22 @@ export async function cancelJob(user: SessionUser, jobId: string, ip: string) {
       });
       if (cancelled.applied) return summary(jobId);
     }
+  }
+
+  // No queue entry, so no worker holds it (a worker that loses its lock stops at once): nobody
+  // else would ever end it.
+  if (job.status !== "QUEUED" && (await runIsOrphaned(jobId))) {
+    const now = new Date();
+    const cancelled = await lifecycle.transition({
+      kind: "training",
+      id: jobId,
+      to: "CANCELLED",
+      cause: "user",
+      data: { cancelRequestedAt: now, finishedAt: now, etaSeconds: null },
+      entry: { kind: "cancelled", message: `Cancelled by ${user.name}; its run had no queue entry and no worker` },
+      audit,
+    });
+    if (cancelled.applied) return summary(jobId);
   }
 
   // Not a status change: the worker holding the job ends it (CANCELLED) at the next epoch boundary.

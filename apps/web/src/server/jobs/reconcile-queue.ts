@@ -1,8 +1,9 @@
 import "server-only";
-import { ACTIVE_STATUSES } from "@wyolo/contracts";
+import { ACTIVE_STATUSES, type Priority } from "@wyolo/contracts";
 import { db } from "../db";
 import { logger } from "../logger";
 import { trainingQueue } from "../queue";
+import { withTimeout } from "../timeout";
 import { enqueueExport, enqueueTraining } from "./enqueue";
 import { lifecycle } from "./lifecycle";
 
@@ -10,8 +11,11 @@ import { lifecycle } from "./lifecycle";
  * Keeps rows and queue entries in step, for trainings and exports alike:
  * - re-adds the queue entry of QUEUED rows that have none (the web process died between writing
  *   the row and enqueueing it);
- * - fails active rows whose entry the queue gave up on (retries used up, or a worker lost more
- *   often than BullMQ allows), which no worker would otherwise ever end.
+ * - re-queues STARTING/RUNNING rows whose entry is gone (Redis lost it: restarted without AOF,
+ *   flushed) and whose worker has been silent for `graceMs`: no worker holds them (one that
+ *   loses its lock stops its trainer at once), so they resume from their checkpoint elsewhere;
+ * - fails active rows whose entry the queue gave up on (retries used up), which no worker would
+ *   otherwise ever end.
  * Rows younger than `graceMs` are left alone: their request may still be enqueueing. Entries
  * without a row are dropped by the worker.
  */
@@ -41,9 +45,46 @@ export async function reconcileQueue({ graceMs = 30_000, batch = 500 } = {}): Pr
     await enqueueExport(row.id);
     requeued.push(row.id);
   }
+  requeued.push(...(await requeueOrphans(graceMs, batch)));
   if (requeued.length) logger.warn({ requeued }, "re-queued job rows that had no queue entry");
   const failed = await failGivenUp(graceMs, batch);
   return { requeued, failed };
+}
+
+/** Whether a job's run is dead: its row is on a worker but the queue has no entry for it (so no worker holds its lock). */
+export async function runIsOrphaned(jobId: string): Promise<boolean> {
+  return (await withTimeout(trainingQueue.getJobState(jobId), 3_000, "queue lookup")) === "unknown";
+}
+
+async function requeueOrphans(graceMs: number, batch: number): Promise<string[]> {
+  const silentSince = new Date(Date.now() - graceMs);
+  const requeued: string[] = [];
+  const silent = { OR: [{ heartbeatAt: null, updatedAt: { lt: silentSince } }, { heartbeatAt: { lt: silentSince } }] };
+  const rows = await db.trainingJob.findMany({
+    where: { status: { in: ["STARTING", "RUNNING"] }, ...silent },
+    select: { id: true, priority: true, heartbeatAt: true },
+    orderBy: { createdAt: "asc" },
+    take: batch,
+  });
+  for (const row of rows) {
+    if (!(await runIsOrphaned(row.id))) continue;
+    const back = await lifecycle.transition({
+      kind: "training",
+      id: row.id,
+      to: "QUEUED",
+      cause: "reconciler",
+      // Still silent at the moment of the change: a worker that wrote meanwhile keeps it.
+      where: silent,
+      data: { etaSeconds: null },
+      // A `stalled` entry: a worker lost, counted against WORKER_MAX_LOSSES like any other.
+      entry: (r) => ({ kind: "stalled", message: `No queue entry, and nothing from worker ${r.workerName ?? "?"} since ${row.heartbeatAt?.toISOString() ?? "it started"}: re-queued to resume from its checkpoint` }),
+    });
+    if (!back.applied) continue;
+    // Should Redis fail here, the row is QUEUED without an entry: the next round adds it.
+    await enqueueTraining(row.id, row.priority.toLowerCase() as Priority);
+    requeued.push(row.id);
+  }
+  return requeued;
 }
 
 async function givenUpReason(id: string): Promise<string | null> {
