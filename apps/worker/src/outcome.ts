@@ -2,6 +2,8 @@ import type { FailureClass, TrainerEvent } from "@wyolo/contracts";
 import type { TrainerExit } from "./training/trainer-process.ts";
 
 export type StopReason = "cancel" | "shutdown";
+/** How a child exits when its stdin lifeline to the worker closed or fell silent (docs/trainer-protocol.md). */
+export const LIFELINE_EXIT_CODE = 70;
 type Failed = Extract<TrainerEvent, { type: "failed" }>;
 
 /** How a trainer or exporter child ended, as its run saw it. */
@@ -37,6 +39,8 @@ export function decideOutcome(run: ChildRun): Outcome {
   if (run.stopReason === "cancel") {
     return { status: "CANCELLED", message: run.finishedReason === "cancelled" ? "Stopped at an epoch boundary and cancelled" : `Cancelled (the ${run.child} was stopped)` };
   }
+  // The trainer stopped for a late heartbeat while this worker still held the job: not its fault, resume it.
+  if (run.exit.code === LIFELINE_EXIT_CODE && !run.failed && !run.succeeded) return { status: "QUEUED", message: `the ${run.child} heard nothing from the worker for too long` };
   if (run.timedOut) return { status: "FAILED", message: run.timedOut, failureClass: "UNKNOWN" };
   if (run.exit.spawnError) return { status: "FAILED", message: `The ${run.child} could not be started (${run.program}): ${run.exit.spawnError}`, failureClass: "UNKNOWN" };
   if (run.exit.code === 0 && run.succeeded && !run.failed) {

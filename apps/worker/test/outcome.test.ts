@@ -11,6 +11,11 @@ describe("decideOutcome", () => {
     expect(decideOutcome(run({ stopReason: "shutdown", exit: { code: null, signal: "SIGKILL" } })).status).toBe("QUEUED");
   });
 
+  it("hands back a child that stopped for a silent lifeline (exit 70), unless it reported an outcome", () => {
+    expect(decideOutcome(run({ exit: { code: 70, signal: null } }))).toEqual({ status: "QUEUED", message: "the trainer heard nothing from the worker for too long" });
+    expect(decideOutcome(run({ exit: { code: 70, signal: null }, failed })).status).toBe("FAILED");
+  });
+
   it("cancels a cancel, saying whether it stopped at an epoch boundary", () => {
     expect(decideOutcome(run({ stopReason: "cancel", succeeded: true, finishedReason: "cancelled" }))).toEqual({ status: "CANCELLED", message: "Stopped at an epoch boundary and cancelled" });
     expect(decideOutcome(run({ stopReason: "cancel", exit: { code: null, signal: "SIGKILL" } }))).toEqual({ status: "CANCELLED", message: "Cancelled (the trainer was stopped)" });

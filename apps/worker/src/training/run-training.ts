@@ -189,7 +189,7 @@ class TrainingRun {
         return false;
       },
     );
-    if (outcome.status === "QUEUED" || !recorded) return this.handBack();
+    if (outcome.status === "QUEUED" || !recorded) return this.handBack(stopReason === "shutdown" || outcome.status !== "QUEUED" ? undefined : outcome.message);
     if (stopReason !== "shutdown") await this.storeArtifacts(dirs.saveDir, trained.uploads);
     if (outcome.status === "FAILED") return this.fail(outcome.message, outcome.failureClass, recorder.tail());
     return this.end(outcome.status, outcome.message, outcome.status === "SUCCEEDED" ? { progress: 1 } : {});
@@ -251,7 +251,7 @@ class TrainingRun {
   }
 
   /** Back to the queue for another worker (or this one, restarted) to resume from its checkpoint. */
-  private async handBack(): Promise<never> {
+  private async handBack(why?: string): Promise<never> {
     const { env } = this.rt;
     await this.rt.lifecycle.transition({
       kind: "training",
@@ -259,7 +259,7 @@ class TrainingRun {
       to: "QUEUED",
       cause: "worker",
       data: { etaSeconds: null },
-      entry: { kind: "requeued", message: `${env.WORKER_NAME} is shutting down; the job goes back to the queue and resumes from its checkpoint` },
+      entry: { kind: "requeued", message: `${why ? `On ${env.WORKER_NAME}, ${why}` : `${env.WORKER_NAME} is shutting down`}; the job goes back to the queue and resumes from its checkpoint` },
     }).catch((err: Error) => this.ctx.log.warn({ err: { message: err.message } }, "hand-back not recorded (Postgres away?); the queue entry goes back anyway"));
     return requeueLater(this.ctx.job, this.ctx.token, 0);
   }
