@@ -4,7 +4,19 @@ import reactHooks from "eslint-plugin-react-hooks";
 import globals from "globals";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "**/.next/**", "**/dist/**", "packages/db/src/generated/**", "**/next-env.d.ts", "test-results/**", "playwright-report/**", ".data/**", ".run/**"] },
+  {
+    ignores: [
+      "**/node_modules/**",
+      "**/.next/**",
+      "**/dist/**",
+      "packages/db/src/generated/**",
+      "**/next-env.d.ts",
+      "test-results/**",
+      "playwright-report/**",
+      ".data/**",
+      ".run/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

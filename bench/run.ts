@@ -41,14 +41,20 @@ function run(cmd: string, args: string[], env: Record<string, string> = {}) {
 }
 
 function start(args: string[], env: Record<string, string>) {
-  const c = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "ignore", "inherit"] });
+  const c = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   children.push(c);
   return c;
 }
 
 async function stopAll() {
   // A child already ended by a signal (the worker-loss figure SIGKILLs some) has no exit to wait for.
-  await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? (c.kill("SIGTERM"), new Promise((r) => c.on("exit", r))) : null)));
+  await Promise.all(
+    children.map((c) => (c.exitCode === null && c.signalCode === null ? (c.kill("SIGTERM"), new Promise((r) => c.on("exit", r))) : null)),
+  );
 }
 
 /** A tiny cookie-keeping client for the web API. */
@@ -58,7 +64,12 @@ class Api {
     // As the dashboard's pages send it: signed-in changes are accepted only from its own origin.
     const headers: Record<string, string> = { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "), origin: BASE };
     if (body !== undefined) headers["content-type"] = form ? "application/x-www-form-urlencoded" : "application/json";
-    const res = await fetch(BASE + url, { method, headers, redirect: "manual", body: body === undefined ? undefined : form ? new URLSearchParams(body as Record<string, string>) : JSON.stringify(body) });
+    const res = await fetch(BASE + url, {
+      method,
+      headers,
+      redirect: "manual",
+      body: body === undefined ? undefined : form ? new URLSearchParams(body as Record<string, string>) : JSON.stringify(body),
+    });
     for (const c of res.headers.getSetCookie()) {
       const [pair] = c.split(";");
       const i = pair!.indexOf("=");
@@ -76,12 +87,14 @@ class Api {
 async function pool<T>(n: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array(n);
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < n) {
-      const i = next++;
-      out[i] = await task(i);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        const i = next++;
+        out[i] = await task(i);
+      }
+    }),
+  );
   return out;
 }
 
@@ -90,20 +103,38 @@ const config = (extra: Record<string, unknown> = {}) => ({ model: "yolo11n.pt", 
 async function prepareDatabase() {
   await run("npx", ["tsx", "scripts/db.ts", "reset"], { DATABASE_URL: DB_URL });
   await run("npx", ["prisma", "migrate", "deploy"], { DATABASE_URL: DB_URL, CHECKPOINT_DISABLE: "1" });
-  await run("npx", ["tsx", "prisma/seed.ts"], { DATABASE_URL: DB_URL, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, SEED_DEMO: "false" });
+  await run("npx", ["tsx", "prisma/seed.ts"], {
+    DATABASE_URL: DB_URL,
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    SEED_DEMO: "false",
+  });
 }
 
 async function main() {
   info("preparing database, build and servers");
   await prepareDatabase();
-  if (!existsSync(path.join(ROOT, "apps/web/.next/BUILD_ID"))) await run("npm", ["run", "build", "-w", "@wyolo/web"], { NEXT_TELEMETRY_DISABLED: "1" });
+  if (!existsSync(path.join(ROOT, "apps/web/.next/BUILD_ID")))
+    await run("npm", ["run", "build", "-w", "@wyolo/web"], { NEXT_TELEMETRY_DISABLED: "1" });
 
   const common = { DATABASE_URL: DB_URL, REDIS_URL, TRAINING_QUEUE: QUEUE };
   start(["--import", "./apps/web/server-only-shim.mjs", "--import", "tsx", "apps/web/server.ts"], {
-    ...common, NODE_ENV: "production", PORT: String(PORT), HOSTNAME: "127.0.0.1", WEB_CONCURRENCY: process.env.WEB_CONCURRENCY ?? "2", NEXTAUTH_URL: BASE, NEXTAUTH_SECRET: "bench-secret-bench-secret-bench-secret-00",
+    ...common,
+    NODE_ENV: "production",
+    PORT: String(PORT),
+    HOSTNAME: "127.0.0.1",
+    WEB_CONCURRENCY: process.env.WEB_CONCURRENCY ?? "2",
+    NEXTAUTH_URL: BASE,
+    NEXTAUTH_SECRET: "bench-secret-bench-secret-bench-secret-00",
   });
   for (let i = 0; ; i++) {
-    if ((await fetch(`${BASE}/api/health`).then((r) => r.ok, () => false))) break;
+    if (
+      await fetch(`${BASE}/api/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (i > 300) throw new Error("web server did not start");
     await sleep(200);
   }
@@ -111,7 +142,9 @@ async function main() {
   const { csrfToken } = await api.json<{ csrfToken: string }>("GET", "/api/auth/csrf");
   await api.req("POST", "/api/auth/callback/credentials", { csrfToken, ...ADMIN, json: "true" }, true);
   const team = (await api.json<{ team: { id: string } }>("POST", "/api/v1/teams", { name: "Bench", slug: "bench" })).team;
-  const project = (await api.json<{ project: { id: string } }>("POST", `/api/v1/teams/${team.id}/projects`, { name: "Bench", slug: "bench" })).project;
+  const project = (
+    await api.json<{ project: { id: string } }>("POST", `/api/v1/teams/${team.id}/projects`, { name: "Bench", slug: "bench" })
+  ).project;
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const queue = new Queue(QUEUE, { connection: redis });
   const db = new pg.Client({ connectionString: DB_URL });
@@ -133,7 +166,16 @@ async function main() {
         latencies.push(performance.now() - s);
       });
       const secs = (performance.now() - t0) / 1000;
-      report({ name: "submit_throughput_api", n, concurrency, web_processes: Number(process.env.WEB_CONCURRENCY ?? 2), jobs_per_s: Math.round(n / secs), p50_ms: pct(latencies, 50), p99_ms: pct(latencies, 99), goal: "≥ 300 jobs/s, p99 ≤ 100 ms" });
+      report({
+        name: "submit_throughput_api",
+        n,
+        concurrency,
+        web_processes: Number(process.env.WEB_CONCURRENCY ?? 2),
+        jobs_per_s: Math.round(n / secs),
+        p50_ms: pct(latencies, 50),
+        p99_ms: pct(latencies, 99),
+        goal: "≥ 300 jobs/s, p99 ≤ 100 ms",
+      });
     }
     const concurrency = 16;
     const raw = new Queue(`${QUEUE}-raw`, { connection: redis });
@@ -148,7 +190,8 @@ async function main() {
 
   // ── First page of a project's job list with 100,000 jobs ───────────────────────────────
   {
-    const big = (await api.json<{ project: { id: string } }>("POST", `/api/v1/teams/${team.id}/projects`, { name: "Big", slug: "big" })).project;
+    const big = (await api.json<{ project: { id: string } }>("POST", `/api/v1/teams/${team.id}/projects`, { name: "Big", slug: "big" }))
+      .project;
     const adminId = (await db.query(`SELECT id FROM "User" WHERE email = $1`, [ADMIN.email])).rows[0].id;
     await db.query(
       `INSERT INTO "TrainingJob" (id, "projectId", "createdById", name, config, status, model, "totalEpochs", "createdAt", "updatedAt")
@@ -159,11 +202,18 @@ async function main() {
       [big.id, adminId],
     );
     await db.query(`ANALYZE "TrainingJob"`);
-    for (const [label, query] of [["newest", ""], ["status_filter", "&status=FAILED"], ["page_10", "CURSOR"]] as const) {
+    for (const [label, query] of [
+      ["newest", ""],
+      ["status_filter", "&status=FAILED"],
+      ["page_10", "CURSOR"],
+    ] as const) {
       let q: string = query;
       if (query === "CURSOR") {
         let cursor = "";
-        for (let p = 0; p < 9; p++) cursor = (await api.json<{ nextCursor: string }>("GET", `/api/v1/projects/${big.id}/jobs?limit=25${cursor ? `&cursor=${cursor}` : ""}`)).nextCursor;
+        for (let p = 0; p < 9; p++)
+          cursor = (
+            await api.json<{ nextCursor: string }>("GET", `/api/v1/projects/${big.id}/jobs?limit=25${cursor ? `&cursor=${cursor}` : ""}`)
+          ).nextCursor;
         q = `&cursor=${cursor}`;
       }
       const times: number[] = [];
@@ -173,7 +223,15 @@ async function main() {
         await res.arrayBuffer();
         if (i >= 10) times.push(performance.now() - s);
       }
-      report({ name: `job_list_first_page_100k_${label}`, rows: 100_000, n: times.length, p50_ms: pct(times, 50), p99_ms: pct(times, 99), note: "HTTP round trip on loopback (an upper bound of server time)", goal: "≤ 50 ms" });
+      report({
+        name: `job_list_first_page_100k_${label}`,
+        rows: 100_000,
+        n: times.length,
+        p50_ms: pct(times, 50),
+        p99_ms: pct(times, 99),
+        note: "HTTP round trip on loopback (an upper bound of server time)",
+        goal: "≤ 50 ms",
+      });
     }
     await db.query(`DELETE FROM "TrainingJob"`);
   }
@@ -181,7 +239,14 @@ async function main() {
   // ── Dispatch latency: API accepted → trainer process started ──────────────────────────
   {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), "wyolo-bench-"));
-    const worker = start(["--import", "tsx", "apps/worker/src/index.ts"], { ...common, WORKER_NAME: "bench", WORKER_DATA_DIR: dataDir, TRAINER_COMMAND: "sh bench/fixtures/instant-trainer.sh", TRAINER_CHECK: "false", FLUSH_INTERVAL_MS: "50" });
+    const worker = start(["--import", "tsx", "apps/worker/src/index.ts"], {
+      ...common,
+      WORKER_NAME: "bench",
+      WORKER_DATA_DIR: dataDir,
+      TRAINER_COMMAND: "sh bench/fixtures/instant-trainer.sh",
+      TRAINER_CHECK: "false",
+      FLUSH_INTERVAL_MS: "50",
+    });
     const adminId = (await db.query(`SELECT id FROM "User" WHERE email = $1`, [ADMIN.email])).rows[0].id;
     // Fillers: low-priority entries whose rows are already cancelled, so the worker keeps
     // draining a backlog; it is topped up to 1,000 before every measured job.
@@ -195,7 +260,9 @@ async function main() {
         `INSERT INTO "TrainingJob" (id, "projectId", "createdById", name, config, status, "updatedAt") SELECT unnest($1::text[]), $2, $3, 'filler', '{}'::jsonb, 'CANCELLED', now()`,
         [ids, project.id, adminId],
       );
-      await queue.addBulk(ids.map((id) => ({ name: "train", data: { jobId: id }, opts: { jobId: id, priority: 10, removeOnComplete: true } })));
+      await queue.addBulk(
+        ids.map((id) => ({ name: "train", data: { jobId: id }, opts: { jobId: id, priority: 10, removeOnComplete: true } })),
+      );
     };
     await topUp();
     await sleep(3000); // worker boot
@@ -214,7 +281,15 @@ async function main() {
       if (i >= 10) latencies.push(Number(readFileSync(file, "utf8")) - accepted);
       if (i === 10) info(`dispatch: backlog of ${backlog} lower-priority entries while measuring`);
     }
-    report({ name: "dispatch_latency", n: latencies.length, backlog_lower_priority: 1000, p50_ms: pct(latencies, 50), p99_ms: pct(latencies, 99), max_ms: Math.max(...latencies), goal: "p99 ≤ 100 ms (polling every 5 s: 2,500 ms on average)" });
+    report({
+      name: "dispatch_latency",
+      n: latencies.length,
+      backlog_lower_priority: 1000,
+      p50_ms: pct(latencies, 50),
+      p99_ms: pct(latencies, 99),
+      max_ms: Math.max(...latencies),
+      goal: "p99 ≤ 100 ms (polling every 5 s: 2,500 ms on average)",
+    });
     worker.kill("SIGTERM");
     await new Promise((r) => worker.on("exit", r));
     await queue.obliterate({ force: true });
@@ -231,8 +306,20 @@ async function events() {
   const project = (await api.json<{ teams: { id: string }[] }>("GET", "/api/v1/teams")).teams[0]!;
   const projects = await api.json<{ projects: { id: string }[] }>("GET", `/api/v1/teams/${project.id}/projects`);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "wyolo-bench-ev-"));
-  start(["--import", "tsx", "apps/worker/src/index.ts"], { DATABASE_URL: DB_URL, REDIS_URL, TRAINING_QUEUE: QUEUE, WORKER_NAME: "bench-events", WORKER_DATA_DIR: dataDir, TRAINER_COMMAND: "node bench/fixtures/event-trainer.mjs", TRAINER_CHECK: "false" });
-  const socket = io(BASE, { path: "/socket.io", transports: ["websocket"], extraHeaders: { cookie: [...api.cookies].map(([k, v]) => `${k}=${v}`).join("; ") } });
+  start(["--import", "tsx", "apps/worker/src/index.ts"], {
+    DATABASE_URL: DB_URL,
+    REDIS_URL,
+    TRAINING_QUEUE: QUEUE,
+    WORKER_NAME: "bench-events",
+    WORKER_DATA_DIR: dataDir,
+    TRAINER_COMMAND: "node bench/fixtures/event-trainer.mjs",
+    TRAINER_CHECK: "false",
+  });
+  const socket = io(BASE, {
+    path: "/socket.io",
+    transports: ["websocket"],
+    extraHeaders: { cookie: [...api.cookies].map(([k, v]) => `${k}=${v}`).join("; ") },
+  });
   await new Promise<void>((resolve, reject) => (socket.on("connect", resolve), socket.on("connect_error", reject)));
   const n = 500;
   const res = await api.req("POST", `/api/v1/projects/${projects.projects[0]!.id}/jobs`, { config: config({ epochs: n }) });
@@ -247,7 +334,14 @@ async function events() {
   });
   await new Promise((r) => socket.emit("subscribe", { jobId: job.id }, r));
   await Promise.race([done, sleep(60_000).then(() => Promise.reject(new Error(`only ${latencies.length}/${n} events arrived`)))]);
-  report({ name: "event_latency", n: latencies.length, p50_ms: pct(latencies, 50), p99_ms: pct(latencies, 99), max_ms: Math.max(...latencies), goal: "p99 ≤ 50 ms" });
+  report({
+    name: "event_latency",
+    n: latencies.length,
+    p50_ms: pct(latencies, 50),
+    p99_ms: pct(latencies, 99),
+    max_ms: Math.max(...latencies),
+    goal: "p99 ≤ 50 ms",
+  });
   socket.close();
 }
 
@@ -267,7 +361,15 @@ async function workerLossResume() {
   const workers = new Set<ChildProcess>();
   const startWorker = (n: number) => {
     // Losses are what this measures: the job may be lost more often than a job is by default.
-    const w = start(["--import", "tsx", "apps/worker/src/index.ts"], { DATABASE_URL: DB_URL, REDIS_URL, TRAINING_QUEUE: queueName, WORKER_NAME: `bench-loss-${n}`, WORKER_DATA_DIR: dataDir, TRAINER_COMMAND: "node apps/worker/test/fixtures/fake-trainer.mjs", WORKER_MAX_LOSSES: String(kills + 5) });
+    const w = start(["--import", "tsx", "apps/worker/src/index.ts"], {
+      DATABASE_URL: DB_URL,
+      REDIS_URL,
+      TRAINING_QUEUE: queueName,
+      WORKER_NAME: `bench-loss-${n}`,
+      WORKER_DATA_DIR: dataDir,
+      TRAINER_COMMAND: "node apps/worker/test/fixtures/fake-trainer.mjs",
+      WORKER_MAX_LOSSES: String(kills + 5),
+    });
     workers.add(w);
     w.on("exit", () => workers.delete(w));
   };
@@ -288,10 +390,18 @@ async function workerLossResume() {
     }
 
     const adminId = (await db.query(`SELECT id FROM "User" WHERE email = $1`, [ADMIN.email])).rows[0].id;
-    await db.query(`INSERT INTO "Team" (id, name, slug, "updatedAt") VALUES ('benchloss', 'Loss', 'bench-loss', now()) ON CONFLICT DO NOTHING`);
-    await db.query(`INSERT INTO "Project" (id, "teamId", name, slug, "updatedAt") VALUES ('benchloss', 'benchloss', 'Loss', 'loss', now()) ON CONFLICT DO NOTHING`);
+    await db.query(
+      `INSERT INTO "Team" (id, name, slug, "updatedAt") VALUES ('benchloss', 'Loss', 'bench-loss', now()) ON CONFLICT DO NOTHING`,
+    );
+    await db.query(
+      `INSERT INTO "Project" (id, "teamId", name, slug, "updatedAt") VALUES ('benchloss', 'benchloss', 'Loss', 'loss', now()) ON CONFLICT DO NOTHING`,
+    );
     const epochs = 12 * kills;
-    const parsed = parseTrainingConfig({ model: "yolov8n.yaml", train: { data: "shapes/data.yaml", epochs, imgsz: 64, batch: 4 }, metadata: { fake: { delayMs: 300 } } });
+    const parsed = parseTrainingConfig({
+      model: "yolov8n.yaml",
+      train: { data: "shapes/data.yaml", epochs, imgsz: 64, batch: 4 },
+      metadata: { fake: { delayMs: 300 } },
+    });
     if (!parsed.ok) throw new Error(`bench config: ${JSON.stringify(parsed.issues)}`);
     const jobId = `benchloss${Date.now()}`;
     await db.query(
@@ -308,7 +418,8 @@ async function workerLossResume() {
       }
       throw new Error(`no trainer of the job started within ${timeoutMs} ms`);
     };
-    const epochOf = async () => (await db.query(`SELECT "currentEpoch" FROM "TrainingJob" WHERE id = $1`, [jobId])).rows[0].currentEpoch ?? 0;
+    const epochOf = async () =>
+      (await db.query(`SELECT "currentEpoch" FROM "TrainingJob" WHERE id = $1`, [jobId])).rows[0].currentEpoch ?? 0;
     let trainer = await trainerOf(0, 60_000);
     const seconds: number[] = [];
     for (let k = 0; k < kills; k++) {

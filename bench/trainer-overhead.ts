@@ -44,12 +44,17 @@ function direct(round: number): number {
   const project = path.join(tmp, `direct-${round}`);
   const code = `from ultralytics import YOLO\nYOLO("yolov8n.yaml").train(project=${JSON.stringify(project)}, name="train", exist_ok=True, **${JSON.stringify(train).replace(/false/g, "False")})`;
   const started = performance.now();
-  const res = spawnSync(python, ["-c", code], { cwd: ROOT, env: { ...process.env, YOLO_OFFLINE: "true", YOLO_CONFIG_DIR: path.join(project, ".ultralytics") }, stdio: "ignore" });
+  const res = spawnSync(python, ["-c", code], {
+    cwd: ROOT,
+    env: { ...process.env, YOLO_OFFLINE: "true", YOLO_CONFIG_DIR: path.join(project, ".ultralytics") },
+    stdio: "ignore",
+  });
   if (res.status !== 0) throw new Error("direct training failed");
   return (performance.now() - started) / 1000;
 }
 
-const run = (cmd: string, args: string[], env: Record<string, string>) => execFileSync(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: "ignore" });
+const run = (cmd: string, args: string[], env: Record<string, string>) =>
+  execFileSync(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: "ignore" });
 run("npx", ["tsx", "scripts/db.ts", "reset"], { DATABASE_URL: DB_URL });
 run("npx", ["prisma", "migrate", "deploy"], { DATABASE_URL: DB_URL, CHECKPOINT_DISABLE: "1" });
 run("npx", ["tsx", "prisma/seed.ts"], { DATABASE_URL: DB_URL, ADMIN_PASSWORD: "bench-admin-password", SEED_DEMO: "true" });
@@ -61,7 +66,16 @@ const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
 const queue = new Queue(QUEUE, { connection: redis });
 const worker = spawn(process.execPath, ["--import", "tsx", "apps/worker/src/index.ts"], {
   cwd: ROOT,
-  env: { ...process.env, DATABASE_URL: DB_URL, REDIS_URL, TRAINING_QUEUE: QUEUE, WORKER_NAME: "bench-trainer", WORKER_DATA_DIR: path.join(tmp, "worker"), TRAINER_COMMAND: `${python} apps/worker/trainer/train.py`, LOG_LEVEL: "warn" },
+  env: {
+    ...process.env,
+    DATABASE_URL: DB_URL,
+    REDIS_URL,
+    TRAINING_QUEUE: QUEUE,
+    WORKER_NAME: "bench-trainer",
+    WORKER_DATA_DIR: path.join(tmp, "worker"),
+    TRAINER_COMMAND: `${python} apps/worker/trainer/train.py`,
+    LOG_LEVEL: "warn",
+  },
   stdio: "ignore",
 });
 await sleep(8000);
@@ -69,7 +83,10 @@ await sleep(8000);
 async function platform(round: number): Promise<number> {
   const id = `overhead${round}${Date.now().toString(36)}`;
   const config = { model: "yolov8n.yaml", type: "yolo", task: "detect", train };
-  await db.query(`INSERT INTO "TrainingJob" (id, "projectId", "createdById", name, config, model, "totalEpochs", "updatedAt") VALUES ($1, $2, $3, $1, $4, 'yolov8n.yaml', $5, now())`, [id, projectId, userId, JSON.stringify(config), EPOCHS]);
+  await db.query(
+    `INSERT INTO "TrainingJob" (id, "projectId", "createdById", name, config, model, "totalEpochs", "updatedAt") VALUES ($1, $2, $3, $1, $4, 'yolov8n.yaml', $5, now())`,
+    [id, projectId, userId, JSON.stringify(config), EPOCHS],
+  );
   const started = performance.now();
   await queue.add("train", { jobId: id }, { jobId: id });
   for (;;) {
@@ -87,7 +104,20 @@ try {
     d.push(direct(i));
     p.push(await platform(i));
   }
-  console.log(JSON.stringify({ name: "trainer_overhead", device: "cpu", epochs: EPOCHS, rounds: ROUNDS, ultralytics: report.ultralytics, torch: report.torch, direct_s: d.map((x) => Math.round(x * 100) / 100), platform_s: p.map((x) => Math.round(x * 100) / 100), ratio_median: Math.round((median(p) / median(d)) * 1000) / 1000, goal: "≤ 1.05 (CPU), ≤ 1.01 (GPU)" }));
+  console.log(
+    JSON.stringify({
+      name: "trainer_overhead",
+      device: "cpu",
+      epochs: EPOCHS,
+      rounds: ROUNDS,
+      ultralytics: report.ultralytics,
+      torch: report.torch,
+      direct_s: d.map((x) => Math.round(x * 100) / 100),
+      platform_s: p.map((x) => Math.round(x * 100) / 100),
+      ratio_median: Math.round((median(p) / median(d)) * 1000) / 1000,
+      goal: "≤ 1.05 (CPU), ≤ 1.01 (GPU)",
+    }),
+  );
 } finally {
   worker.kill("SIGTERM");
   await new Promise((r) => worker.on("exit", r));

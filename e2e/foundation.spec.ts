@@ -25,7 +25,9 @@ test("admin builds a team; a viewer joins read-only; another team's user gets 40
 
   const viewerEmail = `viewer-${stamp}@e2e.test`;
   const viewerLink = await inviteThroughUi(admin, teamSlug, viewerEmail, "VIEWER");
-  await expect(admin.getByRole("list", { name: "Pending invitations" }).getByRole("listitem").filter({ hasText: viewerEmail })).toBeVisible();
+  await expect(
+    admin.getByRole("list", { name: "Pending invitations" }).getByRole("listitem").filter({ hasText: viewerEmail }),
+  ).toBeVisible();
 
   // The viewer accepts, which creates the account and signs them in.
   const viewerContext = await browser.newContext();

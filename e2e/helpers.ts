@@ -56,7 +56,10 @@ export async function signInThroughUi(page: Page, email: string, password: strin
 /** Signs in through next-auth's credentials endpoint; the context's cookie jar keeps the session. */
 export async function signInThroughApi(request: APIRequestContext, email: string, password: string) {
   const { csrfToken } = await (await request.get("/api/auth/csrf")).json();
-  const res = await request.post("/api/auth/callback/credentials", { form: { csrfToken, email, password, json: "true" }, headers: FROM_DASHBOARD });
+  const res = await request.post("/api/auth/callback/credentials", {
+    form: { csrfToken, email, password, json: "true" },
+    headers: FROM_DASHBOARD,
+  });
   expect(res.ok()).toBe(true);
   expect((await request.get("/api/v1/me")).status()).toBe(200);
 }
@@ -85,16 +88,33 @@ export async function acceptAsNewUser(page: Page, link: string, name: string, pa
 export async function seedTeam(browser: Browser, stamp: string, roles: string[]) {
   const admin = await browser.newContext();
   await signInThroughApi(admin.request, ADMIN.email, ADMIN.password);
-  const team = (await (await admin.request.post("/api/v1/teams", { data: { name: `Team ${stamp}`, slug: `team-${stamp}` }, headers: FROM_DASHBOARD })).json()).team;
-  const project = (await (await admin.request.post(`/api/v1/teams/${team.id}/projects`, { data: { name: "Shapes", slug: "shapes" }, headers: FROM_DASHBOARD })).json()).project;
+  const team = (
+    await (
+      await admin.request.post("/api/v1/teams", { data: { name: `Team ${stamp}`, slug: `team-${stamp}` }, headers: FROM_DASHBOARD })
+    ).json()
+  ).team;
+  const project = (
+    await (
+      await admin.request.post(`/api/v1/teams/${team.id}/projects`, { data: { name: "Shapes", slug: "shapes" }, headers: FROM_DASHBOARD })
+    ).json()
+  ).project;
   const pages: Page[] = [];
   for (const [i, role] of roles.entries()) {
     const email = `${role.toLowerCase()}-${i}-${stamp}@e2e.test`;
-    const inv = (await (await admin.request.post(`/api/v1/teams/${team.id}/invitations`, { data: { email, role }, headers: FROM_DASHBOARD })).json()).invitation;
+    const inv = (
+      await (await admin.request.post(`/api/v1/teams/${team.id}/invitations`, { data: { email, role }, headers: FROM_DASHBOARD })).json()
+    ).invitation;
     const token = new URL(inv.url).pathname.split("/").pop();
     const ctx = await browser.newContext();
     const password = `${role.toLowerCase()}-password-1`;
-    expect((await ctx.request.post("/api/v1/invitations/accept", { data: { token, name: `${role[0]}${role.slice(1).toLowerCase()} ${i}`, password }, headers: FROM_DASHBOARD })).status()).toBe(201);
+    expect(
+      (
+        await ctx.request.post("/api/v1/invitations/accept", {
+          data: { token, name: `${role[0]}${role.slice(1).toLowerCase()} ${i}`, password },
+          headers: FROM_DASHBOARD,
+        })
+      ).status(),
+    ).toBe(201);
     await signInThroughApi(ctx.request, email, password);
     pages.push(await ctx.newPage());
   }

@@ -5,7 +5,7 @@ import { FROM_DASHBOARD, expect, seedTeam, test } from "./helpers";
 test("a MEMBER submits a job and watches it live to SUCCEEDED; a VIEWER watches the same page without buttons", async ({ browser }) => {
   const stamp = Date.now().toString(36);
   const { projectUrl, pages, admin } = await seedTeam(browser, stamp, ["MEMBER", "VIEWER"]);
-  const [member, viewer] = pages as [typeof pages[0], typeof pages[0]];
+  const [member, viewer] = pages as [(typeof pages)[0], (typeof pages)[0]];
 
   await member.goto(projectUrl);
   await expect(member.getByText("No training jobs yet")).toBeVisible();
@@ -29,7 +29,8 @@ test("a MEMBER submits a job and watches it live to SUCCEEDED; a VIEWER watches 
   await viewer.goto(jobUrl);
   await expect(viewer.getByRole("heading", { name: "e2e shapes" })).toBeVisible();
 
-  for (const page of [member, viewer]) await expect(page.getByTestId("progress-label")).toHaveText(/epoch [1-5]\/6 · ETA/, { timeout: 20_000 });
+  for (const page of [member, viewer])
+    await expect(page.getByTestId("progress-label")).toHaveText(/epoch [1-5]\/6 · ETA/, { timeout: 20_000 });
   await expect(member.getByRole("button", { name: "Cancel" })).toBeVisible();
   await expect(member.getByLabel("Training log")).toContainText("epoch 1/6 done");
 
@@ -49,14 +50,19 @@ test("a MEMBER submits a job and watches it live to SUCCEEDED; a VIEWER watches 
   const best = artifacts.find((a: { name: string }) => a.name === "weights/best.pt");
   for (const page of [member, viewer]) {
     await expect(page.getByRole("list", { name: "Artifacts" })).toContainText("weights/best.pt");
-    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Download weights/best.pt" }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: "Download weights/best.pt" }).click(),
+    ]);
     expect(download.suggestedFilename()).toBe("shapes-e2e-shapes-best.pt");
     const bytes = readFileSync((await download.path())!);
     expect(createHash("sha256").update(bytes).digest("hex")).toBe(best.sha256);
   }
   // A user of another team gets 404 for the same link.
   const other = await seedTeam(browser, `o${stamp}`, ["MEMBER"]);
-  expect((await other.pages[0]!.request.get(`/api/v1/jobs/${jobId}/artifacts/${best.id}/download`, { maxRedirects: 0 })).status()).toBe(404);
+  expect((await other.pages[0]!.request.get(`/api/v1/jobs/${jobId}/artifacts/${best.id}/download`, { maxRedirects: 0 })).status()).toBe(
+    404,
+  );
   await Promise.all([other.admin.close(), other.pages[0]!.context().close()]);
 
   // Export: the member exports best.pt to ONNX and follows it live; the file downloads from
@@ -75,7 +81,10 @@ test("a MEMBER submits a job and watches it live to SUCCEEDED; a VIEWER watches 
   const exportsList = member.getByRole("list", { name: "Exports" });
   await expect(exportsList).toContainText("ONNX");
   await expect(exportsList.getByTestId("job-status")).toHaveText(/SUCCEEDED/, { timeout: 30_000 });
-  const [exported] = await Promise.all([member.waitForEvent("download"), member.getByRole("link", { name: "Download the ONNX export" }).click()]);
+  const [exported] = await Promise.all([
+    member.waitForEvent("download"),
+    member.getByRole("link", { name: "Download the ONNX export" }).click(),
+  ]);
   expect(exported.suggestedFilename()).toBe("shapes-e2e-shapes-best.onnx");
   expect(readFileSync((await exported.path())!, "utf8")).toContain(`FAKE-EXPORT onnx of ${best.sha256}`);
   await expect(member.getByRole("list", { name: "Artifacts" })).toContainText("exports/onnx-dynamic-128/best.onnx");
@@ -126,7 +135,10 @@ test("a MEMBER cancels their running job from the job page", async ({ browser })
   const { project, pages, admin } = await seedTeam(browser, stamp, ["MEMBER"]);
   const member = pages[0]!;
   const res = await member.request.post(`/api/v1/projects/${project.id}/jobs`, {
-    data: { name: "long one", config: { model: "yolo11n.pt", train: { data: "shapes/data.yaml", epochs: 100 }, metadata: { fake: { delayMs: 400 } } } },
+    data: {
+      name: "long one",
+      config: { model: "yolo11n.pt", train: { data: "shapes/data.yaml", epochs: 100 }, metadata: { fake: { delayMs: 400 } } },
+    },
     headers: FROM_DASHBOARD,
   });
   expect(res.status()).toBe(201);

@@ -32,12 +32,12 @@ test("every kind of answer carries the security headers; pages get a fresh CSP n
   expect(asset, "a static script in the page").toBeTruthy();
   const answers: Record<string, APIResponse> = {
     "API JSON": await request.get("/api/v1/me"),
-    "health": await request.get("/api/health"),
+    health: await request.get("/api/health"),
     "next-auth": await request.get("/api/auth/csrf"),
     "404 page": await request.get("/no-such-page"),
     "API 404": await request.get("/api/v1/no-such-route"),
     "static asset": await request.get(asset!),
-    "icon": await request.get("/icon.svg"),
+    icon: await request.get("/icon.svg"),
     "socket.io polling": await request.get("/socket.io/?EIO=4&transport=polling"),
   };
   expect(answers["API JSON"]!.status()).toBe(401);
@@ -73,10 +73,21 @@ test("the app renders under its CSP: sign-in and a job page with charts, light a
   // A finished job: its page has the metrics chart, the log and live updates over socket.io.
   await signInThroughUi(page, ADMIN.email, ADMIN.password);
   const stamp = `s${Date.now().toString(36)}`;
-  const team = (await (await page.request.post("/api/v1/teams", { data: { name: `Team ${stamp}`, slug: `team-${stamp}` }, headers: FROM_DASHBOARD })).json()).team;
-  const project = (await (await page.request.post(`/api/v1/teams/${team.id}/projects`, { data: { name: "Shapes", slug: "shapes" }, headers: FROM_DASHBOARD })).json()).project;
+  const team = (
+    await (
+      await page.request.post("/api/v1/teams", { data: { name: `Team ${stamp}`, slug: `team-${stamp}` }, headers: FROM_DASHBOARD })
+    ).json()
+  ).team;
+  const project = (
+    await (
+      await page.request.post(`/api/v1/teams/${team.id}/projects`, { data: { name: "Shapes", slug: "shapes" }, headers: FROM_DASHBOARD })
+    ).json()
+  ).project;
   const created = await page.request.post(`/api/v1/projects/${project.id}/jobs`, {
-    data: { name: "csp check", config: { model: "yolo11n.pt", train: { data: "shapes/data.yaml", epochs: 4 }, metadata: { fake: { delayMs: 300 } } } },
+    data: {
+      name: "csp check",
+      config: { model: "yolo11n.pt", train: { data: "shapes/data.yaml", epochs: 4 }, metadata: { fake: { delayMs: 300 } } },
+    },
     headers: FROM_DASHBOARD,
   });
   expect(created.status(), await created.text()).toBe(201);

@@ -7,7 +7,10 @@ test("signing out in the browser revokes the session token on the server", async
   const session = (await context.cookies()).find((c) => c.name.endsWith("next-auth.session-token"));
   expect(session, "a session cookie after sign-in").toBeTruthy();
 
-  const replay = await playwright.request.newContext({ baseURL: page.url(), extraHTTPHeaders: { cookie: `${session!.name}=${session!.value}` } });
+  const replay = await playwright.request.newContext({
+    baseURL: page.url(),
+    extraHTTPHeaders: { cookie: `${session!.name}=${session!.value}` },
+  });
   expect((await replay.get("/api/v1/me")).status()).toBe(200);
 
   await page.getByRole("button", { name: "Sign out" }).click();

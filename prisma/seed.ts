@@ -19,7 +19,8 @@ async function main() {
   try {
     let admin = await db.user.findUnique({ where: { email: env.ADMIN_EMAIL }, select: { id: true } });
     if (!admin) {
-      if (!env.ADMIN_PASSWORD) throw new EnvError("Invalid environment configuration:\n  ADMIN_PASSWORD: required to create the first admin");
+      if (!env.ADMIN_PASSWORD)
+        throw new EnvError("Invalid environment configuration:\n  ADMIN_PASSWORD: required to create the first admin");
       admin = await db.user.create({
         data: { email: env.ADMIN_EMAIL, name: env.ADMIN_NAME, passwordHash: await hashPassword(env.ADMIN_PASSWORD), isPlatformAdmin: true },
         select: { id: true },
@@ -30,7 +31,12 @@ async function main() {
       console.log(`seed: platform admin ${env.ADMIN_EMAIL} exists`);
     }
     if (env.SEED_DEMO === "true") {
-      const team = await db.team.upsert({ where: { slug: "demo" }, update: {}, create: { name: "Demo team", slug: "demo" }, select: { id: true } });
+      const team = await db.team.upsert({
+        where: { slug: "demo" },
+        update: {},
+        create: { name: "Demo team", slug: "demo" },
+        select: { id: true },
+      });
       await db.membership.upsert({
         where: { teamId_userId: { teamId: team.id, userId: admin.id } },
         update: {},
@@ -39,7 +45,13 @@ async function main() {
       await db.project.upsert({
         where: { teamId_slug: { teamId: team.id, slug: "shapes" } },
         update: {},
-        create: { teamId: team.id, name: "Shapes detector", slug: "shapes", description: "Demo: detect synthetic shapes", createdById: admin.id },
+        create: {
+          teamId: team.id,
+          name: "Shapes detector",
+          slug: "shapes",
+          description: "Demo: detect synthetic shapes",
+          createdById: admin.id,
+        },
       });
       console.log("seed: demo team 'demo' with project 'shapes' ready");
     }

@@ -20,7 +20,9 @@ const compose = parse(composeText, { merge: true }) as { services: Record<string
 const services = compose.services;
 
 /** Every `${NAME…}` compose substitutes (`$${…}` is an escaped `$` for the container's shell). */
-const interpolations = [...composeText.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}/g)].map(([text, name, op, arg]) => ({ text, name: name!, op, arg }));
+const interpolations = [...composeText.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}/g)].map(
+  ([text, name, op, arg]) => ({ text, name: name!, op, arg }),
+);
 const isSecretName = (name: string) => /PASSWORD|SECRET|TOKEN|ACCESS_KEY|MINIO_ROOT_USER/.test(name);
 /** Secrets of optional features: empty (feature off) is their only allowed default. */
 const optionalSecrets = new Set(["OIDC_CLIENT_SECRET"]);
@@ -28,7 +30,12 @@ const requiredSecrets = ["POSTGRES_PASSWORD", "MINIO_ROOT_USER", "MINIO_ROOT_PAS
 
 function envFileEntries(file: string): Map<string, string> {
   const text = readFileSync(path.join(import.meta.dirname, "..", file), "utf8");
-  return new Map(text.split("\n").filter((l) => /^[A-Z][A-Z0-9_]*=/.test(l)).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+  return new Map(
+    text
+      .split("\n")
+      .filter((l) => /^[A-Z][A-Z0-9_]*=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  );
 }
 
 describe("docker-compose.yaml", () => {
@@ -62,7 +69,11 @@ describe("docker-compose.yaml", () => {
   });
 
   it("has no default for any secret: compose refuses to start until .env sets it, naming it", () => {
-    for (const name of requiredSecrets) expect(interpolations.some((i) => i.name === name), `${name} is used`).toBe(true);
+    for (const name of requiredSecrets)
+      expect(
+        interpolations.some((i) => i.name === name),
+        `${name} is used`,
+      ).toBe(true);
     for (const { text, name, op, arg } of interpolations.filter((i) => isSecretName(i.name))) {
       if (optionalSecrets.has(name)) {
         expect(text, "an optional secret defaults to empty only").toBe(`\${${name}:-}`);
@@ -76,14 +87,17 @@ describe("docker-compose.yaml", () => {
 
   it("holds no literal password", () => {
     expect(composeText).not.toMatch(/wyolo-minio-secret/);
-    const secretEntries = Object.entries(services).flatMap(([service, s]) => Object.entries(s.environment ?? {}).map(([key, value]) => ({ service, key, value: String(value) })));
+    const secretEntries = Object.entries(services).flatMap(([service, s]) =>
+      Object.entries(s.environment ?? {}).map(([key, value]) => ({ service, key, value: String(value) })),
+    );
     for (const { service, key, value } of secretEntries.filter((e) => isSecretName(e.key))) {
       expect(value, `${service}.${key}`).toMatch(/^\$\{[A-Z_]+:[?-][^}]*\}$/);
     }
     // Passwords inside connection URLs (DATABASE_URL, MLflow's backend store) come from .env too.
     const urlPasswords = [...composeText.matchAll(/[a-z]+:\/\/[^:/\s]+:([^@\n]+)@/g)].map((m) => m[1]!);
     expect(urlPasswords.length).toBeGreaterThanOrEqual(2);
-    for (const password of urlPasswords) expect(password).toBe("${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env (see .env.production.example)}");
+    for (const password of urlPasswords)
+      expect(password).toBe("${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env (see .env.production.example)}");
   });
 
   it("has every variable it reads in .env.production.example, with the secrets left empty", () => {

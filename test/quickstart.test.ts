@@ -13,7 +13,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 type Run = { code: number | null; stdout: string; stderr: string };
 
 /** Runs SCRIPT after sourcing scripts/lib.sh, in a clean environment plus ENV. */
-function bash(script: string, env: Record<string, string> = {}, onStdout?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Run> {
+function bash(
+  script: string,
+  env: Record<string, string> = {},
+  onStdout?: (text: string, child: ReturnType<typeof spawn>) => void,
+): Promise<Run> {
   // --norc: bash reads ~/.bashrc when its stdin is a socket, as Node's pipes are.
   const child = spawn("bash", ["--norc", "--noprofile", "-c", `set -euo pipefail\nsource scripts/lib.sh\n${script}`], {
     cwd: root,
@@ -40,7 +44,8 @@ function alive(pid: number): boolean {
 }
 
 /** Exported values as JSON, read by Node so that nothing goes through bash's printing. */
-const printEnv = (names: string[]) => `node -e 'console.log(JSON.stringify(Object.fromEntries(${JSON.stringify(names)}.map((k) => [k, process.env[k] ?? null]))))'`;
+const printEnv = (names: string[]) =>
+  `node -e 'console.log(JSON.stringify(Object.fromEntries(${JSON.stringify(names)}.map((k) => [k, process.env[k] ?? null]))))'`;
 
 describe("load_env_file", () => {
   it("reads values with spaces, quotes, = and comments the way compose does, and runs nothing", async () => {
@@ -70,7 +75,24 @@ describe("load_env_file", () => {
         "LAST=no newline at the end",
       ].join("\n"),
     );
-    const names = ["TRAINER_COMMAND", "SPACED", "HASH", "URL", "DOUBLE", "SINGLE", "SUBST", "BACKTICK", "QUOTED_SUBST", "SEMI", "EXPORTED", "EMPTY", "LATER", "CRLF", "LAST", "FROM_SHELL"];
+    const names = [
+      "TRAINER_COMMAND",
+      "SPACED",
+      "HASH",
+      "URL",
+      "DOUBLE",
+      "SINGLE",
+      "SUBST",
+      "BACKTICK",
+      "QUOTED_SUBST",
+      "SEMI",
+      "EXPORTED",
+      "EMPTY",
+      "LATER",
+      "CRLF",
+      "LAST",
+      "FROM_SHELL",
+    ];
     const run = await bash(`load_env_file "$F"\n${printEnv(names)}`, { F: file, FROM_SHELL: "kept", LATER: "overridden by the file" });
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
@@ -115,9 +137,17 @@ describe("load_env_file", () => {
   });
 
   it("loads .env.example as the apps' own tests read it", async () => {
-    const run = await bash(`load_env_file .env.example\n${printEnv(["OIDC_NAME", "ADMIN_NAME", "S3_FORCE_PATH_STYLE", "TRAINER_COMMAND", "WORKER_DATA_DIR"])}`);
+    const run = await bash(
+      `load_env_file .env.example\n${printEnv(["OIDC_NAME", "ADMIN_NAME", "S3_FORCE_PATH_STYLE", "TRAINER_COMMAND", "WORKER_DATA_DIR"])}`,
+    );
     expect(run.code, run.stderr).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual({ OIDC_NAME: "Single sign-on", ADMIN_NAME: "Platform Admin", S3_FORCE_PATH_STYLE: "true", TRAINER_COMMAND: "", WORKER_DATA_DIR: ".data/worker" });
+    expect(JSON.parse(run.stdout)).toEqual({
+      OIDC_NAME: "Single sign-on",
+      ADMIN_NAME: "Platform Admin",
+      S3_FORCE_PATH_STYLE: "true",
+      TRAINER_COMMAND: "",
+      WORKER_DATA_DIR: ".data/worker",
+    });
   });
 });
 
@@ -127,7 +157,11 @@ describe("supervise", () => {
 start_child "web app" "$D/web.log" bash -c ${JSON.stringify(web)}
 start_child "worker" "$D/worker.log" bash -c ${JSON.stringify(worker)}
 echo "PIDS \${CHILD_PIDS[*]}"`;
-  const pidsOf = (stdout: string) => stdout.match(/PIDS (\d+) (\d+)/)!.slice(1).map(Number) as [number, number];
+  const pidsOf = (stdout: string) =>
+    stdout
+      .match(/PIDS (\d+) (\d+)/)!
+      .slice(1)
+      .map(Number) as [number, number];
 
   it("stops the web app when the worker is killed, naming the worker, its signal and its last log lines", async () => {
     const logs = mkdtempSync(path.join(dir, "killed-"));

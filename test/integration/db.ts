@@ -16,7 +16,10 @@ export function dbUrl(database: string): string {
 export function templateName(): string {
   const dir = path.join(ROOT, "prisma/migrations");
   const hash = createHash("sha256");
-  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name)).sort()) {
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort()) {
     hash.update(entry.slice(dir.length)).update(readFileSync(entry));
   }
   return `wyolo_tpl_${hash.digest("hex").slice(0, 12)}`;

@@ -12,7 +12,12 @@ import { MlflowDouble } from "../mlflow/mlflow-double";
 const s3dir = mkdtempSync(path.join(os.tmpdir(), "wyolo-s3x-"));
 const s3 = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: s3dir, configureBuckets: [{ name: "mlflow-store" }] });
 const { port } = await s3.run();
-const S3 = { S3_ENDPOINT: `http://127.0.0.1:${port}`, S3_ACCESS_KEY_ID: "S3RVER", S3_SECRET_ACCESS_KEY: "S3RVER", S3_BUCKET: "wyolo-artifacts" };
+const S3 = {
+  S3_ENDPOINT: `http://127.0.0.1:${port}`,
+  S3_ACCESS_KEY_ID: "S3RVER",
+  S3_SECRET_ACCESS_KEY: "S3RVER",
+  S3_BUCKET: "wyolo-artifacts",
+};
 Object.assign(process.env, S3);
 
 const { db } = await import("@/server/db");
@@ -33,14 +38,23 @@ let strangerCookie: string;
 let projectId: string;
 const workers: ReturnType<typeof startWorker>[] = [];
 const sha = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
-const s3client = new S3Client({ endpoint: S3.S3_ENDPOINT, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } });
-const getObject = async (Bucket: string, Key: string) => Buffer.from(await (await s3client.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToByteArray());
+const s3client = new S3Client({
+  endpoint: S3.S3_ENDPOINT,
+  region: "us-east-1",
+  forcePathStyle: true,
+  credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+});
+const getObject = async (Bucket: string, Key: string) =>
+  Buffer.from(await (await s3client.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToByteArray());
 
 beforeAll(async () => {
   mlflowUrl = await mlflow.start();
   const member = await createUser({ name: "Mia" });
   const viewer = await createUser();
-  const team = await createTeamWith([{ userId: member.id, role: "MEMBER" }, { userId: viewer.id, role: "VIEWER" }]);
+  const team = await createTeamWith([
+    { userId: member.id, role: "MEMBER" },
+    { userId: viewer.id, role: "VIEWER" },
+  ]);
   projectId = (await db.project.create({ data: { teamId: team.id, name: "Exp", slug: "exp" } })).id;
   memberCookie = await sessionCookie(member);
   viewerCookie = await sessionCookie(viewer);
@@ -55,12 +69,23 @@ afterAll(async () => {
 });
 
 const start = (name: string, env: Record<string, string> = {}) => {
-  const w = startWorker(name, { ...S3, MLFLOW_TRACKING_URI: mlflowUrl, MLFLOW_MAX_BACKOFF_MS: "400", ARTIFACT_CHECKPOINT_INTERVAL_MS: "0", REPORT_INTERVAL_MS: "500", ...env });
+  const w = startWorker(name, {
+    ...S3,
+    MLFLOW_TRACKING_URI: mlflowUrl,
+    MLFLOW_MAX_BACKOFF_MS: "400",
+    ARTIFACT_CHECKPOINT_INTERVAL_MS: "0",
+    REPORT_INTERVAL_MS: "500",
+    ...env,
+  });
   workers.push(w);
   return w;
 };
 async function trainedJob(name: string) {
-  const res = await call(jobsRoute.POST, { cookie: memberCookie, params: { projectId }, body: { name, config: { model: "yolo11n.yaml", train: { data: "d/data.yaml", epochs: 2 }, metadata: { fake: { delayMs: 20 } } } } });
+  const res = await call(jobsRoute.POST, {
+    cookie: memberCookie,
+    params: { projectId },
+    body: { name, config: { model: "yolo11n.yaml", train: { data: "d/data.yaml", epochs: 2 }, metadata: { fake: { delayMs: 20 } } } },
+  });
   expect(res.status).toBe(201);
   const id = res.body.job.id as string;
   await waitFor(async () => (await db.trainingJob.findUniqueOrThrow({ where: { id } })).status === "SUCCEEDED", 20_000, `job ${name}`);
@@ -68,15 +93,24 @@ async function trainedJob(name: string) {
 }
 /** Waits until the online workers' reports offer `format` (a worker reports itself just after it is ready). */
 const offered = (jobId: string, format: string) =>
-  waitFor(async () => ((await call(exportsRoute.GET, { cookie: memberCookie, params: { jobId } })).body.availableFormats as string[]).includes(format), 10_000, `${format} to be offered`);
+  waitFor(
+    async () =>
+      ((await call(exportsRoute.GET, { cookie: memberCookie, params: { jobId } })).body.availableFormats as string[]).includes(format),
+    10_000,
+    `${format} to be offered`,
+  );
 const postExport = (jobId: string, body: unknown, cookie = memberCookie) => call(exportsRoute.POST, { cookie, params: { jobId }, body });
 const exportRow = (id: string) => db.modelExport.findUniqueOrThrow({ where: { id }, include: { artifact: true } });
 /** The export once it has ended, either way. */
 const exportEnded = (id: string, what: string) =>
-  waitFor(async () => {
-    const r = await exportRow(id);
-    return r.status === "SUCCEEDED" || r.status === "FAILED" ? r : null;
-  }, 20_000, what);
+  waitFor(
+    async () => {
+      const r = await exportRow(id);
+      return r.status === "SUCCEEDED" || r.status === "FAILED" ? r : null;
+    },
+    20_000,
+    what,
+  );
 
 describe("model export", () => {
   let jobId: string;
@@ -88,15 +122,24 @@ describe("model export", () => {
     const best = await db.jobArtifact.findFirstOrThrow({ where: { jobId, name: "weights/best.pt" } });
 
     // The worker reported what it can export; the list offers exactly that.
-    const listed = await waitFor(async () => {
-      const r = await call(exportsRoute.GET, { cookie: memberCookie, params: { jobId } });
-      return r.body.availableFormats.length ? r : null;
-    }, 10_000, "export formats");
+    const listed = await waitFor(
+      async () => {
+        const r = await call(exportsRoute.GET, { cookie: memberCookie, params: { jobId } });
+        return r.body.availableFormats.length ? r : null;
+      },
+      10_000,
+      "export formats",
+    );
     expect(listed.body).toMatchObject({ availableFormats: ["torchscript", "onnx"], canExport: true, exports: [] });
 
     const res = await postExport(jobId, { format: "onnx", imgsz: 320, dynamic: true });
     expect(res.status).toBe(201);
-    expect(res.body.export).toMatchObject({ jobId, format: "onnx", status: "QUEUED", options: { format: "onnx", imgsz: 320, dynamic: true } });
+    expect(res.body.export).toMatchObject({
+      jobId,
+      format: "onnx",
+      status: "QUEUED",
+      options: { format: "onnx", imgsz: 320, dynamic: true },
+    });
     const exportId = res.body.export.id as string;
     expect(await trainingQueue.getJob(exportId)).toMatchObject({ name: "export", data: { exportId }, opts: { priority: 20 } });
 
@@ -109,7 +152,9 @@ describe("model export", () => {
     // output made from this job's best.pt, and match the recorded checksum.
     const artifacts = await call(listRoute.GET, { cookie: viewerCookie, params: { jobId } });
     const onnx = artifacts.body.artifacts.find((a: { name: string }) => a.name === "exports/onnx-dynamic-320/best.onnx");
-    const raw = await downloadRoute.GET(new Request("http://localhost/x", { headers: { cookie: viewerCookie } }), { params: Promise.resolve({ jobId, artifactId: onnx.id }) });
+    const raw = await downloadRoute.GET(new Request("http://localhost/x", { headers: { cookie: viewerCookie } }), {
+      params: Promise.resolve({ jobId, artifactId: onnx.id }),
+    });
     expect(raw.status).toBe(302);
     expect(decodeURIComponent(raw.headers.get("location")!)).toContain('filename="exp-to-export-best.onnx"');
     const bytes = Buffer.from(await (await fetch(raw.headers.get("location")!)).arrayBuffer());
@@ -160,14 +205,25 @@ describe("model export", () => {
     expect(notJson.status).toBe(400);
 
     // A job that has not succeeded cannot be exported.
-    const running = await call(jobsRoute.POST, { cookie: memberCookie, params: { projectId }, body: { name: "slow", config: { model: "yolo11n.yaml", train: { data: "d/data.yaml", epochs: 50 }, metadata: { fake: { delayMs: 200 } } } } });
+    const running = await call(jobsRoute.POST, {
+      cookie: memberCookie,
+      params: { projectId },
+      body: {
+        name: "slow",
+        config: { model: "yolo11n.yaml", train: { data: "d/data.yaml", epochs: 50 }, metadata: { fake: { delayMs: 200 } } },
+      },
+    });
     const conflict = await postExport(running.body.job.id, { format: "onnx" });
     expect(conflict.status).toBe(409);
     expect(conflict.body.error.message).toMatch(/finished successfully/);
     expect(await db.modelExport.count()).toBe(before);
     await db.trainingJob.update({ where: { id: running.body.job.id }, data: { cancelRequestedAt: new Date() } });
     await redis.publish("wyolo:job-cancel", running.body.job.id);
-    await waitFor(async () => (await db.trainingJob.findUniqueOrThrow({ where: { id: running.body.job.id } })).status === "CANCELLED", 20_000, "the slow job to cancel");
+    await waitFor(
+      async () => (await db.trainingJob.findUniqueOrThrow({ where: { id: running.body.job.id } })).status === "CANCELLED",
+      20_000,
+      "the slow job to cancel",
+    );
   });
 
   it("runs on a worker that did not train the job (weights from the object store), and reports an exporter failure on the export and the job's timeline", async () => {
@@ -181,7 +237,9 @@ describe("model export", () => {
     const done = await exportEnded(res.body.export.id, "the export on exp-2");
     expect(done).toMatchObject({ status: "SUCCEEDED", workerName: "exp-2" });
     const best = await db.jobArtifact.findFirstOrThrow({ where: { jobId, name: "weights/best.pt" } });
-    expect((await getObject("wyolo-artifacts", done.artifact!.storageKey)).toString()).toContain(`FAKE-EXPORT torchscript of ${best.sha256}`);
+    expect((await getObject("wyolo-artifacts", done.artifact!.storageKey)).toString()).toContain(
+      `FAKE-EXPORT torchscript of ${best.sha256}`,
+    );
     await other.stop();
 
     const failing = start("exp-3", { FAKE_EXPORT_FAIL: "1" });
@@ -194,11 +252,16 @@ describe("model export", () => {
     expect(failed.failureReason).toBe("INVALID_ARGUMENT: export failed (fixture) for onnx");
     expect(failed.artifactId).toBeNull();
     const last = await db.jobEvent.findFirstOrThrow({ where: { jobId }, orderBy: { createdAt: "desc" } });
-    expect(last).toMatchObject({ kind: "export-failed", message: "Export to ONNX failed: INVALID_ARGUMENT: export failed (fixture) for onnx" });
+    expect(last).toMatchObject({
+      kind: "export-failed",
+      message: "Export to ONNX failed: INVALID_ARGUMENT: export failed (fixture) for onnx",
+    });
     // FP16 ONNX needs a GPU (Ultralytics would quietly export FP32 on a CPU): no worker here has one.
     const half = await postExport(jobId, { format: "onnx", half: true });
     expect(half.status).toBe(422);
-    expect(half.body.error.fields).toEqual({ half: ["FP16 ONNX needs a GPU worker, and none that exports ONNX is online; export without FP16"] });
+    expect(half.body.error.fields).toEqual({
+      half: ["FP16 ONNX needs a GPU worker, and none that exports ONNX is online; export without FP16"],
+    });
     // A failed export does not block asking again (after fixing what failed).
     await failing.stop();
   });
@@ -252,7 +315,11 @@ describe("MLflow runs with an s3:// artifact root", () => {
     expect(job.mlflowArtifactUri).toMatch(/^s3:\/\/mlflow-store\/experiments\/\d+\/[0-9a-f]{32}\/artifacts$/);
     const prefix = job.mlflowArtifactUri!.replace("s3://mlflow-store/", "");
     const best = await db.jobArtifact.findFirstOrThrow({ where: { jobId: id, name: "weights/best.pt" } });
-    const copy = await waitFor(() => getObject("mlflow-store", `${prefix}/weights/best.pt`).catch(() => null), 10_000, "the copy in the run's location");
+    const copy = await waitFor(
+      () => getObject("mlflow-store", `${prefix}/weights/best.pt`).catch(() => null),
+      10_000,
+      "the copy in the run's location",
+    );
     expect(sha(copy)).toBe(best.sha256);
     await w.stop();
   });

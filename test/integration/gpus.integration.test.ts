@@ -19,7 +19,13 @@ beforeAll(async () => {
   projectId = (await db.project.create({ data: { teamId: team.id, name: "G", slug: "g" } })).id;
   cookie = await sessionCookie(member);
   // A host with two GPUs (the fixture's nvidia-smi); GPU 1 is above the 60% load ceiling.
-  worker = startWorker(name, { NVIDIA_SMI: "apps/worker/test/fixtures/fake-nvidia-smi.sh", FAKE_GPU_UTIL: "95", MAX_GPU: "60", GPU_WAIT_RETRY_MS: "300", REPORT_INTERVAL_MS: "500" });
+  worker = startWorker(name, {
+    NVIDIA_SMI: "apps/worker/test/fixtures/fake-nvidia-smi.sh",
+    FAKE_GPU_UTIL: "95",
+    MAX_GPU: "60",
+    GPU_WAIT_RETRY_MS: "300",
+    REPORT_INTERVAL_MS: "500",
+  });
   await worker.ready;
 });
 
@@ -31,7 +37,19 @@ afterAll(async () => {
 });
 
 async function submit(jobName: string, epochs: number, delayMs: number, gpus?: number) {
-  const res = await call(jobsRoute.POST, { cookie, params: { projectId }, body: { name: jobName, config: { model: "yolo11n.yaml", ...(gpus !== undefined ? { gpus } : {}), train: { data: "d/data.yaml", epochs }, metadata: { fake: { delayMs } } } } });
+  const res = await call(jobsRoute.POST, {
+    cookie,
+    params: { projectId },
+    body: {
+      name: jobName,
+      config: {
+        model: "yolo11n.yaml",
+        ...(gpus !== undefined ? { gpus } : {}),
+        train: { data: "d/data.yaml", epochs },
+        metadata: { fake: { delayMs } },
+      },
+    },
+  });
   expect(res.status).toBe(201);
   return res.body.job.id as string;
 }
@@ -43,14 +61,21 @@ describe("GPU placement", () => {
   it("reports the worker and its GPUs, one slot per GPU", async () => {
     const r = await waitFor(report, 5_000, "a worker report");
     expect(r).toMatchObject({ name, concurrency: 2, trainer: { ok: true } });
-    expect(r.gpus.map((g) => [g.index, g.utilizationPercent, g.memoryFreeMb])).toEqual([[0, 2, 23976], [1, 95, 23976]]);
+    expect(r.gpus.map((g) => [g.index, g.utilizationPercent, g.memoryFreeMb])).toEqual([
+      [0, 2, 23976],
+      [1, 95, 23976],
+    ]);
   });
 
   it("gives a job its own GPU through CUDA_VISIBLE_DEVICES, and holds the next one back while no GPU qualifies", async () => {
     const first = await submit("on gpu 0", 20, 150);
     await waitFor(async () => (await status(first)) === "RUNNING", 10_000, "the first job to run");
     expect(await log(first)).toContain("CUDA_VISIBLE_DEVICES=0 device=0");
-    const onGpu = await waitFor(async () => (await report())?.gpus.find((g) => g.jobId === first), 5_000, "the report to show the job on GPU 0");
+    const onGpu = await waitFor(
+      async () => (await report())?.gpus.find((g) => g.jobId === first),
+      5_000,
+      "the report to show the job on GPU 0",
+    );
     expect(onGpu.index).toBe(0);
 
     // The Workers API names the job for readers of its project only.
@@ -65,7 +90,11 @@ describe("GPU placement", () => {
 
     // GPU 1 is over the load ceiling: the second job waits in the queue, with a timeline entry.
     const second = await submit("waits", 2, 10);
-    await waitFor(async () => (await db.jobEvent.findFirst({ where: { jobId: second, kind: "waiting" } }))?.message, 5_000, "a waiting entry");
+    await waitFor(
+      async () => (await db.jobEvent.findFirst({ where: { jobId: second, kind: "waiting" } }))?.message,
+      5_000,
+      "a waiting entry",
+    );
     expect(await status(second)).toBe("QUEUED");
     expect((await db.jobEvent.findFirst({ where: { jobId: second, kind: "waiting" } }))!.message).toContain("load ≤ 60%");
 

@@ -29,10 +29,14 @@ async function submit(name: string, cfg: ReturnType<typeof config>, priority = "
 
 const job = (id: string) => db.trainingJob.findUniqueOrThrow({ where: { id }, include: { events: { orderBy: { createdAt: "asc" } } } });
 const ended = (id: string, timeoutMs = 30_000) =>
-  waitFor(async () => {
-    const j = await job(id);
-    return ["SUCCEEDED", "FAILED", "CANCELLED"].includes(j.status) && j;
-  }, timeoutMs, `job ${id} to end`);
+  waitFor(
+    async () => {
+      const j = await job(id);
+      return ["SUCCEEDED", "FAILED", "CANCELLED"].includes(j.status) && j;
+    },
+    timeoutMs,
+    `job ${id} to end`,
+  );
 
 beforeAll(async () => {
   const member = await createUser();
@@ -62,14 +66,26 @@ describe("training jobs through a real worker process", () => {
     const id = await submit("happy path", config(4, { noisyStdout: true }));
     const done = await ended(id);
     expect(done.status).toBe("SUCCEEDED");
-    expect(done).toMatchObject({ currentEpoch: 4, totalEpochs: 4, progress: 1, attempt: 1, workerName: "w1", bestMetricName: "metrics/mAP50-95(B)" });
+    expect(done).toMatchObject({
+      currentEpoch: 4,
+      totalEpochs: 4,
+      progress: 1,
+      attempt: 1,
+      workerName: "w1",
+      bestMetricName: "metrics/mAP50-95(B)",
+    });
     expect(done.bestMetric).toBeCloseTo(0.9);
     const epochs = await db.jobEpoch.findMany({ where: { jobId: id }, orderBy: { epoch: "asc" } });
     expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4]);
     expect(epochs[0]!.losses).toMatchObject({ "train/box_loss": 2 });
     const logs = await db.jobLog.findMany({ where: { jobId: id }, orderBy: { seq: "asc" } });
     // Progress bars redraw with \r: only the final state of each line is kept.
-    expect(logs.filter((l) => l.line.includes("batch")).map((l) => l.line.trim())).toEqual(["1/4  batch 4/4", "2/4  batch 4/4", "3/4  batch 4/4", "4/4  batch 4/4"]);
+    expect(logs.filter((l) => l.line.includes("batch")).map((l) => l.line.trim())).toEqual([
+      "1/4  batch 4/4",
+      "2/4  batch 4/4",
+      "3/4  batch 4/4",
+      "4/4  batch 4/4",
+    ]);
     expect(logs.some((l) => l.line === "epoch 4/4 done")).toBe(true);
     expect(done.events.map((e) => e.kind)).toEqual(["queued", "starting", "running", "succeeded"]);
   });
@@ -77,9 +93,26 @@ describe("training jobs through a real worker process", () => {
   it("keeps a job's log bounded: the newest lines stay", async () => {
     const id = await submit("chatty", config(3, { spamLines: 700 }));
     expect((await ended(id)).status).toBe("SUCCEEDED");
-    const lines = await db.jobLog.findMany({ where: { jobId: id }, orderBy: { seq: "asc" }, select: { line: true, seq: true, stream: true } });
+    const lines = await db.jobLog.findMany({
+      where: { jobId: id },
+      orderBy: { seq: "asc" },
+      select: { line: true, seq: true, stream: true },
+    });
     expect(lines.length).toBeLessThanOrEqual(1000);
-    expect(lines.at(-1)!.line, JSON.stringify({ n: lines.length, first: lines[0], last: lines.slice(-3), worker: workers.at(-1)!.output().split("\n").filter((l) => l.includes("flush") || l.includes("malformed")).slice(-3) })).toBe("epoch 3/3 done");
+    expect(
+      lines.at(-1)!.line,
+      JSON.stringify({
+        n: lines.length,
+        first: lines[0],
+        last: lines.slice(-3),
+        worker: workers
+          .at(-1)!
+          .output()
+          .split("\n")
+          .filter((l) => l.includes("flush") || l.includes("malformed"))
+          .slice(-3),
+      }),
+    ).toBe("epoch 3/3 done");
     expect(lines.some((l) => l.line === "epoch 1 line 0")).toBe(false);
   });
 

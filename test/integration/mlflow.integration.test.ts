@@ -33,13 +33,21 @@ afterAll(async () => {
 });
 
 async function submit(name: string, epochs: number, delayMs: number) {
-  const res = await call(jobsRoute.POST, { cookie, params: { projectId }, body: { name, config: { model: "yolo11n.yaml", train: { data: "shapes/data.yaml", epochs, imgsz: 320 }, metadata: { fake: { delayMs } } } } });
+  const res = await call(jobsRoute.POST, {
+    cookie,
+    params: { projectId },
+    body: {
+      name,
+      config: { model: "yolo11n.yaml", train: { data: "shapes/data.yaml", epochs, imgsz: 320 }, metadata: { fake: { delayMs } } },
+    },
+  });
   expect(res.status).toBe(201);
   return res.body.job.id as string;
 }
 const job = (id: string) => db.trainingJob.findUniqueOrThrow({ where: { id } });
 const runOf = (id: string) => [...mlflow.runs.values()].find((r) => r.tags.get("wyolo.job_id") === id);
-const outboxEmpty = (id: string) => waitFor(async () => (await db.trackingCall.count({ where: { jobId: id } })) === 0, 20_000, "the MLflow outbox to drain");
+const outboxEmpty = (id: string) =>
+  waitFor(async () => (await db.trackingCall.count({ where: { jobId: id } })) === 0, 20_000, "the MLflow outbox to drain");
 
 describe("MLflow tracking", () => {
   it("logs a run per job: tags, params, every epoch's metrics (step = epoch, MLflow-safe names) and the end status", async () => {
@@ -53,7 +61,14 @@ describe("MLflow tracking", () => {
     expect(row.mlflowExperimentId).toBe(mlflow.experimentByName(experimentName)!.experiment_id);
     expect(row.trackingDelayed).toBe(false);
     expect(run.info.run_name).toBe("tracked run");
-    expect(Object.fromEntries(run.tags)).toMatchObject({ "wyolo.job_id": id, "wyolo.project": "people-counter", "mlflow.user": "Ana", "wyolo.model": "yolo11n.yaml", "wyolo.worker": "tracked", "wyolo.gpu": "cpu" });
+    expect(Object.fromEntries(run.tags)).toMatchObject({
+      "wyolo.job_id": id,
+      "wyolo.project": "people-counter",
+      "mlflow.user": "Ana",
+      "wyolo.model": "yolo11n.yaml",
+      "wyolo.worker": "tracked",
+      "wyolo.gpu": "cpu",
+    });
     expect(run.params.get("epochs")).toBe("3");
     expect(run.params.get("imgsz")).toBe("320");
     expect(run.params.get("model")).toBe("yolo11n.yaml");
@@ -83,7 +98,13 @@ describe("MLflow tracking", () => {
   });
 
   it("marks a failed job's run FAILED and a cancelled one's KILLED", async () => {
-    const failedId = (await call(jobsRoute.POST, { cookie, params: { projectId }, body: { config: { model: "yolo11n.yaml", train: { data: "x/data.yaml", epochs: 3 }, metadata: { fake: { failAtEpoch: 2 } } } } })).body.job.id as string;
+    const failedId = (
+      await call(jobsRoute.POST, {
+        cookie,
+        params: { projectId },
+        body: { config: { model: "yolo11n.yaml", train: { data: "x/data.yaml", epochs: 3 }, metadata: { fake: { failAtEpoch: 2 } } } },
+      })
+    ).body.job.id as string;
     await waitFor(async () => (await job(failedId)).status === "FAILED", 20_000, "the failure");
     await outboxEmpty(failedId);
     expect(runOf(failedId)!.info.status).toBe("FAILED");
@@ -104,7 +125,12 @@ describe("MLflow tracking", () => {
     const { Redis } = await import("ioredis");
     const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
     const log = createLogger("silent", "outbox-test");
-    const make = (name: string) => new Tracker(db, new MlflowClient(mlflowUrl), new LivePublisher(redis, log), name, log, { intervalMs: 60_000, maxBackoffMs: 60_000, delayedAfterMs: 60_000 });
+    const make = (name: string) =>
+      new Tracker(db, new MlflowClient(mlflowUrl), new LivePublisher(redis, log), name, log, {
+        intervalMs: 60_000,
+        maxBackoffMs: 60_000,
+        delayedAfterMs: 60_000,
+      });
     const [a, b] = [make("outbox-a"), make("outbox-b")];
     try {
       const id = await submit("shared outbox", 1, 10);
@@ -117,7 +143,10 @@ describe("MLflow tracking", () => {
       await Promise.all([a.enqueue(id, [call(0)]), b.enqueue(id, [call(1)])]);
       // And again, with each one's cached end now stale, several batches at once.
       await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).enqueue(id, [call(10 + i), call(20 + i)])));
-      const rows = await db.trackingCall.findMany({ where: { jobId: id, workerName: { in: ["outbox-a", "outbox-b"] } }, orderBy: { seq: "asc" } });
+      const rows = await db.trackingCall.findMany({
+        where: { jobId: id, workerName: { in: ["outbox-a", "outbox-b"] } },
+        orderBy: { seq: "asc" },
+      });
       expect(rows).toHaveLength(14);
       expect(new Set(rows.map((r) => r.seq)).size).toBe(14);
     } finally {

@@ -36,7 +36,11 @@ const sockets: Socket<ServerToClientEvents, ClientToServerEvents>[] = [];
 const unhandled: unknown[] = [];
 const onUnhandled = (err: unknown) => unhandled.push(err);
 
-const config = { model: "yolov8n.yaml", train: { data: "shapes/data.yaml", epochs: 2, imgsz: 64, batch: 4 }, metadata: { fake: { delayMs: 50 } } };
+const config = {
+  model: "yolov8n.yaml",
+  train: { data: "shapes/data.yaml", epochs: 2, imgsz: 64, batch: 4 },
+  metadata: { fake: { delayMs: 50 } },
+};
 const submit = (name: string) => call(jobsRoute.POST, { cookie, params: { projectId }, body: { name, config } });
 const row = (id: string) => db.trainingJob.findUniqueOrThrow({ where: { id }, select: { status: true, workerName: true } });
 const alive = (w: WorkerHandle) => w.child.exitCode === null && w.child.signalCode === null;
@@ -70,15 +74,20 @@ afterAll(async () => {
 
 /** Submits (retrying while the web app cannot yet), then waits for the worker to take the job; ms from `since` to the pickup. */
 async function submitAndTimePickup(name: string, since: number): Promise<{ id: string; pickupMs: number }> {
-  const id = await waitFor(async () => {
-    const res = await submit(name);
-    return res.status === 201 && (res.body.job.id as string);
-  }, RECOVERY_MS + 5_000, `${name} to be accepted`);
+  const id = await waitFor(
+    async () => {
+      const res = await submit(name);
+      return res.status === 201 && (res.body.job.id as string);
+    },
+    RECOVERY_MS + 5_000,
+    `${name} to be accepted`,
+  );
   await waitFor(async () => (await row(id)).workerName === "outage-w1", RECOVERY_MS + 10_000, `${name} to be taken`);
   return { id, pickupMs: Math.round(performance.now() - since) };
 }
 
-const finished = (id: string) => waitFor(async () => ((await row(id)).status === "SUCCEEDED" ? true : undefined), 30_000, `job ${id} to succeed`);
+const finished = (id: string) =>
+  waitFor(async () => ((await row(id)).status === "SUCCEEDED" ? true : undefined), 30_000, `job ${id} to succeed`);
 
 /** Samples that the worker process is alive every 150 ms for `ms`. */
 async function stayAlive(ms: number) {
@@ -90,7 +99,13 @@ async function stayAlive(ms: number) {
 }
 
 async function socketSubscribes(): Promise<boolean> {
-  const socket: Socket<ServerToClientEvents, ClientToServerEvents> = connect(socketUrl, { path: "/socket.io", transports: ["websocket"], extraHeaders: { cookie }, reconnection: false, forceNew: true });
+  const socket: Socket<ServerToClientEvents, ClientToServerEvents> = connect(socketUrl, {
+    path: "/socket.io",
+    transports: ["websocket"],
+    extraHeaders: { cookie },
+    reconnection: false,
+    forceNew: true,
+  });
   sockets.push(socket);
   await new Promise<void>((resolve, reject) => (socket.once("connect", resolve), socket.once("connect_error", reject)));
   const ack = await new Promise<SubscribeAck>((resolve) => socket.emit("subscribe", { projectId }, resolve));
@@ -109,7 +124,15 @@ describe("Redis killed for 5 s and started again empty", () => {
     expect(refused.status).toBe(503);
     expect(refused.body.error.message).toMatch(/Redis\) is unavailable|Redis is unavailable/);
     // The reconciler's timer in server.ts catches a rejection; it must reject (not hang) and not crash.
-    await expect(Promise.race([reconcileQueue().then(() => "resolved", () => "rejected"), new Promise((r) => setTimeout(() => r("hung"), 4_000))])).resolves.not.toBe("hung");
+    await expect(
+      Promise.race([
+        reconcileQueue().then(
+          () => "resolved",
+          () => "rejected",
+        ),
+        new Promise((r) => setTimeout(() => r("hung"), 4_000)),
+      ]),
+    ).resolves.not.toBe("hung");
     await stayAlive(OUTAGE_MS);
 
     await redisServer.start();

@@ -12,7 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const s3dir = mkdtempSync(path.join(os.tmpdir(), "wyolo-s3-paths-"));
 const s3 = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: s3dir });
 const { port } = await s3.run();
-const S3 = { S3_ENDPOINT: `http://127.0.0.1:${port}`, S3_ACCESS_KEY_ID: "S3RVER", S3_SECRET_ACCESS_KEY: "S3RVER", S3_BUCKET: "wyolo-artifacts" };
+const S3 = {
+  S3_ENDPOINT: `http://127.0.0.1:${port}`,
+  S3_ACCESS_KEY_ID: "S3RVER",
+  S3_SECRET_ACCESS_KEY: "S3RVER",
+  S3_BUCKET: "wyolo-artifacts",
+};
 Object.assign(process.env, S3);
 
 const { db } = await import("@/server/db");
@@ -49,8 +54,14 @@ beforeAll(async () => {
   alice = await createUser();
   const bob = await createUser();
   both = await createUser();
-  const teamA = await createTeamWith([{ userId: alice.id, role: "MEMBER" }, { userId: both.id, role: "MEMBER" }]);
-  const teamB = await createTeamWith([{ userId: bob.id, role: "MEMBER" }, { userId: both.id, role: "MEMBER" }]);
+  const teamA = await createTeamWith([
+    { userId: alice.id, role: "MEMBER" },
+    { userId: both.id, role: "MEMBER" },
+  ]);
+  const teamB = await createTeamWith([
+    { userId: bob.id, role: "MEMBER" },
+    { userId: both.id, role: "MEMBER" },
+  ]);
   projectA = (await db.project.create({ data: { teamId: teamA.id, name: "A", slug: "a" } })).id;
   projectA2 = (await db.project.create({ data: { teamId: teamA.id, name: "A2", slug: "a2" } })).id;
   projectB = (await db.project.create({ data: { teamId: teamB.id, name: "B", slug: "b" } })).id;
@@ -73,13 +84,23 @@ const config = (patch: { model?: string; data?: string; pretrained?: string | bo
   train: { data: patch.data ?? "shapes/data.yaml", epochs: 2, ...("pretrained" in patch ? { pretrained: patch.pretrained } : {}) },
   metadata: { fake: { delayMs: 20 } },
 });
-const submit = (cookie: string, projectId: string, cfg: unknown, name?: string) => call(jobsRoute.POST, { cookie, params: { projectId }, body: { ...(name ? { name } : {}), config: cfg } });
+const submit = (cookie: string, projectId: string, cfg: unknown, name?: string) =>
+  call(jobsRoute.POST, { cookie, params: { projectId }, body: { ...(name ? { name } : {}), config: cfg } });
 const ended = (id: string) =>
-  waitFor(async () => {
-    const j = await db.trainingJob.findUniqueOrThrow({ where: { id } });
-    return ["SUCCEEDED", "FAILED", "CANCELLED"].includes(j.status) && j;
-  }, 20_000, `job ${id} to end`);
-const counts = async () => [await db.trainingJob.count(), await db.jobEvent.count(), await db.auditLog.count(), await trainingQueue.count()];
+  waitFor(
+    async () => {
+      const j = await db.trainingJob.findUniqueOrThrow({ where: { id } });
+      return ["SUCCEEDED", "FAILED", "CANCELLED"].includes(j.status) && j;
+    },
+    20_000,
+    `job ${id} to end`,
+  );
+const counts = async () => [
+  await db.trainingJob.count(),
+  await db.jobEvent.count(),
+  await db.auditLog.count(),
+  await trainingQueue.count(),
+];
 
 /** A finished job of team A with its weights in the object store. */
 let sourceJob: string;
@@ -95,7 +116,12 @@ async function finishedSourceJob(): Promise<string> {
 
 describe("the web app refuses paths outside the roots", () => {
   it.each([
-    ["absolute dataset", { data: "/etc/passwd" }, "config.train.data", "relative to the datasets directory (DATASETS_DIR), e.g. shapes/data.yaml"],
+    [
+      "absolute dataset",
+      { data: "/etc/passwd" },
+      "config.train.data",
+      "relative to the datasets directory (DATASETS_DIR), e.g. shapes/data.yaml",
+    ],
     ["dataset with ..", { data: "shapes/../../../etc/passwd" }, "config.train.data", "DATASETS_DIR"],
     ["absolute model", { model: `${dataDir}/jobs/x/train/weights/best.pt` }, "config.model", "job:<id>/best.pt"],
     ["model with ..", { model: "../jobs/x/train/weights/best.pt" }, "config.model", "job:<id>/best.pt"],
@@ -114,7 +140,11 @@ describe("fine-tuning from an earlier job", () => {
     const source = await finishedSourceJob();
     const best = await db.jobArtifact.findUniqueOrThrow({ where: { jobId_name: { jobId: source, name: "weights/best.pt" } } });
     // Another project of the same team; the task is inherited from the job it starts from.
-    const res = await submit(aliceCookie, projectA2, { model: `job:${source}/best.pt`, train: { data: "shapes/data.yaml", epochs: 2 }, metadata: { fake: { delayMs: 20 } } });
+    const res = await submit(aliceCookie, projectA2, {
+      model: `job:${source}/best.pt`,
+      train: { data: "shapes/data.yaml", epochs: 2 },
+      metadata: { fake: { delayMs: 20 } },
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     expect(res.body.job).toMatchObject({ model: `job:${source}/best.pt`, task: "segment", name: "from source run · shapes" });
     const done = await ended(res.body.job.id);
@@ -158,7 +188,9 @@ describe("fine-tuning from an earlier job", () => {
 
   it("answers 422 on the field when the job has no such weights stored", async () => {
     // A job of the same team that never ran (cancelled while queued): no artifacts.
-    const never = await db.trainingJob.create({ data: { projectId: projectA, createdById: alice.id, name: "never ran", config: config(), status: "CANCELLED" } });
+    const never = await db.trainingJob.create({
+      data: { projectId: projectA, createdById: alice.id, name: "never ran", config: config(), status: "CANCELLED" },
+    });
     const before = await counts();
     const res = await submit(aliceCookie, projectA, config({ model: `job:${never.id}/best.pt` }));
     expect(res.status).toBe(422);
@@ -183,12 +215,24 @@ describe("the worker checks again (defence in depth)", () => {
   it.each([
     ["an absolute model", { model: "/etc/passwd.pt", data: "shapes/data.yaml" }, "`model` is not allowed"],
     ["a dataset with ..", { model: "yolov8n.yaml", data: "../../x" }, "`train.data` is not allowed"],
-    ["a path-form pretrained", { model: "yolov8n.yaml", data: "shapes/data.yaml", pretrained: "/etc/passwd.pt" }, "`train.pretrained` is not allowed"],
+    [
+      "a path-form pretrained",
+      { model: "yolov8n.yaml", data: "shapes/data.yaml", pretrained: "/etc/passwd.pt" },
+      "`train.pretrained` is not allowed",
+    ],
     ["another team's job reference", { model: "job:SOURCE/best.pt", data: "shapes/data.yaml" }, "not a job of this team"],
   ])("refuses a row written around the web app with %s", async (_what, bad, message) => {
     const source = await finishedSourceJob();
-    const cfg = { model: bad.model.replace("SOURCE", source), type: "yolo", task: "detect", train: { data: bad.data, epochs: 1, ...("pretrained" in bad ? { pretrained: bad.pretrained } : {}) }, metadata: { fake: { delayMs: 10 } } };
-    const row = await db.trainingJob.create({ data: { projectId: projectB, createdById: both.id, name: "forged", config: cfg, model: cfg.model, task: "detect", totalEpochs: 1 } });
+    const cfg = {
+      model: bad.model.replace("SOURCE", source),
+      type: "yolo",
+      task: "detect",
+      train: { data: bad.data, epochs: 1, ...("pretrained" in bad ? { pretrained: bad.pretrained } : {}) },
+      metadata: { fake: { delayMs: 10 } },
+    };
+    const row = await db.trainingJob.create({
+      data: { projectId: projectB, createdById: both.id, name: "forged", config: cfg, model: cfg.model, task: "detect", totalEpochs: 1 },
+    });
     await enqueueTraining(row.id, "normal");
     const done = await ended(row.id);
     expect(done).toMatchObject({ status: "FAILED", failureClass: "PATH_NOT_ALLOWED" });
@@ -198,10 +242,26 @@ describe("the worker checks again (defence in depth)", () => {
   });
 
   it("fails a job reference whose stored bytes do not match the recorded sha256", async () => {
-    const tampered = await db.trainingJob.create({ data: { projectId: projectA, createdById: alice.id, name: "tampered", config: config(), status: "SUCCEEDED" } });
+    const tampered = await db.trainingJob.create({
+      data: { projectId: projectA, createdById: alice.id, name: "tampered", config: config(), status: "SUCCEEDED" },
+    });
     const key = `jobs/${tampered.id}/x/weights/best.pt`;
-    await db.jobArtifact.create({ data: { id: `art${tampered.id}`, jobId: tampered.id, name: "weights/best.pt", size: 5n, sha256: sha(Buffer.from("bytes as recorded")), storageKey: key } });
-    const client = new S3Client({ endpoint: S3.S3_ENDPOINT, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } });
+    await db.jobArtifact.create({
+      data: {
+        id: `art${tampered.id}`,
+        jobId: tampered.id,
+        name: "weights/best.pt",
+        size: 5n,
+        sha256: sha(Buffer.from("bytes as recorded")),
+        storageKey: key,
+      },
+    });
+    const client = new S3Client({
+      endpoint: S3.S3_ENDPOINT,
+      region: "us-east-1",
+      forcePathStyle: true,
+      credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+    });
     await client.send(new PutObjectCommand({ Bucket: S3.S3_BUCKET, Key: key, Body: Buffer.from("other bytes") }));
     const res = await submit(aliceCookie, projectA, config({ model: `job:${tampered.id}/best.pt` }));
     expect(res.status, JSON.stringify(res.body)).toBe(201);

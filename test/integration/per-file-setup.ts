@@ -19,7 +19,11 @@ process.env.TRAINING_QUEUE = `it-${database}`;
 afterAll(async () => {
   await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
   // The reports of this file's workers go with it.
-  const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
   redis.on("error", () => {}); // a file that runs against a Redis that is down (on purpose) has nothing to clear
   await redis.del(workersKey(process.env.TRAINING_QUEUE!)).catch(() => {});
   redis.disconnect();

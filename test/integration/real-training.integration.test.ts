@@ -14,25 +14,52 @@ import { realTrainer, startWorker, waitFor, type WorkerHandle } from "./worker-h
 // import ultralytics and torch, and skips with the trainer check's own reason where it cannot.
 const { python, report, ready } = realTrainer();
 const trainerCommand = `${python} apps/worker/trainer/train.py`;
-if (!ready) console.warn(`SKIPPED real Ultralytics training: ${report.problem ?? "the trainer check failed"} (set WYOLO_TEST_PYTHON / PYTHONPATH to a Python with ultralytics)`);
+if (!ready)
+  console.warn(
+    `SKIPPED real Ultralytics training: ${report.problem ?? "the trainer check failed"} (set WYOLO_TEST_PYTHON / PYTHONPATH to a Python with ultralytics)`,
+  );
 
 describe.skipIf(!ready)(`real training with Ultralytics ${report.ultralytics ?? ""}`, () => {
   let worker: WorkerHandle;
-  const startReal = (name: string) => startWorker(name, { TRAINER_COMMAND: trainerCommand, WORKER_DATA_DIR: path.join(dataDir, "runs"), DATASETS_DIR: dataDir, LOCK_DURATION_MS: "4000", STALLED_INTERVAL_MS: "2000" });
+  const startReal = (name: string) =>
+    startWorker(name, {
+      TRAINER_COMMAND: trainerCommand,
+      WORKER_DATA_DIR: path.join(dataDir, "runs"),
+      DATASETS_DIR: dataDir,
+      LOCK_DURATION_MS: "4000",
+      STALLED_INTERVAL_MS: "2000",
+    });
   const submit = async (name: string, epochs: number) => {
-    const res = await call(jobsRoute.POST, { cookie, params: { projectId }, body: { name, config: { model: "yolov8n.yaml", train: { data: "shapes/data.yaml", epochs, imgsz: 96, batch: 8, workers: 0, plots: false } } } });
+    const res = await call(jobsRoute.POST, {
+      cookie,
+      params: { projectId },
+      body: {
+        name,
+        config: { model: "yolov8n.yaml", train: { data: "shapes/data.yaml", epochs, imgsz: 96, batch: 8, workers: 0, plots: false } },
+      },
+    });
     expect(res.status).toBe(201);
     return res.body.job.id as string;
   };
   const job = (id: string) => db.trainingJob.findUniqueOrThrow({ where: { id } });
-  const ended = (id: string) => waitFor(async () => { const j = await job(id); return ["SUCCEEDED", "FAILED", "CANCELLED"].includes(j.status) && j; }, 150_000, "the job to end");
+  const ended = (id: string) =>
+    waitFor(
+      async () => {
+        const j = await job(id);
+        return ["SUCCEEDED", "FAILED", "CANCELLED"].includes(j.status) && j;
+      },
+      150_000,
+      "the job to end",
+    );
   let cookie: string;
   let projectId: string;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "wyolo-real-"));
   const dataset = path.join(dataDir, "shapes");
 
   beforeAll(async () => {
-    execFileSync(python, ["apps/worker/trainer/make_dataset.py", "detect", dataset, "--train", "32", "--val", "8", "--size", "96"], { cwd: ROOT });
+    execFileSync(python, ["apps/worker/trainer/make_dataset.py", "detect", dataset, "--train", "32", "--val", "8", "--size", "96"], {
+      cwd: ROOT,
+    });
     const member = await createUser();
     const team = await createTeamWith([{ userId: member.id, role: "MEMBER" }]);
     projectId = (await db.project.create({ data: { teamId: team.id, name: "Real", slug: "real" } })).id;
@@ -52,14 +79,21 @@ describe.skipIf(!ready)(`real training with Ultralytics ${report.ultralytics ?? 
     const res = await call(jobsRoute.POST, {
       cookie,
       params: { projectId },
-      body: { name: "real cpu", config: { model: "yolov8n.yaml", train: { data: "shapes/data.yaml", epochs: 2, imgsz: 96, batch: 8, workers: 0, plots: false } } },
+      body: {
+        name: "real cpu",
+        config: { model: "yolov8n.yaml", train: { data: "shapes/data.yaml", epochs: 2, imgsz: 96, batch: 8, workers: 0, plots: false } },
+      },
     });
     expect(res.status).toBe(201);
     const id = res.body.job.id as string;
-    const done = await waitFor(async () => {
-      const j = await db.trainingJob.findUniqueOrThrow({ where: { id } });
-      return ["SUCCEEDED", "FAILED", "CANCELLED"].includes(j.status) && j;
-    }, 150_000, "the real training to end");
+    const done = await waitFor(
+      async () => {
+        const j = await db.trainingJob.findUniqueOrThrow({ where: { id } });
+        return ["SUCCEEDED", "FAILED", "CANCELLED"].includes(j.status) && j;
+      },
+      150_000,
+      "the real training to end",
+    );
     expect(done.status, done.failureReason ?? "").toBe("SUCCEEDED");
     expect(done.currentEpoch).toBe(2);
     const epochs = await db.jobEpoch.findMany({ where: { jobId: id }, orderBy: { epoch: "asc" } });

@@ -45,7 +45,14 @@ describe("Postgres away while a real worker trains", () => {
       const res = await call(jobsRoute.POST, {
         cookie,
         params: { projectId },
-        body: { name: "through an outage", config: { model: "yolov8n.yaml", train: { data: "shapes/data.yaml", epochs: EPOCHS, imgsz: 64, batch: 4 }, metadata: { fake: { delayMs: Math.round(OUTAGE_MS / 12), spamLines: SPAM } } } },
+        body: {
+          name: "through an outage",
+          config: {
+            model: "yolov8n.yaml",
+            train: { data: "shapes/data.yaml", epochs: EPOCHS, imgsz: 64, batch: 4 },
+            metadata: { fake: { delayMs: Math.round(OUTAGE_MS / 12), spamLines: SPAM } },
+          },
+        },
       });
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       const id = res.body.job.id as string;
@@ -67,7 +74,10 @@ describe("Postgres away while a real worker trains", () => {
         async () => {
           const j = await db.trainingJob.findUniqueOrThrow({ where: { id }, include: { events: { orderBy: { createdAt: "asc" } } } });
           // Counted in the same instant the final state is seen: nothing may arrive after it.
-          const [epochs, spam] = await Promise.all([db.jobEpoch.count({ where: { jobId: id } }), db.jobLog.count({ where: { jobId: id, line: { startsWith: "epoch ", contains: " line " } } })]);
+          const [epochs, spam] = await Promise.all([
+            db.jobEpoch.count({ where: { jobId: id } }),
+            db.jobLog.count({ where: { jobId: id, line: { startsWith: "epoch ", contains: " line " } } }),
+          ]);
           return ["SUCCEEDED", "FAILED", "CANCELLED"].includes(j.status) && { ...j, epochs, spam };
         },
         30_000,

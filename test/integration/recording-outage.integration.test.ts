@@ -64,7 +64,14 @@ afterAll(async () => {
 
 async function newJob(totalEpochs: number) {
   const job = await db.trainingJob.create({
-    data: { projectId, createdById: userId, name: "outage", config: { model: "yolo11n.pt", train: { data: "shapes/data.yaml", epochs: totalEpochs } }, status: "RUNNING", totalEpochs },
+    data: {
+      projectId,
+      createdById: userId,
+      name: "outage",
+      config: { model: "yolo11n.pt", train: { data: "shapes/data.yaml", epochs: totalEpochs } },
+      status: "RUNNING",
+      totalEpochs,
+    },
   });
   const spillDir = mkdtempSync(path.join(os.tmpdir(), "wyolo-outage-"));
   dirs.push(spillDir);
@@ -72,16 +79,22 @@ async function newJob(totalEpochs: number) {
 }
 
 function recorderFor(proxied: Db, live: RecordingLive, job: { id: string; projectId: string }, spillDir: string, lastSeq = 0) {
-  return new JobRecorder(proxied, live as unknown as LivePublisher, { ...job, bestMetric: null, bestMetricName: null, bestEpoch: null }, lastSeq, {
-    flushMs: 150,
-    heartbeatMs: 1_000,
-    maxLogLines: 100_000,
-    maxPendingLogLines: 200, // small, so the outage also exercises eviction to the spill file
-    maxRetryDelayMs: 500,
-    log: createLogger("silent", "recording-outage-test"),
-    onCancelRequested: () => {},
-    spillDir,
-  });
+  return new JobRecorder(
+    proxied,
+    live as unknown as LivePublisher,
+    { ...job, bestMetric: null, bestMetricName: null, bestEpoch: null },
+    lastSeq,
+    {
+      flushMs: 150,
+      heartbeatMs: 1_000,
+      maxLogLines: 100_000,
+      maxPendingLogLines: 200, // small, so the outage also exercises eviction to the spill file
+      maxRetryDelayMs: 500,
+      log: createLogger("silent", "recording-outage-test"),
+      onCancelRequested: () => {},
+      spillDir,
+    },
+  );
 }
 
 const epochEvent = (n: number, total: number, epochTime?: number) => ({
@@ -129,7 +142,9 @@ describe("recording while Postgres is away", () => {
       }
       expect(live.events.map((e) => e.kind)).toEqual([RECORDING_DELAYED]); // published live during the outage
       const spilled = new SpillFile(spillDir).read().records;
-      expect(new Set(spilled.flatMap((r) => (r.t === "epoch" ? [r.row.epoch] : [])))).toEqual(new Set([6, 7, 8, 9, 10, 11, 12, 13, 14, 15]));
+      expect(new Set(spilled.flatMap((r) => (r.t === "epoch" ? [r.row.epoch] : [])))).toEqual(
+        new Set([6, 7, 8, 9, 10, 11, 12, 13, 14, 15]),
+      );
       // The trainer finishes during the outage: the rest arrives, then the run ends and close() waits.
       for (let n = 16; n <= EPOCHS; n++) emit(n);
       rec.epoch({ ...epochEvent(3, EPOCHS), losses: { "val/box_loss": null }, metrics: {} }); // re-sent without its time: merges
@@ -146,7 +161,9 @@ describe("recording while Postgres is away", () => {
 
       expect(await db.jobEpoch.count({ where: { jobId: job.id } })).toBe(EPOCHS);
       expect(await db.jobLog.count({ where: { jobId: job.id } })).toBe(EPOCHS * LINES);
-      const seqs = (await db.jobLog.findMany({ where: { jobId: job.id }, select: { seq: true }, orderBy: { seq: "asc" } })).map((l) => l.seq);
+      const seqs = (await db.jobLog.findMany({ where: { jobId: job.id }, select: { seq: true }, orderBy: { seq: "asc" } })).map(
+        (l) => l.seq,
+      );
       expect(seqs).toEqual(Array.from({ length: EPOCHS * LINES }, (_, i) => i + 1));
       const epoch3 = await db.jobEpoch.findUniqueOrThrow({ where: { jobId_epoch: { jobId: job.id, epoch: 3 } } });
       expect(epoch3).toMatchObject({ epochTime: 2.5, losses: { "val/box_loss": 1 / 3 }, metrics: { "metrics/mAP50-95(B)": 0.03 } });
@@ -173,7 +190,15 @@ describe("recording while Postgres is away", () => {
       const { job, spillDir } = await newJob(EPOCHS);
       const child = spawn(process.execPath, ["--import", "tsx", "apps/worker/test/fixtures/recorder-child.ts"], {
         cwd: ROOT,
-        env: { ...process.env, DATABASE_URL: proxiedUrl, JOB_ID: job.id, PROJECT_ID: projectId, SPILL_DIR: spillDir, EPOCHS: String(EPOCHS), LINES_PER_EPOCH: String(LINES) },
+        env: {
+          ...process.env,
+          DATABASE_URL: proxiedUrl,
+          JOB_ID: job.id,
+          PROJECT_ID: projectId,
+          SPILL_DIR: spillDir,
+          EPOCHS: String(EPOCHS),
+          LINES_PER_EPOCH: String(LINES),
+        },
         stdio: ["pipe", "pipe", "inherit"],
       });
       let out = "";
@@ -185,7 +210,12 @@ describe("recording while Postgres is away", () => {
           child.stdin!.write("x");
           await emitted(n);
         }
-        await waitFor("epochs 1-3 recorded", async () => (await db.jobEpoch.count({ where: { jobId: job.id } })) === 3 && (await db.jobLog.count({ where: { jobId: job.id } })) === 3 * LINES);
+        await waitFor(
+          "epochs 1-3 recorded",
+          async () =>
+            (await db.jobEpoch.count({ where: { jobId: job.id } })) === 3 &&
+            (await db.jobLog.count({ where: { jobId: job.id } })) === 3 * LINES,
+        );
 
         await cut();
         for (let n = 4; n <= EPOCHS; n++) {
@@ -197,7 +227,10 @@ describe("recording while Postgres is away", () => {
         const spill = new SpillFile(spillDir);
         await waitFor("everything spilled", () => {
           const records = spill.read().records;
-          return records.some((r) => r.t === "epoch" && r.row.epoch === EPOCHS) && records.some((r) => r.t === "log" && r.line.seq === EPOCHS * LINES);
+          return (
+            records.some((r) => r.t === "epoch" && r.row.epoch === EPOCHS) &&
+            records.some((r) => r.t === "log" && r.line.seq === EPOCHS * LINES)
+          );
         });
       } finally {
         child.kill("SIGKILL");
@@ -261,7 +294,12 @@ describe("recording while Postgres is away", () => {
       [4, 11.5, 0.4],
     ]);
     expect(epochs[3]!.losses).toEqual({ "train/box_loss": 1.2, "val/box_loss": 1.1 });
-    expect(await db.trainingJob.findUniqueOrThrow({ where: { id: job.id } })).toMatchObject({ currentEpoch: 4, bestMetric: 0.45, bestEpoch: 3, bestMetricName: "metrics/mAP50-95(B)" });
+    expect(await db.trainingJob.findUniqueOrThrow({ where: { id: job.id } })).toMatchObject({
+      currentEpoch: 4,
+      bestMetric: 0.45,
+      bestEpoch: 3,
+      bestMetricName: "metrics/mAP50-95(B)",
+    });
     await proxied.$disconnect();
   });
 });

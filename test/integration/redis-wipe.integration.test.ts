@@ -19,7 +19,11 @@ async function freePort(): Promise<number> {
 }
 
 const redisPort = await freePort();
-const redisServer: ChildProcess = spawn("redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+const redisServer: ChildProcess = spawn(
+  "redis-server",
+  ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+  { stdio: "ignore" },
+);
 const redisUrl = `redis://127.0.0.1:${redisPort}`;
 const admin = new Redis(redisUrl, { maxRetriesPerRequest: null });
 admin.on("error", () => {}); // refused until redis-server listens, and again once it is stopped
@@ -58,10 +62,14 @@ async function submit(name: string, epochs: number) {
 
 const job = (id: string) => db.trainingJob.findUniqueOrThrow({ where: { id }, include: { events: { orderBy: { createdAt: "asc" } } } });
 const ended = (id: string, timeoutMs = 60_000) =>
-  waitFor(async () => {
-    const j = await job(id);
-    return ["SUCCEEDED", "FAILED", "CANCELLED"].includes(j.status) && j;
-  }, timeoutMs, `job ${id} to end`);
+  waitFor(
+    async () => {
+      const j = await job(id);
+      return ["SUCCEEDED", "FAILED", "CANCELLED"].includes(j.status) && j;
+    },
+    timeoutMs,
+    `job ${id} to end`,
+  );
 
 /** A job running on a worker of its own, then Redis flushed and that worker SIGKILLed: an orphaned row. */
 async function orphan(name: string, epochs: number) {
@@ -93,26 +101,33 @@ afterAll(async () => {
 });
 
 describe("Redis wiped while jobs run, and their worker killed", () => {
-  it("the reconciler re-queues the RUNNING row that has no queue entry; it resumes from its checkpoint and finishes", { timeout: 180_000 }, async () => {
-    const { id, epochAtLoss } = await orphan("wiped", 20);
-    // A row whose worker was heard from lately is left alone…
-    expect((await reconcileQueue({ graceMs: 60_000 })).requeued).not.toContain(id);
-    // …and one silent for longer than the grace period is put back.
-    await new Promise((r) => setTimeout(r, 3_000));
-    const repaired = await reconcileQueue({ graceMs: 2_000 });
-    expect(repaired.requeued).toContain(id);
-    expect((await job(id)).status).toBe("QUEUED");
-    expect(["waiting", "prioritized"]).toContain(await trainingQueue.getJobState(id));
+  it(
+    "the reconciler re-queues the RUNNING row that has no queue entry; it resumes from its checkpoint and finishes",
+    { timeout: 180_000 },
+    async () => {
+      const { id, epochAtLoss } = await orphan("wiped", 20);
+      // A row whose worker was heard from lately is left alone…
+      expect((await reconcileQueue({ graceMs: 60_000 })).requeued).not.toContain(id);
+      // …and one silent for longer than the grace period is put back.
+      await new Promise((r) => setTimeout(r, 3_000));
+      const repaired = await reconcileQueue({ graceMs: 2_000 });
+      expect(repaired.requeued).toContain(id);
+      expect((await job(id)).status).toBe("QUEUED");
+      expect(["waiting", "prioritized"]).toContain(await trainingQueue.getJobState(id));
 
-    start();
-    const done = await ended(id, 90_000);
-    expect(done.status, done.failureReason ?? "").toBe("SUCCEEDED");
-    const epochs = await db.jobEpoch.findMany({ where: { jobId: id }, orderBy: { epoch: "asc" }, select: { epoch: true } });
-    expect(epochs.map((e) => e.epoch)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-    const resumed = done.events.filter((e) => e.kind === "running").at(-1)!;
-    expect(Number(/epochs (\d+)–/.exec(resumed.message)?.[1])).toBeGreaterThanOrEqual(epochAtLoss);
-    expect(done.events.some((e) => e.kind === "stalled" && /no queue entry/i.test(e.message)), JSON.stringify(done.events.map((e) => e.message))).toBe(true);
-  });
+      start();
+      const done = await ended(id, 90_000);
+      expect(done.status, done.failureReason ?? "").toBe("SUCCEEDED");
+      const epochs = await db.jobEpoch.findMany({ where: { jobId: id }, orderBy: { epoch: "asc" }, select: { epoch: true } });
+      expect(epochs.map((e) => e.epoch)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      const resumed = done.events.filter((e) => e.kind === "running").at(-1)!;
+      expect(Number(/epochs (\d+)–/.exec(resumed.message)?.[1])).toBeGreaterThanOrEqual(epochAtLoss);
+      expect(
+        done.events.some((e) => e.kind === "stalled" && /no queue entry/i.test(e.message)),
+        JSON.stringify(done.events.map((e) => e.message)),
+      ).toBe(true);
+    },
+  );
 
   it("Cancel ends such a row CANCELLED at once (no worker is left to do it)", { timeout: 120_000 }, async () => {
     await Promise.all(workers.map((w) => w.stop()));

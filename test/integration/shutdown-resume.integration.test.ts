@@ -18,7 +18,11 @@ let cookie: string;
 let projectId: string;
 
 const EPOCHS = 10;
-const config = { model: "yolov8n.yaml", train: { data: "shapes/data.yaml", epochs: EPOCHS, imgsz: 64, batch: 4 }, metadata: { fake: { delayMs: 200 } } };
+const config = {
+  model: "yolov8n.yaml",
+  train: { data: "shapes/data.yaml", epochs: EPOCHS, imgsz: 64, batch: 4 },
+  metadata: { fake: { delayMs: 200 } },
+};
 const weightsOf = (id: string) => path.join(dataDir, "jobs", id, "train", "weights");
 const job = (id: string) => db.trainingJob.findUniqueOrThrow({ where: { id }, include: { events: { orderBy: { createdAt: "asc" } } } });
 
@@ -55,10 +59,14 @@ async function finishOnSecondWorker(id: string, stoppedAfter: number) {
   const second = start(`second-${id.slice(-6)}`);
   workers.push(second);
   await second.ready;
-  const done = await waitFor(async () => {
-    const j = await job(id);
-    return ["SUCCEEDED", "FAILED", "CANCELLED"].includes(j.status) && j;
-  }, 40_000, `job ${id} to end`);
+  const done = await waitFor(
+    async () => {
+      const j = await job(id);
+      return ["SUCCEEDED", "FAILED", "CANCELLED"].includes(j.status) && j;
+    },
+    40_000,
+    `job ${id} to end`,
+  );
   await second.stop();
   expect(done.status, done.failureReason ?? "").toBe("SUCCEEDED");
   expect(done.currentEpoch).toBe(EPOCHS);

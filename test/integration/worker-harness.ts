@@ -7,7 +7,13 @@ import { ROOT } from "./db";
 export const FAKE_TRAINER = "node apps/worker/test/fixtures/fake-trainer.mjs";
 export const FAKE_EXPORTER = "node apps/worker/test/fixtures/fake-exporter.mjs";
 
-export type WorkerHandle = { child: ChildProcess; output: () => string; ready: Promise<void>; exited: Promise<number | null>; stop: () => Promise<void> };
+export type WorkerHandle = {
+  child: ChildProcess;
+  output: () => string;
+  ready: Promise<void>;
+  exited: Promise<number | null>;
+  stop: () => Promise<void>;
+};
 
 /** Starts a real worker process on this test file's database and queue, with the fake trainer and exporter. */
 export function startWorker(name: string, env: Record<string, string> = {}): WorkerHandle {

@@ -17,7 +17,10 @@ describe.skipIf(!present)("MLflow double vs the recorded MLflow 2.22", () => {
   afterAll(() => double.stop());
 
   it("answers every recorded call with the recorded status, error code and shape", async () => {
-    const entries = readFileSync(RECORDING, "utf8").trim().split("\n").map((l) => JSON.parse(l.replace(/:\s*NaN\b/g, ': "__NaN__"')) as Entry);
+    const entries = readFileSync(RECORDING, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l.replace(/:\s*NaN\b/g, ': "__NaN__"')) as Entry);
     let runId = "";
     let checked = 0;
     for (const e of entries) {
@@ -26,8 +29,16 @@ describe.skipIf(!present)("MLflow double vs the recorded MLflow 2.22", () => {
       // Python's json wrote a bare NaN into one request; send it the same way.
       // A raw upload is recorded by its size ("<1024 raw bytes>"): send that many bytes.
       const rawSize = typeof e.request === "string" ? /^<(\d+) raw bytes>$/.exec(e.request)?.[1] : undefined;
-      const body = rawSize ? Buffer.alloc(Number(rawSize), 7) : e.request == null ? undefined : swap(JSON.stringify(e.request)).replaceAll('"__NaN__"', "NaN");
-      const headers: Record<string, string> = rawSize ? { "content-type": "application/octet-stream" } : body ? { "content-type": "application/json" } : {};
+      const body = rawSize
+        ? Buffer.alloc(Number(rawSize), 7)
+        : e.request == null
+          ? undefined
+          : swap(JSON.stringify(e.request)).replaceAll('"__NaN__"', "NaN");
+      const headers: Record<string, string> = rawSize
+        ? { "content-type": "application/octet-stream" }
+        : body
+          ? { "content-type": "application/json" }
+          : {};
       const res = await fetch(base + swap(e.path), { method: e.method, headers, body });
       const got = (await res.json()) as Record<string, unknown>;
       expect(res.status, e.note).toBe(e.status);

@@ -7,12 +7,39 @@ import type { AddressInfo } from "node:net";
 
 type Tag = { key: string; value: string };
 type Metric = { key: string; value: number; timestamp: number; step: number };
-type Run = { info: { run_uuid: string; run_id: string; experiment_id: string; run_name: string; user_id: string; status: string; start_time: number; end_time?: number; artifact_uri: string; lifecycle_stage: string }; params: Map<string, string>; tags: Map<string, string>; metrics: Metric[] };
+type Run = {
+  info: {
+    run_uuid: string;
+    run_id: string;
+    experiment_id: string;
+    run_name: string;
+    user_id: string;
+    status: string;
+    start_time: number;
+    end_time?: number;
+    artifact_uri: string;
+    lifecycle_stage: string;
+  };
+  params: Map<string, string>;
+  tags: Map<string, string>;
+  metrics: Metric[];
+};
 
 const NAME = /^[A-Za-z0-9_\-. :/]+$/;
 
 export class MlflowDouble {
-  experiments = new Map<string, { experiment_id: string; name: string; artifact_location: string; lifecycle_stage: string; tags: Tag[]; creation_time: number; last_update_time: number }>();
+  experiments = new Map<
+    string,
+    {
+      experiment_id: string;
+      name: string;
+      artifact_location: string;
+      lifecycle_stage: string;
+      tags: Tag[];
+      creation_time: number;
+      last_update_time: number;
+    }
+  >();
   runs = new Map<string, Run>();
   requests: { method: string; path: string; body: unknown }[] = [];
   /** Files put through the artifact proxy, by path under the proxy's root (e.g. "1/<run>/artifacts/weights/best.pt"). */
@@ -67,13 +94,23 @@ export class MlflowDouble {
       case "GET experiments/get-by-name": {
         const name = url.searchParams.get("experiment_name") ?? "";
         const e = this.experimentByName(name);
-        return e ? this.send(res, 200, { experiment: e }) : error(404, "RESOURCE_DOES_NOT_EXIST", `Could not find experiment with name '${name}'`);
+        return e
+          ? this.send(res, 200, { experiment: e })
+          : error(404, "RESOURCE_DOES_NOT_EXIST", `Could not find experiment with name '${name}'`);
       }
       case "POST experiments/create": {
         const name = String(body.name);
         if (this.experimentByName(name)) return error(400, "RESOURCE_ALREADY_EXISTS", `Experiment(name=${name}) already exists.`);
         const id = String(this.nextExperiment++);
-        this.experiments.set(id, { experiment_id: id, name, artifact_location: `${this.artifactRoot}/${id}`, lifecycle_stage: "active", tags: (body.tags as Tag[]) ?? [], creation_time: Date.now(), last_update_time: Date.now() });
+        this.experiments.set(id, {
+          experiment_id: id,
+          name,
+          artifact_location: `${this.artifactRoot}/${id}`,
+          lifecycle_stage: "active",
+          tags: (body.tags as Tag[]) ?? [],
+          creation_time: Date.now(),
+          last_update_time: Date.now(),
+        });
         return this.send(res, 200, { experiment_id: id });
       }
       case "POST runs/create": {
@@ -81,7 +118,17 @@ export class MlflowDouble {
         if (!exp) return error(404, "RESOURCE_DOES_NOT_EXIST", `No Experiment with id=${body.experiment_id} exists`);
         const id = crypto.randomUUID().replaceAll("-", "");
         const run: Run = {
-          info: { run_uuid: id, run_id: id, experiment_id: exp.experiment_id, run_name: String(body.run_name ?? ""), user_id: "", status: "RUNNING", start_time: Number(body.start_time ?? Date.now()), artifact_uri: `${exp.artifact_location}/${id}/artifacts`, lifecycle_stage: "active" },
+          info: {
+            run_uuid: id,
+            run_id: id,
+            experiment_id: exp.experiment_id,
+            run_name: String(body.run_name ?? ""),
+            user_id: "",
+            status: "RUNNING",
+            start_time: Number(body.start_time ?? Date.now()),
+            artifact_uri: `${exp.artifact_location}/${id}/artifacts`,
+            lifecycle_stage: "active",
+          },
           params: new Map(),
           tags: new Map(((body.tags as Tag[]) ?? []).map((t) => [t.key, t.value])),
           metrics: [],
@@ -91,7 +138,9 @@ export class MlflowDouble {
       }
       case "GET runs/get": {
         const run = this.runs.get(url.searchParams.get("run_id") ?? "");
-        return run ? this.send(res, 200, { run: this.view(run) }) : error(404, "RESOURCE_DOES_NOT_EXIST", `Run with id=${url.searchParams.get("run_id")} not found`);
+        return run
+          ? this.send(res, 200, { run: this.view(run) })
+          : error(404, "RESOURCE_DOES_NOT_EXIST", `Run with id=${url.searchParams.get("run_id")} not found`);
       }
       case "POST runs/search": {
         const m = /tags\.`([^`]+)` = '([^']*)'/.exec(String(body.filter ?? ""));
@@ -111,12 +160,27 @@ export class MlflowDouble {
         if (!run) return error(404, "RESOURCE_DOES_NOT_EXIST", `Run with id=${body.run_id} not found`);
         const params = (body.params as Tag[]) ?? [];
         const metrics = (body.metrics as Metric[]) ?? [];
-        if (params.length > 100) return error(400, "INVALID_PARAMETER_VALUE", `A batch logging request can contain at most 100 params. Got ${params.length} params. Please split up params across multiple requests and try again.`);
+        if (params.length > 100)
+          return error(
+            400,
+            "INVALID_PARAMETER_VALUE",
+            `A batch logging request can contain at most 100 params. Got ${params.length} params. Please split up params across multiple requests and try again.`,
+          );
         for (const [i, m] of metrics.entries()) {
-          if (!NAME.test(m.key)) return error(400, "INVALID_PARAMETER_VALUE", `Invalid value "${m.key}" for parameter 'metrics[${i}].name' supplied: Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/).`);
+          if (!NAME.test(m.key))
+            return error(
+              400,
+              "INVALID_PARAMETER_VALUE",
+              `Invalid value "${m.key}" for parameter 'metrics[${i}].name' supplied: Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/).`,
+            );
         }
         const changed = params.filter((p) => run.params.has(p.key) && run.params.get(p.key) !== p.value);
-        if (changed.length) return error(400, "INVALID_PARAMETER_VALUE", `Changing param values is not allowed. Params were already logged='${JSON.stringify(changed.map((p) => ({ key: p.key, old_value: run.params.get(p.key), new_value: p.value })))}' for run ID='${run.info.run_uuid}'.`);
+        if (changed.length)
+          return error(
+            400,
+            "INVALID_PARAMETER_VALUE",
+            `Changing param values is not allowed. Params were already logged='${JSON.stringify(changed.map((p) => ({ key: p.key, old_value: run.params.get(p.key), new_value: p.value })))}' for run ID='${run.info.run_uuid}'.`,
+          );
         for (const p of params) run.params.set(p.key, p.value);
         for (const t of (body.tags as Tag[]) ?? []) run.tags.set(t.key, t.value);
         run.metrics.push(...metrics);
@@ -148,7 +212,13 @@ export class MlflowDouble {
   }
 
   private view(run: Run) {
-    return { info: run.info, data: { params: [...run.params].map(([key, value]) => ({ key, value })), tags: [...run.tags].map(([key, value]) => ({ key, value })) } };
+    return {
+      info: run.info,
+      data: {
+        params: [...run.params].map(([key, value]) => ({ key, value })),
+        tags: [...run.tags].map(([key, value]) => ({ key, value })),
+      },
+    };
   }
 
   private send(res: ServerResponse, status: number, body: unknown) {

@@ -7,4 +7,7 @@ import { webEnvSchema } from "./env-schema";
 const building = process.env.NEXT_PHASE === "phase-production-build";
 
 /** Parsed once at boot; a missing or bad variable stops the process with its name. */
-export const env = parseEnv(webEnvSchema, building ? { NEXTAUTH_SECRET: "build-time-placeholder-secret-0000000000", ...process.env } : process.env);
+export const env = parseEnv(
+  webEnvSchema,
+  building ? { NEXTAUTH_SECRET: "build-time-placeholder-secret-0000000000", ...process.env } : process.env,
+);

@@ -52,7 +52,12 @@ export async function callRoute(
   for (const p of route.params) params[p.name] = p.catchAll ? (opts.params[p.name] ?? "x").split("/") : opts.params[p.name];
   const url = `http://localhost:3000/api/v1/${route.pattern}${opts.query ? `?${opts.query}` : ""}`;
   const hasBody = opts.body !== undefined && opts.body !== null && method !== "GET";
-  const req = new Request(url, { method, headers: opts.headers, body: hasBody ? opts.body : undefined, ...(hasBody ? { duplex: "half" } : {}) } as RequestInit);
+  const req = new Request(url, {
+    method,
+    headers: opts.headers,
+    body: hasBody ? opts.body : undefined,
+    ...(hasBody ? { duplex: "half" } : {}),
+  } as RequestInit);
   const started = performance.now();
   const res = await route.handlers[method]!(req, { params: Promise.resolve(params) });
   const text = await res.text();
@@ -84,12 +89,29 @@ export const VALID_CONFIG = { model: "yolo11n.pt", train: { data: "shapes/data.y
 
 async function job(projectId: string, createdById: string, status: "QUEUED" | "SUCCEEDED", withWeights: boolean) {
   const row = await db.trainingJob.create({
-    data: { projectId, createdById, name: `${status.toLowerCase()} job`, config: VALID_CONFIG, status, model: VALID_CONFIG.model, totalEpochs: 1 },
+    data: {
+      projectId,
+      createdById,
+      name: `${status.toLowerCase()} job`,
+      config: VALID_CONFIG,
+      status,
+      model: VALID_CONFIG.model,
+      totalEpochs: 1,
+    },
     select: { id: true },
   });
   if (!withWeights) return { id: row.id, artifactId: "" };
   const artifactId = newId();
-  await db.jobArtifact.create({ data: { id: artifactId, jobId: row.id, name: "weights/best.pt", size: 1n, sha256: "0".repeat(64), storageKey: `jobs/${row.id}/weights/best.pt` } });
+  await db.jobArtifact.create({
+    data: {
+      id: artifactId,
+      jobId: row.id,
+      name: "weights/best.pt",
+      size: 1n,
+      sha256: "0".repeat(64),
+      storageKey: `jobs/${row.id}/weights/best.pt`,
+    },
+  });
   return { id: row.id, artifactId };
 }
 
@@ -127,7 +149,14 @@ export async function buildWorld() {
   const otherJob = await job(otherProject.id, outsider.id, "SUCCEEDED", true);
   const token = newInviteToken();
   const invitation = await db.invitation.create({
-    data: { teamId: team.id, email: invitee.email, role: "VIEWER", tokenHash: hashInviteToken(token), expiresAt: new Date(Date.now() + 86_400_000), invitedById: owner.id },
+    data: {
+      teamId: team.id,
+      email: invitee.email,
+      role: "VIEWER",
+      tokenHash: hashInviteToken(token),
+      expiresAt: new Date(Date.now() + 86_400_000),
+      invitedById: owner.id,
+    },
     select: { id: true },
   });
   return {

@@ -9,7 +9,9 @@ describe("sign-in limits while Redis is down", () => {
     const { authorizeCredentials, SIGN_IN_FAILED, SIGN_IN_THROTTLED } = await import("@/server/auth/options");
     const { PASSWORD, createUser } = await import("../../../test/integration/helpers");
     const user = await createUser();
-    const results = await Promise.allSettled(Array.from({ length: 40 }, () => authorizeCredentials({ email: user.email, password: "nope-nope" }, "10.9.9.9")));
+    const results = await Promise.allSettled(
+      Array.from({ length: 40 }, () => authorizeCredentials({ email: user.email, password: "nope-nope" }, "10.9.9.9")),
+    );
     const messages = results.map((r) => (r.status === "rejected" ? (r.reason as Error).message : "signed in"));
     expect(messages.filter((m) => m === SIGN_IN_FAILED)).toHaveLength(5);
     expect(messages.filter((m) => m === SIGN_IN_THROTTLED)).toHaveLength(35);

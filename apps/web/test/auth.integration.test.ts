@@ -43,14 +43,18 @@ describe("sign-in", () => {
   it("counts parallel attempts before checking: 40 at once for one account from one IP check 5 passwords", async () => {
     const user = await createUser();
     const from = ip();
-    const results = await Promise.allSettled(Array.from({ length: 40 }, () => authorizeCredentials({ email: user.email, password: "nope-nope" }, from)));
+    const results = await Promise.allSettled(
+      Array.from({ length: 40 }, () => authorizeCredentials({ email: user.email, password: "nope-nope" }, from)),
+    );
     const messages = results.map((r) => (r.status === "rejected" ? (r.reason as Error).message : "signed in"));
     expect(messages.filter((m) => m === SIGN_IN_FAILED)).toHaveLength(5);
     expect(messages.filter((m) => m === SIGN_IN_THROTTLED)).toHaveLength(35);
     expect(await db.auditLog.count({ where: { targetId: user.id, action: "auth.sign_in_failed" } })).toBe(5);
 
     // The right password among 30 more parallel attempts: refused before any check.
-    const again = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => authorizeCredentials({ email: user.email, password: i === 29 ? PASSWORD : "nope-nope" }, from)));
+    const again = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) => authorizeCredentials({ email: user.email, password: i === 29 ? PASSWORD : "nope-nope" }, from)),
+    );
     expect(again.every((r) => r.status === "rejected" && (r.reason as Error).message === SIGN_IN_THROTTLED)).toBe(true);
     expect(await db.auditLog.count({ where: { targetId: user.id, action: { in: ["auth.sign_in_failed", "auth.sign_in"] } } })).toBe(5);
     // The count lives in Redis, so every web process shares it.
@@ -60,7 +64,11 @@ describe("sign-in", () => {
   it("does not sign in the right password sent as the 30th of 30 parallel attempts (the issue's case)", async () => {
     const user = await createUser();
     const from = ip();
-    const results = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => authorizeCredentials({ email: user.email, password: i === 29 ? PASSWORD : `guess-${i}-guess` }, from)));
+    const results = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) =>
+        authorizeCredentials({ email: user.email, password: i === 29 ? PASSWORD : `guess-${i}-guess` }, from),
+      ),
+    );
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(0);
     expect(await db.auditLog.count({ where: { targetId: user.id, action: "auth.sign_in_failed" } })).toBe(5);
   });
@@ -69,7 +77,11 @@ describe("sign-in", () => {
     const user = await createUser();
     // 8 IPs × 6 attempts: each IP's sixth is refused, so 40 passwords are checked in all.
     const strangers = Array.from({ length: 8 }, ip);
-    const attacks = await Promise.allSettled(strangers.flatMap((from) => Array.from({ length: 6 }, () => authorizeCredentials({ email: user.email, password: "guess-guess" }, from))));
+    const attacks = await Promise.allSettled(
+      strangers.flatMap((from) =>
+        Array.from({ length: 6 }, () => authorizeCredentials({ email: user.email, password: "guess-guess" }, from)),
+      ),
+    );
     expect(attacks.every((r) => r.status === "rejected")).toBe(true);
     expect(await db.auditLog.count({ where: { targetId: user.id, action: "auth.sign_in_failed" } })).toBe(40);
 
@@ -88,7 +100,8 @@ describe("sign-in", () => {
     const user = await createUser();
     const from = ip();
     for (let round = 0; round < 3; round++) {
-      for (let i = 0; i < 4; i++) await expect(authorizeCredentials({ email: user.email, password: "typo-typo" }, from)).rejects.toThrow(SIGN_IN_FAILED);
+      for (let i = 0; i < 4; i++)
+        await expect(authorizeCredentials({ email: user.email, password: "typo-typo" }, from)).rejects.toThrow(SIGN_IN_FAILED);
       await expect(authorizeCredentials({ email: user.email, password: PASSWORD }, from)).resolves.toMatchObject({ id: user.id });
       // Nothing left on the account (no slow-down builds up) nor on the IP.
       expect(Number(await redis.get(`wyolo:login:account:${user.email}`))).toBe(0);
@@ -98,7 +111,9 @@ describe("sign-in", () => {
 
   it("throttles an IP after 30 failures across accounts, with the same message, and says the same for emails that do not exist", async () => {
     const from = ip();
-    const results = await Promise.allSettled(Array.from({ length: 40 }, () => authorizeCredentials({ email: uniqueEmail("spray"), password: "nope-nope" }, from)));
+    const results = await Promise.allSettled(
+      Array.from({ length: 40 }, () => authorizeCredentials({ email: uniqueEmail("spray"), password: "nope-nope" }, from)),
+    );
     expect(results.filter((r) => r.status === "rejected" && (r.reason as Error).message === SIGN_IN_FAILED)).toHaveLength(30);
     expect(await db.auditLog.count({ where: { ip: from, action: "auth.sign_in_failed" } })).toBe(30);
     const user = await createUser();
@@ -124,18 +139,33 @@ describe("sessions", () => {
     const user = await createUser();
     const cookie = await sessionCookie(user);
     expect((await call(meRoute.GET, { cookie })).status).toBe(200);
-    const res = await call(adminUserRoute.PATCH, { cookie: await sessionCookie(admin), method: "PATCH", params: { userId: user.id }, body: { disabled: true } });
+    const res = await call(adminUserRoute.PATCH, {
+      cookie: await sessionCookie(admin),
+      method: "PATCH",
+      params: { userId: user.id },
+      body: { disabled: true },
+    });
     expect(res.status).toBe(200);
     expect((await call(meRoute.GET, { cookie })).status).toBe(401);
     // Re-enabling does not revive the old token: its session version is gone.
-    await call(adminUserRoute.PATCH, { cookie: await sessionCookie(admin), method: "PATCH", params: { userId: user.id }, body: { disabled: false } });
+    await call(adminUserRoute.PATCH, {
+      cookie: await sessionCookie(admin),
+      method: "PATCH",
+      params: { userId: user.id },
+      body: { disabled: false },
+    });
     expect(await userFromSessionToken(tokenOf(cookie))).toBeNull();
   });
 
   it("refuses the admin user endpoints to non-admins", async () => {
     const user = await createUser();
     const other = await createUser();
-    const res = await call(adminUserRoute.PATCH, { cookie: await sessionCookie(user), method: "PATCH", params: { userId: other.id }, body: { disabled: true } });
+    const res = await call(adminUserRoute.PATCH, {
+      cookie: await sessionCookie(user),
+      method: "PATCH",
+      params: { userId: other.id },
+      body: { disabled: true },
+    });
     expect(res.status).toBe(403);
   });
 
@@ -152,19 +182,30 @@ describe("sessions", () => {
     const ok = await call(passwordRoute.POST, { cookie, body: { currentPassword: PASSWORD, newPassword: "brand-new-password" } });
     expect(ok.status).toBe(204);
     expect((await call(meRoute.GET, { cookie })).status).toBe(401);
-    await expect(authorizeCredentials({ email: user.email, password: "brand-new-password" }, ip())).resolves.toMatchObject({ sessionVersion: 1 });
+    await expect(authorizeCredentials({ email: user.email, password: "brand-new-password" }, ip())).resolves.toMatchObject({
+      sessionVersion: 1,
+    });
   });
 
   it("throttles wrong current passwords per user, counted before the check: 429 with a clear message", async () => {
     const user = await createUser();
     const cookie = await sessionCookie(user);
-    const checked = await Promise.all(Array.from({ length: 12 }, () => call(passwordRoute.POST, { cookie, body: { currentPassword: "guess-guess", newPassword: "brand-new-password" } })));
+    const checked = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        call(passwordRoute.POST, { cookie, body: { currentPassword: "guess-guess", newPassword: "brand-new-password" } }),
+      ),
+    );
     expect(checked.filter((r) => r.status === 422)).toHaveLength(5);
     const throttled = checked.filter((r) => r.status === 429);
     expect(throttled).toHaveLength(7);
-    expect(throttled[0]!.body.error).toEqual({ code: "RATE_LIMITED", message: "Too many wrong current passwords. Wait a few minutes and try again." });
+    expect(throttled[0]!.body.error).toEqual({
+      code: "RATE_LIMITED",
+      message: "Too many wrong current passwords. Wait a few minutes and try again.",
+    });
     // The right one too, until the window passes: the guesses cannot be told apart from it.
-    expect((await call(passwordRoute.POST, { cookie, body: { currentPassword: PASSWORD, newPassword: "brand-new-password" } })).status).toBe(429);
+    expect(
+      (await call(passwordRoute.POST, { cookie, body: { currentPassword: PASSWORD, newPassword: "brand-new-password" } })).status,
+    ).toBe(429);
     expect((await call(meRoute.GET, { cookie })).status).toBe(200);
   });
 
@@ -225,7 +266,11 @@ describe("sign-out", () => {
 
     // Neither sid nor jti (encrypted the way next-auth does, without its setJti): nothing to revoke, still a session.
     const key = await hkdf("sha256", process.env.NEXTAUTH_SECRET!, "", "NextAuth.js Generated Encryption Key", 32);
-    const bare = await new EncryptJWT({ sub: user.id, sv: 0 }).setProtectedHeader({ alg: "dir", enc: "A256GCM" }).setIssuedAt().setExpirationTime("1h").encrypt(key);
+    const bare = await new EncryptJWT({ sub: user.id, sv: 0 })
+      .setProtectedHeader({ alg: "dir", enc: "A256GCM" })
+      .setIssuedAt()
+      .setExpirationTime("1h")
+      .encrypt(key);
     expect((await call(meRoute.GET, { cookie: `${SESSION_COOKIE}=${bare}` })).status).toBe(200);
   });
 
@@ -233,6 +278,8 @@ describe("sign-out", () => {
     await db.revokedSession.create({ data: { id: "long-gone", expiresAt: new Date(Date.now() - 1000) } });
     const user = await createUser();
     await authOptions.events!.signOut!({ token: { sub: user.id, sid: "fresh-one" } } as never);
-    expect((await db.revokedSession.findMany({ where: { id: { in: ["long-gone", "fresh-one"] } } })).map((r) => r.id)).toEqual(["fresh-one"]);
+    expect((await db.revokedSession.findMany({ where: { id: { in: ["long-gone", "fresh-one"] } } })).map((r) => r.id)).toEqual([
+      "fresh-one",
+    ]);
   });
 });

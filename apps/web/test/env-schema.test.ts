@@ -24,7 +24,9 @@ describe("web env", () => {
   });
 
   it("refuses a half-configured OIDC provider, naming what is missing", () => {
-    expect(() => parseEnv(webEnvSchema, { NEXTAUTH_SECRET: secret, OIDC_ISSUER: "https://id.example.com" })).toThrow(/OIDC_CLIENT_ID[\s\S]*OIDC_CLIENT_SECRET/);
+    expect(() => parseEnv(webEnvSchema, { NEXTAUTH_SECRET: secret, OIDC_ISSUER: "https://id.example.com" })).toThrow(
+      /OIDC_CLIENT_ID[\s\S]*OIDC_CLIENT_SECRET/,
+    );
   });
 
   it("treats empty variables (NAME= in .env) as unset", () => {
@@ -43,7 +45,12 @@ describe(".env.example", () => {
     const { readFileSync } = await import("node:fs");
     const path = await import("node:path");
     const text = readFileSync(path.join(import.meta.dirname, "../../../.env.example"), "utf8");
-    const vars = Object.fromEntries(text.split("\n").filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1).replace(/^"(.*)"$/, "$1")]));
+    const vars = Object.fromEntries(
+      text
+        .split("\n")
+        .filter((l) => /^[A-Z_]+=/.test(l))
+        .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1).replace(/^"(.*)"$/, "$1")]),
+    );
     expect(() => parseEnv(webEnvSchema, { ...vars, NEXTAUTH_SECRET: secret })).not.toThrow();
   });
 });

@@ -62,7 +62,10 @@ describe("dependency and race errors", () => {
   });
 
   it("maps a unique violation nobody handled to 409, from Prisma or from a raw query", async () => {
-    const modelQuery = new Prisma.PrismaClientKnownRequestError("Unique constraint failed on the fields: (`email`)", { code: "P2002", clientVersion: "6" });
+    const modelQuery = new Prisma.PrismaClientKnownRequestError("Unique constraint failed on the fields: (`email`)", {
+      code: "P2002",
+      clientVersion: "6",
+    });
     const rawQuery = new Prisma.PrismaClientKnownRequestError("Raw query failed. Code: `23505`.", {
       code: "P2010",
       clientVersion: "6",
@@ -76,7 +79,9 @@ describe("dependency and race errors", () => {
   });
 
   it("still answers other database errors 500 without internals", async () => {
-    const res = toErrorResponse(new Prisma.PrismaClientKnownRequestError("Foreign key constraint violated on secret_table", { code: "P2003", clientVersion: "6" }));
+    const res = toErrorResponse(
+      new Prisma.PrismaClientKnownRequestError("Foreign key constraint violated on secret_table", { code: "P2003", clientVersion: "6" }),
+    );
     expect(res.status).toBe(500);
     expect(await res.text()).not.toContain("secret_table");
   });

@@ -99,9 +99,16 @@ describe("submitting jobs", () => {
 
 describe("reading, cancelling and retrying", () => {
   it("lists with cursor pagination, filters by status and creator, and hides the project from strangers", async () => {
-    const p2 = (await db.project.create({ data: { teamId: (await db.project.findUniqueOrThrow({ where: { id: projectId } })).teamId, name: "Paged", slug: "paged" } })).id;
+    const p2 = (
+      await db.project.create({
+        data: { teamId: (await db.project.findUniqueOrThrow({ where: { id: projectId } })).teamId, name: "Paged", slug: "paged" },
+      })
+    ).id;
     const cookie = await sessionCookie(member);
-    for (let i = 0; i < 5; i++) expect((await call(jobsRoute.POST, { cookie, params: { projectId: p2 }, body: { name: `job ${i}`, config: CONFIG } })).status).toBe(201);
+    for (let i = 0; i < 5; i++)
+      expect((await call(jobsRoute.POST, { cookie, params: { projectId: p2 }, body: { name: `job ${i}`, config: CONFIG } })).status).toBe(
+        201,
+      );
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
@@ -113,14 +120,22 @@ describe("reading, cancelling and retrying", () => {
     } while (cursor);
     expect(seen).toEqual(["job 4", "job 3", "job 2", "job 1", "job 0"]);
 
-    const byStatus = await jobsRoute.GET(new Request(`http://localhost/api?status=FAILED`, { headers: { cookie } }), { params: Promise.resolve({ projectId: p2 }) });
+    const byStatus = await jobsRoute.GET(new Request(`http://localhost/api?status=FAILED`, { headers: { cookie } }), {
+      params: Promise.resolve({ projectId: p2 }),
+    });
     expect((await byStatus.json()).jobs).toEqual([]);
-    const byCreator = await jobsRoute.GET(new Request(`http://localhost/api?creatorId=${owner.id}`, { headers: { cookie } }), { params: Promise.resolve({ projectId: p2 }) });
+    const byCreator = await jobsRoute.GET(new Request(`http://localhost/api?creatorId=${owner.id}`, { headers: { cookie } }), {
+      params: Promise.resolve({ projectId: p2 }),
+    });
     expect((await byCreator.json()).jobs).toEqual([]);
-    const bad = await jobsRoute.GET(new Request(`http://localhost/api?status=NOPE&limit=0`, { headers: { cookie } }), { params: Promise.resolve({ projectId: p2 }) });
+    const bad = await jobsRoute.GET(new Request(`http://localhost/api?status=NOPE&limit=0`, { headers: { cookie } }), {
+      params: Promise.resolve({ projectId: p2 }),
+    });
     expect(bad.status).toBe(422);
     const stranger = await createUser();
-    const hidden = await jobsRoute.GET(new Request(`http://localhost/api`, { headers: { cookie: await sessionCookie(stranger) } }), { params: Promise.resolve({ projectId: p2 }) });
+    const hidden = await jobsRoute.GET(new Request(`http://localhost/api`, { headers: { cookie: await sessionCookie(stranger) } }), {
+      params: Promise.resolve({ projectId: p2 }),
+    });
     expect(hidden.status).toBe(404);
   });
 
@@ -131,7 +146,9 @@ describe("reading, cancelling and retrying", () => {
     expect((await call(cancelRoute.POST, { cookie, params: { jobId: theirs } })).status).toBe(403);
     expect((await call(cancelRoute.POST, { cookie: await sessionCookie(viewer), params: { jobId: mine } })).status).toBe(403);
     expect((await call(cancelRoute.POST, { cookie, params: { jobId: mine } })).body.job.status).toBe("CANCELLED");
-    expect((await call(cancelRoute.POST, { cookie: await sessionCookie(owner), params: { jobId: theirs } })).body.job.status).toBe("CANCELLED");
+    expect((await call(cancelRoute.POST, { cookie: await sessionCookie(owner), params: { jobId: theirs } })).body.job.status).toBe(
+      "CANCELLED",
+    );
     expect((await call(cancelRoute.POST, { cookie, params: { jobId: mine } })).status).toBe(409);
   });
 
@@ -151,7 +168,9 @@ describe("reading, cancelling and retrying", () => {
 
   it("serves a job, its metrics and its logs to readers only", async () => {
     const id = (await submit(member, { config: CONFIG })).body.job.id;
-    await db.jobEpoch.create({ data: { jobId: id, epoch: 1, losses: { "train/box_loss": 1 }, metrics: { "metrics/mAP50(B)": 0.5 }, lr: { "lr/pg0": 0.01 } } });
+    await db.jobEpoch.create({
+      data: { jobId: id, epoch: 1, losses: { "train/box_loss": 1 }, metrics: { "metrics/mAP50(B)": 0.5 }, lr: { "lr/pg0": 0.01 } },
+    });
     await db.jobLog.createMany({ data: [1, 2, 3].map((seq) => ({ jobId: id, seq, stream: "stdout", line: `line ${seq}` })) });
     const cookie = await sessionCookie(viewer);
     const job = await call(jobRoute.GET, { cookie, params: { jobId: id } });
@@ -161,7 +180,9 @@ describe("reading, cancelling and retrying", () => {
     expect(job.body.job).toMatchObject({ mlflowRunId: null, trackingDelayed: false });
     expect(job.body.events.map((e: { kind: string }) => e.kind)).toEqual(["queued"]);
     expect((await call(metricsRoute.GET, { cookie, params: { jobId: id } })).body.epochs[0].metrics["metrics/mAP50(B)"]).toBe(0.5);
-    const logs = await logsRoute.GET(new Request("http://localhost/api?after=1", { headers: { cookie } }), { params: Promise.resolve({ jobId: id }) });
+    const logs = await logsRoute.GET(new Request("http://localhost/api?after=1", { headers: { cookie } }), {
+      params: Promise.resolve({ jobId: id }),
+    });
     expect((await logs.json()).lines.map((l: { line: string }) => l.line)).toEqual(["line 2", "line 3"]);
     const stranger = await sessionCookie(await createUser());
     expect((await call(jobRoute.GET, { cookie: stranger, params: { jobId: id } })).status).toBe(404);
@@ -172,9 +193,19 @@ describe("reading, cancelling and retrying", () => {
 describe("queue reconciliation", () => {
   it("re-adds the queue entry of an old QUEUED row that has none, and leaves fresh rows alone", async () => {
     const orphan = await db.trainingJob.create({
-      data: { projectId, createdById: member.id, name: "orphan", config: CONFIG, model: "yolo11n.pt", totalEpochs: 3, createdAt: new Date(Date.now() - 120_000) },
+      data: {
+        projectId,
+        createdById: member.id,
+        name: "orphan",
+        config: CONFIG,
+        model: "yolo11n.pt",
+        totalEpochs: 3,
+        createdAt: new Date(Date.now() - 120_000),
+      },
     });
-    const fresh = await db.trainingJob.create({ data: { projectId, createdById: member.id, name: "fresh", config: CONFIG, model: "yolo11n.pt", totalEpochs: 3 } });
+    const fresh = await db.trainingJob.create({
+      data: { projectId, createdById: member.id, name: "fresh", config: CONFIG, model: "yolo11n.pt", totalEpochs: 3 },
+    });
     const { requeued } = await reconcileQueue({ graceMs: 30_000 });
     expect(requeued).toContain(orphan.id);
     expect(requeued).not.toContain(fresh.id);
@@ -183,14 +214,34 @@ describe("queue reconciliation", () => {
   });
 
   it("fails an active row, training or export, whose queue entry the queue gave up on", async () => {
-    const stuck = await db.trainingJob.create({ data: { projectId, createdById: member.id, name: "stuck", config: CONFIG, model: "yolo11n.pt", totalEpochs: 3, status: "RUNNING" } });
-    const exp = await db.modelExport.create({ data: { id: `exp${stuck.id}`, jobId: stuck.id, format: "onnx", options: { format: "onnx" }, variant: "onnx", createdById: member.id, status: "RUNNING" } });
+    const stuck = await db.trainingJob.create({
+      data: { projectId, createdById: member.id, name: "stuck", config: CONFIG, model: "yolo11n.pt", totalEpochs: 3, status: "RUNNING" },
+    });
+    const exp = await db.modelExport.create({
+      data: {
+        id: `exp${stuck.id}`,
+        jobId: stuck.id,
+        format: "onnx",
+        options: { format: "onnx" },
+        variant: "onnx",
+        createdById: member.id,
+        status: "RUNNING",
+      },
+    });
     // Their queue entries end up failed for good (as when a worker is lost more often than allowed).
     const { Worker, UnrecoverableError } = await import("bullmq");
     for (const id of [stuck.id, exp.id]) await trainingQueue.add(id === exp.id ? "export" : "train", {}, { jobId: id });
     const { redis } = await import("@/server/redis");
-    const gaveUp = new Worker(trainingQueue.name, async () => { throw new UnrecoverableError("job stalled more than allowable limit"); }, { connection: redis.duplicate({ maxRetriesPerRequest: null }) });
-    await expect.poll(async () => [await trainingQueue.getJobState(stuck.id), await trainingQueue.getJobState(exp.id)], { timeout: 10_000 }).toEqual(["failed", "failed"]);
+    const gaveUp = new Worker(
+      trainingQueue.name,
+      async () => {
+        throw new UnrecoverableError("job stalled more than allowable limit");
+      },
+      { connection: redis.duplicate({ maxRetriesPerRequest: null }) },
+    );
+    await expect
+      .poll(async () => [await trainingQueue.getJobState(stuck.id), await trainingQueue.getJobState(exp.id)], { timeout: 10_000 })
+      .toEqual(["failed", "failed"]);
     await gaveUp.close();
     // Rows untouched for a while (the worker that held them stopped writing).
     await db.$executeRaw`UPDATE "TrainingJob" SET "updatedAt" = now() - interval '2 minutes' WHERE id = ${stuck.id}`;
@@ -200,7 +251,10 @@ describe("queue reconciliation", () => {
     const job = await db.trainingJob.findUniqueOrThrow({ where: { id: stuck.id } });
     expect(job).toMatchObject({ status: "FAILED", failureReason: "The queue gave up on it: job stalled more than allowable limit" });
     expect((await db.jobEvent.findFirstOrThrow({ where: { jobId: stuck.id }, orderBy: { createdAt: "desc" } })).kind).toBe("failed");
-    expect(await db.modelExport.findUniqueOrThrow({ where: { id: exp.id } })).toMatchObject({ status: "FAILED", failureReason: "The queue gave up on it: job stalled more than allowable limit" });
+    expect(await db.modelExport.findUniqueOrThrow({ where: { id: exp.id } })).toMatchObject({
+      status: "FAILED",
+      failureReason: "The queue gave up on it: job stalled more than allowable limit",
+    });
     expect((await reconcileQueue({ graceMs: 30_000 })).failed).toEqual([]);
   });
 });

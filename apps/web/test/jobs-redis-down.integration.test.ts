@@ -33,8 +33,19 @@ describe("submitting while Redis is down", () => {
     const team = await createTeamWith([{ userId: user.id, role: "MEMBER" }]);
     const project = await db.project.create({ data: { teamId: team.id, name: "P", slug: "p" } });
     // A finished job with its weights stored, as a worker leaves it.
-    const job = await db.trainingJob.create({ data: { projectId: project.id, createdById: user.id, name: "done", config: {}, status: "SUCCEEDED" } });
-    await db.jobArtifact.create({ data: { id: newId(), jobId: job.id, name: "weights/best.pt", size: 1n, sha256: "0".repeat(64), storageKey: `jobs/${job.id}/weights/best.pt` } });
+    const job = await db.trainingJob.create({
+      data: { projectId: project.id, createdById: user.id, name: "done", config: {}, status: "SUCCEEDED" },
+    });
+    await db.jobArtifact.create({
+      data: {
+        id: newId(),
+        jobId: job.id,
+        name: "weights/best.pt",
+        size: 1n,
+        sha256: "0".repeat(64),
+        storageKey: `jobs/${job.id}/weights/best.pt`,
+      },
+    });
     const res = await call(exportsRoute.POST, { cookie: await sessionCookie(user), params: { jobId: job.id }, body: { format: "onnx" } });
     expect(res.status).toBe(503);
     expect(res.body.error.code).toBe("SERVICE_UNAVAILABLE");

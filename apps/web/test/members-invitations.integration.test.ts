@@ -74,7 +74,9 @@ describe("invitations", () => {
     expect(await db.user.count({ where: { email: expiredEmail } })).toBe(0);
 
     const revoked = await invite(team.id, cookie, uniqueEmail());
-    expect((await call(invitationRoute.DELETE, { cookie, method: "DELETE", params: { teamId: team.id, invitationId: revoked.id } })).status).toBe(204);
+    expect(
+      (await call(invitationRoute.DELETE, { cookie, method: "DELETE", params: { teamId: team.id, invitationId: revoked.id } })).status,
+    ).toBe(204);
     expect((await call(previewRoute.POST, { body: { token: revoked.token } })).status).toBe(404);
     expect((await call(previewRoute.POST, { body: { token: "short" } })).status).toBe(422);
   });
@@ -85,7 +87,10 @@ describe("invitations", () => {
     const team = await createTeamWith([{ userId: owner.id, role: "OWNER" }]);
     const inv = await invite(team.id, await sessionCookie(owner), invitee.email);
     const cookie = await sessionCookie(invitee);
-    const results = await Promise.all([call(acceptRoute.POST, { cookie, body: { token: inv.token } }), call(acceptRoute.POST, { cookie, body: { token: inv.token } })]);
+    const results = await Promise.all([
+      call(acceptRoute.POST, { cookie, body: { token: inv.token } }),
+      call(acceptRoute.POST, { cookie, body: { token: inv.token } }),
+    ]);
     expect(results.filter((r) => r.status === 201)).toHaveLength(1);
     // The loser is told the link is used or that they are already in: never a 500.
     expect([409, 410]).toContain(results.find((r) => r.status !== 201)!.status);
@@ -96,10 +101,22 @@ describe("invitations", () => {
     const owner = await createUser();
     const admin = await createUser();
     const member = await createUser();
-    const team = await createTeamWith([{ userId: owner.id, role: "OWNER" }, { userId: admin.id, role: "ADMIN" }, { userId: member.id, role: "MEMBER" }]);
-    const byMember = await call(invitationsRoute.POST, { cookie: await sessionCookie(member), params: { teamId: team.id }, body: { email: uniqueEmail(), role: "VIEWER" } });
+    const team = await createTeamWith([
+      { userId: owner.id, role: "OWNER" },
+      { userId: admin.id, role: "ADMIN" },
+      { userId: member.id, role: "MEMBER" },
+    ]);
+    const byMember = await call(invitationsRoute.POST, {
+      cookie: await sessionCookie(member),
+      params: { teamId: team.id },
+      body: { email: uniqueEmail(), role: "VIEWER" },
+    });
     expect(byMember.status).toBe(403);
-    const ownerByAdmin = await call(invitationsRoute.POST, { cookie: await sessionCookie(admin), params: { teamId: team.id }, body: { email: uniqueEmail(), role: "OWNER" } });
+    const ownerByAdmin = await call(invitationsRoute.POST, {
+      cookie: await sessionCookie(admin),
+      params: { teamId: team.id },
+      body: { email: uniqueEmail(), role: "OWNER" },
+    });
     expect(ownerByAdmin.status).toBe(403);
     const list = await call(invitationsRoute.GET, { cookie: await sessionCookie(admin), params: { teamId: team.id } });
     expect(list.status).toBe(200);
@@ -112,7 +129,12 @@ describe("members and roles", () => {
     const owner = await createUser();
     const team = await createTeamWith([{ userId: owner.id, role: "OWNER" }]);
     const cookie = await sessionCookie(owner);
-    const demote = await call(memberRoute.PATCH, { cookie, method: "PATCH", params: { teamId: team.id, userId: owner.id }, body: { role: "ADMIN" } });
+    const demote = await call(memberRoute.PATCH, {
+      cookie,
+      method: "PATCH",
+      params: { teamId: team.id, userId: owner.id },
+      body: { role: "ADMIN" },
+    });
     expect(demote.status).toBe(409);
     const leave = await call(memberRoute.DELETE, { cookie, method: "DELETE", params: { teamId: team.id, userId: owner.id } });
     expect(leave.status).toBe(409);
@@ -122,10 +144,23 @@ describe("members and roles", () => {
   it("keeps one owner when two owners demote each other at the same time", async () => {
     const a = await createUser();
     const b = await createUser();
-    const team = await createTeamWith([{ userId: a.id, role: "OWNER" }, { userId: b.id, role: "OWNER" }]);
+    const team = await createTeamWith([
+      { userId: a.id, role: "OWNER" },
+      { userId: b.id, role: "OWNER" },
+    ]);
     await Promise.all([
-      call(memberRoute.PATCH, { cookie: await sessionCookie(a), method: "PATCH", params: { teamId: team.id, userId: b.id }, body: { role: "ADMIN" } }),
-      call(memberRoute.PATCH, { cookie: await sessionCookie(b), method: "PATCH", params: { teamId: team.id, userId: a.id }, body: { role: "ADMIN" } }),
+      call(memberRoute.PATCH, {
+        cookie: await sessionCookie(a),
+        method: "PATCH",
+        params: { teamId: team.id, userId: b.id },
+        body: { role: "ADMIN" },
+      }),
+      call(memberRoute.PATCH, {
+        cookie: await sessionCookie(b),
+        method: "PATCH",
+        params: { teamId: team.id, userId: a.id },
+        body: { role: "ADMIN" },
+      }),
     ]);
     expect(await db.membership.count({ where: { teamId: team.id, role: "OWNER" } })).toBeGreaterThanOrEqual(1);
   });
@@ -134,17 +169,41 @@ describe("members and roles", () => {
     const owner = await createUser();
     const admin = await createUser();
     const viewer = await createUser();
-    const team = await createTeamWith([{ userId: owner.id, role: "OWNER" }, { userId: admin.id, role: "ADMIN" }, { userId: viewer.id, role: "VIEWER" }]);
+    const team = await createTeamWith([
+      { userId: owner.id, role: "OWNER" },
+      { userId: admin.id, role: "ADMIN" },
+      { userId: viewer.id, role: "VIEWER" },
+    ]);
     const cookie = await sessionCookie(admin);
-    const promote = await call(memberRoute.PATCH, { cookie, method: "PATCH", params: { teamId: team.id, userId: viewer.id }, body: { role: "MEMBER" } });
+    const promote = await call(memberRoute.PATCH, {
+      cookie,
+      method: "PATCH",
+      params: { teamId: team.id, userId: viewer.id },
+      body: { role: "MEMBER" },
+    });
     expect(promote.status).toBe(200);
-    const toOwner = await call(memberRoute.PATCH, { cookie, method: "PATCH", params: { teamId: team.id, userId: viewer.id }, body: { role: "OWNER" } });
+    const toOwner = await call(memberRoute.PATCH, {
+      cookie,
+      method: "PATCH",
+      params: { teamId: team.id, userId: viewer.id },
+      body: { role: "OWNER" },
+    });
     expect(toOwner.status).toBe(403);
-    const demoteOwner = await call(memberRoute.PATCH, { cookie, method: "PATCH", params: { teamId: team.id, userId: owner.id }, body: { role: "VIEWER" } });
+    const demoteOwner = await call(memberRoute.PATCH, {
+      cookie,
+      method: "PATCH",
+      params: { teamId: team.id, userId: owner.id },
+      body: { role: "VIEWER" },
+    });
     expect(demoteOwner.status).toBe(403);
     const removeOwner = await call(memberRoute.DELETE, { cookie, method: "DELETE", params: { teamId: team.id, userId: owner.id } });
     expect(removeOwner.status).toBe(403);
-    const badRole = await call(memberRoute.PATCH, { cookie, method: "PATCH", params: { teamId: team.id, userId: viewer.id }, body: { role: "GOD" } });
+    const badRole = await call(memberRoute.PATCH, {
+      cookie,
+      method: "PATCH",
+      params: { teamId: team.id, userId: viewer.id },
+      body: { role: "GOD" },
+    });
     expect(badRole.status).toBe(422);
     expect(badRole.body.error.fields.role).toBeDefined();
   });
@@ -153,7 +212,11 @@ describe("members and roles", () => {
     const owner = await createUser();
     const viewer = await createUser();
     const member = await createUser();
-    const team = await createTeamWith([{ userId: owner.id, role: "OWNER" }, { userId: viewer.id, role: "VIEWER" }, { userId: member.id, role: "MEMBER" }]);
+    const team = await createTeamWith([
+      { userId: owner.id, role: "OWNER" },
+      { userId: viewer.id, role: "VIEWER" },
+      { userId: member.id, role: "MEMBER" },
+    ]);
     const cookie = await sessionCookie(viewer);
     const list = await call(membersRoute.GET, { cookie, params: { teamId: team.id } });
     expect(list.body.members.map((m: { role: string }) => m.role)).toEqual(["OWNER", "MEMBER", "VIEWER"]);
@@ -165,9 +228,18 @@ describe("members and roles", () => {
   it("transfers ownership: the new owner is OWNER, the old one ADMIN", async () => {
     const owner = await createUser();
     const admin = await createUser();
-    const team = await createTeamWith([{ userId: owner.id, role: "OWNER" }, { userId: admin.id, role: "ADMIN" }]);
-    expect((await call(transferRoute.POST, { cookie: await sessionCookie(admin), params: { teamId: team.id }, body: { userId: admin.id } })).status).toBe(403);
-    expect((await call(transferRoute.POST, { cookie: await sessionCookie(owner), params: { teamId: team.id }, body: { userId: admin.id } })).status).toBe(204);
+    const team = await createTeamWith([
+      { userId: owner.id, role: "OWNER" },
+      { userId: admin.id, role: "ADMIN" },
+    ]);
+    expect(
+      (await call(transferRoute.POST, { cookie: await sessionCookie(admin), params: { teamId: team.id }, body: { userId: admin.id } }))
+        .status,
+    ).toBe(403);
+    expect(
+      (await call(transferRoute.POST, { cookie: await sessionCookie(owner), params: { teamId: team.id }, body: { userId: admin.id } }))
+        .status,
+    ).toBe(204);
     const roles = await db.membership.findMany({ where: { teamId: team.id }, select: { userId: true, role: true } });
     expect(Object.fromEntries(roles.map((r) => [r.userId, r.role]))).toEqual({ [owner.id]: "ADMIN", [admin.id]: "OWNER" });
   });

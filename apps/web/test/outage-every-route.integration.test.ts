@@ -46,7 +46,9 @@ type Call = { route: ApiRoute; method: HttpMethod; name: string };
 
 /** Every route × method; state-changing calls after reads, deletions last and the team's own deletion at the very end. */
 function everyCall(): Call[] {
-  const calls = routes.flatMap((route) => Object.keys(route.handlers).map((method) => ({ route, method: method as HttpMethod, name: `${method} ${route.pattern}` })));
+  const calls = routes.flatMap((route) =>
+    Object.keys(route.handlers).map((method) => ({ route, method: method as HttpMethod, name: `${method} ${route.pattern}` })),
+  );
   const rank = (c: Call) => (c.method === "GET" ? 0 : c.method !== "DELETE" ? 1 : c.route.pattern === "teams/[teamId]" ? 3 : 2);
   return calls.sort((a, b) => rank(a) - rank(b));
 }
@@ -101,7 +103,11 @@ describe("Postgres away", () => {
     for (const c of calls) {
       const res = await send(c, world);
       const expected = NEEDS_NO_SERVICE.has(c.route.pattern) ? 404 : 503;
-      if (res.status !== expected || res.ms > 2_000 || (expected === 503 && JSON.stringify(res.body.error) !== JSON.stringify(DATABASE_DOWN))) {
+      if (
+        res.status !== expected ||
+        res.ms > 2_000 ||
+        (expected === 503 && JSON.stringify(res.body.error) !== JSON.stringify(DATABASE_DOWN))
+      ) {
         wrong.push(`${c.name} → ${res.status} in ${Math.round(res.ms)} ms ${JSON.stringify(res.body)}`);
       }
     }
@@ -113,7 +119,9 @@ describe("Postgres away", () => {
     let notYet: string[] = [];
     const ms = await msUntil(async () => {
       const results = await Promise.all(reads.map(async (c) => ({ c, res: await send(c, world) })));
-      notYet = results.filter((r) => !(r.res.status >= 200 && r.res.status < 400)).map((r) => `${r.c.name} → ${r.res.status} ${JSON.stringify(r.res.body)}`);
+      notYet = results
+        .filter((r) => !(r.res.status >= 200 && r.res.status < 400))
+        .map((r) => `${r.c.name} → ${r.res.status} ${JSON.stringify(r.res.body)}`);
       return notYet.length === 0;
     }, RECOVERY_MS).catch((err: Error) => {
       throw new Error(`${err.message}: ${notYet.join("; ")}`);
@@ -133,7 +141,12 @@ describe("Postgres away", () => {
     onTestFinished(() => postgres.restore().catch(() => {}));
     const down = await health.GET();
     expect(down.status).toBe(503);
-    expect(await down.json()).toMatchObject({ status: "degraded", postgres: false, redis: true, message: expect.stringMatching(/database \(Postgres\)/) });
+    expect(await down.json()).toMatchObject({
+      status: "degraded",
+      postgres: false,
+      redis: true,
+      message: expect.stringMatching(/database \(Postgres\)/),
+    });
     await postgres.restore();
     await msUntil(async () => (await health.GET()).status === 200, RECOVERY_MS);
   });
@@ -154,7 +167,8 @@ describe("Redis away", () => {
       const res = await send(c, w);
       if (res.status === 503) refused.push(c.name);
       const ok = res.ms < 5_000 && (res.status === 503 ? NAMES_REDIS.test(res.body.error.message) : res.status < 500);
-      if (!ok || (NEEDS_REDIS.includes(c.name) && res.status !== 503)) wrong.push(`${c.name} → ${res.status} in ${Math.round(res.ms)} ms ${JSON.stringify(res.body)}`);
+      if (!ok || (NEEDS_REDIS.includes(c.name) && res.status !== 503))
+        wrong.push(`${c.name} → ${res.status} in ${Math.round(res.ms)} ms ${JSON.stringify(res.body)}`);
     }
     expect(wrong).toEqual([]);
     console.log(`answered 503 (Redis) while Redis was away: ${refused.join(", ")}`);

@@ -29,7 +29,9 @@ export async function ownRedis() {
     url: `redis://127.0.0.1:${port}`,
     async start() {
       if (proc && proc.exitCode === null) return;
-      proc = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+      proc = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+        stdio: "ignore",
+      });
       for (let i = 0; i < 200; i++) {
         if (await listening(port)) return;
         await new Promise((r) => setTimeout(r, 25));

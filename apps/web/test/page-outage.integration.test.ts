@@ -29,17 +29,18 @@ afterAll(async () => {
 
 /** A server whose "page" loads `load` through forPage and, on an error, answers as Next.js does before the first byte: 500 and an empty error document. */
 async function pageServer(load: () => Promise<unknown>): Promise<string> {
-  const server = createServer((req, res) =>
-    void handleWithOutageStatus(req, res, async (_req, res) => {
-      try {
-        await forPage(load());
-        res.statusCode = 200;
-        res.end("<html><body>the page</body></html>");
-      } catch {
-        res.statusCode = 500;
-        res.end('<html id="__next_error__"><head></head><body></body></html>');
-      }
-    }),
+  const server = createServer(
+    (req, res) =>
+      void handleWithOutageStatus(req, res, async (_req, res) => {
+        try {
+          await forPage(load());
+          res.statusCode = 200;
+          res.end("<html><body>the page</body></html>");
+        } catch {
+          res.statusCode = 500;
+          res.end('<html id="__next_error__"><head></head><body></body></html>');
+        }
+      }),
   );
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));

@@ -81,7 +81,11 @@ describe("Postgres down", () => {
     const realtime = attachRealtime(http, process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
     await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
     const cookie = await sessionCookie(await createUser());
-    const socket = connect(`http://127.0.0.1:${(http.address() as net.AddressInfo).port}`, { transports: ["websocket"], extraHeaders: { cookie }, reconnection: false });
+    const socket = connect(`http://127.0.0.1:${(http.address() as net.AddressInfo).port}`, {
+      transports: ["websocket"],
+      extraHeaders: { cookie },
+      reconnection: false,
+    });
     try {
       await new Promise<void>((resolve, reject) => (socket.once("connect", resolve), socket.once("connect_error", reject)));
       await cut();

@@ -20,7 +20,9 @@ afterAll(async () => {
 
 describe("a Postgres that never answers", () => {
   it("fails after the pool's connect timeout and answers 503 'The database is unavailable'", async () => {
-    const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: `postgresql://postgres@127.0.0.1:${port}/hung`, connectionTimeoutMillis: 1_000 }) });
+    const db = new PrismaClient({
+      adapter: new PrismaPg({ connectionString: `postgresql://postgres@127.0.0.1:${port}/hung`, connectionTimeoutMillis: 1_000 }),
+    });
     const started = Date.now();
     const err = await db.$queryRaw`SELECT 1`.then(
       () => expect.fail("expected a timeout"),

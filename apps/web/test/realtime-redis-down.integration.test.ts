@@ -30,7 +30,9 @@ async function freePort(): Promise<number> {
 }
 
 async function startRedis() {
-  redisServer = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+  redisServer = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    stdio: "ignore",
+  });
   for (let i = 0; i < 100; i++) {
     const up = await new Promise<boolean>((resolve) => {
       const s = createNetServer();
@@ -52,7 +54,13 @@ async function stopRedis() {
 const connected = (c: Client) => new Promise<void>((resolve, reject) => (c.once("connect", resolve), c.once("connect_error", reject)));
 const subscribe = (c: Client, req: { projectId: string }) => new Promise<SubscribeAck>((resolve) => c.emit("subscribe", req, resolve));
 function client(cookie: string): Client {
-  const c: Client = connect(url, { path: "/socket.io", transports: ["websocket"], extraHeaders: { cookie }, reconnection: false, forceNew: true });
+  const c: Client = connect(url, {
+    path: "/socket.io",
+    transports: ["websocket"],
+    extraHeaders: { cookie },
+    reconnection: false,
+    forceNew: true,
+  });
   clients.push(c);
   return c;
 }
@@ -88,7 +96,15 @@ describe("a disconnect lost while Redis was away", () => {
     expect(await subscribe(socket, { projectId: project.id })).toEqual({ ok: true });
 
     await stopRedis();
-    expect((await call(memberRoute.DELETE, { cookie: await sessionCookie(owner), method: "DELETE", params: { teamId: team.id, userId: member.id } })).status).toBe(204);
+    expect(
+      (
+        await call(memberRoute.DELETE, {
+          cookie: await sessionCookie(owner),
+          method: "DELETE",
+          params: { teamId: team.id, userId: member.id },
+        })
+      ).status,
+    ).toBe(204);
     await new Promise((r) => setTimeout(r, 300));
     expect(socket.connected).toBe(true); // nothing could tell this process
 

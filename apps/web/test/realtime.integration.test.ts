@@ -25,12 +25,19 @@ function client(cookie?: string, opts: { server?: number; origin?: string } = {}
   const headers: Record<string, string> = {};
   if (cookie) headers.cookie = cookie;
   if (opts.origin) headers.origin = opts.origin;
-  const c: Client = connect(servers[opts.server ?? 0]!.url, { path: "/socket.io", transports: ["websocket"], extraHeaders: headers, reconnection: false, forceNew: true });
+  const c: Client = connect(servers[opts.server ?? 0]!.url, {
+    path: "/socket.io",
+    transports: ["websocket"],
+    extraHeaders: headers,
+    reconnection: false,
+    forceNew: true,
+  });
   clients.push(c);
   return c;
 }
 const connected = (c: Client) => new Promise<void>((resolve, reject) => (c.once("connect", resolve), c.once("connect_error", reject)));
-const subscribe = (c: Client, req: { projectId: string } | { jobId: string }) => new Promise<SubscribeAck>((resolve) => c.emit("subscribe", req, resolve));
+const subscribe = (c: Client, req: { projectId: string } | { jobId: string }) =>
+  new Promise<SubscribeAck>((resolve) => c.emit("subscribe", req, resolve));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** When the socket was disconnected (ms since epoch); rejects if it is still connected after `ms`. */
 const disconnectedAt = (c: Client, ms = 3000) =>
@@ -148,7 +155,16 @@ describe("sessions end on every web process within 1 s", () => {
     const scene = await liveScene();
     const admin = await createUser({ isPlatformAdmin: true });
     await expectCutOff(scene, scene.sockets, async () =>
-      expect((await call(adminUserRoute.PATCH, { cookie: await sessionCookie(admin), method: "PATCH", params: { userId: scene.member.id }, body: { disabled: true } })).status).toBe(200),
+      expect(
+        (
+          await call(adminUserRoute.PATCH, {
+            cookie: await sessionCookie(admin),
+            method: "PATCH",
+            params: { userId: scene.member.id },
+            body: { disabled: true },
+          })
+        ).status,
+      ).toBe(200),
     );
     await expect(connected(client(scene.cookie))).rejects.toThrow("unauthorized");
   });
@@ -156,7 +172,15 @@ describe("sessions end on every web process within 1 s", () => {
   it("when the member is removed: a reconnect may no longer join the team's rooms", async () => {
     const scene = await liveScene();
     await expectCutOff(scene, scene.sockets, async () =>
-      expect((await call(memberRoute.DELETE, { cookie: await sessionCookie(scene.owner), method: "DELETE", params: { teamId: scene.team.id, userId: scene.member.id } })).status).toBe(204),
+      expect(
+        (
+          await call(memberRoute.DELETE, {
+            cookie: await sessionCookie(scene.owner),
+            method: "DELETE",
+            params: { teamId: scene.team.id, userId: scene.member.id },
+          })
+        ).status,
+      ).toBe(204),
     );
     const again = client(scene.cookie, { server: 1 });
     await connected(again);
@@ -167,16 +191,35 @@ describe("sessions end on every web process within 1 s", () => {
   it("when the member leaves the team", async () => {
     const scene = await liveScene();
     await expectCutOff(scene, scene.sockets, async () =>
-      expect((await call(memberRoute.DELETE, { cookie: scene.cookie, method: "DELETE", params: { teamId: scene.team.id, userId: scene.member.id } })).status).toBe(204),
+      expect(
+        (
+          await call(memberRoute.DELETE, {
+            cookie: scene.cookie,
+            method: "DELETE",
+            params: { teamId: scene.team.id, userId: scene.member.id },
+          })
+        ).status,
+      ).toBe(204),
     );
   });
 
   it("when the member's role changes: the client's reconnect re-subscribes under the new role", async () => {
     const scene = await liveScene();
     for (const s of scene.sockets) reconnectAfterServerDisconnects(s, 100);
-    const rejoined = scene.sockets.map((s) => new Promise<void>((resolve) => s.once("disconnect", () => s.once("connect", () => resolve()))));
+    const rejoined = scene.sockets.map(
+      (s) => new Promise<void>((resolve) => s.once("disconnect", () => s.once("connect", () => resolve()))),
+    );
     await expectCutOff(scene, scene.sockets, async () =>
-      expect((await call(memberRoute.PATCH, { cookie: await sessionCookie(scene.owner), method: "PATCH", params: { teamId: scene.team.id, userId: scene.member.id }, body: { role: "MEMBER" } })).status).toBe(200),
+      expect(
+        (
+          await call(memberRoute.PATCH, {
+            cookie: await sessionCookie(scene.owner),
+            method: "PATCH",
+            params: { teamId: scene.team.id, userId: scene.member.id },
+            body: { role: "MEMBER" },
+          })
+        ).status,
+      ).toBe(200),
     );
     await Promise.all(rejoined);
     for (const s of scene.sockets) expect(await subscribe(s, { projectId: scene.project.id })).toEqual({ ok: true });
@@ -185,7 +228,10 @@ describe("sessions end on every web process within 1 s", () => {
   it("when the user changes their password", async () => {
     const scene = await liveScene();
     await expectCutOff(scene, scene.sockets, async () =>
-      expect((await call(passwordRoute.POST, { cookie: scene.cookie, body: { currentPassword: PASSWORD, newPassword: "a-brand-new-password" } })).status).toBe(204),
+      expect(
+        (await call(passwordRoute.POST, { cookie: scene.cookie, body: { currentPassword: PASSWORD, newPassword: "a-brand-new-password" } }))
+          .status,
+      ).toBe(204),
     );
   });
 

@@ -30,10 +30,16 @@ const jobParams = (w: World) => ({ jobId: w.jobs.ended.id });
 
 const MATRIX: Record<string, Partial<Record<HttpMethod, Case>>> = {
   "[...path]": Object.fromEntries(
-    (["GET", "POST", "PUT", "PATCH", "DELETE"] as const).map((m) => [m, { access: { kind: "unknownPath" }, prepare: () => ({ params: { path: "no/such/thing" } }) }]),
+    (["GET", "POST", "PUT", "PATCH", "DELETE"] as const).map((m) => [
+      m,
+      { access: { kind: "unknownPath" }, prepare: () => ({ params: { path: "no/such/thing" } }) },
+    ]),
   ),
   "account/password": {
-    POST: { access: { kind: "signedIn" }, prepare: () => ({ params: {}, body: { currentPassword: PASSWORD, newPassword: "another-long-password" } }) },
+    POST: {
+      access: { kind: "signedIn" },
+      prepare: () => ({ params: {}, body: { currentPassword: PASSWORD, newPassword: "another-long-password" } }),
+    },
   },
   "admin/users": { GET: { access: { kind: "platformAdmin" }, prepare: () => ({ params: {} }) } },
   "admin/users/[userId]": {
@@ -43,7 +49,10 @@ const MATRIX: Record<string, Partial<Record<HttpMethod, Case>>> = {
     POST: {
       access: { kind: "public" },
       // An invitation made out to the caller (or, signed out, to a new address) into a team of its own.
-      prepare: async (w, actor) => ({ params: {}, body: { token: await invitationFor(w, actor.email ?? uniqueEmail("new")), name: "New Person", password: "a-long-password" } }),
+      prepare: async (w, actor) => ({
+        params: {},
+        body: { token: await invitationFor(w, actor.email ?? uniqueEmail("new")), name: "New Person", password: "a-long-password" },
+      }),
     },
   },
   "invitations/preview": { POST: { access: { kind: "public" }, prepare: (w) => ({ params: {}, body: { token: w.invitation.token } }) } },
@@ -77,10 +86,16 @@ const MATRIX: Record<string, Partial<Record<HttpMethod, Case>>> = {
   },
   "teams/[teamId]/invitations": {
     GET: { access: team("member.invite"), prepare: (w) => ({ params: teamParams(w) }) },
-    POST: { access: team("member.invite"), prepare: (w) => ({ params: teamParams(w), body: { email: uniqueEmail("invited"), role: "VIEWER" } }) },
+    POST: {
+      access: team("member.invite"),
+      prepare: (w) => ({ params: teamParams(w), body: { email: uniqueEmail("invited"), role: "VIEWER" } }),
+    },
   },
   "teams/[teamId]/members/[userId]": {
-    PATCH: { access: team("member.update"), prepare: (w) => ({ params: { teamId: w.team.id, userId: w.actors.peer.id }, body: { role: "VIEWER" } }) },
+    PATCH: {
+      access: team("member.update"),
+      prepare: (w) => ({ params: { teamId: w.team.id, userId: w.actors.peer.id }, body: { role: "VIEWER" } }),
+    },
     DELETE: { access: team("member.remove"), prepare: (w) => ({ params: { teamId: w.team.id, userId: w.actors.peer.id } }) },
   },
   "teams/[teamId]/members": { GET: { access: team("member.read"), prepare: (w) => ({ params: teamParams(w) }) } },
@@ -93,7 +108,9 @@ const MATRIX: Record<string, Partial<Record<HttpMethod, Case>>> = {
     PATCH: { access: team("team.update"), prepare: (w) => ({ params: teamParams(w), body: { name: "Renamed team" } }) },
     DELETE: { access: team("team.delete"), prepare: (w) => ({ params: teamParams(w) }) },
   },
-  "teams/[teamId]/transfer": { POST: { access: team("team.transfer"), prepare: (w) => ({ params: teamParams(w), body: { userId: w.actors.peer.id } }) } },
+  "teams/[teamId]/transfer": {
+    POST: { access: team("team.transfer"), prepare: (w) => ({ params: teamParams(w), body: { userId: w.actors.peer.id } }) },
+  },
   teams: {
     GET: { access: { kind: "signedIn" }, prepare: () => ({ params: {} }) },
     POST: { access: { kind: "signedIn" }, prepare: () => ({ params: {}, body: { name: "Another team" } }) },
@@ -136,7 +153,14 @@ beforeAll(async () => {
     const own = await integration.createTeamWith([{ userId: w.actors.invitee.id, role: "OWNER" }]);
     const token = newInviteToken();
     await db.invitation.create({
-      data: { teamId: own.id, email, role: "VIEWER", tokenHash: hashInviteToken(token), expiresAt: new Date(Date.now() + 86_400_000), invitedById: w.actors.invitee.id },
+      data: {
+        teamId: own.id,
+        email,
+        role: "VIEWER",
+        tokenHash: hashInviteToken(token),
+        expiresAt: new Date(Date.now() + 86_400_000),
+        invitedById: w.actors.invitee.id,
+      },
     });
     return token;
   };
@@ -189,11 +213,18 @@ describe("role matrix (generated from PERMISSIONS)", () => {
           const { params, body } = await spec.prepare(world, actor);
           const headers: Record<string, string> = { origin: "http://localhost:3000", "content-type": "application/json" };
           if (actor.cookie) headers.cookie = actor.cookie;
-          const res = await helpers.callRoute(route, method, { params, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+          const res = await helpers.callRoute(route, method, {
+            params,
+            headers,
+            body: body === undefined ? undefined : JSON.stringify(body),
+          });
           const want = expected(spec.access, key);
           const ok = want === "ok" ? res.status >= 200 && res.status < 400 : res.status === want;
           checks++;
-          if (!ok) mismatches.push(`${method} /api/v1/${route.pattern} as ${key}: expected ${want}, got ${res.status} ${JSON.stringify(res.body)?.slice(0, 200)}`);
+          if (!ok)
+            mismatches.push(
+              `${method} /api/v1/${route.pattern} as ${key}: expected ${want}, got ${res.status} ${JSON.stringify(res.body)?.slice(0, 200)}`,
+            );
         }
       }
     }

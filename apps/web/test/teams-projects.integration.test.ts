@@ -56,7 +56,12 @@ describe("teams and projects API", () => {
     expect((await call(teamRoute.GET, { cookie, params: { teamId: team.id } })).status).toBe(404);
     expect((await call(projectsRoute.GET, { cookie, params: { teamId: team.id } })).status).toBe(404);
     expect((await call(projectRoute.GET, { cookie, params: { projectId: project.id } })).status).toBe(404);
-    const patch = await call(projectRoute.PATCH, { cookie, method: "PATCH", params: { projectId: project.id }, body: { name: "Mine now" } });
+    const patch = await call(projectRoute.PATCH, {
+      cookie,
+      method: "PATCH",
+      params: { projectId: project.id },
+      body: { name: "Mine now" },
+    });
     expect(patch.status).toBe(404);
     expect((await db.project.findUnique({ where: { id: project.id } }))?.name).toBe("Secret");
     // Unknown ids look exactly the same as other teams' ids.
@@ -66,7 +71,10 @@ describe("teams and projects API", () => {
   it("lets a VIEWER read projects but refuses creating one with 403 and a JSON code", async () => {
     const owner = await createUser();
     const viewer = await createUser();
-    const team = await createTeamWith([{ userId: owner.id, role: "OWNER" }, { userId: viewer.id, role: "VIEWER" }]);
+    const team = await createTeamWith([
+      { userId: owner.id, role: "OWNER" },
+      { userId: viewer.id, role: "VIEWER" },
+    ]);
     const cookie = await sessionCookie(viewer);
     expect((await call(projectsRoute.GET, { cookie, params: { teamId: team.id } })).status).toBe(200);
     const res = await call(projectsRoute.POST, { cookie, params: { teamId: team.id }, body: { name: "Nope" } });
@@ -83,7 +91,12 @@ describe("teams and projects API", () => {
     const a = await call(projectsRoute.POST, { cookie, params: { teamId: teamA.id }, body: { name: "Detector", slug: "det" } });
     const b = await call(projectsRoute.POST, { cookie, params: { teamId: teamB.id }, body: { name: "Detector", slug: "det" } });
     expect([a.status, b.status]).toEqual([201, 201]);
-    const renamed = await call(projectRoute.PATCH, { cookie, method: "PATCH", params: { projectId: a.body.project.id }, body: { name: "Detector v2" } });
+    const renamed = await call(projectRoute.PATCH, {
+      cookie,
+      method: "PATCH",
+      params: { projectId: a.body.project.id },
+      body: { name: "Detector v2" },
+    });
     expect(renamed.body.project.name).toBe("Detector v2");
     const list = await call(projectsRoute.GET, { cookie, params: { teamId: teamA.id } });
     expect(list.body.projects.map((p: { slug: string }) => p.slug)).toEqual(["det"]);
@@ -96,7 +109,11 @@ describe("teams and projects API", () => {
     const team = await createTeamWith([{ userId: owner.id, role: "OWNER" }]);
     const project = await db.project.create({ data: { teamId: team.id, name: "Busy", slug: "busy" } });
     await db.trainingJob.create({ data: { projectId: project.id, createdById: owner.id, name: "run", config: {}, status: "RUNNING" } });
-    const res = await call(projectRoute.DELETE, { cookie: await sessionCookie(owner), method: "DELETE", params: { projectId: project.id } });
+    const res = await call(projectRoute.DELETE, {
+      cookie: await sessionCookie(owner),
+      method: "DELETE",
+      params: { projectId: project.id },
+    });
     expect(res.status).toBe(409);
     expect(await db.project.count({ where: { id: project.id } })).toBe(1);
   });
@@ -115,9 +132,16 @@ describe("teams and projects API", () => {
   it("only lets the OWNER delete a team", async () => {
     const owner = await createUser();
     const admin = await createUser();
-    const team = await createTeamWith([{ userId: owner.id, role: "OWNER" }, { userId: admin.id, role: "ADMIN" }]);
-    expect((await call(teamRoute.DELETE, { cookie: await sessionCookie(admin), method: "DELETE", params: { teamId: team.id } })).status).toBe(403);
-    expect((await call(teamRoute.DELETE, { cookie: await sessionCookie(owner), method: "DELETE", params: { teamId: team.id } })).status).toBe(204);
+    const team = await createTeamWith([
+      { userId: owner.id, role: "OWNER" },
+      { userId: admin.id, role: "ADMIN" },
+    ]);
+    expect(
+      (await call(teamRoute.DELETE, { cookie: await sessionCookie(admin), method: "DELETE", params: { teamId: team.id } })).status,
+    ).toBe(403);
+    expect(
+      (await call(teamRoute.DELETE, { cookie: await sessionCookie(owner), method: "DELETE", params: { teamId: team.id } })).status,
+    ).toBe(204);
     expect(await db.team.count({ where: { id: team.id } })).toBe(0);
   });
 

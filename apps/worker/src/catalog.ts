@@ -25,7 +25,10 @@ export class Catalog {
     const entry = this.entries.get(job.name);
     if (!entry) throw new UnrecoverableError(`Unknown job kind "${job.name}"`);
     const parsed = entry.schema.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`Invalid payload for "${job.name}": ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    if (!parsed.success)
+      throw new UnrecoverableError(
+        `Invalid payload for "${job.name}": ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+      );
     return (entry.handler as JobHandler<unknown>)(parsed.data, ctx);
   }
 }

@@ -20,7 +20,10 @@ export const workerEnvSchema = z.object({
   GPU_WAIT_RETRY_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
   /** How long SIGTERM waits for running jobs before the process exits anyway. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
-  TRAINING_QUEUE: z.string().regex(/^[A-Za-z0-9_-]+$/).default("training"),
+  TRAINING_QUEUE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default("training"),
   /**
    * The program run for each job, split on spaces (the real Ultralytics trainer by default).
    * It gets its config, run directory and stop file through WYOLO_* variables and writes
@@ -33,16 +36,28 @@ export const workerEnvSchema = z.object({
    */
   EXPORTER_COMMAND: z.string().trim().min(1).default("python3 apps/worker/trainer/export.py"),
   /** An export still running after this long is stopped and failed. */
-  EXPORT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(24 * 3_600_000).default(1_800_000),
+  EXPORT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(24 * 3_600_000)
+    .default(1_800_000),
   /** Run `TRAINER_COMMAND --check` at start; a worker that cannot train fails its jobs at once with the reason. */
-  TRAINER_CHECK: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+  TRAINER_CHECK: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((v) => v === "true"),
   /** Named weights (yolo11n.pt…) are taken from here; nothing is downloaded at run time. */
   WEIGHTS_DIR: z.string().trim().optional(),
   /**
    * Named weights not in WEIGHTS_DIR are fetched from this prefix of S3_BUCKET (e.g. "weights/":
    * yolo11n.pt → s3://<bucket>/weights/yolo11n.pt) and cached in WORKER_DATA_DIR/weights.
    */
-  WEIGHTS_S3_PREFIX: z.string().trim().regex(/^[A-Za-z0-9!_.*'()/-]*$/, "an S3 key prefix such as weights/").optional(),
+  WEIGHTS_S3_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9!_.*'()/-]*$/, "an S3 key prefix such as weights/")
+    .optional(),
   /** Relative dataset paths in job configs resolve against this directory. */
   DATASETS_DIR: z.string().trim().optional(),
   /** GPU memory share AutoBatch aims at when a job asks for batch "auto" (-1); unset = Ultralytics' default. */
@@ -78,8 +93,14 @@ export const workerEnvSchema = z.object({
   S3_REGION: z.string().default("us-east-1"),
   S3_ACCESS_KEY_ID: z.string().optional(),
   S3_SECRET_ACCESS_KEY: z.string().optional(),
-  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "a valid bucket name").default("wyolo-artifacts"),
-  S3_FORCE_PATH_STYLE: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+  S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "a valid bucket name")
+    .default("wyolo-artifacts"),
+  S3_FORCE_PATH_STYLE: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((v) => v === "true"),
   /** While training, weights are uploaded at most this often (a crash never loses everything). */
   ARTIFACT_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(0).default(300_000),
   /**

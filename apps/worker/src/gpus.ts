@@ -31,7 +31,9 @@ export function parseNvidiaSmi(csv: string): Gpu[] {
 /** The GPUs of this host; none (no nvidia-smi, no driver) means a CPU-only worker. */
 export function queryGpus(nvidiaSmi: string): Promise<Gpu[]> {
   return new Promise((resolve) => {
-    execFile(nvidiaSmi, [`--query-gpu=${QUERY}`, "--format=csv,noheader,nounits"], { timeout: 10_000 }, (err, stdout) => resolve(err ? [] : parseNvidiaSmi(stdout)));
+    execFile(nvidiaSmi, [`--query-gpu=${QUERY}`, "--format=csv,noheader,nounits"], { timeout: 10_000 }, (err, stdout) =>
+      resolve(err ? [] : parseNvidiaSmi(stdout)),
+    );
   });
 }
 
@@ -52,12 +54,20 @@ export class GpuAllocator {
     if (count === 0) return { device: "cpu", gpuIndexes: [] };
     if (gpus.length < count) return { waitReason: `needs ${count} GPU(s); this worker has ${gpus.length}` };
     const eligible = gpus
-      .filter((g) => !this.held.has(g.index) && g.memoryFreeMb >= this.limits.minFreeMb && g.utilizationPercent <= this.limits.maxUtilizationPercent)
+      .filter(
+        (g) =>
+          !this.held.has(g.index) && g.memoryFreeMb >= this.limits.minFreeMb && g.utilizationPercent <= this.limits.maxUtilizationPercent,
+      )
       .sort((a, b) => b.memoryFreeMb - a.memoryFreeMb);
     if (eligible.length < count) {
-      return { waitReason: `needs ${count} GPU(s) with ≥ ${this.limits.minFreeMb} MB free and load ≤ ${this.limits.maxUtilizationPercent}%; ${eligible.length} available` };
+      return {
+        waitReason: `needs ${count} GPU(s) with ≥ ${this.limits.minFreeMb} MB free and load ≤ ${this.limits.maxUtilizationPercent}%; ${eligible.length} available`,
+      };
     }
-    const chosen = eligible.slice(0, count).map((g) => g.index).sort((a, b) => a - b);
+    const chosen = eligible
+      .slice(0, count)
+      .map((g) => g.index)
+      .sort((a, b) => a - b);
     for (const i of chosen) this.held.set(i, jobId);
     return { device: chosen.map((_, i) => i).join(","), gpuIndexes: chosen };
   }

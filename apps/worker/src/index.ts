@@ -1,7 +1,18 @@
 import { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { createDb } from "@wyolo/db";
-import { CANCEL_CHANNEL, EXPORT_JOB_NAME, exportJobPayloadSchema, isWorkerOnline, parseEnvOrExit, parseWorkerReport, TRAIN_JOB_NAME, trainJobPayloadSchema, workersKey, type WorkerReport } from "@wyolo/contracts";
+import {
+  CANCEL_CHANNEL,
+  EXPORT_JOB_NAME,
+  exportJobPayloadSchema,
+  isWorkerOnline,
+  parseEnvOrExit,
+  parseWorkerReport,
+  TRAIN_JOB_NAME,
+  trainJobPayloadSchema,
+  workersKey,
+  type WorkerReport,
+} from "@wyolo/contracts";
 import { workerEnvSchema, type WorkerEnv } from "./env.ts";
 import { createLogger } from "./logger.ts";
 import { Catalog } from "./catalog.ts";
@@ -28,7 +39,8 @@ const db = createDb(env.DATABASE_URL, { poolSize: Math.max(2, concurrency + 2) }
 // BullMQ workers block on Redis: no per-request retry limit, reconnect forever.
 const connection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
 const subscriber = connection.duplicate();
-for (const client of [connection, subscriber]) client.on("error", (err: Error) => log.warn({ err: { message: err.message } }, "redis error"));
+for (const client of [connection, subscriber])
+  client.on("error", (err: Error) => log.warn({ err: { message: err.message } }, "redis error"));
 
 await db.$queryRaw`SELECT 1`.catch((err: Error) => {
   log.fatal({ err: { message: err.message } }, "cannot reach Postgres (DATABASE_URL)");
@@ -40,7 +52,10 @@ const trainer = env.TRAINER_CHECK ? await checkTrainer(env.TRAINER_COMMAND, log)
 const exporter = await checkTrainer(env.EXPORTER_COMMAND, log, 60_000, "exporter");
 // Exports read the weights from the object store and write their output there: without one
 // this worker offers none.
-const exportFormats: string[] = env.S3_ENDPOINT && exporter.ok && Array.isArray(exporter.details.formats) ? exporter.details.formats.filter((f): f is string => typeof f === "string") : [];
+const exportFormats: string[] =
+  env.S3_ENDPOINT && exporter.ok && Array.isArray(exporter.details.formats)
+    ? exporter.details.formats.filter((f): f is string => typeof f === "string")
+    : [];
 let draining = false;
 const allocator = new GpuAllocator({ minFreeMb: env.MIN_FREE_GPU_MEMORY_MB, maxUtilizationPercent: env.MAX_GPU });
 const live = new LivePublisher(connection, log);
@@ -57,12 +72,17 @@ const runtime: TrainingRuntime = {
   releaseJob: (jobId) => allocator.release(jobId),
 };
 const artifacts = env.S3_ENDPOINT ? new ArtifactStore({ ...env, S3_ENDPOINT: env.S3_ENDPOINT }, db, log) : undefined;
-await artifacts?.ensureBucket().catch((err: Error) => log.warn({ err: { message: err.message } }, "could not check or create the artifact bucket"));
+await artifacts
+  ?.ensureBucket()
+  .catch((err: Error) => log.warn({ err: { message: err.message } }, "could not check or create the artifact bucket"));
 runtime.artifacts = artifacts;
 const tracker = env.MLFLOW_TRACKING_URI
   ? new Tracker(
       db,
-      new MlflowClient(env.MLFLOW_TRACKING_URI, env.MLFLOW_TRACKING_USERNAME ? { username: env.MLFLOW_TRACKING_USERNAME, password: env.MLFLOW_TRACKING_PASSWORD ?? "" } : undefined),
+      new MlflowClient(
+        env.MLFLOW_TRACKING_URI,
+        env.MLFLOW_TRACKING_USERNAME ? { username: env.MLFLOW_TRACKING_USERNAME, password: env.MLFLOW_TRACKING_PASSWORD ?? "" } : undefined,
+      ),
       runtime.live,
       env.WORKER_NAME,
       log,
@@ -72,18 +92,40 @@ const tracker = env.MLFLOW_TRACKING_URI
   : undefined;
 runtime.tracker = tracker;
 tracker?.start();
-const reporter = new WorkerReporter(connection, env, concurrency, trainer, allocator, { running: () => [...runtime.active.keys()], draining: () => draining, exportFormats }, log);
+const reporter = new WorkerReporter(
+  connection,
+  env,
+  concurrency,
+  trainer,
+  allocator,
+  { running: () => [...runtime.active.keys()], draining: () => draining, exportFormats },
+  log,
+);
 /** Whether another online worker reports it can export to `format` (on a GPU, when asked). */
 async function otherWorkerCan(format: string, withGpu: boolean): Promise<boolean> {
   const reports = Object.values(await connection.hgetall(workersKey(env.TRAINING_QUEUE)))
     .map(parseWorkerReport)
     .filter((r): r is WorkerReport => r !== null);
-  return reports.some((r) => r.name !== env.WORKER_NAME && isWorkerOnline(r) && (r.exportFormats ?? []).includes(format) && (!withGpu || r.gpus.length > 0));
+  return reports.some(
+    (r) => r.name !== env.WORKER_NAME && isWorkerOnline(r) && (r.exportFormats ?? []).includes(format) && (!withGpu || r.gpus.length > 0),
+  );
 }
 const catalog = new Catalog()
   .register(TRAIN_JOB_NAME, trainJobPayloadSchema, (data, ctx) => runTraining(data, ctx, runtime))
   .register(EXPORT_JOB_NAME, exportJobPayloadSchema, (data, ctx) =>
-    runExport(data, ctx, { env, db, live, lifecycle, artifacts, tracker, formats: () => exportFormats, otherWorkerCan, gpuCount: gpusAtStart.length, placeJob: runtime.placeJob, releaseJob: runtime.releaseJob }),
+    runExport(data, ctx, {
+      env,
+      db,
+      live,
+      lifecycle,
+      artifacts,
+      tracker,
+      formats: () => exportFormats,
+      otherWorkerCan,
+      gpuCount: gpusAtStart.length,
+      placeJob: runtime.placeJob,
+      releaseJob: runtime.releaseJob,
+    }),
   );
 
 // Cancels arrive by pub/sub; only the worker running the job acts on one.
@@ -99,7 +141,14 @@ const worker = new Worker(
     controllers.add(controller);
     const lease = leases.hold(job.id!);
     try {
-      return await catalog.dispatch({ job, token, signal: controller.signal, log: log.child({ jobId: job.id }), lease, lifeline: leases.lifeline(lease) });
+      return await catalog.dispatch({
+        job,
+        token,
+        signal: controller.signal,
+        log: log.child({ jobId: job.id }),
+        lease,
+        lifeline: leases.lifeline(lease),
+      });
     } finally {
       lease.release();
       controllers.delete(controller);
@@ -117,7 +166,11 @@ worker.on("error", (err) => log.error({ err: { message: err.message } }, "worker
 worker.on("failed", (job, err) => job && log.warn({ jobId: job.id, reason: err.message }, "job failed"));
 
 const onStalled = stalledHandler({ lifecycle, db, maxLosses: env.WORKER_MAX_LOSSES, log });
-worker.on("stalled", (jobId) => void onStalled(jobId).catch((err: Error) => log.error({ err: { message: err.message }, jobId }, "could not record a stalled job")));
+worker.on(
+  "stalled",
+  (jobId) =>
+    void onStalled(jobId).catch((err: Error) => log.error({ err: { message: err.message }, jobId }, "could not record a stalled job")),
+);
 
 await worker.waitUntilReady();
 void worker.run();

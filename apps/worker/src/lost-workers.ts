@@ -12,12 +12,21 @@ import type { Logger } from "./logger.ts";
  * counted on the job's timeline (WORKER_MAX_LOSSES), which survives Redis.
  */
 export function lockOptions(env: WorkerEnv): Pick<WorkerOptions, "lockDuration" | "lockRenewTime" | "stalledInterval" | "maxStalledCount"> {
-  return { lockDuration: env.LOCK_DURATION_MS, lockRenewTime: Math.floor(env.LOCK_DURATION_MS / 4), stalledInterval: env.STALLED_INTERVAL_MS, maxStalledCount: 1_000_000 };
+  return {
+    lockDuration: env.LOCK_DURATION_MS,
+    lockRenewTime: Math.floor(env.LOCK_DURATION_MS / 4),
+    stalledInterval: env.STALLED_INTERVAL_MS,
+    maxStalledCount: 1_000_000,
+  };
 }
 
 /** Worker losses of a job since it was last retried (the timeline keeps each as a `stalled` entry). */
 async function lossesSoFar(db: Db, jobId: string): Promise<number> {
-  const retried = await db.jobEvent.findFirst({ where: { jobId, kind: "retried" }, orderBy: { createdAt: "desc" }, select: { createdAt: true } });
+  const retried = await db.jobEvent.findFirst({
+    where: { jobId, kind: "retried" },
+    orderBy: { createdAt: "desc" },
+    select: { createdAt: true },
+  });
   return db.jobEvent.count({ where: { jobId, kind: "stalled", ...(retried ? { createdAt: { gt: retried.createdAt } } : {}) } });
 }
 
@@ -25,10 +34,20 @@ async function lossesSoFar(db: Db, jobId: string): Promise<number> {
  * One more loss of the job's worker: which one it is, and, past WORKER_MAX_LOSSES, why the job
  * fails (the stalled handler and a pickup that found the loss unrecorded judge alike).
  */
-export async function judgeLoss(db: Db, jobId: string, maxLosses: number): Promise<{ losses: number; failure: { failureReason: string; failureClass: string } | null }> {
+export async function judgeLoss(
+  db: Db,
+  jobId: string,
+  maxLosses: number,
+): Promise<{ losses: number; failure: { failureReason: string; failureClass: string } | null }> {
   const losses = (await lossesSoFar(db, jobId)) + 1;
   if (losses <= maxLosses) return { losses, failure: null };
-  return { losses, failure: { failureReason: `The worker was lost ${losses} times (WORKER_MAX_LOSSES is ${maxLosses}); Retry resumes it from its checkpoint`, failureClass: WORKER_LOST_FAILURE } };
+  return {
+    losses,
+    failure: {
+      failureReason: `The worker was lost ${losses} times (WORKER_MAX_LOSSES is ${maxLosses}); Retry resumes it from its checkpoint`,
+      failureClass: WORKER_LOST_FAILURE,
+    },
+  };
 }
 
 /**
@@ -66,7 +85,10 @@ export function stalledHandler(deps: { lifecycle: Lifecycle; db: Db; maxLosses: 
       cause: "stalled",
       where,
       data: { etaSeconds: null },
-      entry: (row) => ({ kind: "stalled", message: `Worker ${row.workerName ?? "?"} stopped responding; the job was re-queued (worker loss ${losses} of ${maxLosses} allowed)` }),
+      entry: (row) => ({
+        kind: "stalled",
+        message: `Worker ${row.workerName ?? "?"} stopped responding; the job was re-queued (worker loss ${losses} of ${maxLosses} allowed)`,
+      }),
     });
     if (result.applied) log.warn({ jobId, lostWorker: result.row.workerName, losses }, "stalled job re-queued");
   };
@@ -103,7 +125,8 @@ export class Leases {
     private readonly log: Logger,
   ) {
     this.timer = setInterval(() => {
-      for (const [id, lease] of this.held) if (Date.now() >= lease.until) this.end(id, `its lock was not renewed for ${this.lockDurationMs - SAFETY_MS} ms`);
+      for (const [id, lease] of this.held)
+        if (Date.now() >= lease.until) this.end(id, `its lock was not renewed for ${this.lockDurationMs - SAFETY_MS} ms`);
     }, 250);
     this.timer.unref();
   }

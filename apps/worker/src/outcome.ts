@@ -37,19 +37,39 @@ export type Outcome =
 export function decideOutcome(run: ChildRun): Outcome {
   if (run.stopReason === "shutdown") return { status: "QUEUED", message: "the worker is shutting down" };
   if (run.stopReason === "cancel") {
-    return { status: "CANCELLED", message: run.finishedReason === "cancelled" ? "Stopped at an epoch boundary and cancelled" : `Cancelled (the ${run.child} was stopped)` };
+    return {
+      status: "CANCELLED",
+      message:
+        run.finishedReason === "cancelled" ? "Stopped at an epoch boundary and cancelled" : `Cancelled (the ${run.child} was stopped)`,
+    };
   }
   // The trainer stopped for a late heartbeat while this worker still held the job: not its fault, resume it.
-  if (run.exit.code === LIFELINE_EXIT_CODE && !run.failed && !run.succeeded) return { status: "QUEUED", message: `the ${run.child} heard nothing from the worker for too long` };
+  if (run.exit.code === LIFELINE_EXIT_CODE && !run.failed && !run.succeeded)
+    return { status: "QUEUED", message: `the ${run.child} heard nothing from the worker for too long` };
   if (run.timedOut) return { status: "FAILED", message: run.timedOut, failureClass: "UNKNOWN" };
-  if (run.exit.spawnError) return { status: "FAILED", message: `The ${run.child} could not be started (${run.program}): ${run.exit.spawnError}`, failureClass: "UNKNOWN" };
+  if (run.exit.spawnError)
+    return {
+      status: "FAILED",
+      message: `The ${run.child} could not be started (${run.program}): ${run.exit.spawnError}`,
+      failureClass: "UNKNOWN",
+    };
   if (run.exit.code === 0 && run.succeeded && !run.failed) {
-    return { status: "SUCCEEDED", message: run.finishedReason === "early_stopped" ? "Finished early: no improvement within `patience`" : "Finished" };
+    return {
+      status: "SUCCEEDED",
+      message: run.finishedReason === "early_stopped" ? "Finished early: no improvement within `patience`" : "Finished",
+    };
   }
   if (run.failed) {
     const f = run.failed;
-    return { status: "FAILED", message: `${f.errorClass}: ${f.message}${f.suggestion ? ` (${f.suggestion})` : ""}`, failureClass: f.errorClass };
+    return {
+      status: "FAILED",
+      message: `${f.errorClass}: ${f.message}${f.suggestion ? ` (${f.suggestion})` : ""}`,
+      failureClass: f.errorClass,
+    };
   }
-  const how = run.exit.code === 0 ? "exited without reporting a result" : `crashed (${run.exit.signal ? `signal ${run.exit.signal}` : `exit code ${run.exit.code}`})`;
+  const how =
+    run.exit.code === 0
+      ? "exited without reporting a result"
+      : `crashed (${run.exit.signal ? `signal ${run.exit.signal}` : `exit code ${run.exit.code}`})`;
   return { status: "FAILED", message: `The ${run.child} ${how}${run.crashDetail ? `: ${run.crashDetail}` : ""}`, failureClass: "UNKNOWN" };
 }

@@ -1,13 +1,25 @@
 import { Emitter } from "@socket.io/redis-emitter";
 import type { Redis } from "ioredis";
-import { jobRoom, projectRoom, type ExportSummary, type JobEpochRow, type JobEventRow, type JobLogLine, type JobSummary, type ServerToClientEvents } from "@wyolo/contracts";
+import {
+  jobRoom,
+  projectRoom,
+  type ExportSummary,
+  type JobEpochRow,
+  type JobEventRow,
+  type JobLogLine,
+  type JobSummary,
+  type ServerToClientEvents,
+} from "@wyolo/contracts";
 import type { Logger } from "./logger.ts";
 
 /** Publishes live job updates to the web app's socket.io rooms through Redis. Best effort: pages refetch on reconnect. */
 export class LivePublisher {
   private readonly emitter: Emitter<ServerToClientEvents>;
 
-  constructor(redis: Redis, private readonly log: Logger) {
+  constructor(
+    redis: Redis,
+    private readonly log: Logger,
+  ) {
     // The emitter does not await its publish: failures go to the log, not to unhandledRejection.
     const publisher = {
       publish: (channel: string, message: Buffer | string) =>

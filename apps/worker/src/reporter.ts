@@ -42,7 +42,9 @@ export class WorkerReporter {
       runningJobIds: this.state.running(),
       exportFormats: [...this.state.exportFormats],
     };
-    await this.redis.hset(workersKey(this.env.TRAINING_QUEUE), this.env.WORKER_NAME, JSON.stringify(report)).catch((err: Error) => this.log.debug({ err: { message: err.message } }, "worker report not sent"));
+    await this.redis
+      .hset(workersKey(this.env.TRAINING_QUEUE), this.env.WORKER_NAME, JSON.stringify(report))
+      .catch((err: Error) => this.log.debug({ err: { message: err.message } }, "worker report not sent"));
   }
 
   async stop() {

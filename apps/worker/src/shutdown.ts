@@ -24,7 +24,10 @@ export function createShutdown(deps: {
   const run = async (signal: string) => {
     const { log } = deps;
     deps.stopTaking();
-    log.info({ signal, running: deps.running?.() }, "shutting down: no new jobs; running trainings stop at their next epoch and go back to the queue");
+    log.info(
+      { signal, running: deps.running?.() },
+      "shutting down: no new jobs; running trainings stop at their next epoch and go back to the queue",
+    );
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<"deadline">((resolve) => {
       timer = setTimeout(() => resolve("deadline"), deps.deadlineMs);

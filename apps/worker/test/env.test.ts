@@ -7,7 +7,12 @@ import { workerEnvSchema } from "../src/env.ts";
 /** .env.example as the quickstart exports it (NAME=value lines). */
 function example(): Record<string, string> {
   const text = readFileSync(path.join(import.meta.dirname, "../../../.env.example"), "utf8");
-  return Object.fromEntries(text.split("\n").filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1).replace(/^"(.*)"$/, "$1")]));
+  return Object.fromEntries(
+    text
+      .split("\n")
+      .filter((l) => /^[A-Z_]+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1).replace(/^"(.*)"$/, "$1")]),
+  );
 }
 
 describe("worker env", () => {

@@ -10,7 +10,16 @@ describe("GPU discovery and placement", () => {
   it("parses nvidia-smi's CSV", () => {
     const gpus = parseNvidiaSmi(SMI);
     expect(gpus).toHaveLength(3);
-    expect(gpus[0]).toEqual({ index: 0, uuid: "GPU-aaa", name: "NVIDIA H100 80GB HBM3", memoryTotalMb: 81559, memoryUsedMb: 1200, memoryFreeMb: 80359, utilizationPercent: 3, temperatureC: 34 });
+    expect(gpus[0]).toEqual({
+      index: 0,
+      uuid: "GPU-aaa",
+      name: "NVIDIA H100 80GB HBM3",
+      memoryTotalMb: 81559,
+      memoryUsedMb: 1200,
+      memoryFreeMb: 80359,
+      utilizationPercent: 3,
+      temperatureC: 34,
+    });
     expect(gpus[2]!.temperatureC).toBeNull();
     expect(parseNvidiaSmi("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.")).toEqual([]);
   });
@@ -32,7 +41,12 @@ describe("GPU discovery and placement", () => {
     const alloc = new GpuAllocator({ minFreeMb: 1000, maxUtilizationPercent: 100 });
     expect(alloc.place("multi", 3, gpus)).toEqual({ device: "0,1,2", gpuIndexes: [0, 1, 2] });
     expect(alloc.place("cpu", 0, gpus)).toEqual({ device: "cpu", gpuIndexes: [] });
-    expect(new GpuAllocator({ minFreeMb: 0, maxUtilizationPercent: 100 }).place("x", undefined, [])).toEqual({ device: "cpu", gpuIndexes: [] });
-    expect(new GpuAllocator({ minFreeMb: 0, maxUtilizationPercent: 100 }).place("x", 2, [])).toMatchObject({ waitReason: "needs 2 GPU(s); this worker has 0" });
+    expect(new GpuAllocator({ minFreeMb: 0, maxUtilizationPercent: 100 }).place("x", undefined, [])).toEqual({
+      device: "cpu",
+      gpuIndexes: [],
+    });
+    expect(new GpuAllocator({ minFreeMb: 0, maxUtilizationPercent: 100 }).place("x", 2, [])).toMatchObject({
+      waitReason: "needs 2 GPU(s); this worker has 0",
+    });
   });
 });

@@ -23,7 +23,12 @@ const unreachable = new Proxy(
 ) as unknown as Db;
 
 const liveEvents: { kind: string }[] = [];
-const live = { jobUpdated() {}, epoch() {}, logLines() {}, event: (_id: string, e: { kind: string }) => liveEvents.push(e) } as unknown as LivePublisher;
+const live = {
+  jobUpdated() {},
+  epoch() {},
+  logLines() {},
+  event: (_id: string, e: { kind: string }) => liveEvents.push(e),
+} as unknown as LivePublisher;
 
 let dir: string;
 beforeEach(() => {
@@ -56,7 +61,16 @@ function recorder(opts: { maxPendingLogLines?: number; maxPendingLogBytes?: numb
   });
 }
 
-const epoch = (n: number) => ({ v: 1 as const, type: "epoch" as const, epoch: n, totalEpochs: 500, losses: { "val/box_loss": 1 / n }, metrics: { "metrics/mAP50-95(B)": n / 1000 }, lr: {}, epochTime: 2 });
+const epoch = (n: number) => ({
+  v: 1 as const,
+  type: "epoch" as const,
+  epoch: n,
+  totalEpochs: 500,
+  losses: { "val/box_loss": 1 / n },
+  metrics: { "metrics/mAP50-95(B)": n / 1000 },
+  lr: {},
+  epochTime: 2,
+});
 
 describe("JobRecorder while Postgres is unreachable", () => {
   it("keeps output within its line bound by moving the oldest lines to the spill file, never dropping one", async () => {
@@ -98,7 +112,9 @@ describe("JobRecorder while Postgres is unreachable", () => {
     next.output("stdout", "next attempt");
     expect(next.buffered().logLines).toBe(1);
     await expect(next.close(AbortSignal.abort())).rejects.toMatchObject({ name: "AbortError" });
-    expect(new SpillFile(dir).read().records.flatMap((r) => (r.t === "log" && r.line.line === "next attempt" ? [r.line.seq] : []))).toEqual([301]);
+    expect(new SpillFile(dir).read().records.flatMap((r) => (r.t === "log" && r.line.line === "next attempt" ? [r.line.seq] : []))).toEqual(
+      [301],
+    );
   });
 
   it("an aborted close spills what a hung flush holds, and a NUL in output is stored as U+FFFD", async () => {

@@ -23,7 +23,14 @@ describe("parseResultsCsv", () => {
     expect(rows.map((r) => r.epochTime)).toEqual([10.5, 10.75, 9.5]);
     expect(rows[1]).toEqual({
       epoch: 2,
-      losses: { "train/box_loss": 1.1, "train/cls_loss": 2.2, "train/dfl_loss": 1.05, "val/box_loss": 1.25, "val/cls_loss": 2.4, "val/dfl_loss": 1.15 },
+      losses: {
+        "train/box_loss": 1.1,
+        "train/cls_loss": 2.2,
+        "train/dfl_loss": 1.05,
+        "val/box_loss": 1.25,
+        "val/cls_loss": 2.4,
+        "val/dfl_loss": 1.15,
+      },
       metrics: { "metrics/precision(B)": 0.55, "metrics/recall(B)": 0.45, "metrics/mAP50(B)": 0.35, "metrics/mAP50-95(B)": 0.25 },
       lr: { "lr/pg0": 0.04, "lr/pg1": 0.0061, "lr/pg2": 0.0061 },
       epochTime: 10.75,
@@ -41,7 +48,9 @@ describe("parseResultsCsv", () => {
   });
 
   it("reads space-padded headers (older releases) and leaves times unknown without a time column or a previous row", () => {
-    const rows = parseResultsCsv("                  epoch,      train/box_loss,  metrics/mAP50-95(B)\n                    2,             1.5,                0.1\n                    3,             1.4,                 nan\n");
+    const rows = parseResultsCsv(
+      "                  epoch,      train/box_loss,  metrics/mAP50-95(B)\n                    2,             1.5,                0.1\n                    3,             1.4,                 nan\n",
+    );
     expect(rows).toEqual([
       { epoch: 2, losses: { "train/box_loss": 1.5 }, metrics: { "metrics/mAP50-95(B)": 0.1 }, lr: {}, epochTime: null },
       { epoch: 3, losses: { "train/box_loss": 1.4 }, metrics: { "metrics/mAP50-95(B)": null }, lr: {}, epochTime: null },

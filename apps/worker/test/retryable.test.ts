@@ -15,7 +15,11 @@ describe("one rule for retrying", () => {
     [404, false],
   ])("status %s retryable: %s, for S3 and MLflow alike", (status, retryable) => {
     expect(isRetryableStatus(status)).toBe(retryable);
-    expect(isTransient(status === undefined ? new Error("ECONNREFUSED") : Object.assign(new Error("s3"), { $metadata: { httpStatusCode: status } }))).toBe(retryable);
+    expect(
+      isTransient(
+        status === undefined ? new Error("ECONNREFUSED") : Object.assign(new Error("s3"), { $metadata: { httpStatusCode: status } }),
+      ),
+    ).toBe(retryable);
     if (status) expect(new MlflowError(status, "X", "m").permanent).toBe(!retryable);
   });
 

@@ -8,8 +8,14 @@ let dir: string;
 beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), "wyolo-spill-"))));
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const log = (seq: number): SpillRecord => ({ t: "log", line: { seq, stream: "stdout", line: `line ${seq}`, at: "2026-11-30T10:00:00.000Z" } });
-const epoch: SpillRecord = { t: "epoch", row: { epoch: 3, losses: { "val/box_loss": 1.5 }, metrics: { "metrics/mAP50-95(B)": 0.4 }, lr: { "lr/pg0": 0.01 }, epochTime: 12.5 } };
+const log = (seq: number): SpillRecord => ({
+  t: "log",
+  line: { seq, stream: "stdout", line: `line ${seq}`, at: "2026-11-30T10:00:00.000Z" },
+});
+const epoch: SpillRecord = {
+  t: "epoch",
+  row: { epoch: 3, losses: { "val/box_loss": 1.5 }, metrics: { "metrics/mAP50-95(B)": 0.4 }, lr: { "lr/pg0": 0.01 }, epochTime: 12.5 },
+};
 
 describe("SpillFile", () => {
   it("reads nothing when absent", () => {
@@ -22,7 +28,13 @@ describe("SpillFile", () => {
     new SpillFile(dir).append([log(1), log(2), { t: "patch", fields: { currentEpoch: 3 } }]);
     const spill = new SpillFile(dir);
     const { records, bytes, skipped } = spill.read();
-    expect(records).toEqual([{ t: "delayed", at: "2026-11-30T10:00:00.000Z" }, epoch, log(1), log(2), { t: "patch", fields: { currentEpoch: 3 } }]);
+    expect(records).toEqual([
+      { t: "delayed", at: "2026-11-30T10:00:00.000Z" },
+      epoch,
+      log(1),
+      log(2),
+      { t: "patch", fields: { currentEpoch: 3 } },
+    ]);
     expect(bytes).toBe(spill.size());
     expect(skipped).toBe(0);
     expect(readFileSync(spill.path, "utf8").trim().split("\n")).toHaveLength(5);

@@ -22,6 +22,15 @@ describe("trainer environment", () => {
       },
       { WYOLO_JOB_ID: "j1", CUDA_VISIBLE_DEVICES: "0" },
     );
-    expect(Object.keys(env).sort()).toEqual(["CUDA_VISIBLE_DEVICES", "HOME", "LD_LIBRARY_PATH", "NVIDIA_VISIBLE_DEVICES", "PATH", "PYTHONPATH", "PYTHONUNBUFFERED", "WYOLO_JOB_ID"]);
+    expect(Object.keys(env).sort()).toEqual([
+      "CUDA_VISIBLE_DEVICES",
+      "HOME",
+      "LD_LIBRARY_PATH",
+      "NVIDIA_VISIBLE_DEVICES",
+      "PATH",
+      "PYTHONPATH",
+      "PYTHONUNBUFFERED",
+      "WYOLO_JOB_ID",
+    ]);
   });
 });

@@ -28,7 +28,9 @@ describe("worker process", () => {
     await worker.ready;
     await events.waitUntilReady();
     const job = await queue.add("no-such-kind", { x: 1 }, { jobId: `job-${randomBytes(4).toString("hex")}`, attempts: 3 });
-    const failed = new Promise<string>((resolve) => events.on("failed", ({ jobId, failedReason }) => jobId === job.id && resolve(failedReason)));
+    const failed = new Promise<string>((resolve) =>
+      events.on("failed", ({ jobId, failedReason }) => jobId === job.id && resolve(failedReason)),
+    );
     expect(await failed).toContain('Unknown job kind "no-such-kind"');
     expect((await queue.getJob(job.id!))?.attemptsMade).toBe(1);
 

@@ -8,7 +8,21 @@ import type { JobStatus } from "./jobs.ts";
  * (`ultralytics.engine.exporter.export_formats`, 8.3); which formats a worker can produce
  * depends on what its image has installed, and workers report that list.
  */
-export const EXPORT_FORMATS = ["torchscript", "onnx", "openvino", "engine", "coreml", "saved_model", "pb", "tflite", "edgetpu", "tfjs", "paddle", "mnn", "ncnn"] as const;
+export const EXPORT_FORMATS = [
+  "torchscript",
+  "onnx",
+  "openvino",
+  "engine",
+  "coreml",
+  "saved_model",
+  "pb",
+  "tflite",
+  "edgetpu",
+  "tfjs",
+  "paddle",
+  "mnn",
+  "ncnn",
+] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export const EXPORT_OPTIONS = ["imgsz", "batch", "half", "int8", "dynamic", "opset"] as const;
@@ -47,7 +61,12 @@ export type ExportJobPayload = z.infer<typeof exportJobPayloadSchema>;
 export const exportOptionsSchema = z
   .object({
     format: z.enum(EXPORT_FORMATS, { error: `One of: ${EXPORT_FORMATS.join(", ")}` }),
-    imgsz: z.int("A whole number").min(32, "At least 32").max(4096, "At most 4096").refine((n) => n % 32 === 0, "A multiple of 32").optional(),
+    imgsz: z
+      .int("A whole number")
+      .min(32, "At least 32")
+      .max(4096, "At most 4096")
+      .refine((n) => n % 32 === 0, "A multiple of 32")
+      .optional(),
     batch: z.int("A whole number").min(1, "At least 1").max(256, "At most 256").optional(),
     half: z.boolean().optional(),
     int8: z.boolean().optional(),
@@ -59,7 +78,11 @@ export const exportOptionsSchema = z
     const allowed = EXPORT_FORMAT_INFO[o.format]?.options ?? [];
     for (const option of EXPORT_OPTIONS) {
       if (o[option] !== undefined && option !== "imgsz" && !allowed.includes(option)) {
-        ctx.addIssue({ code: "custom", path: [option], message: `Not supported for ${EXPORT_FORMAT_INFO[o.format].label} (it accepts ${allowed.join(", ")})` });
+        ctx.addIssue({
+          code: "custom",
+          path: [option],
+          message: `Not supported for ${EXPORT_FORMAT_INFO[o.format].label} (it accepts ${allowed.join(", ")})`,
+        });
       }
     }
     if (o.half && o.int8) ctx.addIssue({ code: "custom", path: ["int8"], message: "Choose half (FP16) or int8, not both" });

@@ -26,7 +26,12 @@ export const TRAINING_TRANSITIONS: readonly TransitionRule[] = [
   // From STARTING/RUNNING too: a job whose worker was lost may be picked up before the stalled handler ran.
   { from: ACTIVE, to: "STARTING", causes: ["worker"], why: "picked up by a worker" },
   { from: ["STARTING"], to: "RUNNING", causes: ["worker"], why: "the trainer started" },
-  { from: ON_A_WORKER, to: "QUEUED", causes: ["worker", "stalled", "reconciler"], why: "handed back (shutdown), worker lost, or queue entry gone" },
+  {
+    from: ON_A_WORKER,
+    to: "QUEUED",
+    causes: ["worker", "stalled", "reconciler"],
+    why: "handed back (shutdown), worker lost, or queue entry gone",
+  },
   // The user's Retry of a run that is dead (no queue entry, so no worker holds it): resumes from its checkpoint.
   { from: ON_A_WORKER, to: "QUEUED", causes: ["user"], why: "retried while its run was dead" },
   // Retry of a job failed for losing its worker too often: the same job resumes from its checkpoint.

@@ -7,7 +7,11 @@ export const projectRoom = (projectId: string) => `project:${projectId}`;
 export const jobRoom = (jobId: string) => `job:${jobId}`;
 
 // Ids only (as in the API's params): anything else cannot name a room, and never reaches Postgres.
-const roomId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/);
+const roomId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/);
 export const subscribeSchema = z.union([z.object({ projectId: roomId }), z.object({ jobId: roomId })]);
 export type SubscribeRequest = z.infer<typeof subscribeSchema>;
 export type SubscribeAck = { ok: true } | { ok: false; error: string };

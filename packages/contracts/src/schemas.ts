@@ -32,13 +32,15 @@ export const emailSchema = z
   .pipe(z.email("Enter a valid email address"))
   .transform((e) => e.toLowerCase());
 
-export const passwordSchema = z
-  .string()
-  .min(10, "At least 10 characters")
-  .max(200, "At most 200 characters");
+export const passwordSchema = z.string().min(10, "At least 10 characters").max(200, "At most 200 characters");
 
 export const personNameSchema = z.string().trim().min(1, "Required").max(100, "At most 100 characters");
-export const idSchema = z.string().trim().min(1).max(64).regex(/^[a-zA-Z0-9_-]+$/, "Invalid id");
+export const idSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^[a-zA-Z0-9_-]+$/, "Invalid id");
 
 export const signInSchema = z.object({
   email: emailSchema,

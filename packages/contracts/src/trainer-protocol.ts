@@ -10,7 +10,14 @@ const metricMap = z.record(z.string().max(200), z.number().nullable());
 const path = z.string().max(4096);
 
 /** PATH_NOT_ALLOWED: the job named a file outside its roots (WEIGHTS_DIR, DATASETS_DIR, its inputs), e.g. through a symlink. */
-export const FAILURE_CLASSES = ["OUT_OF_MEMORY", "DATASET_NOT_FOUND", "INVALID_ARGUMENT", "PATH_NOT_ALLOWED", "INTERRUPTED", "UNKNOWN"] as const;
+export const FAILURE_CLASSES = [
+  "OUT_OF_MEMORY",
+  "DATASET_NOT_FOUND",
+  "INVALID_ARGUMENT",
+  "PATH_NOT_ALLOWED",
+  "INTERRUPTED",
+  "UNKNOWN",
+] as const;
 export type FailureClass = (typeof FAILURE_CLASSES)[number];
 
 const base = { v: z.literal(TRAINER_PROTOCOL_VERSION), time: z.number().optional() };
@@ -42,7 +49,12 @@ export const trainerEventSchema = z.discriminatedUnion("type", [
     fitness: z.number().nullable().optional(),
   }),
   z.object({ ...base, type: z.literal("checkpoint"), epoch: z.int().min(1), last: path.optional(), best: path.optional() }),
-  z.object({ ...base, type: z.literal("log"), level: z.enum(["debug", "info", "warning", "error"]).default("info"), message: z.string().max(10_000) }),
+  z.object({
+    ...base,
+    type: z.literal("log"),
+    level: z.enum(["debug", "info", "warning", "error"]).default("info"),
+    message: z.string().max(10_000),
+  }),
   z.object({
     ...base,
     type: z.literal("finished"),
@@ -85,17 +97,13 @@ export function parseTrainerLine(line: string): ParsedLine {
     return { ok: false, error: "not JSON" };
   }
   const result = trainerEventSchema.safeParse(data);
-  if (!result.success) return { ok: false, error: result.error.issues.map((i) => `${i.path.join(".") || "event"}: ${i.message}`).join("; ") };
+  if (!result.success)
+    return { ok: false, error: result.error.issues.map((i) => `${i.path.join(".") || "event"}: ${i.message}`).join("; ") };
   return { ok: true, event: result.data };
 }
 
 /** The metric shown as a job's "best": the first of these that the trainer reports. Higher is better. */
-export const BEST_METRIC_KEYS = [
-  "metrics/mAP50-95(B)",
-  "metrics/mAP50-95(M)",
-  "metrics/mAP50-95(P)",
-  "metrics/accuracy_top1",
-] as const;
+export const BEST_METRIC_KEYS = ["metrics/mAP50-95(B)", "metrics/mAP50-95(M)", "metrics/mAP50-95(P)", "metrics/accuracy_top1"] as const;
 
 export function pickBestMetric(metrics: Record<string, number | null>): { name: string; value: number } | null {
   for (const key of BEST_METRIC_KEYS) {

@@ -48,24 +48,39 @@ export const trainArgsShape = {
   data: z
     .string()
     .trim()
-    .min(1, "Path to the dataset YAML (or folder for classification), relative to the datasets directory (DATASETS_DIR), e.g. shapes/data.yaml")
+    .min(
+      1,
+      "Path to the dataset YAML (or folder for classification), relative to the datasets directory (DATASETS_DIR), e.g. shapes/data.yaml",
+    )
     .max(1024)
     .refine(isConfinedRelativePath, DATA_MESSAGE),
   epochs: z.int().min(1, "At least 1").max(10_000).default(100),
   time: z.number().positive("Hours, > 0").max(10_000).optional(),
   patience: z.int().min(0).max(10_000).default(100),
   batch: z
-    .union([
-      z.literal(-1),
-      z.int().min(1, "≥ 1, -1 for auto, or a fraction 0 < b < 1").max(4096),
-      z.number().gt(0).lt(1, "A fraction of GPU memory must be < 1"),
-    ], { error: "An integer ≥ 1, -1 for auto, or a GPU memory fraction 0 < b < 1" })
+    .union(
+      [
+        z.literal(-1),
+        z.int().min(1, "≥ 1, -1 for auto, or a fraction 0 < b < 1").max(4096),
+        z.number().gt(0).lt(1, "A fraction of GPU memory must be < 1"),
+      ],
+      { error: "An integer ≥ 1, -1 for auto, or a GPU memory fraction 0 < b < 1" },
+    )
     .default(16),
   imgsz: z.int().min(32).max(8192).multipleOf(32, "Must be a multiple of 32").default(640),
   save: z.boolean().default(true),
   save_period: z.int().min(-1).default(-1),
   cache: z.union([z.boolean(), z.enum(["ram", "disk"])]).default(false),
-  device: z.union([z.string().trim().regex(/^(cpu|mps|cuda(:\d+)?|\d+(,\d+)*)$/, "cpu, mps, 0, 0,1 …"), z.int().min(0), z.array(z.int().min(0)).min(1)]).optional(),
+  device: z
+    .union([
+      z
+        .string()
+        .trim()
+        .regex(/^(cpu|mps|cuda(:\d+)?|\d+(,\d+)*)$/, "cpu, mps, 0, 0,1 …"),
+      z.int().min(0),
+      z.array(z.int().min(0)).min(1),
+    ])
+    .optional(),
   workers: z.int().min(0).max(64).default(8),
   pretrained: z
     .union([z.boolean(), z.string().trim().max(512).refine(isWeightsRef, PRETRAINED_MESSAGE)], { error: PRETRAINED_MESSAGE })
@@ -220,7 +235,8 @@ export function parseTrainingConfig(input: unknown): ParsedConfig {
     return { ok: false, issues: [{ path: "config", message: "Expected a mapping with `model` and `train`" }] };
   }
   const warnings = LEGACY_INFRA_KEYS.filter((k) => k in raw).map(
-    (k) => `\`${k}\` was ignored: the platform's own ${k === "mlflow" ? "MLflow" : k === "minio" ? "object store" : "Redis"} settings apply`,
+    (k) =>
+      `\`${k}\` was ignored: the platform's own ${k === "mlflow" ? "MLflow" : k === "minio" ? "object store" : "Redis"} settings apply`,
   );
   const result = trainingConfigSchema.safeParse(raw);
   if (!result.success) {

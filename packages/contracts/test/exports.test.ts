@@ -8,13 +8,24 @@ const issues = (input: unknown) => {
 
 describe("export options", () => {
   it("accepts a format with the options it takes", () => {
-    expect(exportOptionsSchema.parse({ format: "onnx", imgsz: 640, half: true, dynamic: true, opset: 17 })).toEqual({ format: "onnx", imgsz: 640, half: true, dynamic: true, opset: 17 });
+    expect(exportOptionsSchema.parse({ format: "onnx", imgsz: 640, half: true, dynamic: true, opset: 17 })).toEqual({
+      format: "onnx",
+      imgsz: 640,
+      half: true,
+      dynamic: true,
+      opset: 17,
+    });
     expect(exportOptionsSchema.parse({ format: "engine", int8: true, batch: 8 })).toEqual({ format: "engine", int8: true, batch: 8 });
   });
 
   it("refuses options the format does not take, naming what it does take", () => {
-    expect(issues({ format: "onnx", int8: true })).toEqual({ int8: "Not supported for ONNX (it accepts imgsz, batch, half, dynamic, opset)" });
-    expect(issues({ format: "edgetpu", half: true, batch: 2 })).toEqual({ half: "Not supported for TensorFlow Edge TPU (it accepts imgsz)", batch: "Not supported for TensorFlow Edge TPU (it accepts imgsz)" });
+    expect(issues({ format: "onnx", int8: true })).toEqual({
+      int8: "Not supported for ONNX (it accepts imgsz, batch, half, dynamic, opset)",
+    });
+    expect(issues({ format: "edgetpu", half: true, batch: 2 })).toEqual({
+      half: "Not supported for TensorFlow Edge TPU (it accepts imgsz)",
+      batch: "Not supported for TensorFlow Edge TPU (it accepts imgsz)",
+    });
     expect(issues({ format: "openvino", half: true, int8: true })).toEqual({ int8: "Choose half (FP16) or int8, not both" });
   });
 

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { allowedFrom, canTransition, JOB_STATUSES, TRANSITION_CAUSES, type JobStatus, type LifecycleKind, type TransitionCause } from "../src/index.ts";
+import {
+  allowedFrom,
+  canTransition,
+  JOB_STATUSES,
+  TRANSITION_CAUSES,
+  type JobStatus,
+  type LifecycleKind,
+  type TransitionCause,
+} from "../src/index.ts";
 
 // Written out by hand, independently of the tables: every (from, to, cause) that must be allowed.
 const ALLOWED: Record<LifecycleKind, string[]> = {
@@ -49,7 +57,9 @@ const ALLOWED: Record<LifecycleKind, string[]> = {
   ],
 };
 
-const triples = JOB_STATUSES.flatMap((from) => JOB_STATUSES.flatMap((to) => TRANSITION_CAUSES.map((cause) => [from, to, cause] as [JobStatus, JobStatus, TransitionCause])));
+const triples = JOB_STATUSES.flatMap((from) =>
+  JOB_STATUSES.flatMap((to) => TRANSITION_CAUSES.map((cause) => [from, to, cause] as [JobStatus, JobStatus, TransitionCause])),
+);
 
 for (const kind of ["training", "export"] as const) {
   describe(`${kind} lifecycle`, () => {
@@ -64,7 +74,10 @@ for (const kind of ["training", "export"] as const) {
     });
     it("never leaves a final state, but for a user's Retry of a training failed for losing its worker", () => {
       for (const from of ["SUCCEEDED", "FAILED", "CANCELLED"] as const) {
-        for (const [, to, cause] of triples) expect(canTransition(kind, from, to, cause)).toBe(kind === "training" && from === "FAILED" && to === "QUEUED" && cause === "user");
+        for (const [, to, cause] of triples)
+          expect(canTransition(kind, from, to, cause)).toBe(
+            kind === "training" && from === "FAILED" && to === "QUEUED" && cause === "user",
+          );
       }
     });
   });
@@ -72,6 +85,13 @@ for (const kind of ["training", "export"] as const) {
 
 it("lets a user only cancel a training, or retry one whose run is dead or whose worker was lost too often", () => {
   const byUser = triples.filter(([f, t, c]) => c === "user" && canTransition("training", f, t, c)).map(([f, t]) => `${f}>${t}`);
-  expect(byUser.sort()).toEqual(["FAILED>QUEUED", "QUEUED>CANCELLED", "RUNNING>CANCELLED", "RUNNING>QUEUED", "STARTING>CANCELLED", "STARTING>QUEUED"]);
+  expect(byUser.sort()).toEqual([
+    "FAILED>QUEUED",
+    "QUEUED>CANCELLED",
+    "RUNNING>CANCELLED",
+    "RUNNING>QUEUED",
+    "STARTING>CANCELLED",
+    "STARTING>QUEUED",
+  ]);
   expect(triples.some(([f, t, c]) => c === "user" && canTransition("export", f, t, c))).toBe(false);
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { acceptInvitationSchema, changePasswordSchema, createInvitationSchema, createProjectSchema, createTeamSchema, slugify } from "../src/index.ts";
+import {
+  acceptInvitationSchema,
+  changePasswordSchema,
+  createInvitationSchema,
+  createProjectSchema,
+  createTeamSchema,
+  slugify,
+} from "../src/index.ts";
 
 describe("slugify", () => {
   it.each([

@@ -4,7 +4,10 @@ import { parseTrainerLine, pickBestMetric } from "../src/index.ts";
 describe("trainer protocol", () => {
   it("parses each event type and applies defaults", () => {
     const epoch = parseTrainerLine(JSON.stringify({ v: 1, type: "epoch", epoch: 2, totalEpochs: 5, metrics: { "metrics/mAP50(B)": 0.4 } }));
-    expect(epoch).toEqual({ ok: true, event: expect.objectContaining({ type: "epoch", losses: {}, lr: {}, metrics: { "metrics/mAP50(B)": 0.4 } }) });
+    expect(epoch).toEqual({
+      ok: true,
+      event: expect.objectContaining({ type: "epoch", losses: {}, lr: {}, metrics: { "metrics/mAP50(B)": 0.4 } }),
+    });
     const failed = parseTrainerLine(JSON.stringify({ v: 1, type: "failed", message: "boom" }));
     expect(failed.ok && failed.event).toMatchObject({ type: "failed", errorClass: "UNKNOWN" });
     const finished = parseTrainerLine(JSON.stringify({ v: 1, type: "finished" }));
@@ -21,7 +24,10 @@ describe("trainer protocol", () => {
 
   it("picks mAP50-95 for detection and top-1 accuracy for classification", () => {
     expect(pickBestMetric({ "metrics/mAP50(B)": 0.8, "metrics/mAP50-95(B)": 0.5 })).toEqual({ name: "metrics/mAP50-95(B)", value: 0.5 });
-    expect(pickBestMetric({ "metrics/accuracy_top1": 0.9, "metrics/accuracy_top5": 1 })).toEqual({ name: "metrics/accuracy_top1", value: 0.9 });
+    expect(pickBestMetric({ "metrics/accuracy_top1": 0.9, "metrics/accuracy_top5": 1 })).toEqual({
+      name: "metrics/accuracy_top1",
+      value: 0.9,
+    });
     expect(pickBestMetric({ "metrics/mAP50-95(B)": null })).toBeNull();
   });
 });

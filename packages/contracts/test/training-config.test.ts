@@ -11,7 +11,11 @@ const issuesOf = (input: unknown) => {
 describe("training config", () => {
   it("applies Ultralytics' defaults and resolves the task from the model name", () => {
     const r = parseTrainingConfig(base);
-    expect(r.ok && r.config).toMatchObject({ type: "yolo", task: "detect", train: { epochs: 100, imgsz: 640, batch: 16, optimizer: "auto", lr0: 0.01 } });
+    expect(r.ok && r.config).toMatchObject({
+      type: "yolo",
+      task: "detect",
+      train: { epochs: 100, imgsz: 640, batch: 16, optimizer: "auto", lr0: 0.01 },
+    });
     expect(taskFromModel("models/yolo11s-seg.pt")).toBe("segment");
     expect(taskFromModel("yolov8n-cls.yaml")).toBe("classify");
     expect(taskFromModel("yolo11n-pose.pt")).toBe("pose");
@@ -32,8 +36,18 @@ describe("training config", () => {
   });
 
   it("checks types and ranges of train arguments", () => {
-    const issues = issuesOf({ ...base, train: { ...base.train, epochs: 0, imgsz: 650, optimizer: "Adagrad", hsv_h: 2, workers: -1, device: "gpu" } });
-    expect(Object.keys(issues).sort()).toEqual(["train.device", "train.epochs", "train.hsv_h", "train.imgsz", "train.optimizer", "train.workers"]);
+    const issues = issuesOf({
+      ...base,
+      train: { ...base.train, epochs: 0, imgsz: 650, optimizer: "Adagrad", hsv_h: 2, workers: -1, device: "gpu" },
+    });
+    expect(Object.keys(issues).sort()).toEqual([
+      "train.device",
+      "train.epochs",
+      "train.hsv_h",
+      "train.imgsz",
+      "train.optimizer",
+      "train.workers",
+    ]);
     expect(issues["train.imgsz"]).toBe("Must be a multiple of 32");
   });
 
@@ -47,7 +61,9 @@ describe("training config", () => {
   });
 
   it("accepts the legacy config.yaml text, dropping infrastructure blocks with a warning", () => {
-    const r = parseTrainingConfig("model: yolov8n.pt\ntype: rtdetr\ntask_id: t1\ntrain:\n  data: d.yaml\n  batch: -1\nredis:\n  REDIS_PASSWORD: pw\nsweeper:\n  tune: false\n");
+    const r = parseTrainingConfig(
+      "model: yolov8n.pt\ntype: rtdetr\ntask_id: t1\ntrain:\n  data: d.yaml\n  batch: -1\nredis:\n  REDIS_PASSWORD: pw\nsweeper:\n  tune: false\n",
+    );
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.config).toMatchObject({ type: "rtdetr", task_id: "t1", train: { batch: -1 } });
@@ -62,7 +78,11 @@ describe("training config", () => {
   });
 
   it("names prototype-ish keys plainly as unknown keys", () => {
-    const issues = issuesOf(JSON.parse('{"model":"yolo11n.pt","constructor":1,"train":{"data":"d.yaml","constructor":1,"toString":2,"__proto__":{"x":1},"hasOwnProperty":3}}'));
+    const issues = issuesOf(
+      JSON.parse(
+        '{"model":"yolo11n.pt","constructor":1,"train":{"data":"d.yaml","constructor":1,"toString":2,"__proto__":{"x":1},"hasOwnProperty":3}}',
+      ),
+    );
     expect(issues["train.constructor"]).toBe("Unknown key `constructor`");
     expect(issues["train.toString"]).toMatch(/^Unknown key `toString`/);
     expect(issues["train.hasOwnProperty"]).toMatch(/^Unknown key `hasOwnProperty`/);
@@ -74,11 +94,17 @@ describe("training config", () => {
 
 describe("paths in a training config are confined", () => {
   const ok = (patch: { model?: string; data?: string; pretrained?: unknown }) =>
-    parseTrainingConfig({ model: patch.model ?? "yolo11n.pt", train: { data: patch.data ?? "shapes/data.yaml", ...("pretrained" in patch ? { pretrained: patch.pretrained } : {}) } }).ok;
+    parseTrainingConfig({
+      model: patch.model ?? "yolo11n.pt",
+      train: { data: patch.data ?? "shapes/data.yaml", ...("pretrained" in patch ? { pretrained: patch.pretrained } : {}) },
+    }).ok;
 
-  it.each(["yolo11n.pt", "yolov8n.yaml", "yolo11n-seg.yml", "custom/v2/best.pt", "job:cabc123/best.pt", "job:cabc123/last.pt"])("model %s is allowed", (model) => {
-    expect(ok({ model })).toBe(true);
-  });
+  it.each(["yolo11n.pt", "yolov8n.yaml", "yolo11n-seg.yml", "custom/v2/best.pt", "job:cabc123/best.pt", "job:cabc123/last.pt"])(
+    "model %s is allowed",
+    (model) => {
+      expect(ok({ model })).toBe(true);
+    },
+  );
 
   it.each([
     "/etc/passwd.pt",
@@ -104,25 +130,42 @@ describe("paths in a training config are confined", () => {
     expect(ok({ data })).toBe(true);
   });
 
-  it.each(["/datasets/shapes/data.yaml", "/etc/passwd", "../x/data.yaml", "shapes/../../x.yaml", "shapes/..", "a\\b.yaml", "x\u0000.yaml", "shapes//data.yaml"])(
-    "data %j is refused, saying it is relative to DATASETS_DIR",
-    (data) => {
-      expect(issuesOf({ model: "yolo11n.pt", train: { data } })["train.data"]).toBe(
-        "A path relative to the datasets directory (DATASETS_DIR), e.g. shapes/data.yaml: no absolute path, no `..`",
-      );
-    },
-  );
+  it.each([
+    "/datasets/shapes/data.yaml",
+    "/etc/passwd",
+    "../x/data.yaml",
+    "shapes/../../x.yaml",
+    "shapes/..",
+    "a\\b.yaml",
+    "x\u0000.yaml",
+    "shapes//data.yaml",
+  ])("data %j is refused, saying it is relative to DATASETS_DIR", (data) => {
+    expect(issuesOf({ model: "yolo11n.pt", train: { data } })["train.data"]).toBe(
+      "A path relative to the datasets directory (DATASETS_DIR), e.g. shapes/data.yaml: no absolute path, no `..`",
+    );
+  });
 
   it("takes pretrained as a boolean or a weights reference, nothing else", () => {
-    for (const pretrained of [true, false, "yolo11n.pt", "job:cabc123/best.pt"]) expect(ok({ model: "yolo11n.yaml", pretrained }), String(pretrained)).toBe(true);
+    for (const pretrained of [true, false, "yolo11n.pt", "job:cabc123/best.pt"])
+      expect(ok({ model: "yolo11n.yaml", pretrained }), String(pretrained)).toBe(true);
     for (const pretrained of ["/tmp/x.pt", "../x.pt", "yolo11n.yaml", "job:cabc123/x.pt", 3]) {
-      expect(issuesOf({ model: "yolo11n.yaml", train: { data: "d.yaml", pretrained } })["train.pretrained"], String(pretrained)).toContain("job:<id>/best.pt");
+      expect(issuesOf({ model: "yolo11n.yaml", train: { data: "d.yaml", pretrained } })["train.pretrained"], String(pretrained)).toContain(
+        "job:<id>/best.pt",
+      );
     }
   });
 
   it("parses job weights references", () => {
     expect(parseJobWeightsRef("job:cabc_1-2/best.pt")).toEqual({ jobId: "cabc_1-2", file: "best.pt" });
     expect(parseJobWeightsRef("job:cabc/last.pt")).toEqual({ jobId: "cabc", file: "last.pt" });
-    for (const s of ["job:cabc/best.pt ", "job:cabc/best.pth", "jobs:cabc/best.pt", "job:ca/bc/best.pt", "yolo11n.pt", "job:cabc/../best.pt"]) expect(parseJobWeightsRef(s), s).toBeNull();
+    for (const s of [
+      "job:cabc/best.pt ",
+      "job:cabc/best.pth",
+      "jobs:cabc/best.pt",
+      "job:ca/bc/best.pt",
+      "yolo11n.pt",
+      "job:cabc/../best.pt",
+    ])
+      expect(parseJobWeightsRef(s), s).toBeNull();
   });
 });

@@ -3,7 +3,13 @@
 // The shapes below were read off a real Prisma 6 client over @prisma/adapter-pg, pointed at a
 // closed port, at a TCP proxy cut mid-query, and at a table with a unique index.
 type AdapterCause = { kind?: string; code?: string; originalCode?: string };
-type DbErrorShape = { code?: unknown; name?: unknown; message?: unknown; meta?: { driverAdapterError?: { cause?: AdapterCause } }; cause?: unknown };
+type DbErrorShape = {
+  code?: unknown;
+  name?: unknown;
+  message?: unknown;
+  meta?: { driverAdapterError?: { cause?: AdapterCause } };
+  cause?: unknown;
+};
 
 /** The driver adapter's own description of a failure (kind, Postgres code), wherever Prisma put it. */
 function adapterCause(err: DbErrorShape): AdapterCause | undefined {
@@ -31,7 +37,8 @@ const UNAVAILABLE_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "
 const UNAVAILABLE_PG_CODE = /^(08...|57P0[123]|53300)$/;
 // node-postgres and its pool, when a connection dies under a query or cannot be had (the last:
 // a server that accepts but never answers, once the pool has a connectionTimeoutMillis).
-const UNAVAILABLE_MESSAGE = /Can't reach database server|Connection terminated unexpectedly|timeout exceeded when trying to connect|Connection terminated due to connection timeout/;
+const UNAVAILABLE_MESSAGE =
+  /Can't reach database server|Connection terminated unexpectedly|timeout exceeded when trying to connect|Connection terminated due to connection timeout/;
 
 /** Postgres is down or unreachable (as opposed to refusing a query): the caller should try again later. */
 export function isDatabaseUnavailable(err: unknown): boolean {

@@ -13,7 +13,6 @@ export function createDb(databaseUrl: string, options: { poolSize?: number } = {
   return new PrismaClient({ adapter, omit: { user: { passwordHash: true } } });
 }
 
-
 /** The client handed to an interactive `$transaction` callback. */
 export type DbTx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
 

@@ -21,8 +21,16 @@ type Common = {
   /** Required when the cause is a user: the change is audited in the same transaction. */
   audit?: AuditInput;
 };
-export type TrainingTransition = Common & { kind: "training"; data?: Omit<Prisma.TrainingJobUpdateManyMutationInput, "status">; where?: Prisma.TrainingJobWhereInput };
-export type ExportTransition = Common & { kind: "export"; data?: Omit<Prisma.ModelExportUncheckedUpdateManyInput, "status">; where?: Prisma.ModelExportWhereInput };
+export type TrainingTransition = Common & {
+  kind: "training";
+  data?: Omit<Prisma.TrainingJobUpdateManyMutationInput, "status">;
+  where?: Prisma.TrainingJobWhereInput;
+};
+export type ExportTransition = Common & {
+  kind: "export";
+  data?: Omit<Prisma.ModelExportUncheckedUpdateManyInput, "status">;
+  where?: Prisma.ModelExportWhereInput;
+};
 export type Transition = TrainingTransition | ExportTransition;
 
 /** What the live layer gets after a commit: the row's new state as the pages show it, and the timeline entry. */
@@ -36,7 +44,11 @@ export type TransitionResult<T extends Transition> =
   /** `refused`: not allowed from the row's status (`status`; null when the table never allows it); otherwise the row is gone or `where` did not match. */
   | { applied: false; refused: boolean; status: JobStatus | null };
 
-type LifecycleLog = { warn: (obj: object, msg: string) => void; error: (obj: object, msg: string) => void; debug: (obj: object, msg: string) => void };
+type LifecycleLog = {
+  warn: (obj: object, msg: string) => void;
+  error: (obj: object, msg: string) => void;
+  debug: (obj: object, msg: string) => void;
+};
 
 const eventSelect = { id: true, kind: true, message: true, createdAt: true } as const;
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -59,7 +71,15 @@ export function trainingPatch(row: TrainingJob): Partial<JobSummary> & { id: str
 }
 
 export function exportPatch(row: ModelExport): Partial<ExportSummary> & { id: string; jobId: string } {
-  return { id: row.id, jobId: row.jobId, status: row.status, workerName: row.workerName, failureReason: row.failureReason, startedAt: iso(row.startedAt), finishedAt: iso(row.finishedAt) };
+  return {
+    id: row.id,
+    jobId: row.jobId,
+    status: row.status,
+    workerName: row.workerName,
+    failureReason: row.failureReason,
+    startedAt: iso(row.startedAt),
+    finishedAt: iso(row.finishedAt),
+  };
 }
 
 /**
@@ -87,10 +107,19 @@ export function createLifecycle(deps: { db: Db; publish: (notice: LifecycleNotic
       // The conditional update takes the row lock: a concurrent change waits, then finds the status moved on.
       const { count } =
         t.kind === "training"
-          ? await tx.trainingJob.updateMany({ where: { AND: [{ id: t.id, status: { in: from } }, t.where ?? {}] }, data: { ...t.data, status: t.to } })
-          : await tx.modelExport.updateMany({ where: { AND: [{ id: t.id, status: { in: from } }, t.where ?? {}] }, data: { ...t.data, status: t.to } });
+          ? await tx.trainingJob.updateMany({
+              where: { AND: [{ id: t.id, status: { in: from } }, t.where ?? {}] },
+              data: { ...t.data, status: t.to },
+            })
+          : await tx.modelExport.updateMany({
+              where: { AND: [{ id: t.id, status: { in: from } }, t.where ?? {}] },
+              data: { ...t.data, status: t.to },
+            });
       if (count === 0) return null;
-      const row = t.kind === "training" ? await tx.trainingJob.findUniqueOrThrow({ where: { id: t.id } }) : await tx.modelExport.findUniqueOrThrow({ where: { id: t.id } });
+      const row =
+        t.kind === "training"
+          ? await tx.trainingJob.findUniqueOrThrow({ where: { id: t.id } })
+          : await tx.modelExport.findUniqueOrThrow({ where: { id: t.id } });
       const jobId = "jobId" in row ? row.jobId : row.id;
       const targetType = t.kind === "training" ? "job" : t.kind;
       const entry = typeof t.entry === "function" ? t.entry(row) : t.entry;
@@ -99,16 +128,31 @@ export function createLifecycle(deps: { db: Db; publish: (notice: LifecycleNotic
       return { row, jobId, event };
     });
     if (!done) {
-      const current = t.kind === "training" ? await db.trainingJob.findUnique({ where: { id: t.id }, select: { status: true } }) : await db.modelExport.findUnique({ where: { id: t.id }, select: { status: true } });
+      const current =
+        t.kind === "training"
+          ? await db.trainingJob.findUnique({ where: { id: t.id }, select: { status: true } })
+          : await db.modelExport.findUnique({ where: { id: t.id }, select: { status: true } });
       const status = current?.status ?? null;
       // Not allowed from where the row is (often a race lost: it ended meanwhile), or `where` did not match.
       const refused = status !== null && !from.includes(status);
-      if (refused) log.warn({ kind: t.kind, id: t.id, from: status, to: t.to, cause: t.cause }, "status change refused: not allowed from the row's status");
-      else log.debug({ kind: t.kind, id: t.id, to: t.to, cause: t.cause, status }, "status change not applied: the row is gone or its condition did not match");
+      if (refused)
+        log.warn(
+          { kind: t.kind, id: t.id, from: status, to: t.to, cause: t.cause },
+          "status change refused: not allowed from the row's status",
+        );
+      else
+        log.debug(
+          { kind: t.kind, id: t.id, to: t.to, cause: t.cause, status },
+          "status change not applied: the row is gone or its condition did not match",
+        );
       return { applied: false, refused, status };
     }
     const { row, jobId, event } = done;
-    publish("jobId" in row ? { kind: "export", jobId, patch: exportPatch(row), event } : { kind: "training", jobId, patch: trainingPatch(row), event });
+    publish(
+      "jobId" in row
+        ? { kind: "export", jobId, patch: exportPatch(row), event }
+        : { kind: "training", jobId, patch: trainingPatch(row), event },
+    );
     return { applied: true, row: row as TransitionResult<T> extends { row: infer R } ? R : never, event };
   }
 

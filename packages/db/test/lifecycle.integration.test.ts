@@ -8,7 +8,11 @@ const db = createDb(process.env.DATABASE_URL!);
 const notices: LifecycleNotice[] = [];
 const errors: object[] = [];
 const warnings: object[] = [];
-const lifecycle = createLifecycle({ db, publish: (n) => notices.push(n), log: { error: (o) => errors.push(o), warn: (o) => warnings.push(o), debug: () => {} } });
+const lifecycle = createLifecycle({
+  db,
+  publish: (n) => notices.push(n),
+  log: { error: (o) => errors.push(o), warn: (o) => warnings.push(o), debug: () => {} },
+});
 let projectId: string;
 let userId: string;
 let teamId: string;
@@ -22,19 +26,31 @@ beforeAll(async () => {
 afterAll(() => db.$disconnect());
 
 const newJob = (status: "QUEUED" | "RUNNING" | "SUCCEEDED" = "QUEUED") =>
-  db.trainingJob.create({ data: { projectId, createdById: userId, name: "j", config: {}, status }, select: { id: true } }).then((j) => j.id);
+  db.trainingJob
+    .create({ data: { projectId, createdById: userId, name: "j", config: {}, status }, select: { id: true } })
+    .then((j) => j.id);
 const timeline = (jobId: string) => db.jobEvent.findMany({ where: { jobId }, orderBy: { createdAt: "asc" } });
 
 describe("lifecycle.transition", () => {
   it("applies an allowed change: the row, its timeline entry, its audit entry, then the live notice", async () => {
     const id = await newJob();
     notices.length = 0;
-    const res = await lifecycle.transition({ kind: "training", id, to: "CANCELLED", cause: "user", data: { finishedAt: new Date() }, entry: { kind: "cancelled", message: "by Ann" }, audit: { actorId: userId, action: "job.cancel", teamId, ip: "1.2.3.4" } });
+    const res = await lifecycle.transition({
+      kind: "training",
+      id,
+      to: "CANCELLED",
+      cause: "user",
+      data: { finishedAt: new Date() },
+      entry: { kind: "cancelled", message: "by Ann" },
+      audit: { actorId: userId, action: "job.cancel", teamId, ip: "1.2.3.4" },
+    });
     expect(res.applied).toBe(true);
     expect((await db.trainingJob.findUniqueOrThrow({ where: { id } })).status).toBe("CANCELLED");
     expect((await timeline(id)).map((e) => [e.kind, e.message])).toEqual([["cancelled", "by Ann"]]);
     expect(await db.auditLog.count({ where: { targetId: id, action: "job.cancel", actorId: userId, targetType: "job" } })).toBe(1);
-    expect(notices).toMatchObject([{ kind: "training", jobId: id, patch: { id, projectId, status: "CANCELLED" }, event: { kind: "cancelled" } }]);
+    expect(notices).toMatchObject([
+      { kind: "training", jobId: id, patch: { id, projectId, status: "CANCELLED" }, event: { kind: "cancelled" } },
+    ]);
   });
 
   it("refuses and logs a change not allowed from the row's status, writing nothing", async () => {
@@ -42,7 +58,13 @@ describe("lifecycle.transition", () => {
     notices.length = 0;
     warnings.length = 0;
     // A queued job runs only after it was picked up (STARTING).
-    const res = await lifecycle.transition({ kind: "training", id, to: "RUNNING", cause: "worker", entry: { kind: "running", message: "x" } });
+    const res = await lifecycle.transition({
+      kind: "training",
+      id,
+      to: "RUNNING",
+      cause: "worker",
+      entry: { kind: "running", message: "x" },
+    });
     expect(res).toEqual({ applied: false, refused: true, status: "QUEUED" });
     expect(warnings).toMatchObject([{ id, from: "QUEUED", to: "RUNNING", cause: "worker" }]);
     expect((await db.trainingJob.findUniqueOrThrow({ where: { id } })).status).toBe("QUEUED");
@@ -54,7 +76,11 @@ describe("lifecycle.transition", () => {
   it("refuses a change no status allows, and a user's change without an audit entry, as errors", async () => {
     const id = await newJob();
     errors.length = 0;
-    expect(await lifecycle.transition({ kind: "export", id, to: "CANCELLED", cause: "worker" })).toEqual({ applied: false, refused: true, status: null });
+    expect(await lifecycle.transition({ kind: "export", id, to: "CANCELLED", cause: "worker" })).toEqual({
+      applied: false,
+      refused: true,
+      status: null,
+    });
     const res = await lifecycle.transition({ kind: "training", id, to: "CANCELLED", cause: "user" });
     expect(res).toMatchObject({ applied: false, refused: true });
     expect(errors).toHaveLength(2);
@@ -64,7 +90,13 @@ describe("lifecycle.transition", () => {
   it("never moves a row out of a final state, and says where it is", async () => {
     const id = await newJob("SUCCEEDED");
     notices.length = 0;
-    const res = await lifecycle.transition({ kind: "training", id, to: "FAILED", cause: "reconciler", entry: { kind: "failed", message: "x" } });
+    const res = await lifecycle.transition({
+      kind: "training",
+      id,
+      to: "FAILED",
+      cause: "reconciler",
+      entry: { kind: "failed", message: "x" },
+    });
     expect(res).toEqual({ applied: false, refused: true, status: "SUCCEEDED" });
     expect(await timeline(id)).toEqual([]);
     expect(notices).toEqual([]);
@@ -84,7 +116,14 @@ describe("lifecycle.transition", () => {
     const id = await newJob("RUNNING");
     await db.trainingJob.update({ where: { id }, data: { workerName: "w-9", heartbeatAt: new Date() } });
     const stalled = (before: Date) =>
-      lifecycle.transition({ kind: "training", id, to: "QUEUED", cause: "stalled", where: { heartbeatAt: { lt: before } }, entry: (row) => ({ kind: "stalled", message: `Worker ${row.workerName} stopped responding` }) });
+      lifecycle.transition({
+        kind: "training",
+        id,
+        to: "QUEUED",
+        cause: "stalled",
+        where: { heartbeatAt: { lt: before } },
+        entry: (row) => ({ kind: "stalled", message: `Worker ${row.workerName} stopped responding` }),
+      });
     expect((await stalled(new Date(Date.now() - 60_000))).applied).toBe(false);
     expect((await stalled(new Date(Date.now() + 1_000))).applied).toBe(true);
     expect((await timeline(id)).map((e) => e.message)).toEqual(["Worker w-9 stopped responding"]);
@@ -92,11 +131,22 @@ describe("lifecycle.transition", () => {
 
   it("puts an export's entry on its job's timeline and publishes an export notice", async () => {
     const jobId = await newJob("SUCCEEDED");
-    const exp = await db.modelExport.create({ data: { id: `e${Date.now()}`, jobId, format: "onnx", options: {}, variant: "onnx", createdById: userId } });
+    const exp = await db.modelExport.create({
+      data: { id: `e${Date.now()}`, jobId, format: "onnx", options: {}, variant: "onnx", createdById: userId },
+    });
     notices.length = 0;
     expect((await lifecycle.transition({ kind: "export", id: exp.id, to: "SUCCEEDED", cause: "worker" })).applied).toBe(false);
-    expect((await lifecycle.transition({ kind: "export", id: exp.id, to: "RUNNING", cause: "worker", data: { workerName: "w" } })).applied).toBe(true);
-    const done = await lifecycle.transition({ kind: "export", id: exp.id, to: "FAILED", cause: "worker", data: { failureReason: "boom" }, entry: { kind: "export-failed", message: "boom" } });
+    expect(
+      (await lifecycle.transition({ kind: "export", id: exp.id, to: "RUNNING", cause: "worker", data: { workerName: "w" } })).applied,
+    ).toBe(true);
+    const done = await lifecycle.transition({
+      kind: "export",
+      id: exp.id,
+      to: "FAILED",
+      cause: "worker",
+      data: { failureReason: "boom" },
+      entry: { kind: "export-failed", message: "boom" },
+    });
     expect(done.applied).toBe(true);
     expect((await timeline(jobId)).map((e) => e.kind)).toEqual(["export-failed"]);
     expect(notices.map((n) => [n.kind, n.jobId, "patch" in n ? n.patch.status : null])).toEqual([

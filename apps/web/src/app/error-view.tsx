@@ -29,7 +29,9 @@ export function ErrorView({ error, retry }: ErrorPageProps) {
       <p className="text-5xl font-bold text-zinc-300 dark:text-zinc-700">{outage ? 503 : 500}</p>
       <h1 className="text-xl font-semibold">{outage ?? "Something went wrong on our side"}</h1>
       <p className="text-sm text-zinc-500">
-        {outage ? `This page loads again by itself when it is back (checking every ${RETRY_SECONDS} s).` : "Try again; if it keeps failing, tell your administrator."}
+        {outage
+          ? `This page loads again by itself when it is back (checking every ${RETRY_SECONDS} s).`
+          : "Try again; if it keeps failing, tell your administrator."}
       </p>
       <button type="button" onClick={again} className="text-sm font-medium text-indigo-600 hover:underline dark:text-indigo-400">
         Try again now

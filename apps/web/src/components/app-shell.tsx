@@ -72,15 +72,25 @@ export function AppShell({
             ))}
           </nav>
           <div className="ml-auto flex items-center gap-1">
-            <Link href="/workers" className="rounded-md px-3 py-1.5 text-sm text-zinc-600 hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-800">
+            <Link
+              href="/workers"
+              className="rounded-md px-3 py-1.5 text-sm text-zinc-600 hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-800"
+            >
               Workers
             </Link>
             {user.isPlatformAdmin && (
-              <Link href="/admin/users" className="rounded-md px-3 py-1.5 text-sm text-zinc-600 hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-800">
+              <Link
+                href="/admin/users"
+                className="rounded-md px-3 py-1.5 text-sm text-zinc-600 hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-800"
+              >
                 Users
               </Link>
             )}
-            <Link href="/account" className="rounded-md px-3 py-1.5 text-sm text-zinc-600 hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-800" title={user.email}>
+            <Link
+              href="/account"
+              className="rounded-md px-3 py-1.5 text-sm text-zinc-600 hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-800"
+              title={user.email}
+            >
               {user.name}
             </Link>
             <ThemeToggle />

@@ -12,7 +12,10 @@ const styles: Record<JobStatus, string> = {
 
 export function JobStatusBadge({ status, cancelling }: { status: JobStatus; cancelling?: boolean }) {
   return (
-    <span data-testid="job-status" className={clsx("inline-flex items-center gap-1 rounded px-2 py-0.5 text-xs font-semibold", styles[status])}>
+    <span
+      data-testid="job-status"
+      className={clsx("inline-flex items-center gap-1 rounded px-2 py-0.5 text-xs font-semibold", styles[status])}
+    >
       {(status === "RUNNING" || status === "STARTING") && <span className="size-1.5 animate-pulse rounded-full bg-current" aria-hidden />}
       {status}
       {cancelling && status !== "CANCELLED" && <span className="font-normal">· cancelling</span>}
@@ -24,10 +27,19 @@ export function ProgressBar({ progress, label }: { progress: number; label: stri
   const pct = Math.round(Math.min(1, Math.max(0, progress)) * 100);
   return (
     <div className="min-w-32">
-      <div className="h-1.5 w-full overflow-hidden rounded bg-zinc-200 dark:bg-zinc-800" role="progressbar" aria-valuenow={pct} aria-valuemin={0} aria-valuemax={100} aria-label={label}>
+      <div
+        className="h-1.5 w-full overflow-hidden rounded bg-zinc-200 dark:bg-zinc-800"
+        role="progressbar"
+        aria-valuenow={pct}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-label={label}
+      >
         <div className="h-full rounded bg-indigo-500 transition-[width] duration-500" style={{ width: `${pct}%` }} />
       </div>
-      <p data-testid="progress-label" className="mt-1 text-xs text-zinc-500">{label}</p>
+      <p data-testid="progress-label" className="mt-1 text-xs text-zinc-500">
+        {label}
+      </p>
     </div>
   );
 }

@@ -2,7 +2,14 @@ import type { Server as HttpServer } from "node:http";
 import { Server } from "socket.io";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { Redis } from "ioredis";
-import { jobRoom, projectRoom, subscribeSchema, type ClientToServerEvents, type ServerToClientEvents, type SubscribeAck } from "@wyolo/contracts";
+import {
+  jobRoom,
+  projectRoom,
+  subscribeSchema,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+  type SubscribeAck,
+} from "@wyolo/contracts";
 import { env } from "@/env";
 import { sessionFromCookieHeader, userFromCookieHeader, type SessionUser } from "@/server/auth/session";
 import { sessionRoom, userRoom } from "@/server/realtime/rooms";
@@ -36,7 +43,8 @@ export function handshakeOriginAllowed(origin: string | undefined, publicUrl: st
 export function attachRealtime(httpServer: HttpServer, redisUrl: string) {
   const pub = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const sub = pub.duplicate();
-  for (const client of [pub, sub]) client.on("error", (err: Error) => logger.warn({ err: { message: err.message } }, "realtime redis error"));
+  for (const client of [pub, sub])
+    client.on("error", (err: Error) => logger.warn({ err: { message: err.message } }, "realtime redis error"));
 
   const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(httpServer, {
     path: "/socket.io",

@@ -19,11 +19,7 @@ const PLATFORM_ADMIN_ROLE: Role = "ADMIN";
  * Resolves the caller's role in a team and checks a permission. A team the caller cannot see
  * answers 404 (its existence is not revealed); a visible team with too little role answers 403.
  */
-export async function teamAccess(
-  user: SessionUser,
-  where: { id: string } | { slug: string },
-  permission: Permission,
-): Promise<TeamAccess> {
+export async function teamAccess(user: SessionUser, where: { id: string } | { slug: string }, permission: Permission): Promise<TeamAccess> {
   const team = await db.team.findUnique({
     where,
     select: { id: true, name: true, slug: true, memberships: { where: { userId: user.id }, select: { role: true } } },

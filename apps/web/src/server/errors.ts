@@ -69,7 +69,8 @@ export function toErrorResponse(err: unknown): Response {
   };
   // A refused body is never read (or not to its end): closing the connection stops the client
   // sending it, where a kept-alive connection would have the server read and discard all of it.
-  const headers: Record<string, string> = appError.code === "PAYLOAD_TOO_LARGE" || appError.code === "UNSUPPORTED_MEDIA_TYPE" ? { connection: "close" } : {};
+  const headers: Record<string, string> =
+    appError.code === "PAYLOAD_TOO_LARGE" || appError.code === "UNSUPPORTED_MEDIA_TYPE" ? { connection: "close" } : {};
   // Postgres or Redis down is usually over within seconds: clients and proxies may retry then.
   if (outage) headers["retry-after"] = String(RETRY_SECONDS);
   return Response.json(body, { status: ERROR_STATUS[appError.code], headers });

@@ -63,7 +63,10 @@ function checkStateChangingRequest(req: Request, bodyTypes: readonly string[]): 
     const site = req.headers.get("sec-fetch-site");
     const sameOrigin = origin !== null ? origin === dashboardOrigin() : site === "same-origin" || site === "none";
     if (!sameOrigin) {
-      throw new AppError("FORBIDDEN", `Cross-origin request refused: a signed-in change is accepted only from the dashboard (${dashboardOrigin()})`);
+      throw new AppError(
+        "FORBIDDEN",
+        `Cross-origin request refused: a signed-in change is accepted only from the dashboard (${dashboardOrigin()})`,
+      );
     }
   }
   const type = mediaType(req);

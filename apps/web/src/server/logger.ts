@@ -6,7 +6,17 @@ export const logger = pino({
   name: "web",
   level: process.env.LOG_LEVEL ?? "info",
   redact: {
-    paths: ["password", "*.password", "*.newPassword", "*.currentPassword", "token", "*.token", "*.passwordHash", "headers.cookie", "headers.authorization"],
+    paths: [
+      "password",
+      "*.password",
+      "*.newPassword",
+      "*.currentPassword",
+      "token",
+      "*.token",
+      "*.passwordHash",
+      "headers.cookie",
+      "headers.authorization",
+    ],
     censor: "[redacted]",
   },
 });

@@ -14,7 +14,6 @@ const KEY = Symbol.for("wyolo.pageOutage");
 const holder = globalThis as unknown as { [KEY]?: AsyncLocalStorage<RequestOutage> };
 const store: AsyncLocalStorage<RequestOutage> = (holder[KEY] ??= new AsyncLocalStorage<RequestOutage>());
 
-
 /** Notes that this request's page failed because `service` is down (no effect outside server.ts's store). */
 export function markPageOutage(service: UnavailableService): void {
   const outage = store.getStore();
@@ -26,7 +25,11 @@ export function markPageOutage(service: UnavailableService): void {
  * 503 with Retry-After instead of the 500 Next.js gives any error thrown before the page's first
  * byte. A page whose head has already been sent (streamed past a Suspense boundary) keeps its status.
  */
-export function handleWithOutageStatus(req: IncomingMessage, res: ServerResponse, handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Promise<void> {
+export function handleWithOutageStatus(
+  req: IncomingMessage,
+  res: ServerResponse,
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+): Promise<void> {
   const outage: RequestOutage = { service: null };
   const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
   res.writeHead = ((status: number, ...rest: unknown[]) => {

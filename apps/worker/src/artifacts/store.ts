@@ -1,10 +1,29 @@
 import { createHash, randomUUID } from "node:crypto";
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { copyFile } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { CopyObjectCommand, CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  CopyObjectCommand,
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { newId, type Db } from "@wyolo/db";
 import type { WorkerEnv } from "../env.ts";
@@ -25,7 +44,11 @@ export function isTransient(err: unknown): boolean {
  * Runs `fn` until it succeeds, waiting 1 s, 2 s, 4 s… (at most 30 s) between tries, for up to
  * `windowMs`; then throws the last error. Errors that are not transient are thrown at once.
  */
-export async function withRetryWindow<T>(fn: () => Promise<T>, windowMs: number, onRetry?: (err: Error, attempt: number) => void): Promise<T> {
+export async function withRetryWindow<T>(
+  fn: () => Promise<T>,
+  windowMs: number,
+  onRetry?: (err: Error, attempt: number) => void,
+): Promise<T> {
   const giveUpAt = Date.now() + windowMs;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -60,7 +83,10 @@ async function stableCopy(file: string): Promise<string> {
 export function sha256(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const hash = createHash("sha256");
-    createReadStream(file).on("data", (c) => hash.update(c)).on("error", reject).on("end", () => resolve(hash.digest("hex")));
+    createReadStream(file)
+      .on("data", (c) => hash.update(c))
+      .on("error", reject)
+      .on("end", () => resolve(hash.digest("hex")));
   });
 }
 
@@ -97,7 +123,9 @@ export class ArtifactStore {
       region: env.S3_REGION,
       forcePathStyle: env.S3_FORCE_PATH_STYLE,
       maxAttempts: 5,
-      ...(env.S3_ACCESS_KEY_ID ? { credentials: { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? "" } } : {}),
+      ...(env.S3_ACCESS_KEY_ID
+        ? { credentials: { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? "" } }
+        : {}),
     });
   }
 
@@ -130,7 +158,12 @@ export class ArtifactStore {
    * The end-of-job upload: like upload(), but an object store that is away is waited for
    * (retries with backoff, `onRetry` told of each) for up to `windowMs`, then the last error is thrown.
    */
-  uploadPatiently(jobId: string, saveDir: string, windowMs: number, onRetry: (err: Error, attempt: number) => void): Promise<StoredArtifact[]> {
+  uploadPatiently(
+    jobId: string,
+    saveDir: string,
+    windowMs: number,
+    onRetry: (err: Error, attempt: number) => void,
+  ): Promise<StoredArtifact[]> {
     return withRetryWindow(() => this.upload(jobId, saveDir), windowMs, onRetry);
   }
 
@@ -144,14 +177,23 @@ export class ArtifactStore {
     const copy = await stableCopy(file);
     try {
       const digest = await sha256(copy);
-      const existing = await this.db.jobArtifact.findUnique({ where: { jobId_name: { jobId, name } }, select: { id: true, size: true, sha256: true, storageKey: true } });
-      if (existing?.sha256 === digest) return { id: existing.id, name, size: Number(existing.size), sha256: digest, storageKey: existing.storageKey, changed: false };
+      const existing = await this.db.jobArtifact.findUnique({
+        where: { jobId_name: { jobId, name } },
+        select: { id: true, size: true, sha256: true, storageKey: true },
+      });
+      if (existing?.sha256 === digest)
+        return { id: existing.id, name, size: Number(existing.size), sha256: digest, storageKey: existing.storageKey, changed: false };
       // A key per content: a record always points at exactly the bytes it describes, even when a
       // worker dies between an upload and its record (the orphan is the new object, not the record's).
       const key = `jobs/${jobId}/${digest.slice(0, 16)}/${name}`;
       const size = statSync(copy).size;
       const send = () =>
-        new Upload({ client: this.s3, params: { Bucket: this.env.S3_BUCKET, Key: key, Body: createReadStream(copy), ContentLength: size, Metadata: { sha256: digest } }, partSize: 8 * 1024 * 1024, queueSize: 2 }).done();
+        new Upload({
+          client: this.s3,
+          params: { Bucket: this.env.S3_BUCKET, Key: key, Body: createReadStream(copy), ContentLength: size, Metadata: { sha256: digest } },
+          partSize: 8 * 1024 * 1024,
+          queueSize: 2,
+        }).done();
       try {
         await send();
       } catch (err) {
@@ -168,7 +210,11 @@ export class ArtifactStore {
       });
       if (existing && existing.storageKey !== key) {
         // The previous version is no longer referenced (a failed delete only leaves an orphan).
-        await this.s3.send(new DeleteObjectCommand({ Bucket: this.env.S3_BUCKET, Key: existing.storageKey })).catch((err: Error) => this.log.warn({ err: { message: err.message }, key: existing.storageKey }, "could not delete a replaced artifact"));
+        await this.s3
+          .send(new DeleteObjectCommand({ Bucket: this.env.S3_BUCKET, Key: existing.storageKey }))
+          .catch((err: Error) =>
+            this.log.warn({ err: { message: err.message }, key: existing.storageKey }, "could not delete a replaced artifact"),
+          );
       }
       return { id: row.id, name, size, sha256: digest, storageKey: key, changed: true };
     } finally {
@@ -197,7 +243,10 @@ export class ArtifactStore {
    * Returns the names restored.
    */
   async restore(jobId: string, saveDir: string, names: string[]): Promise<string[]> {
-    const rows = await this.db.jobArtifact.findMany({ where: { jobId, name: { in: names } }, select: { name: true, storageKey: true, sha256: true } });
+    const rows = await this.db.jobArtifact.findMany({
+      where: { jobId, name: { in: names } },
+      select: { name: true, storageKey: true, sha256: true },
+    });
     const restored: string[] = [];
     for (const row of rows) {
       const dest = path.join(saveDir, ...row.name.split("/"));
@@ -207,7 +256,10 @@ export class ArtifactStore {
         // A worker that died between an upload and its record leaves a newer object than the
         // record says; the checksum stored with the object (written with it, at once) vouches for it.
         if (digest !== written) throw new Error(`${row.name} in the object store does not match its recorded checksum`);
-        await this.db.jobArtifact.update({ where: { jobId_name: { jobId, name: row.name } }, data: { sha256: digest, size: BigInt(statSync(dest).size) } });
+        await this.db.jobArtifact.update({
+          where: { jobId_name: { jobId, name: row.name } },
+          data: { sha256: digest, size: BigInt(statSync(dest).size) },
+        });
       }
       restored.push(row.name);
     }
@@ -242,6 +294,12 @@ export class ArtifactStore {
 
   /** A server-side copy of a stored object to another bucket and key (an MLflow run's s3:// artifact root). */
   async copy(storageKey: string, bucket: string, key: string): Promise<void> {
-    await this.s3.send(new CopyObjectCommand({ Bucket: bucket, Key: key, CopySource: `${this.env.S3_BUCKET}/${storageKey.split("/").map(encodeURIComponent).join("/")}` }));
+    await this.s3.send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        CopySource: `${this.env.S3_BUCKET}/${storageKey.split("/").map(encodeURIComponent).join("/")}`,
+      }),
+    );
   }
 }

@@ -3,7 +3,16 @@ import { copyFile } from "node:fs/promises";
 import path from "node:path";
 import { DelayedError, UnrecoverableError } from "bullmq";
 import type { Db, ExportTransition, Lifecycle } from "@wyolo/db";
-import { EXPORT_FORMAT_INFO, exportNeedsGpu, TERMINAL_STATUSES, type ExportFormat, type ExportJobPayload, type ExportOptions, type JobStatus, type TrainerEvent } from "@wyolo/contracts";
+import {
+  EXPORT_FORMAT_INFO,
+  exportNeedsGpu,
+  TERMINAL_STATUSES,
+  type ExportFormat,
+  type ExportJobPayload,
+  type ExportOptions,
+  type JobStatus,
+  type TrainerEvent,
+} from "@wyolo/contracts";
 import type { JobContext } from "../catalog.ts";
 import type { WorkerEnv } from "../env.ts";
 import type { LivePublisher } from "../realtime.ts";
@@ -53,7 +62,15 @@ export async function runExport({ exportId }: ExportJobPayload, ctx: JobContext,
       options: true,
       variant: true,
       status: true,
-      job: { select: { id: true, name: true, config: true, mlflowRunId: true, artifacts: { where: { name: WEIGHTS }, select: { storageKey: true, sha256: true } } } },
+      job: {
+        select: {
+          id: true,
+          name: true,
+          config: true,
+          mlflowRunId: true,
+          artifacts: { where: { name: WEIGHTS }, select: { storageKey: true, sha256: true } },
+        },
+      },
     },
   });
   if (!row) throw new UnrecoverableError(`Export ${exportId} has no database row; dropped`);
@@ -67,7 +84,11 @@ export async function runExport({ exportId }: ExportJobPayload, ctx: JobContext,
   const update = (to: JobStatus, data: ExportTransition["data"] = {}, entry?: { kind: string; message: string }) =>
     rt.lifecycle.transition({ kind: "export", id: exportId, to, cause: "worker", data, ...(entry ? { entry } : {}) });
   const fail = async (reason: string): Promise<never> => {
-    await update("FAILED", { failureReason: reason.slice(0, 2000), finishedAt: new Date() }, { kind: "export-failed", message: `Export to ${info?.label ?? format} failed: ${reason}` });
+    await update(
+      "FAILED",
+      { failureReason: reason.slice(0, 2000), finishedAt: new Date() },
+      { kind: "export-failed", message: `Export to ${info?.label ?? format} failed: ${reason}` },
+    );
     throw new UnrecoverableError(reason);
   };
 
@@ -86,7 +107,10 @@ export async function runExport({ exportId }: ExportJobPayload, ctx: JobContext,
 
   async function exportOnce(): Promise<{ status: JobStatus }> {
     if (!info) return fail(`Unknown export format "${format}"`);
-    if (!rt.artifacts) return fail(`Worker ${env.WORKER_NAME} has no object store configured (S3_ENDPOINT), so it cannot read the weights or store the export`);
+    if (!rt.artifacts)
+      return fail(
+        `Worker ${env.WORKER_NAME} has no object store configured (S3_ENDPOINT), so it cannot read the weights or store the export`,
+      );
     const best = row!.job.artifacts[0];
     if (!best) return fail("The job has no best.pt in the object store");
     const needsGpu = exportNeedsGpu(options);
@@ -96,8 +120,11 @@ export async function runExport({ exportId }: ExportJobPayload, ctx: JobContext,
         // Another worker can: back to the queue, where it (or a restarted one) takes it.
         return requeueLater(ctx.job, ctx.token, 5_000);
       }
-      if (!rt.formats().includes(format)) return fail(`No online worker can export to ${info.label}; ${env.WORKER_NAME} supports ${rt.formats().join(", ") || "no formats"}`);
-      return fail(`${options.half && !info.gpu ? `FP16 ${info.label}` : info.label} export needs a GPU, and no online worker that can export it has one`);
+      if (!rt.formats().includes(format))
+        return fail(`No online worker can export to ${info.label}; ${env.WORKER_NAME} supports ${rt.formats().join(", ") || "no formats"}`);
+      return fail(
+        `${options.half && !info.gpu ? `FP16 ${info.label}` : info.label} export needs a GPU, and no online worker that can export it has one`,
+      );
     }
     const placement = needsGpu ? await rt.placeJob(exportId, 1) : { device: "cpu", gpuIndexes: [] as number[] };
     if ("waitReason" in placement) return requeueLater(ctx.job, ctx.token, env.GPU_WAIT_RETRY_MS);
@@ -113,8 +140,8 @@ export async function runExport({ exportId }: ExportJobPayload, ctx: JobContext,
         await copyFile(local, weights);
       } else {
         // The object's own checksum (stored with it) vouches for it too: see ArtifactStore.restore.
-        const { sha256: written } = await withRetryWindow(() => rt.artifacts!.download(best.storageKey, weights), 60_000).catch((err: Error) =>
-          err.name === "NoSuchKey" ? fail("The job's best.pt is no longer in the object store") : Promise.reject(err),
+        const { sha256: written } = await withRetryWindow(() => rt.artifacts!.download(best.storageKey, weights), 60_000).catch(
+          (err: Error) => (err.name === "NoSuchKey" ? fail("The job's best.pt is no longer in the object store") : Promise.reject(err)),
         );
         const digest = await sha256(weights);
         if (digest !== best.sha256 && digest !== written) return await fail("The stored best.pt does not match its recorded checksum");
@@ -123,7 +150,17 @@ export async function runExport({ exportId }: ExportJobPayload, ctx: JobContext,
       // The job's config, validated like a training's: its model type, and its dataset for INT8 calibration.
       const checked = checkStoredConfig(row!.job.config);
       if ("problem" in checked) return await fail(`The job's stored config is invalid: ${checked.problem}`);
-      const result = await exportWith(rt, log, ctx.signal, dir, weights, options, checked.config.type, checked.config.train.data, placement);
+      const result = await exportWith(
+        rt,
+        log,
+        ctx.signal,
+        dir,
+        weights,
+        options,
+        checked.config.type,
+        checked.config.train.data,
+        placement,
+      );
       if (result.kind === "shutdown") {
         await update("QUEUED", { workerName: env.WORKER_NAME });
         return await requeueLater(ctx.job, ctx.token, 0);
@@ -131,13 +168,26 @@ export async function runExport({ exportId }: ExportJobPayload, ctx: JobContext,
       if (result.kind === "failed") return await fail(result.reason);
 
       const name = `exports/${row!.variant}/${path.basename(result.file)}`;
-      const artifact = await withRetryWindow(() => rt.artifacts!.storeFile(row!.jobId, result.file, name), env.ARTIFACT_RETRY_WINDOW_MS).catch((err: Error) => fail(`The export could not be stored: ${err.message}`));
-      await update("SUCCEEDED", { finishedAt: new Date(), artifactId: artifact.id }, { kind: "exported", message: `Exported to ${info.label}: ${name}` });
-      live.exportUpdated({ id: exportId, jobId: row!.jobId, artifact: { id: artifact.id, name: artifact.name, size: artifact.size, sha256: artifact.sha256 } });
+      const artifact = await withRetryWindow(
+        () => rt.artifacts!.storeFile(row!.jobId, result.file, name),
+        env.ARTIFACT_RETRY_WINDOW_MS,
+      ).catch((err: Error) => fail(`The export could not be stored: ${err.message}`));
+      await update(
+        "SUCCEEDED",
+        { finishedAt: new Date(), artifactId: artifact.id },
+        { kind: "exported", message: `Exported to ${info.label}: ${name}` },
+      );
+      live.exportUpdated({
+        id: exportId,
+        jobId: row!.jobId,
+        artifact: { id: artifact.id, name: artifact.name, size: artifact.size, sha256: artifact.sha256 },
+      });
       live.artifactsChanged(row!.jobId);
       // The export joins the job's MLflow run as an artifact too (not worth failing the export over).
       if (rt.tracker && row!.job.mlflowRunId) {
-        await rt.tracker.enqueue(row!.jobId, [{ kind: "artifact", name, storageKey: artifact.storageKey }]).catch((err: Error) => log.warn({ err: { message: err.message } }, "MLflow artifact copy not queued"));
+        await rt.tracker
+          .enqueue(row!.jobId, [{ kind: "artifact", name, storageKey: artifact.storageKey }])
+          .catch((err: Error) => log.warn({ err: { message: err.message } }, "MLflow artifact copy not queued"));
       }
       log.info({ name, size: artifact.size }, "export stored");
       return { status: "SUCCEEDED" };
@@ -220,7 +270,9 @@ async function exportWith(
     program: env.EXPORTER_COMMAND.split(/\s+/)[0] ?? "",
     exit,
     stopReason: shutdown ? "shutdown" : null,
-    ...(timedOut ? { timedOut: `The export took longer than ${Math.round(env.EXPORT_TIMEOUT_MS / 60_000)} min (EXPORT_TIMEOUT_MS) and was stopped` } : {}),
+    ...(timedOut
+      ? { timedOut: `The export took longer than ${Math.round(env.EXPORT_TIMEOUT_MS / 60_000)} min (EXPORT_TIMEOUT_MS) and was stopped` }
+      : {}),
     succeeded: !!ok,
     failed: bad,
     crashDetail: tail.slice(-3).join(" | ").slice(0, 500),
@@ -230,6 +282,7 @@ async function exportWith(
   // Only the export's own directory: the exporter names its output, the worker checks where it is.
   const file = existsSync(ok.file) ? realpathSync(ok.file) : "";
   const rel = file ? path.relative(realpathSync(dir), file) : "..";
-  if (!rel || rel === ".." || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return { kind: "failed", reason: `The exporter reported an output outside its directory or missing: ${ok.file}` };
+  if (!rel || rel === ".." || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel))
+    return { kind: "failed", reason: `The exporter reported an output outside its directory or missing: ${ok.file}` };
   return { kind: "exported", file };
 }

@@ -21,7 +21,8 @@ export type RunInfo = { run_id?: string; run_uuid: string; experiment_id: string
 type Tag = { key: string; value: string };
 
 /** MLflow's basic auth (MLFLOW_TRACKING_USERNAME/PASSWORD), for the REST API and the artifact proxy alike. */
-const basicAuth = ({ username, password }: { username: string; password: string }) => `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+const basicAuth = ({ username, password }: { username: string; password: string }) =>
+  `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
 
 export class MlflowClient {
   constructor(
@@ -47,13 +48,21 @@ export class MlflowClient {
     } catch {
       // MLflow answers JSON; anything else (a proxy's HTML page) is reported by status below.
     }
-    if (!res.ok) throw new MlflowError(res.status, String(data.error_code ?? "HTTP_ERROR"), String(data.message ?? `MLflow answered ${res.status}`).slice(0, 500));
+    if (!res.ok)
+      throw new MlflowError(
+        res.status,
+        String(data.error_code ?? "HTTP_ERROR"),
+        String(data.message ?? `MLflow answered ${res.status}`).slice(0, 500),
+      );
     return data as T;
   }
 
   async getExperimentIdByName(name: string): Promise<string | null> {
     try {
-      const r = await this.call<{ experiment: { experiment_id: string } }>("GET", `experiments/get-by-name?experiment_name=${encodeURIComponent(name)}`);
+      const r = await this.call<{ experiment: { experiment_id: string } }>(
+        "GET",
+        `experiments/get-by-name?experiment_name=${encodeURIComponent(name)}`,
+      );
       return r.experiment.experiment_id;
     } catch (err) {
       if (err instanceof MlflowError && err.code === "RESOURCE_DOES_NOT_EXIST") return null;
@@ -86,10 +95,20 @@ export class MlflowClient {
   }
 
   async createRun(experimentId: string, runName: string, startTime: number, tags: Tag[]): Promise<RunInfo> {
-    return (await this.call<{ run: { info: RunInfo } }>("POST", "runs/create", { experiment_id: experimentId, run_name: runName, start_time: startTime, tags })).run.info;
+    return (
+      await this.call<{ run: { info: RunInfo } }>("POST", "runs/create", {
+        experiment_id: experimentId,
+        run_name: runName,
+        start_time: startTime,
+        tags,
+      })
+    ).run.info;
   }
 
-  logBatch(runId: string, batch: { params?: Tag[]; metrics?: { key: string; value: number; timestamp: number; step: number }[]; tags?: Tag[] }) {
+  logBatch(
+    runId: string,
+    batch: { params?: Tag[]; metrics?: { key: string; value: number; timestamp: number; step: number }[]; tags?: Tag[] },
+  ) {
     return this.call<Record<string, never>>("POST", "runs/log-batch", { run_id: runId, params: [], metrics: [], tags: [], ...batch });
   }
 
@@ -122,7 +141,11 @@ export class MlflowClient {
       } catch {
         // not JSON: reported by status
       }
-      throw new MlflowError(res.status, String(data.error_code ?? "HTTP_ERROR"), String(data.message ?? `MLflow's artifact proxy answered ${res.status}`).slice(0, 500));
+      throw new MlflowError(
+        res.status,
+        String(data.error_code ?? "HTTP_ERROR"),
+        String(data.message ?? `MLflow's artifact proxy answered ${res.status}`).slice(0, 500),
+      );
     }
   }
 
@@ -139,7 +162,13 @@ export function mlflowKey(key: string): string {
 const MAX_PARAM_VALUE = 6000;
 
 /** The resolved config as MLflow params: flat keys, string values within MLflow's length limit. */
-export function configParams(config: { model: string; type: string; task: string; gpus?: number; train: Record<string, unknown> }): { key: string; value: string }[] {
+export function configParams(config: {
+  model: string;
+  type: string;
+  task: string;
+  gpus?: number;
+  train: Record<string, unknown>;
+}): { key: string; value: string }[] {
   const params = [
     { key: "model", value: config.model },
     { key: "type", value: config.type },
@@ -147,7 +176,10 @@ export function configParams(config: { model: string; type: string; task: string
     ...(config.gpus !== undefined ? [{ key: "gpus", value: String(config.gpus) }] : []),
     ...Object.entries(config.train).map(([key, value]) => ({ key, value: typeof value === "string" ? value : JSON.stringify(value) })),
   ];
-  return params.map((p) => ({ key: mlflowKey(p.key), value: p.value.length > MAX_PARAM_VALUE ? `${p.value.slice(0, MAX_PARAM_VALUE - 1)}…` : p.value }));
+  return params.map((p) => ({
+    key: mlflowKey(p.key),
+    value: p.value.length > MAX_PARAM_VALUE ? `${p.value.slice(0, MAX_PARAM_VALUE - 1)}…` : p.value,
+  }));
 }
 
 export function chunk<T>(items: T[], size: number): T[][] {

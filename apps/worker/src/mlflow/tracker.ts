@@ -79,7 +79,14 @@ export class Tracker {
         this.nextSeq.set(jobId, max + 1);
       }
       const first = this.nextSeq.get(jobId)!;
-      const rows = calls.map((payload, i) => ({ id: newId(), jobId, seq: first + i, kind: payload.kind, payload, workerName: this.worker }));
+      const rows = calls.map((payload, i) => ({
+        id: newId(),
+        jobId,
+        seq: first + i,
+        kind: payload.kind,
+        payload,
+        workerName: this.worker,
+      }));
       try {
         await this.db.trackingCall.createMany({ data: rows });
         this.nextSeq.set(jobId, first + calls.length);
@@ -94,7 +101,9 @@ export class Tracker {
   }
 
   drain(): Promise<void> {
-    return Promise.all(this.lanes.map((lane) => (lane.draining ??= this.doDrain(lane).finally(() => (lane.draining = null))))).then(() => {});
+    return Promise.all(this.lanes.map((lane) => (lane.draining ??= this.doDrain(lane).finally(() => (lane.draining = null))))).then(
+      () => {},
+    );
   }
 
   private async doDrain(lane: Lane) {
@@ -143,7 +152,10 @@ export class Tracker {
   }
 
   private async setDelayed(jobId: string, delayed: boolean) {
-    const { count } = await this.db.trainingJob.updateMany({ where: { id: jobId, trackingDelayed: !delayed }, data: { trackingDelayed: delayed } });
+    const { count } = await this.db.trainingJob.updateMany({
+      where: { id: jobId, trackingDelayed: !delayed },
+      data: { trackingDelayed: delayed },
+    });
     if (count) {
       const row = await this.db.trainingJob.findUnique({ where: { id: jobId }, select: { projectId: true } });
       if (row) this.live.jobUpdated({ id: jobId, projectId: row.projectId, trackingDelayed: delayed });
@@ -154,22 +166,31 @@ export class Tracker {
     const row = await this.db.trainingJob.findUnique({ where: { id: jobId }, select: { mlflowRunId: true } });
     if (row?.mlflowRunId) return row.mlflowRunId;
     // Without a run, and no start call left to make one, these calls can never be sent.
-    if ((await this.db.trackingCall.count({ where: { jobId, kind: "start" } })) === 0) throw new MlflowError(410, "NO_RUN", "the job has no MLflow run (its creation was refused)");
+    if ((await this.db.trackingCall.count({ where: { jobId, kind: "start" } })) === 0)
+      throw new MlflowError(410, "NO_RUN", "the job has no MLflow run (its creation was refused)");
     throw new MlflowError(503, "RUN_NOT_READY", "the job's MLflow run does not exist yet");
   }
 
   private async send(jobId: string, call: TrackingCallPayload) {
     switch (call.kind) {
       case "start": {
-        const row = await this.db.trainingJob.findUnique({ where: { id: jobId }, select: { mlflowRunId: true, mlflowExperimentId: true, projectId: true } });
+        const row = await this.db.trainingJob.findUnique({
+          where: { id: jobId },
+          select: { mlflowRunId: true, mlflowExperimentId: true, projectId: true },
+        });
         if (row?.mlflowRunId) {
           await this.client.updateRun(row.mlflowRunId, "RUNNING");
           return;
         }
         const experimentId = await this.client.ensureExperiment(call.experimentName, call.experimentTags);
         // A crash after MLflow created the run but before its id was stored: find it by tag.
-        const run = (await this.client.findRunByTag(experimentId, "wyolo.job_id", jobId)) ?? (await this.client.createRun(experimentId, call.runName, call.startTime, call.tags));
-        await this.db.trainingJob.update({ where: { id: jobId }, data: { mlflowExperimentId: experimentId, mlflowRunId: run.run_uuid, mlflowArtifactUri: run.artifact_uri } });
+        const run =
+          (await this.client.findRunByTag(experimentId, "wyolo.job_id", jobId)) ??
+          (await this.client.createRun(experimentId, call.runName, call.startTime, call.tags));
+        await this.db.trainingJob.update({
+          where: { id: jobId },
+          data: { mlflowExperimentId: experimentId, mlflowRunId: run.run_uuid, mlflowArtifactUri: run.artifact_uri },
+        });
         if (row) this.live.jobUpdated({ id: jobId, projectId: row.projectId, mlflowExperimentId: experimentId, mlflowRunId: run.run_uuid });
         return;
       }
@@ -202,11 +223,13 @@ export class Tracker {
     }
     const missing = (err: unknown) => {
       // The object is gone (the job's artifacts were deleted): nothing to copy, ever.
-      if ((err as Error).name === "NoSuchKey") throw new MlflowError(404, "ARTIFACT_MISSING", `${call.storageKey} is no longer in the object store`);
+      if ((err as Error).name === "NoSuchKey")
+        throw new MlflowError(404, "ARTIFACT_MISSING", `${call.storageKey} is no longer in the object store`);
       // The object store refuses (no such bucket, access denied: MLflow's root is not writable
       // with the worker's credentials): retrying will not help, so it is dropped with a warning.
       const status = s3Status(err);
-      if (status && !isRetryableStatus(status)) throw new MlflowError(status, "ARTIFACT_COPY_REFUSED", `the object store refused the copy: ${(err as Error).message}`);
+      if (status && !isRetryableStatus(status))
+        throw new MlflowError(status, "ARTIFACT_COPY_REFUSED", `the object store refused the copy: ${(err as Error).message}`);
       throw err;
     };
     const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(root);
@@ -217,15 +240,33 @@ export class Tracker {
       const { body, length } = await this.artifacts.open(call.storageKey).catch(missing);
       await this.client.uploadArtifact(root, call.name, body, length).finally(() => body.destroy());
     } else {
-      throw new MlflowError(400, "UNSUPPORTED_ARTIFACT_ROOT", `the run's artifact root ${root} cannot be written from a worker (use s3:// or --serve-artifacts)`);
+      throw new MlflowError(
+        400,
+        "UNSUPPORTED_ARTIFACT_ROOT",
+        `the run's artifact root ${root} cannot be written from a worker (use s3:// or --serve-artifacts)`,
+      );
     }
     this.log.debug({ jobId, name: call.name, root }, "artifact copied to the MLflow run");
   }
 }
 
 /** One epoch's numbers as MLflow metrics: step = epoch, names in MLflow's charset, no NaN/null. */
-export function epochMetrics(epoch: { epoch: number; losses: Record<string, number | null>; metrics: Record<string, number | null>; lr: Record<string, number | null>; epochTime: number | null }, timestamp: number) {
-  const all: Record<string, number | null> = { ...epoch.losses, ...epoch.metrics, ...epoch.lr, ...(epoch.epochTime != null ? { epoch_time_s: epoch.epochTime } : {}) };
+export function epochMetrics(
+  epoch: {
+    epoch: number;
+    losses: Record<string, number | null>;
+    metrics: Record<string, number | null>;
+    lr: Record<string, number | null>;
+    epochTime: number | null;
+  },
+  timestamp: number,
+) {
+  const all: Record<string, number | null> = {
+    ...epoch.losses,
+    ...epoch.metrics,
+    ...epoch.lr,
+    ...(epoch.epochTime != null ? { epoch_time_s: epoch.epochTime } : {}),
+  };
   return Object.entries(all)
     .filter((e): e is [string, number] => typeof e[1] === "number" && Number.isFinite(e[1]))
     .map(([key, value]) => ({ key: mlflowKey(key), value, timestamp, step: epoch.epoch }));

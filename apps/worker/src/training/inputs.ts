@@ -1,7 +1,14 @@
 import { existsSync, lstatSync, mkdirSync, realpathSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { Db } from "@wyolo/db";
-import { jobWeightsArtifactName, parseJobWeightsRef, parseTrainingConfig, type FailureClass, type JobWeightsRef, type TrainingConfig } from "@wyolo/contracts";
+import {
+  jobWeightsArtifactName,
+  parseJobWeightsRef,
+  parseTrainingConfig,
+  type FailureClass,
+  type JobWeightsRef,
+  type TrainingConfig,
+} from "@wyolo/contracts";
 import type { WorkerEnv } from "../env.ts";
 import type { Logger } from "../logger.ts";
 import { sha256, withRetryWindow, type ArtifactStore } from "../artifacts/store.ts";
@@ -81,12 +88,18 @@ export async function prepareInputs(
   const { config } = job;
   const datasets = datasetsRoot(env);
   if (!staysInside(datasets, config.train.data)) {
-    return { failureClass: "PATH_NOT_ALLOWED", problem: `\`train.data\` (${config.train.data}) leads outside the datasets directory (DATASETS_DIR) once symlinks are followed; refused` };
+    return {
+      failureClass: "PATH_NOT_ALLOWED",
+      problem: `\`train.data\` (${config.train.data}) leads outside the datasets directory (DATASETS_DIR) once symlinks are followed; refused`,
+    };
   }
   const out: TrainerInputs = { env: { WYOLO_DATASETS_DIR: datasets }, notes: [] };
   const inputsDir = path.join(runDir, "inputs");
   const pretrained = typeof config.train.pretrained === "string" ? config.train.pretrained : undefined;
-  for (const [field, value] of [["model", config.model], ["train.pretrained", pretrained]] as const) {
+  for (const [field, value] of [
+    ["model", config.model],
+    ["train.pretrained", pretrained],
+  ] as const) {
     if (!value) continue;
     const ref = parseJobWeightsRef(value);
     if (ref) {
@@ -102,7 +115,10 @@ export async function prepareInputs(
     if (weights.fetched) deps.log.info({ key: weights.fetched }, "named weights from the object store");
     if (weights.dir) {
       if (!staysInside(weights.dir, value)) {
-        return { failureClass: "PATH_NOT_ALLOWED", problem: `\`${field}\` (${value}) leads outside the weights directory once symlinks are followed; refused` };
+        return {
+          failureClass: "PATH_NOT_ALLOWED",
+          problem: `\`${field}\` (${value}) leads outside the weights directory once symlinks are followed; refused`,
+        };
       }
       out.env.WYOLO_WEIGHTS_DIR ??= weights.dir;
     }
@@ -120,24 +136,40 @@ async function fetchJobWeights(
   const named = `job:${ref.jobId}/${ref.file}`;
   // Checked again here, from the database: the web app's check may have been bypassed.
   const source = await db.trainingJob.findUnique({ where: { id: ref.jobId }, select: { project: { select: { teamId: true } } } });
-  if (!source || source.project.teamId !== teamId) return { failureClass: "PATH_NOT_ALLOWED", problem: `\`${field}\` names ${named}, which is not a job of this team; refused` };
-  if (!store) return { failureClass: "INVALID_ARGUMENT", problem: `\`${field}\` names ${named}, but this worker has no object store configured (S3_ENDPOINT), which fine-tuning from an earlier job needs` };
+  if (!source || source.project.teamId !== teamId)
+    return { failureClass: "PATH_NOT_ALLOWED", problem: `\`${field}\` names ${named}, which is not a job of this team; refused` };
+  if (!store)
+    return {
+      failureClass: "INVALID_ARGUMENT",
+      problem: `\`${field}\` names ${named}, but this worker has no object store configured (S3_ENDPOINT), which fine-tuning from an earlier job needs`,
+    };
   const dest = path.join(inputsDir, inputFileName(ref));
   mkdirSync(inputsDir, { recursive: true });
   // Twice: the referenced job may replace its weights (new key) between our read and the download.
   for (let attempt = 1; ; attempt++) {
-    const artifact = await db.jobArtifact.findUnique({ where: { jobId_name: { jobId: ref.jobId, name: jobWeightsArtifactName(ref) } }, select: { sha256: true, storageKey: true } });
-    if (!artifact) return { failureClass: "INVALID_ARGUMENT", problem: `\`${field}\` names ${named}, but that job has no stored ${ref.file}` };
-    if (existsSync(dest) && (await sha256(dest)) === artifact.sha256) return { note: `Starting from ${named} (already in the run's inputs, sha256 ${artifact.sha256.slice(0, 12)}…)` };
+    const artifact = await db.jobArtifact.findUnique({
+      where: { jobId_name: { jobId: ref.jobId, name: jobWeightsArtifactName(ref) } },
+      select: { sha256: true, storageKey: true },
+    });
+    if (!artifact)
+      return { failureClass: "INVALID_ARGUMENT", problem: `\`${field}\` names ${named}, but that job has no stored ${ref.file}` };
+    if (existsSync(dest) && (await sha256(dest)) === artifact.sha256)
+      return { note: `Starting from ${named} (already in the run's inputs, sha256 ${artifact.sha256.slice(0, 12)}…)` };
     try {
       await withRetryWindow(() => store.download(artifact.storageKey, dest), 60_000);
-      if ((await sha256(dest)) === artifact.sha256) return { note: `Starting from ${named}: fetched from the object store, sha256 ${artifact.sha256.slice(0, 12)}… checked` };
+      if ((await sha256(dest)) === artifact.sha256)
+        return { note: `Starting from ${named}: fetched from the object store, sha256 ${artifact.sha256.slice(0, 12)}… checked` };
       rmSync(dest, { force: true });
-      if (attempt >= 2) return { failureClass: "INVALID_ARGUMENT", problem: `${named} in the object store does not match its recorded checksum` };
+      if (attempt >= 2)
+        return { failureClass: "INVALID_ARGUMENT", problem: `${named} in the object store does not match its recorded checksum` };
     } catch (err) {
       rmSync(dest, { force: true });
       log.warn({ err: { message: (err as Error).message }, ref: named }, "could not fetch a referenced job's weights");
-      if (attempt >= 2) return { failureClass: "INVALID_ARGUMENT", problem: `${named} could not be fetched from the object store: ${(err as Error).message.slice(0, 300)}` };
+      if (attempt >= 2)
+        return {
+          failureClass: "INVALID_ARGUMENT",
+          problem: `${named} could not be fetched from the object store: ${(err as Error).message.slice(0, 300)}`,
+        };
     }
   }
 }

@@ -6,7 +6,21 @@ import type { LivePublisher } from "../realtime.ts";
 import { parseResultsCsv } from "./results-csv.ts";
 import { SpillFile, type SpillRecord } from "./spill-file.ts";
 
-type JobPatch = Partial<Pick<JobSummary, "status" | "currentEpoch" | "totalEpochs" | "progress" | "etaSeconds" | "bestMetric" | "bestMetricName" | "workerName" | "attempt" | "failureReason">> & { bestEpoch?: number };
+type JobPatch = Partial<
+  Pick<
+    JobSummary,
+    | "status"
+    | "currentEpoch"
+    | "totalEpochs"
+    | "progress"
+    | "etaSeconds"
+    | "bestMetric"
+    | "bestMetricName"
+    | "workerName"
+    | "attempt"
+    | "failureReason"
+  >
+> & { bestEpoch?: number };
 
 /** `fill`: rebuilt from results.csv; it fills what is missing and never overwrites the trainer's numbers. */
 type PendingEpoch = { row: JobEpochRow; fill: boolean };
@@ -115,11 +129,20 @@ export class JobRecorder {
   constructor(
     private readonly db: Db,
     private readonly live: LivePublisher,
-    private readonly job: { id: string; projectId: string; bestMetric: number | null; bestMetricName: string | null; bestEpoch: number | null },
+    private readonly job: {
+      id: string;
+      projectId: string;
+      bestMetric: number | null;
+      bestMetricName: string | null;
+      bestEpoch: number | null;
+    },
     private seq: number,
     private readonly opts: JobRecorderOptions,
   ) {
-    this.best = job.bestMetric != null && job.bestMetricName && job.bestEpoch != null ? { name: job.bestMetricName, value: job.bestMetric, epoch: job.bestEpoch } : null;
+    this.best =
+      job.bestMetric != null && job.bestMetricName && job.bestEpoch != null
+        ? { name: job.bestMetricName, value: job.bestMetric, epoch: job.bestEpoch }
+        : null;
     this.spill = new SpillFile(opts.spillDir);
     // A previous attempt's spill: new lines must number after its lines, and its outage is still unreported.
     const { records } = this.spill.read();
@@ -175,7 +198,11 @@ export class JobRecorder {
     this.liveLogs.push(entry);
     this.recent.push(`${stream === "stderr" ? "! " : ""}${line}`);
     if (this.recent.length > 400) this.recent.splice(0, this.recent.length - 200);
-    if (this.pendingLogs.length > (this.opts.maxPendingLogLines ?? 5_000) || this.pendingLogBytes > (this.opts.maxPendingLogBytes ?? 4_000_000)) this.evictLogs();
+    if (
+      this.pendingLogs.length > (this.opts.maxPendingLogLines ?? 5_000) ||
+      this.pendingLogBytes > (this.opts.maxPendingLogBytes ?? 4_000_000)
+    )
+      this.evictLogs();
   }
 
   /** What waits in memory for Postgres (output past the bounds is in the spill file instead). */
@@ -290,7 +317,8 @@ export class JobRecorder {
     const maxBytes = Math.floor((this.opts.maxPendingLogBytes ?? 4_000_000) / 2);
     let count = 0;
     let bytes = this.pendingLogBytes;
-    while (count < this.pendingLogs.length && (this.pendingLogs.length - count > maxLines || bytes > maxBytes)) bytes -= this.pendingLogs[count++]!.line.length;
+    while (count < this.pendingLogs.length && (this.pendingLogs.length - count > maxLines || bytes > maxBytes))
+      bytes -= this.pendingLogs[count++]!.line.length;
     const evicted = this.pendingLogs.slice(0, count);
     if (!evicted.length) return;
     try {
@@ -335,7 +363,10 @@ export class JobRecorder {
       const rows = entries.filter((e) => e.fill === fill).map((e) => e.row);
       if (!rows.length) continue;
       const values = Prisma.join(
-        rows.map((r) => Prisma.sql`(${this.job.id}, ${r.epoch}::int, ${JSON.stringify(r.losses)}::jsonb, ${JSON.stringify(r.metrics)}::jsonb, ${JSON.stringify(r.lr)}::jsonb, ${r.epochTime}::double precision)`),
+        rows.map(
+          (r) =>
+            Prisma.sql`(${this.job.id}, ${r.epoch}::int, ${JSON.stringify(r.losses)}::jsonb, ${JSON.stringify(r.metrics)}::jsonb, ${JSON.stringify(r.lr)}::jsonb, ${r.epochTime}::double precision)`,
+        ),
       );
       // A re-sent epoch merges into the stored one (its numbers win, its nulls do not erase);
       // an epoch rebuilt from results.csv only fills what is missing.
@@ -360,13 +391,17 @@ export class JobRecorder {
 
   private logWrite(logs: JobLogLine[]) {
     // (jobId, seq) is the key: a line written twice (a replay after a crash) is skipped.
-    return this.db.jobLog.createMany({ data: logs.map((l) => ({ jobId: this.job.id, seq: l.seq, stream: l.stream, line: l.line, at: new Date(l.at) })), skipDuplicates: true });
+    return this.db.jobLog.createMany({
+      data: logs.map((l) => ({ jobId: this.job.id, seq: l.seq, stream: l.stream, line: l.line, at: new Date(l.at) })),
+      skipDuplicates: true,
+    });
   }
 
   /** Writes an earlier spill (this recorder's or a dead worker's) before anything newer; returns its field updates and size. */
   private async replaySpill(): Promise<{ patch: JobPatch; bytes: number }> {
     const { records, bytes, skipped } = this.spill.read();
-    if (skipped) this.opts.log.warn({ skipped, file: this.spill.path }, "spill file had unreadable lines (cut by a crash); the rest is replayed");
+    if (skipped)
+      this.opts.log.warn({ skipped, file: this.spill.path }, "spill file had unreadable lines (cut by a crash); the rest is replayed");
     const epochs = new Map<number, PendingEpoch>();
     const logs: JobLogLine[] = [];
     let patch: JobPatch = {};
@@ -413,7 +448,13 @@ export class JobRecorder {
       if (this.spillPending) ({ patch: spilledPatch, bytes: spillBytes } = await this.replaySpill());
       const ops = this.epochWrites([...epochs.values()]);
       if (logs.length) ops.push(this.logWrite(logs));
-      ops.push(this.db.trainingJob.update({ where: { id: this.job.id }, data: { ...spilledPatch, ...patch, heartbeatAt: new Date() }, select: { cancelRequestedAt: true } }));
+      ops.push(
+        this.db.trainingJob.update({
+          where: { id: this.job.id },
+          data: { ...spilledPatch, ...patch, heartbeatAt: new Date() },
+          select: { cancelRequestedAt: true },
+        }),
+      );
       const results = await this.db.$transaction(ops);
       this.inFlight = null;
       this.lastWrite = Date.now();
@@ -441,7 +482,10 @@ export class JobRecorder {
       try {
         this.spillUnspilled();
       } catch (spillErr) {
-        this.opts.log.error({ err: { message: (spillErr as Error).message } }, "could not spill the job's unwritten progress; keeping it in memory");
+        this.opts.log.error(
+          { err: { message: (spillErr as Error).message } },
+          "could not spill the job's unwritten progress; keeping it in memory",
+        );
       }
     }
   }
@@ -454,26 +498,49 @@ export class JobRecorder {
     this.pendingLogs = [...logs, ...this.pendingLogs];
     this.pendingLogBytes = this.pendingLogs.reduce((n, l) => n + l.line.length, 0);
     this.patch = { ...patch, ...this.patch };
-    if (this.pendingLogs.length > (this.opts.maxPendingLogLines ?? 5_000) || this.pendingLogBytes > (this.opts.maxPendingLogBytes ?? 4_000_000)) this.evictLogs();
+    if (
+      this.pendingLogs.length > (this.opts.maxPendingLogLines ?? 5_000) ||
+      this.pendingLogBytes > (this.opts.maxPendingLogBytes ?? 4_000_000)
+    )
+      this.evictLogs();
   }
 
   private startOutage() {
     if (this.outageSince) return;
     this.outageSince = new Date();
     // The timeline row can only be written once Postgres is back; live pages hear of it now.
-    this.live.event(this.job.id, { id: `recording-delayed-${this.outageSince.getTime()}`, kind: RECORDING_DELAYED, message: delayedMessage, createdAt: this.outageSince.toISOString() });
+    this.live.event(this.job.id, {
+      id: `recording-delayed-${this.outageSince.getTime()}`,
+      kind: RECORDING_DELAYED,
+      message: delayedMessage,
+      createdAt: this.outageSince.toISOString(),
+    });
   }
 
   private async reportCaughtUp(since: Date) {
     const now = new Date();
     const written = await this.db.$transaction(async (tx) => {
       // Idempotent: a recorder that died after writing these must not write them twice.
-      const already = await tx.jobEvent.findFirst({ where: { jobId: this.job.id, kind: RECORDING_DELAYED, createdAt: since }, select: { id: true } });
+      const already = await tx.jobEvent.findFirst({
+        where: { jobId: this.job.id, kind: RECORDING_DELAYED, createdAt: since },
+        select: { id: true },
+      });
       if (already) return [];
       const select = { id: true, kind: true, message: true, createdAt: true } as const;
       return [
-        await tx.jobEvent.create({ data: { jobId: this.job.id, kind: RECORDING_DELAYED, message: delayedMessage, createdAt: since }, select }),
-        await tx.jobEvent.create({ data: { jobId: this.job.id, kind: RECORDING_CAUGHT_UP, message: `Recording caught up after ${Math.max(1, Math.round((now.getTime() - since.getTime()) / 1000))} s: nothing was lost`, createdAt: now }, select }),
+        await tx.jobEvent.create({
+          data: { jobId: this.job.id, kind: RECORDING_DELAYED, message: delayedMessage, createdAt: since },
+          select,
+        }),
+        await tx.jobEvent.create({
+          data: {
+            jobId: this.job.id,
+            kind: RECORDING_CAUGHT_UP,
+            message: `Recording caught up after ${Math.max(1, Math.round((now.getTime() - since.getTime()) / 1000))} s: nothing was lost`,
+            createdAt: now,
+          },
+          select,
+        }),
       ];
     });
     this.outageSince = null;
@@ -494,4 +561,5 @@ export class JobRecorder {
   }
 }
 
-const delayedMessage = "Recording delayed: the database was unreachable; the worker kept the job's progress and wrote it when the database was back";
+const delayedMessage =
+  "Recording delayed: the database was unreachable; the worker kept the job's progress and wrote it when the database was back";

@@ -35,7 +35,10 @@ export class LineSplitter {
   }
 
   private emit(raw: string) {
-    const parts = raw.split("\r").map((p) => p.replace(ANSI, "").trimEnd()).filter(Boolean);
+    const parts = raw
+      .split("\r")
+      .map((p) => p.replace(ANSI, "").trimEnd())
+      .filter(Boolean);
     const line = parts[parts.length - 1];
     if (line) this.onLine(line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…` : line);
   }

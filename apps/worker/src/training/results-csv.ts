@@ -35,7 +35,8 @@ export function parseResultsCsv(text: string): JobEpochRow[] {
     const time = timeCol >= 0 ? toNumber(cells[timeCol]) : null;
     if (time != null) {
       if (epoch === 1) row.epochTime = time;
-      else if (previous && previous.epoch === epoch - 1 && previous.time != null && time >= previous.time) row.epochTime = time - previous.time;
+      else if (previous && previous.epoch === epoch - 1 && previous.time != null && time >= previous.time)
+        row.epochTime = time - previous.time;
     }
     previous = { epoch, time };
     rows.push(row);

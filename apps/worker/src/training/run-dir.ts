@@ -28,13 +28,19 @@ export async function prepareRunDir(
     const store = deps.artifacts;
     const names = ["weights/last.pt", "weights/best.pt", "results.csv", "args.yaml"];
     // A brief object-store hiccup is waited out (a minute) rather than costing the whole run.
-    const restored = await withRetryWindow(() => store.restore(jobId, dirs.saveDir, names), 60_000).catch(async (err: Error): Promise<string[]> => {
-      deps.log.warn({ err: { message: err.message } }, "could not restore the checkpoint from the object store");
-      rmSync(dirs.saveDir, { recursive: true, force: true });
-      await deps.note("checkpoint-unavailable", `Could not restore the checkpoint from the object store (${err.message.slice(0, 200)}); training starts over`);
-      return [];
-    });
-    if (restored.includes("weights/last.pt")) await deps.note("checkpoint-restored", `No local checkpoint on ${env.WORKER_NAME}: resuming from the last one in the object store`);
+    const restored = await withRetryWindow(() => store.restore(jobId, dirs.saveDir, names), 60_000).catch(
+      async (err: Error): Promise<string[]> => {
+        deps.log.warn({ err: { message: err.message } }, "could not restore the checkpoint from the object store");
+        rmSync(dirs.saveDir, { recursive: true, force: true });
+        await deps.note(
+          "checkpoint-unavailable",
+          `Could not restore the checkpoint from the object store (${err.message.slice(0, 200)}); training starts over`,
+        );
+        return [];
+      },
+    );
+    if (restored.includes("weights/last.pt"))
+      await deps.note("checkpoint-restored", `No local checkpoint on ${env.WORKER_NAME}: resuming from the last one in the object store`);
   }
   rmSync(dirs.stopFile, { force: true });
   return dirs;

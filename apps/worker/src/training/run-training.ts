@@ -111,7 +111,13 @@ class TrainingRun {
   async end(status: Final, message: string, fields: Failure & { progress?: number } = {}): Promise<{ status: JobStatus }> {
     const finishedAt = new Date();
     if (this.tracking) {
-      await this.rt.tracker?.enqueue(this.row.id, [{ kind: "status", status: status === "SUCCEEDED" ? "FINISHED" : status === "FAILED" ? "FAILED" : "KILLED", endTime: finishedAt.getTime() }]);
+      await this.rt.tracker?.enqueue(this.row.id, [
+        {
+          kind: "status",
+          status: status === "SUCCEEDED" ? "FINISHED" : status === "FAILED" ? "FAILED" : "KILLED",
+          endTime: finishedAt.getTime(),
+        },
+      ]);
     }
     const result = await this.rt.lifecycle.transition({
       kind: "training",
@@ -138,9 +144,12 @@ class TrainingRun {
     const resumed = row.attempt > 0;
     const attempt = row.attempt + 1;
     const where = placement.gpuIndexes.length ? `GPU ${placement.gpuIndexes.join(",")}` : "CPU";
-    const starting = await this.pickUp({ attempt, startedAt: row.startedAt ?? new Date() }, resumed
-      ? { kind: "resumed", message: `Picked up again by ${env.WORKER_NAME} (${where}, attempt ${attempt}); resuming from its checkpoint` }
-      : { kind: "starting", message: `Starting on ${env.WORKER_NAME} (${where})` });
+    const starting = await this.pickUp(
+      { attempt, startedAt: row.startedAt ?? new Date() },
+      resumed
+        ? { kind: "resumed", message: `Picked up again by ${env.WORKER_NAME} (${where}, attempt ${attempt}); resuming from its checkpoint` }
+        : { kind: "starting", message: `Starting on ${env.WORKER_NAME} (${where})` },
+    );
     if (starting) return starting;
 
     const lastEpochAtStart = (await db.jobEpoch.aggregate({ where: { jobId }, _max: { epoch: true } }))._max.epoch ?? 0;
@@ -148,9 +157,18 @@ class TrainingRun {
       this.tracking = true;
       await startTracking(this.rt.tracker, row, config, { workerName: env.WORKER_NAME, gpuIndexes: placement.gpuIndexes, resumed });
     }
-    const dirs = await prepareRunDir(env, jobId, resumed, { artifacts: this.rt.artifacts, log: ctx.log, note: (kind, message) => this.note(kind, message) });
+    const dirs = await prepareRunDir(env, jobId, resumed, {
+      artifacts: this.rt.artifacts,
+      log: ctx.log,
+      note: (kind, message) => this.note(kind, message),
+    });
     // Every file the trainer will read, checked (and job references fetched) before it starts.
-    const inputs = await prepareInputs({ id: jobId, teamId: row.project.teamId, config }, dirs.runDir, { env, db, store: this.rt.artifacts, log: ctx.log });
+    const inputs = await prepareInputs({ id: jobId, teamId: row.project.teamId, config }, dirs.runDir, {
+      env,
+      db,
+      store: this.rt.artifacts,
+      log: ctx.log,
+    });
     if ("problem" in inputs) return this.fail(inputs.problem, inputs.failureClass);
     for (const note of inputs.notes) await this.note("inputs", note);
 
@@ -171,25 +189,42 @@ class TrainingRun {
           to: "RUNNING",
           cause: "worker",
           data: { totalEpochs: ev.totalEpochs },
-          entry: { kind: "running", message: `Training${ev.resumed ? " resumed" : ""}: epochs ${ev.startEpoch}–${ev.totalEpochs}${ev.batch ? `, batch ${ev.batch}` : ""}${ev.device ? ` on ${ev.device}` : ""}` },
+          entry: {
+            kind: "running",
+            message: `Training${ev.resumed ? " resumed" : ""}: epochs ${ev.startEpoch}–${ev.totalEpochs}${ev.batch ? `, batch ${ev.batch}` : ""}${ev.device ? ` on ${ev.device}` : ""}`,
+          },
         }),
     });
     if (trained.lockLost) return this.lockLost();
     const { recorder, stopReason } = trained;
-    const outcome = decideOutcome({ child: "trainer", program: env.TRAINER_COMMAND.split(/\s+/)[0] ?? "", exit: trained.exit, stopReason, succeeded: !!trained.finished, finishedReason: trained.finished?.reason, failed: trained.failed });
-    ctx.log.info({ exit: trained.exit, stopReason, finished: trained.finished?.reason, failed: trained.failed?.errorClass, outcome: outcome.status }, "trainer exited");
+    const outcome = decideOutcome({
+      child: "trainer",
+      program: env.TRAINER_COMMAND.split(/\s+/)[0] ?? "",
+      exit: trained.exit,
+      stopReason,
+      succeeded: !!trained.finished,
+      finishedReason: trained.finished?.reason,
+      failed: trained.failed,
+    });
+    ctx.log.info(
+      { exit: trained.exit, stopReason, finished: trained.finished?.reason, failed: trained.failed?.errorClass, outcome: outcome.status },
+      "trainer exited",
+    );
 
     // Everything the run produced is in Postgres before its final state: epochs missing after an
     // outage come from its own results.csv. A shutdown waits only so long; the spill file keeps the rest.
     await recorder.fillFromResultsCsv(path.join(dirs.saveDir, "results.csv"));
-    const recorded = await recorder.close(stopReason === "shutdown" ? AbortSignal.timeout(Math.max(1_000, env.SHUTDOWN_TIMEOUT_MS / 3)) : ctx.signal).then(
-      () => true,
-      (err: Error) => {
-        ctx.log.warn({ err: { message: err.message } }, "recording not finished; the spill file keeps it for the next attempt");
-        return false;
-      },
-    );
-    if (outcome.status === "QUEUED" || !recorded) return this.handBack(stopReason === "shutdown" || outcome.status !== "QUEUED" ? undefined : outcome.message);
+    const recorded = await recorder
+      .close(stopReason === "shutdown" ? AbortSignal.timeout(Math.max(1_000, env.SHUTDOWN_TIMEOUT_MS / 3)) : ctx.signal)
+      .then(
+        () => true,
+        (err: Error) => {
+          ctx.log.warn({ err: { message: err.message } }, "recording not finished; the spill file keeps it for the next attempt");
+          return false;
+        },
+      );
+    if (outcome.status === "QUEUED" || !recorded)
+      return this.handBack(stopReason === "shutdown" || outcome.status !== "QUEUED" ? undefined : outcome.message);
     if (stopReason !== "shutdown") await this.storeArtifacts(dirs.saveDir, trained.uploads);
     if (outcome.status === "FAILED") return this.fail(outcome.message, outcome.failureClass, recorder.tail());
     return this.end(outcome.status, outcome.message, outcome.status === "SUCCEEDED" ? { progress: 1 } : {});
@@ -201,13 +236,24 @@ class TrainingRun {
    * counted, failing the job past WORKER_MAX_LOSSES) here instead, exactly once, since each
    * transition applies only from the status it expects. Returns the status when not picked up.
    */
-  private async pickUp(data: { attempt: number; startedAt: Date }, entry: { kind: string; message: string }): Promise<{ status: JobStatus } | null> {
+  private async pickUp(
+    data: { attempt: number; startedAt: Date },
+    entry: { kind: string; message: string },
+  ): Promise<{ status: JobStatus } | null> {
     const { env, lifecycle, db } = this.rt;
     const id = this.row.id;
     const onWorker = { status: { in: ["STARTING", "RUNNING"] as JobStatus[] } };
     for (;;) {
       const fields = { ...data, workerName: env.WORKER_NAME, heartbeatAt: new Date() };
-      const picked = await lifecycle.transition({ kind: "training", id, to: "STARTING", cause: "worker", where: { status: "QUEUED" }, data: fields, entry });
+      const picked = await lifecycle.transition({
+        kind: "training",
+        id,
+        to: "STARTING",
+        cause: "worker",
+        where: { status: "QUEUED" },
+        data: fields,
+        entry,
+      });
       if (picked.applied) return null;
       // QUEUED by now: the stalled handler got there between the update and the read; try again.
       if (picked.status === "QUEUED") continue;
@@ -233,7 +279,10 @@ class TrainingRun {
         cause: "worker",
         where: onWorker,
         data: fields,
-        entry: (row) => ({ kind: "stalled", message: `Worker ${row.workerName ?? "?"} stopped responding; the job was picked up again (worker loss ${losses} of ${env.WORKER_MAX_LOSSES} allowed)` }),
+        entry: (row) => ({
+          kind: "stalled",
+          message: `Worker ${row.workerName ?? "?"} stopped responding; the job was picked up again (worker loss ${losses} of ${env.WORKER_MAX_LOSSES} allowed)`,
+        }),
       });
       if (!lost.applied) continue;
       await lifecycle.note(id, entry);
@@ -253,14 +302,21 @@ class TrainingRun {
   /** Back to the queue for another worker (or this one, restarted) to resume from its checkpoint. */
   private async handBack(why?: string): Promise<never> {
     const { env } = this.rt;
-    await this.rt.lifecycle.transition({
-      kind: "training",
-      id: this.row.id,
-      to: "QUEUED",
-      cause: "worker",
-      data: { etaSeconds: null },
-      entry: { kind: "requeued", message: `${why ? `On ${env.WORKER_NAME}, ${why}` : `${env.WORKER_NAME} is shutting down`}; the job goes back to the queue and resumes from its checkpoint` },
-    }).catch((err: Error) => this.ctx.log.warn({ err: { message: err.message } }, "hand-back not recorded (Postgres away?); the queue entry goes back anyway"));
+    await this.rt.lifecycle
+      .transition({
+        kind: "training",
+        id: this.row.id,
+        to: "QUEUED",
+        cause: "worker",
+        data: { etaSeconds: null },
+        entry: {
+          kind: "requeued",
+          message: `${why ? `On ${env.WORKER_NAME}, ${why}` : `${env.WORKER_NAME} is shutting down`}; the job goes back to the queue and resumes from its checkpoint`,
+        },
+      })
+      .catch((err: Error) =>
+        this.ctx.log.warn({ err: { message: err.message } }, "hand-back not recorded (Postgres away?); the queue entry goes back anyway"),
+      );
     return requeueLater(this.ctx.job, this.ctx.token, 0);
   }
 
@@ -275,7 +331,10 @@ class TrainingRun {
     const failure = await store
       .uploadPatiently(jobId, saveDir, env.ARTIFACT_RETRY_WINDOW_MS, (err, attempt) => {
         log.warn({ err: { message: err.message }, attempt }, "artifact upload failed; retrying");
-        if (attempt === 1) void this.note("artifacts-retry", `The object store is unavailable (${err.message.slice(0, 200)}); retrying the upload`).catch(() => {});
+        if (attempt === 1)
+          void this.note("artifacts-retry", `The object store is unavailable (${err.message.slice(0, 200)}); retrying the upload`).catch(
+            () => {},
+          );
       })
       .then(
         () => null,
@@ -284,14 +343,20 @@ class TrainingRun {
     const stored = await db.jobArtifact.findMany({ where: { jobId }, orderBy: { name: "asc" }, select: { name: true, storageKey: true } });
     if (failure) {
       log.error({ err: { message: failure.message } }, "artifacts not stored");
-      await this.note("artifacts-failed", `Artifacts not stored (${failure.message.slice(0, 200)}); the run's files stay in ${env.WORKER_NAME}'s data directory`);
+      await this.note(
+        "artifacts-failed",
+        `Artifacts not stored (${failure.message.slice(0, 200)}); the run's files stay in ${env.WORKER_NAME}'s data directory`,
+      );
     } else if (stored.length) {
       await this.note("artifacts", `${stored.length} artifact${stored.length === 1 ? "" : "s"} stored`);
     }
     live.artifactsChanged(jobId);
     // The run's files go to its MLflow run too (through the outbox, before the run's end status).
     if (this.tracking && this.rt.tracker && stored.length) {
-      await this.rt.tracker.enqueue(jobId, stored.map((a) => ({ kind: "artifact" as const, name: a.name, storageKey: a.storageKey })));
+      await this.rt.tracker.enqueue(
+        jobId,
+        stored.map((a) => ({ kind: "artifact" as const, name: a.name, storageKey: a.storageKey })),
+      );
     }
   }
 }

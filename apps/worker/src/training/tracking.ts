@@ -12,7 +12,12 @@ export type TrackedJob = {
 };
 
 /** The job's MLflow run, created (or set RUNNING again on resume) through the tracker's outbox. */
-export async function startTracking(tracker: Tracker, job: TrackedJob, config: TrainingConfig, run: { workerName: string; gpuIndexes: number[]; resumed: boolean }): Promise<void> {
+export async function startTracking(
+  tracker: Tracker,
+  job: TrackedJob,
+  config: TrainingConfig,
+  run: { workerName: string; gpuIndexes: number[]; resumed: boolean },
+): Promise<void> {
   if (run.resumed) await tracker.adopt(job.id);
   await tracker.enqueue(job.id, [
     {

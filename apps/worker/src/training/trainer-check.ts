@@ -9,11 +9,20 @@ export type TrainerCheck = { ok: boolean; problem?: string; details: Record<stri
  * python, torch, CUDA and ultralytics versions). A worker that cannot train still starts;
  * its jobs fail at once with the reason instead of hanging.
  */
-export function checkTrainer(command: string, log: Logger, timeoutMs = 60_000, what: "trainer" | "exporter" = "trainer"): Promise<TrainerCheck> {
+export function checkTrainer(
+  command: string,
+  log: Logger,
+  timeoutMs = 60_000,
+  what: "trainer" | "exporter" = "trainer",
+): Promise<TrainerCheck> {
   const [program, ...args] = command.split(/\s+/);
   return new Promise((resolve) => {
     execFile(program!, [...args, "--check"], { timeout: timeoutMs, env: trainerEnv(process.env, {}) }, (err, stdout, stderr) => {
-      const line = stdout.trim().split("\n").reverse().find((l) => l.startsWith("{"));
+      const line = stdout
+        .trim()
+        .split("\n")
+        .reverse()
+        .find((l) => l.startsWith("{"));
       let details: Record<string, unknown> = {};
       try {
         details = line ? (JSON.parse(line) as Record<string, unknown>) : {};

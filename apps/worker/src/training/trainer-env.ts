@@ -4,7 +4,8 @@
  * MLflow settings (the worker logs to MLflow; a second run from Ultralytics would be wrong) or
  * S3 credentials, nothing that looks like a password, token or key.
  */
-const SECRET = /^(DATABASE_URL|REDIS_URL|NEXTAUTH_.*|ADMIN_PASSWORD|MLFLOW_.*|S3_.*|AWS_.*|OIDC_.*)$|SECRET|PASSWORD|TOKEN|PRIVATE_KEY|CREDENTIAL/i;
+const SECRET =
+  /^(DATABASE_URL|REDIS_URL|NEXTAUTH_.*|ADMIN_PASSWORD|MLFLOW_.*|S3_.*|AWS_.*|OIDC_.*)$|SECRET|PASSWORD|TOKEN|PRIVATE_KEY|CREDENTIAL/i;
 
 export function trainerEnv(base: NodeJS.ProcessEnv, own: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};

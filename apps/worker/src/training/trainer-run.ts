@@ -10,7 +10,13 @@ import type { RunDir } from "./run-dir.ts";
 import { TrainerProcess, type TrainerExit } from "./trainer-process.ts";
 import type { TrainingRuntime } from "./run-training.ts";
 
-export type TrainerRunJob = { id: string; projectId: string; bestMetric: number | null; bestMetricName: string | null; bestEpoch: number | null };
+export type TrainerRunJob = {
+  id: string;
+  projectId: string;
+  bestMetric: number | null;
+  bestMetricName: string | null;
+  bestEpoch: number | null;
+};
 
 export type TrainerRun = {
   exit: TrainerExit;
@@ -63,7 +69,9 @@ export async function runTrainer(
   const uploadLater = (files: string[]) => {
     const store = rt.artifacts;
     if (!store) return;
-    uploads = uploads.then(() => store.upload(job.id, dirs.saveDir, files)).catch((err: Error) => log.warn({ err: { message: err.message } }, "artifact upload failed; retried later"));
+    uploads = uploads
+      .then(() => store.upload(job.id, dirs.saveDir, files))
+      .catch((err: Error) => log.warn({ err: { message: err.message } }, "artifact upload failed; retried later"));
   };
 
   const requestStop = (reason: StopReason) => {
@@ -86,7 +94,9 @@ export async function runTrainer(
     onEpoch: (epoch) => {
       if (!rt.tracker || epoch.epoch <= run.lastEpochAtStart || trackedEpochs.has(epoch.epoch)) return;
       trackedEpochs.add(epoch.epoch);
-      void rt.tracker.enqueue(job.id, [{ kind: "metrics", metrics: epochMetrics(epoch, Date.now()) }]).catch((err: Error) => log.warn({ err: { message: err.message } }, "MLflow metrics not queued"));
+      void rt.tracker
+        .enqueue(job.id, [{ kind: "metrics", metrics: epochMetrics(epoch, Date.now()) }])
+        .catch((err: Error) => log.warn({ err: { message: err.message } }, "MLflow metrics not queued"));
     },
   });
 

@@ -8,7 +8,11 @@ import { withRetryWindow, type ArtifactStore } from "../artifacts/store.ts";
  * the file, else a cached copy from WEIGHTS_S3_PREFIX in the object store. Architectures (.yaml)
  * and paths are left to the trainer. `problem` says, for the job's failure, where it looked.
  */
-export async function locateWeights(model: string, env: WorkerEnv, store: ArtifactStore | undefined): Promise<{ dir?: string; fetched?: string } | { problem: string }> {
+export async function locateWeights(
+  model: string,
+  env: WorkerEnv,
+  store: ArtifactStore | undefined,
+): Promise<{ dir?: string; fetched?: string } | { problem: string }> {
   const weightsDir = env.WEIGHTS_DIR ? path.resolve(env.WEIGHTS_DIR) : undefined;
   if (!/^[^/\\]+\.pt$/.test(model) || (weightsDir && existsSync(path.join(weightsDir, model))) || !env.WEIGHTS_S3_PREFIX || !store) {
     // The trainer resolves it (and fails fast, saying where it looked, when it is missing).

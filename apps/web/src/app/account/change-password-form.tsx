@@ -31,12 +31,26 @@ export function ChangePasswordForm({ email }: { email: string }) {
   return (
     <form onSubmit={form.handleSubmit((v) => change.mutate(v))} className="space-y-4" noValidate>
       <Field id="current-password" label="Current password" error={errors.currentPassword?.message}>
-        <Input id="current-password" type="password" autoComplete="current-password" aria-invalid={!!errors.currentPassword} {...form.register("currentPassword")} />
+        <Input
+          id="current-password"
+          type="password"
+          autoComplete="current-password"
+          aria-invalid={!!errors.currentPassword}
+          {...form.register("currentPassword")}
+        />
       </Field>
       <Field id="new-password" label="New password" error={errors.newPassword?.message} hint="At least 10 characters">
-        <Input id="new-password" type="password" autoComplete="new-password" aria-invalid={!!errors.newPassword} {...form.register("newPassword")} />
+        <Input
+          id="new-password"
+          type="password"
+          autoComplete="new-password"
+          aria-invalid={!!errors.newPassword}
+          {...form.register("newPassword")}
+        />
       </Field>
-      <Button type="submit" busy={change.isPending}>Change password</Button>
+      <Button type="submit" busy={change.isPending}>
+        Change password
+      </Button>
     </form>
   );
 }

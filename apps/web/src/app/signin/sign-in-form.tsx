@@ -8,10 +8,21 @@ import { toast } from "sonner";
 import { z } from "zod";
 import { Button, Card, Field, Input } from "@/components/ui";
 
-const schema = z.object({ email: z.string().trim().min(1, "Required").email("Enter a valid email address"), password: z.string().min(1, "Required") });
+const schema = z.object({
+  email: z.string().trim().min(1, "Required").email("Enter a valid email address"),
+  password: z.string().min(1, "Required"),
+});
 type Values = z.infer<typeof schema>;
 
-export function SignInForm({ callbackUrl, oidcName, initialError }: { callbackUrl: string; oidcName: string | null; initialError: string | null }) {
+export function SignInForm({
+  callbackUrl,
+  oidcName,
+  initialError,
+}: {
+  callbackUrl: string;
+  oidcName: string | null;
+  initialError: string | null;
+}) {
   const router = useRouter();
   const { register, handleSubmit, formState } = useForm<Values>({ resolver: zodResolver(schema) });
   useEffect(() => {
@@ -35,7 +46,13 @@ export function SignInForm({ callbackUrl, oidcName, initialError }: { callbackUr
           <Input id="email" type="email" autoComplete="email" autoFocus aria-invalid={!!formState.errors.email} {...register("email")} />
         </Field>
         <Field id="password" label="Password" error={formState.errors.password?.message}>
-          <Input id="password" type="password" autoComplete="current-password" aria-invalid={!!formState.errors.password} {...register("password")} />
+          <Input
+            id="password"
+            type="password"
+            autoComplete="current-password"
+            aria-invalid={!!formState.errors.password}
+            {...register("password")}
+          />
         </Field>
         <Button type="submit" className="w-full" busy={formState.isSubmitting}>
           Sign in

@@ -14,14 +14,21 @@ import { SubmitJobForm } from "./submit-job-form";
 
 type Page = { jobs: JobSummary[]; nextCursor: string | null };
 type Member = { userId: string; name: string };
-const SORTS = { created_desc: "Newest first", created_asc: "Oldest first", name_asc: "Name A–Z", name_desc: "Name Z–A", status: "Status" } as const;
+const SORTS = {
+  created_desc: "Newest first",
+  created_asc: "Oldest first",
+  name_asc: "Name A–Z",
+  name_desc: "Name Z–A",
+  status: "Status",
+} as const;
 
 const col = createColumnHelper<JobSummary>();
 
 export function progressLabel(job: JobSummary): string {
   if (job.status === "QUEUED") return job.attempt > 0 ? "re-queued" : "waiting for a worker";
   const epoch = `epoch ${job.currentEpoch ?? 0}/${job.totalEpochs}`;
-  if (job.status === "RUNNING" || job.status === "STARTING") return job.etaSeconds != null ? `${epoch} · ETA ${formatDuration(job.etaSeconds)}` : epoch;
+  if (job.status === "RUNNING" || job.status === "STARTING")
+    return job.etaSeconds != null ? `${epoch} · ETA ${formatDuration(job.etaSeconds)}` : epoch;
   return epoch;
 }
 
@@ -31,12 +38,21 @@ const columns = (base: string) => [
     cell: ({ row }) => (
       <Link href={`${base}/jobs/${row.original.id}`} className="font-medium text-indigo-700 hover:underline dark:text-indigo-300">
         {row.original.name}
-        <span className="block text-xs font-normal text-zinc-500">{row.original.model} · {row.original.task}</span>
+        <span className="block text-xs font-normal text-zinc-500">
+          {row.original.model} · {row.original.task}
+        </span>
       </Link>
     ),
   }),
-  col.accessor("status", { header: "Status", cell: ({ row }) => <JobStatusBadge status={row.original.status} cancelling={!!row.original.cancelRequestedAt} /> }),
-  col.display({ id: "progress", header: "Progress", cell: ({ row }) => <ProgressBar progress={row.original.progress} label={progressLabel(row.original)} /> }),
+  col.accessor("status", {
+    header: "Status",
+    cell: ({ row }) => <JobStatusBadge status={row.original.status} cancelling={!!row.original.cancelRequestedAt} />,
+  }),
+  col.display({
+    id: "progress",
+    header: "Progress",
+    cell: ({ row }) => <ProgressBar progress={row.original.progress} label={progressLabel(row.original)} />,
+  }),
   col.accessor("bestMetric", {
     header: "Best",
     cell: ({ row }) => (
@@ -50,7 +66,17 @@ const columns = (base: string) => [
   col.accessor("createdAt", { header: "Created", cell: ({ getValue }) => <time dateTime={getValue()}>{timeAgo(getValue())}</time> }),
 ];
 
-export function JobsPanel({ project, teamId, base, canCreate }: { project: { id: string }; teamId: string; base: string; canCreate: boolean }) {
+export function JobsPanel({
+  project,
+  teamId,
+  base,
+  canCreate,
+}: {
+  project: { id: string };
+  teamId: string;
+  base: string;
+  canCreate: boolean;
+}) {
   const queryClient = useQueryClient();
   const router = useRouter();
   const search = useSearchParams();
@@ -66,7 +92,10 @@ export function JobsPanel({ project, teamId, base, canCreate }: { project: { id:
     enabled: !!cloneId,
     queryFn: () => api<{ job: { configSource: string | null; config: unknown } }>(`/api/v1/jobs/${cloneId}`).then((r) => r.job),
   });
-  const members = useQuery({ queryKey: ["members", teamId], queryFn: () => api<{ members: Member[] }>(`/api/v1/teams/${teamId}/members`).then((r) => r.members) });
+  const members = useQuery({
+    queryKey: ["members", teamId],
+    queryFn: () => api<{ members: Member[] }>(`/api/v1/teams/${teamId}/members`).then((r) => r.members),
+  });
   const jobs = useInfiniteQuery({
     queryKey: key,
     initialPageParam: null as string | null,
@@ -86,11 +115,16 @@ export function JobsPanel({ project, teamId, base, canCreate }: { project: { id:
     {
       "job:updated": (patch) => {
         let found = false;
-        queryClient.setQueriesData<InfiniteData<Page>>({ queryKey: ["jobs", project.id] }, (data) =>
-          data && {
-            ...data,
-            pages: data.pages.map((p) => ({ ...p, jobs: p.jobs.map((j) => (j.id === patch.id ? ((found = true), { ...j, ...patch }) : j)) })),
-          },
+        queryClient.setQueriesData<InfiniteData<Page>>(
+          { queryKey: ["jobs", project.id] },
+          (data) =>
+            data && {
+              ...data,
+              pages: data.pages.map((p) => ({
+                ...p,
+                jobs: p.jobs.map((j) => (j.id === patch.id ? ((found = true), { ...j, ...patch }) : j)),
+              })),
+            },
         );
         // A job this page has not seen (submitted elsewhere), or one that just ended: fetch the list again.
         if (!found || (patch.status && TERMINAL_STATUSES.includes(patch.status))) refetchAll();
@@ -103,7 +137,15 @@ export function JobsPanel({ project, teamId, base, canCreate }: { project: { id:
   // and a new array on every render turns that into a render loop.
   const rows = useMemo(() => jobs.data?.pages.flatMap((p) => p.jobs) ?? [], [jobs.data]);
   const tableColumns = useMemo(() => columns(base), [base]);
-  const table = useReactTable({ data: rows, columns: tableColumns, getCoreRowModel: getCoreRowModel(), getRowId: (r) => r.id, manualPagination: true, manualSorting: true, manualFiltering: true });
+  const table = useReactTable({
+    data: rows,
+    columns: tableColumns,
+    getCoreRowModel: getCoreRowModel(),
+    getRowId: (r) => r.id,
+    manualPagination: true,
+    manualSorting: true,
+    manualFiltering: true,
+  });
   const active = rows.filter((j) => !TERMINAL_STATUSES.includes(j.status)).length;
 
   return (
@@ -117,7 +159,9 @@ export function JobsPanel({ project, teamId, base, canCreate }: { project: { id:
           <Select aria-label="Filter by status" value={status} onChange={(e) => setStatus(e.target.value)} className="mt-1 w-36">
             <option value="">All</option>
             {JOB_STATUSES.map((s) => (
-              <option key={s} value={s}>{s.toLowerCase()}</option>
+              <option key={s} value={s}>
+                {s.toLowerCase()}
+              </option>
             ))}
           </Select>
         </label>
@@ -126,7 +170,9 @@ export function JobsPanel({ project, teamId, base, canCreate }: { project: { id:
           <Select aria-label="Filter by creator" value={creatorId} onChange={(e) => setCreatorId(e.target.value)} className="mt-1 w-40">
             <option value="">Anyone</option>
             {members.data?.map((m) => (
-              <option key={m.userId} value={m.userId}>{m.name}</option>
+              <option key={m.userId} value={m.userId}>
+                {m.name}
+              </option>
             ))}
           </Select>
         </label>
@@ -134,7 +180,9 @@ export function JobsPanel({ project, teamId, base, canCreate }: { project: { id:
           Sort
           <Select aria-label="Sort jobs" value={sort} onChange={(e) => setSort(e.target.value as keyof typeof SORTS)} className="mt-1 w-36">
             {Object.entries(SORTS).map(([k, label]) => (
-              <option key={k} value={k}>{label}</option>
+              <option key={k} value={k}>
+                {label}
+              </option>
             ))}
           </Select>
         </label>
@@ -151,7 +199,9 @@ export function JobsPanel({ project, teamId, base, canCreate }: { project: { id:
               router.push(`${base}/jobs/${job.id}`);
             }}
           />
-          <Button variant="ghost" onClick={() => (setCreating(false), cloneId && router.replace(base))}>Close</Button>
+          <Button variant="ghost" onClick={() => (setCreating(false), cloneId && router.replace(base))}>
+            Close
+          </Button>
         </div>
       )}
       {jobs.isPending ? (
@@ -192,7 +242,9 @@ export function JobsPanel({ project, teamId, base, canCreate }: { project: { id:
           </table>
           {jobs.hasNextPage && (
             <div className="p-4 text-center">
-              <Button variant="secondary" busy={jobs.isFetchingNextPage} onClick={() => void jobs.fetchNextPage()}>Load more</Button>
+              <Button variant="secondary" busy={jobs.isFetchingNextPage} onClick={() => void jobs.fetchNextPage()}>
+                Load more
+              </Button>
             </div>
           )}
         </div>

@@ -16,11 +16,23 @@ export function MetricChart({ title, data, keys }: { title: string; data: Record
             <LineChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: -12 }}>
               <CartesianGrid strokeDasharray="3 3" stroke="currentColor" strokeOpacity={0.1} />
               <XAxis dataKey="epoch" tick={{ fontSize: 11 }} />
-              <YAxis tick={{ fontSize: 11 }} width={48} tickFormatter={(v: number) => (Math.abs(v) < 0.01 && v !== 0 ? v.toExponential(0) : v.toFixed(2))} />
+              <YAxis
+                tick={{ fontSize: 11 }}
+                width={48}
+                tickFormatter={(v: number) => (Math.abs(v) < 0.01 && v !== 0 ? v.toExponential(0) : v.toFixed(2))}
+              />
               <Tooltip formatter={(v) => (typeof v === "number" ? v.toFixed(4) : String(v))} />
               <Legend wrapperStyle={{ fontSize: 11 }} formatter={(k: string) => k.replace(/^(train|metrics|lr|val)\//, "")} />
               {keys.map((k, i) => (
-                <Line key={k} type="monotone" dataKey={k} stroke={COLORS[i % COLORS.length]} dot={false} isAnimationActive={false} strokeWidth={2} />
+                <Line
+                  key={k}
+                  type="monotone"
+                  dataKey={k}
+                  stroke={COLORS[i % COLORS.length]}
+                  dot={false}
+                  isAnimationActive={false}
+                  strokeWidth={2}
+                />
               ))}
             </LineChart>
           </ResponsiveContainer>

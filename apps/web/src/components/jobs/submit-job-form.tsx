@@ -16,7 +16,18 @@ const FAMILIES = {
 type Family = keyof typeof FAMILIES;
 const SUFFIX: Record<Task, string> = { detect: "", segment: "-seg", classify: "-cls", pose: "-pose", obb: "-obb" };
 
-type Simple = { name: string; family: Family; size: string; task: Task; data: string; epochs: string; imgsz: string; batch: string; priority: Priority; weights: "best.pt" | "last.pt" };
+type Simple = {
+  name: string;
+  family: Family;
+  size: string;
+  task: Task;
+  data: string;
+  epochs: string;
+  imgsz: string;
+  batch: string;
+  priority: Priority;
+  weights: "best.pt" | "last.pt";
+};
 
 /** A finished job to fine-tune from: the new job's model is `job:<id>/best.pt` (or last.pt). */
 export type StartFrom = { id: string; name: string; task: Task; type: "yolo" | "rtdetr"; data: string };
@@ -40,7 +51,17 @@ function simpleConfig(s: Simple, from?: StartFrom): Record<string, unknown> {
  * Submission form: quick fields, or an advanced YAML editor (the old config.yaml shape) validated
  * as you type. With `startFrom`, the model is that job's weights (fine-tuning).
  */
-export function SubmitJobForm({ projectId, initialYaml, startFrom, onDone }: { projectId: string; initialYaml?: string; startFrom?: StartFrom; onDone: (job: JobSummary) => void }) {
+export function SubmitJobForm({
+  projectId,
+  initialYaml,
+  startFrom,
+  onDone,
+}: {
+  projectId: string;
+  initialYaml?: string;
+  startFrom?: StartFrom;
+  onDone: (job: JobSummary) => void;
+}) {
   const [simple, setSimple] = useState<Simple>({
     name: "",
     family: "yolo11",
@@ -60,10 +81,14 @@ export function SubmitJobForm({ projectId, initialYaml, startFrom, onDone }: { p
   const config = advanced ? yaml : simpleConfig(simple, startFrom);
   const check = useMemo(() => parseTrainingConfig(config), [config]);
   const issues = check.ok ? [] : check.issues;
-  const fieldError = (path: string) => serverErrors[`config.${path}`]?.[0] ?? (advanced ? undefined : issues.find((i) => i.path === path)?.message);
+  const fieldError = (path: string) =>
+    serverErrors[`config.${path}`]?.[0] ?? (advanced ? undefined : issues.find((i) => i.path === path)?.message);
 
   const submit = useMutation({
-    mutationFn: () => api<{ job: JobSummary; warnings: string[] }>(`/api/v1/projects/${projectId}/jobs`, { body: { name: simple.name.trim() || undefined, priority: simple.priority, config } }),
+    mutationFn: () =>
+      api<{ job: JobSummary; warnings: string[] }>(`/api/v1/projects/${projectId}/jobs`, {
+        body: { name: simple.name.trim() || undefined, priority: simple.priority, config },
+      }),
     onSuccess: ({ job, warnings }) => {
       toast.success(`Job “${job.name}” queued`);
       for (const w of warnings) toast.warning(w);
@@ -112,7 +137,9 @@ export function SubmitJobForm({ projectId, initialYaml, startFrom, onDone }: { p
           <Field id="job-priority" label="Priority">
             <Select id="job-priority" value={simple.priority} onChange={(e) => set("priority", e.target.value as Priority)}>
               {PRIORITIES.map((p) => (
-                <option key={p} value={p}>{p}</option>
+                <option key={p} value={p}>
+                  {p}
+                </option>
               ))}
             </Select>
           </Field>
@@ -121,7 +148,12 @@ export function SubmitJobForm({ projectId, initialYaml, startFrom, onDone }: { p
           <div className="grid gap-4 sm:grid-cols-3">
             {startFrom ? (
               <div className="sm:col-span-3">
-                <Field id="job-start" label="Start from" error={serverErrors["config.model"]?.[0]} hint={`Fine-tunes the weights of “${startFrom.name}” (${startFrom.task}); model: ${modelFile(simple, startFrom)}`}>
+                <Field
+                  id="job-start"
+                  label="Start from"
+                  error={serverErrors["config.model"]?.[0]}
+                  hint={`Fine-tunes the weights of “${startFrom.name}” (${startFrom.task}); model: ${modelFile(simple, startFrom)}`}
+                >
                   <Select id="job-start" value={simple.weights} onChange={(e) => set("weights", e.target.value as Simple["weights"])}>
                     <option value="best.pt">its best weights (best.pt)</option>
                     <option value="last.pt">its last weights (last.pt)</option>
@@ -133,44 +165,74 @@ export function SubmitJobForm({ projectId, initialYaml, startFrom, onDone }: { p
                 <Field id="job-family" label="Model family">
                   <Select id="job-family" value={simple.family} onChange={(e) => set("family", e.target.value as Family)}>
                     {Object.entries(FAMILIES).map(([k, f]) => (
-                      <option key={k} value={k}>{f.label}</option>
+                      <option key={k} value={k}>
+                        {f.label}
+                      </option>
                     ))}
                   </Select>
                 </Field>
                 <Field id="job-size" label="Size">
                   <Select id="job-size" value={simple.size} onChange={(e) => set("size", e.target.value)}>
                     {FAMILIES[simple.family].sizes.map((s) => (
-                      <option key={s} value={s}>{s}</option>
+                      <option key={s} value={s}>
+                        {s}
+                      </option>
                     ))}
                   </Select>
                 </Field>
                 <Field id="job-task" label="Task" hint={`Model: ${modelFile(simple)}`}>
                   <Select id="job-task" value={simple.task} onChange={(e) => set("task", e.target.value as Task)}>
                     {FAMILIES[simple.family].tasks.map((t) => (
-                      <option key={t} value={t}>{t}</option>
+                      <option key={t} value={t}>
+                        {t}
+                      </option>
                     ))}
                   </Select>
                 </Field>
               </>
             )}
             <div className="sm:col-span-3">
-              <Field id="job-data" label="Dataset path" error={simple.data ? fieldError("train.data") : serverErrors["config.train.data"]?.[0]} hint="The dataset YAML (or folder for classification), relative to the worker's datasets directory (DATASETS_DIR)">
+              <Field
+                id="job-data"
+                label="Dataset path"
+                error={simple.data ? fieldError("train.data") : serverErrors["config.train.data"]?.[0]}
+                hint="The dataset YAML (or folder for classification), relative to the worker's datasets directory (DATASETS_DIR)"
+              >
                 <Input id="job-data" placeholder="shapes/data.yaml" value={simple.data} onChange={(e) => set("data", e.target.value)} />
               </Field>
             </div>
             <Field id="job-epochs" label="Epochs" error={fieldError("train.epochs")}>
-              <Input id="job-epochs" inputMode="numeric" value={simple.epochs} onChange={(e) => set("epochs", e.target.value)} aria-invalid={!!fieldError("train.epochs")} />
+              <Input
+                id="job-epochs"
+                inputMode="numeric"
+                value={simple.epochs}
+                onChange={(e) => set("epochs", e.target.value)}
+                aria-invalid={!!fieldError("train.epochs")}
+              />
             </Field>
             <Field id="job-imgsz" label="Image size" error={fieldError("train.imgsz")}>
-              <Input id="job-imgsz" inputMode="numeric" value={simple.imgsz} onChange={(e) => set("imgsz", e.target.value)} aria-invalid={!!fieldError("train.imgsz")} />
+              <Input
+                id="job-imgsz"
+                inputMode="numeric"
+                value={simple.imgsz}
+                onChange={(e) => set("imgsz", e.target.value)}
+                aria-invalid={!!fieldError("train.imgsz")}
+              />
             </Field>
             <Field id="job-batch" label="Batch" error={fieldError("train.batch")} hint="auto, a number, or a GPU memory fraction like 0.7">
-              <Input id="job-batch" value={simple.batch} onChange={(e) => set("batch", e.target.value)} aria-invalid={!!fieldError("train.batch")} />
+              <Input
+                id="job-batch"
+                value={simple.batch}
+                onChange={(e) => set("batch", e.target.value)}
+                aria-invalid={!!fieldError("train.batch")}
+              />
             </Field>
           </div>
         ) : (
           <div>
-            <label htmlFor="job-yaml" className="block text-sm font-medium">Config (YAML)</label>
+            <label htmlFor="job-yaml" className="block text-sm font-medium">
+              Config (YAML)
+            </label>
             <textarea
               id="job-yaml"
               value={yaml}
@@ -186,12 +248,17 @@ export function SubmitJobForm({ projectId, initialYaml, startFrom, onDone }: { p
                 <p className="text-emerald-700 dark:text-emerald-400">
                   ✓ Valid: {check.config.model} · {check.config.task} · {check.config.train.epochs} epochs
                   {check.warnings.map((w) => (
-                    <span key={w} className="block text-amber-700 dark:text-amber-400">{w}</span>
+                    <span key={w} className="block text-amber-700 dark:text-amber-400">
+                      {w}
+                    </span>
                   ))}
                 </p>
               ) : (
                 <ul className="space-y-0.5 text-red-600 dark:text-red-400">
-                  {[...issues, ...Object.entries(serverErrors).map(([path, m]) => ({ path: path.replace(/^config\.?/, ""), message: m.join(", ") }))].map((i) => (
+                  {[
+                    ...issues,
+                    ...Object.entries(serverErrors).map(([path, m]) => ({ path: path.replace(/^config\.?/, ""), message: m.join(", ") })),
+                  ].map((i) => (
                     <li key={`${i.path}:${i.message}`}>
                       <code>{i.path || "config"}</code>: {i.message}
                     </li>
@@ -206,9 +273,13 @@ export function SubmitJobForm({ projectId, initialYaml, startFrom, onDone }: { p
             Submit job
           </Button>
           {advanced ? (
-            <Button type="button" variant="ghost" onClick={() => setAdvanced(false)}>Back to the simple form</Button>
+            <Button type="button" variant="ghost" onClick={() => setAdvanced(false)}>
+              Back to the simple form
+            </Button>
           ) : (
-            <Button type="button" variant="ghost" onClick={openAdvanced}>Advanced (YAML)</Button>
+            <Button type="button" variant="ghost" onClick={openAdvanced}>
+              Advanced (YAML)
+            </Button>
           )}
         </div>
       </form>

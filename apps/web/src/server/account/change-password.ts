@@ -21,7 +21,11 @@ export async function changePassword(user: SessionUser, input: z.infer<typeof ch
   await check.succeeded();
   const passwordHash = await hashPassword(input.newPassword);
   const updated = await db.$transaction(async (tx) => {
-    const row = await tx.user.update({ where: { id: user.id }, data: { passwordHash, sessionVersion: { increment: 1 } }, select: { sessionVersion: true } });
+    const row = await tx.user.update({
+      where: { id: user.id },
+      data: { passwordHash, sessionVersion: { increment: 1 } },
+      select: { sessionVersion: true },
+    });
     await audit(tx, { actorId: user.id, action: "user.password_change", targetType: "user", targetId: user.id, ip });
     return row;
   });

@@ -46,9 +46,7 @@ function refusedByLimit(results: PromiseSettledResult<unknown>[]): boolean {
   return results.some((r) => r.status === "rejected");
 }
 
-export type LoginAttempt =
-  | { allowed: false }
-  | { allowed: true; delayMs: number; succeeded: () => Promise<void> };
+export type LoginAttempt = { allowed: false } | { allowed: true; delayMs: number; succeeded: () => Promise<void> };
 
 /** Counts a sign-in attempt before its password is checked. */
 export async function beginLoginAttempt(email: string, ip: string): Promise<LoginAttempt> {

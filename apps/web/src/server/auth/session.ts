@@ -10,9 +10,7 @@ export type SessionUser = {
   isPlatformAdmin: boolean;
 };
 
-export const SESSION_COOKIE = env.NEXTAUTH_URL.startsWith("https://")
-  ? "__Secure-next-auth.session-token"
-  : "next-auth.session-token";
+export const SESSION_COOKIE = env.NEXTAUTH_URL.startsWith("https://") ? "__Secure-next-auth.session-token" : "next-auth.session-token";
 
 function parseCookies(header: string | null): Map<string, string> {
   const out = new Map<string, string>();
@@ -68,7 +66,9 @@ export async function sessionFromClaims(claims: SessionClaims | null): Promise<S
   if (typeof claims.exp === "number" && claims.exp * 1000 <= Date.now()) return null;
   const sessionId = sessionIdOf(claims);
   // Raw on purpose: every request runs it; one round trip for the user and the revocation.
-  const [user] = await db.$queryRaw<{ id: string; email: string; name: string; isPlatformAdmin: boolean; disabled: boolean; sessionVersion: number; revoked: boolean }[]>`
+  const [user] = await db.$queryRaw<
+    { id: string; email: string; name: string; isPlatformAdmin: boolean; disabled: boolean; sessionVersion: number; revoked: boolean }[]
+  >`
     SELECT "id", "email", "name", "isPlatformAdmin", "disabled", "sessionVersion",
       EXISTS (SELECT 1 FROM "RevokedSession" WHERE "id" = ${sessionId}::text) AS "revoked"
     FROM "User" WHERE "id" = ${claims.sub}`;

@@ -17,7 +17,12 @@ import { exportSelect, toExportSummary } from "./export-summary";
  * while one is queued, running or done answer that export (`created: false`) instead of a second.
  * Like jobs: the row first, then the queue entry; if Redis refuses it the row goes again (503).
  */
-export async function createExport(user: SessionUser, jobId: string, input: unknown, ip: string): Promise<{ export: ExportSummary; created: boolean }> {
+export async function createExport(
+  user: SessionUser,
+  jobId: string,
+  input: unknown,
+  ip: string,
+): Promise<{ export: ExportSummary; created: boolean }> {
   const { job, team } = await jobAccess(user, jobId, "export.create");
   const parsed = exportOptionsSchema.safeParse(input);
   if (!parsed.success) throw validationError(parsed.error, "The export options are invalid");
@@ -29,13 +34,21 @@ export async function createExport(user: SessionUser, jobId: string, input: unkn
   const { formats, onGpu } = await exportCapabilities();
   if (!formats.includes(options.format)) {
     throw new AppError("VALIDATION_FAILED", `No online worker can export to ${label}`, {
-      format: [formats.length ? `No online worker can export to ${label}; available: ${formats.join(", ")}` : "No worker that can export models is online"],
+      format: [
+        formats.length
+          ? `No online worker can export to ${label}; available: ${formats.join(", ")}`
+          : "No worker that can export models is online",
+      ],
     });
   }
   if (exportNeedsGpu(options) && !onGpu.includes(options.format)) {
     const field = EXPORT_FORMAT_INFO[options.format].gpu ? "format" : "half";
     throw new AppError("VALIDATION_FAILED", `No online worker with a GPU can export to ${label}`, {
-      [field]: [field === "half" ? `FP16 ${label} needs a GPU worker, and none that exports ${label} is online; export without FP16` : `${label} needs a GPU worker, and none is online`],
+      [field]: [
+        field === "half"
+          ? `FP16 ${label} needs a GPU worker, and none that exports ${label} is online; export without FP16`
+          : `${label} needs a GPU worker, and none is online`,
+      ],
     });
   }
   const variant = exportVariant(options);
@@ -50,9 +63,23 @@ export async function createExport(user: SessionUser, jobId: string, input: unkn
   // The row, its timeline entry and the audit entry before the queue entry: a worker may end
   // the export before this request returns, and its entries must come after "queued".
   const { row, event } = await db.$transaction(async (tx) => {
-    const created = await tx.modelExport.create({ data: { id, jobId, format: options.format, options, variant, createdById: user.id }, select: exportSelect });
-    await audit(tx, { actorId: user.id, action: "export.create", targetType: "export", targetId: id, teamId: team.id, ip, metadata: { jobId, format: options.format, variant } });
-    const e = await writeTimelineEntry(tx, jobId, { kind: "export-queued", message: `Export to ${label} (${variant}) queued by ${user.name}` });
+    const created = await tx.modelExport.create({
+      data: { id, jobId, format: options.format, options, variant, createdById: user.id },
+      select: exportSelect,
+    });
+    await audit(tx, {
+      actorId: user.id,
+      action: "export.create",
+      targetType: "export",
+      targetId: id,
+      teamId: team.id,
+      ip,
+      metadata: { jobId, format: options.format, variant },
+    });
+    const e = await writeTimelineEntry(tx, jobId, {
+      kind: "export-queued",
+      message: `Export to ${label} (${variant}) queued by ${user.name}`,
+    });
     return { row: created, event: e };
   });
   try {
@@ -60,7 +87,11 @@ export async function createExport(user: SessionUser, jobId: string, input: unkn
   } catch (err) {
     logger.error({ err: { message: (err as Error).message }, exportId: id }, "enqueue failed; export row removed");
     await db
-      .$transaction([db.modelExport.deleteMany({ where: { id } }), db.jobEvent.deleteMany({ where: { id: event.id } }), db.auditLog.deleteMany({ where: { targetId: id, action: "export.create" } })])
+      .$transaction([
+        db.modelExport.deleteMany({ where: { id } }),
+        db.jobEvent.deleteMany({ where: { id: event.id } }),
+        db.auditLog.deleteMany({ where: { targetId: id, action: "export.create" } }),
+      ])
       .catch((e: Error) => logger.error({ err: { message: e.message }, exportId: id }, "could not remove unqueued export row"));
     throw new AppError("SERVICE_UNAVAILABLE", "The job queue (Redis) is unavailable, so the export was not created. Try again shortly.");
   }

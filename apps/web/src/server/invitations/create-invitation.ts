@@ -26,10 +26,25 @@ export async function createInvitation(user: SessionUser, teamId: string, input:
       data: { revokedAt: new Date() },
     });
     const created = await tx.invitation.create({
-      data: { teamId: access.team.id, email: input.email, role: input.role, tokenHash: hashInviteToken(token), expiresAt, invitedById: user.id },
+      data: {
+        teamId: access.team.id,
+        email: input.email,
+        role: input.role,
+        tokenHash: hashInviteToken(token),
+        expiresAt,
+        invitedById: user.id,
+      },
       select: { id: true, email: true, role: true, expiresAt: true, createdAt: true },
     });
-    await audit(tx, { actorId: user.id, action: "member.invite", targetType: "invitation", targetId: created.id, teamId: access.team.id, ip, metadata: { email: input.email, role: input.role } });
+    await audit(tx, {
+      actorId: user.id,
+      action: "member.invite",
+      targetType: "invitation",
+      targetId: created.id,
+      teamId: access.team.id,
+      ip,
+      metadata: { email: input.email, role: input.role },
+    });
     return created;
   });
   return { ...invitation, url: `${env.NEXTAUTH_URL.replace(/\/$/, "")}/invite/${token}` };

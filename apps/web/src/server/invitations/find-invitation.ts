@@ -7,7 +7,16 @@ import { hashInviteToken } from "./token";
 export async function findUsableInvitation(tx: Pick<DbTx, "invitation">, token: string) {
   const invitation = await tx.invitation.findUnique({
     where: { tokenHash: hashInviteToken(token) },
-    select: { id: true, teamId: true, email: true, role: true, expiresAt: true, acceptedAt: true, revokedAt: true, team: { select: { name: true, slug: true } } },
+    select: {
+      id: true,
+      teamId: true,
+      email: true,
+      role: true,
+      expiresAt: true,
+      acceptedAt: true,
+      revokedAt: true,
+      team: { select: { name: true, slug: true } },
+    },
   });
   if (!invitation || invitation.revokedAt) throw new AppError("NOT_FOUND", "This invitation link is not valid");
   if (invitation.acceptedAt) throw new AppError("GONE", "This invitation has already been used");

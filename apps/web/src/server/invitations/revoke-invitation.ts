@@ -13,6 +13,13 @@ export async function revokeInvitation(user: SessionUser, teamId: string, invita
       data: { revokedAt: new Date() },
     });
     if (count === 0) throw notFound("Invitation not found");
-    await audit(tx, { actorId: user.id, action: "invitation.revoke", targetType: "invitation", targetId: invitationId, teamId: team.id, ip });
+    await audit(tx, {
+      actorId: user.id,
+      action: "invitation.revoke",
+      targetType: "invitation",
+      targetId: invitationId,
+      teamId: team.id,
+      ip,
+    });
   });
 }

@@ -29,7 +29,12 @@ export async function cancelJob(user: SessionUser, jobId: string, ip: string) {
   if (job.status === "QUEUED") {
     const queued = await withTimeout(trainingQueue.getJob(jobId), 3_000, "queue lookup");
     // remove() refuses a job a worker has locked: then it is running, and the running path applies.
-    const removed = queued ? await queued.remove().then(() => true, () => false) : true;
+    const removed = queued
+      ? await queued.remove().then(
+          () => true,
+          () => false,
+        )
+      : true;
     if (removed) {
       const now = new Date();
       const cancelled = await lifecycle.transition({
@@ -63,8 +68,16 @@ export async function cancelJob(user: SessionUser, jobId: string, ip: string) {
 
   // Not a status change: the worker holding the job ends it (CANCELLED) at the next epoch boundary.
   await db.trainingJob.updateMany({ where: { id: jobId, cancelRequestedAt: null }, data: { cancelRequestedAt: new Date() } });
-  await redis.publish(CANCEL_CHANNEL, jobId).catch((err: Error) => logger.warn({ err: { message: err.message }, jobId }, "cancel not published; the worker sees it at the next epoch"));
-  await lifecycle.note(jobId, { kind: "cancel_requested", message: `Cancel requested by ${user.name}; stopping at the next epoch boundary` }, audit);
+  await redis
+    .publish(CANCEL_CHANNEL, jobId)
+    .catch((err: Error) =>
+      logger.warn({ err: { message: err.message }, jobId }, "cancel not published; the worker sees it at the next epoch"),
+    );
+  await lifecycle.note(
+    jobId,
+    { kind: "cancel_requested", message: `Cancel requested by ${user.name}; stopping at the next epoch boundary` },
+    audit,
+  );
   const requested = await summary(jobId);
   emitJobUpdated(requested);
   return requested;

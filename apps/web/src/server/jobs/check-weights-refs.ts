@@ -11,7 +11,11 @@ import { jobAccess } from "./job-access";
  * (else 404, as for any object of another team), and its weights must be stored (else 422 on the
  * field). Returns the job `model` names, whose task a fine-tune inherits by default.
  */
-export async function checkWeightsRefs(user: SessionUser, teamId: string, config: TrainingConfig): Promise<{ modelJob?: { name: string; task: Task } }> {
+export async function checkWeightsRefs(
+  user: SessionUser,
+  teamId: string,
+  config: TrainingConfig,
+): Promise<{ modelJob?: { name: string; task: Task } }> {
   const named: [field: string, value: unknown][] = [
     ["model", config.model],
     ["train.pretrained", config.train.pretrained],
@@ -25,10 +29,15 @@ export async function checkWeightsRefs(user: SessionUser, teamId: string, config
       throw err instanceof AppError && err.code === "NOT_FOUND" ? missing : err;
     });
     if (access.team.id !== teamId) throw missing;
-    const stored = await db.jobArtifact.findUnique({ where: { jobId_name: { jobId: ref.jobId, name: jobWeightsArtifactName(ref) } }, select: { id: true } });
+    const stored = await db.jobArtifact.findUnique({
+      where: { jobId_name: { jobId: ref.jobId, name: jobWeightsArtifactName(ref) } },
+      select: { id: true },
+    });
     if (!stored) {
       throw new AppError("VALIDATION_FAILED", "The training config is invalid", {
-        [`config.${field}`]: [`Job ${ref.jobId} has no stored ${ref.file} yet (its weights are stored while it trains and when it ends); pick a job that has, or use job:${ref.jobId}/${ref.file === "best.pt" ? "last.pt" : "best.pt"}`],
+        [`config.${field}`]: [
+          `Job ${ref.jobId} has no stored ${ref.file} yet (its weights are stored while it trains and when it ends); pick a job that has, or use job:${ref.jobId}/${ref.file === "best.pt" ? "last.pt" : "best.pt"}`,
+        ],
       });
     }
     if (field === "model") modelJob = { name: access.job.name, task: access.job.task as Task };

@@ -112,7 +112,11 @@ export async function createJob(user: SessionUser, projectId: string, args: Crea
     await enqueueTraining(job.id, args.priority);
   } catch (err) {
     logger.error({ err: { message: (err as Error).message }, jobId: job.id }, "enqueue failed; job row removed");
-    await db.$transaction([db.trainingJob.deleteMany({ where: { id: job.id } }), db.auditLog.deleteMany({ where: { targetId: job.id, action: "job.create" } })])
+    await db
+      .$transaction([
+        db.trainingJob.deleteMany({ where: { id: job.id } }),
+        db.auditLog.deleteMany({ where: { targetId: job.id, action: "job.create" } }),
+      ])
       .catch((e: Error) => logger.error({ err: { message: e.message }, jobId: job.id }, "could not remove unqueued job row"));
     throw new AppError("SERVICE_UNAVAILABLE", "The job queue (Redis) is unavailable, so the job was not created. Try again shortly.");
   }

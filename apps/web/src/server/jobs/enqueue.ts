@@ -1,5 +1,13 @@
 import "server-only";
-import { BULLMQ_PRIORITY, EXPORT_BULLMQ_PRIORITY, EXPORT_JOB_NAME, TRAIN_JOB_NAME, type ExportJobPayload, type Priority, type TrainJobPayload } from "@wyolo/contracts";
+import {
+  BULLMQ_PRIORITY,
+  EXPORT_BULLMQ_PRIORITY,
+  EXPORT_JOB_NAME,
+  TRAIN_JOB_NAME,
+  type ExportJobPayload,
+  type Priority,
+  type TrainJobPayload,
+} from "@wyolo/contracts";
 import { trainingQueue } from "../queue";
 import { withTimeout } from "../timeout";
 

@@ -36,4 +36,3 @@ export async function getJob(user: SessionUser, jobId: string) {
     },
   };
 }
-

@@ -30,7 +30,10 @@ export const jobSummarySelect = {
 } as const;
 
 type Row = {
-  [K in Exclude<keyof typeof jobSummarySelect, "createdBy" | "priority" | "createdAt" | "startedAt" | "finishedAt" | "cancelRequestedAt" | "heartbeatAt">]: JobSummary[K];
+  [K in Exclude<
+    keyof typeof jobSummarySelect,
+    "createdBy" | "priority" | "createdAt" | "startedAt" | "finishedAt" | "cancelRequestedAt" | "heartbeatAt"
+  >]: JobSummary[K];
 } & {
   priority: "LOW" | "NORMAL" | "HIGH";
   createdBy: { id: string; name: string };

@@ -77,7 +77,10 @@ async function requeueOrphans(graceMs: number, batch: number): Promise<string[]>
       where: silent,
       data: { etaSeconds: null },
       // A `stalled` entry: a worker lost, counted against WORKER_MAX_LOSSES like any other.
-      entry: (r) => ({ kind: "stalled", message: `No queue entry, and nothing from worker ${r.workerName ?? "?"} since ${row.heartbeatAt?.toISOString() ?? "it started"}: re-queued to resume from its checkpoint` }),
+      entry: (r) => ({
+        kind: "stalled",
+        message: `No queue entry, and nothing from worker ${r.workerName ?? "?"} since ${row.heartbeatAt?.toISOString() ?? "it started"}: re-queued to resume from its checkpoint`,
+      }),
     });
     if (!back.applied) continue;
     // Should Redis fail here, the row is QUEUED without an entry: the next round adds it.
@@ -96,7 +99,11 @@ async function givenUpReason(id: string): Promise<string | null> {
 async function failGivenUp(graceMs: number, batch: number): Promise<string[]> {
   const before = new Date(Date.now() - graceMs);
   const failed: string[] = [];
-  const jobs = await db.trainingJob.findMany({ where: { status: { in: [...ACTIVE_STATUSES] }, updatedAt: { lt: before } }, select: { id: true }, take: batch });
+  const jobs = await db.trainingJob.findMany({
+    where: { status: { in: [...ACTIVE_STATUSES] }, updatedAt: { lt: before } },
+    select: { id: true },
+    take: batch,
+  });
   for (const row of jobs) {
     const reason = await givenUpReason(row.id);
     if (!reason) continue;
@@ -110,11 +117,21 @@ async function failGivenUp(graceMs: number, batch: number): Promise<string[]> {
     });
     if (ended.applied) failed.push(row.id);
   }
-  const exports = await db.modelExport.findMany({ where: { status: { in: [...ACTIVE_STATUSES] }, updatedAt: { lt: before } }, select: { id: true }, take: batch });
+  const exports = await db.modelExport.findMany({
+    where: { status: { in: [...ACTIVE_STATUSES] }, updatedAt: { lt: before } },
+    select: { id: true },
+    take: batch,
+  });
   for (const row of exports) {
     const reason = await givenUpReason(row.id);
     if (!reason) continue;
-    const ended = await lifecycle.transition({ kind: "export", id: row.id, to: "FAILED", cause: "reconciler", data: { failureReason: reason, finishedAt: new Date() } });
+    const ended = await lifecycle.transition({
+      kind: "export",
+      id: row.id,
+      to: "FAILED",
+      cause: "reconciler",
+      data: { failureReason: reason, finishedAt: new Date() },
+    });
     if (ended.applied) failed.push(row.id);
   }
   if (failed.length) logger.warn({ failed }, "failed rows whose queue entry had been given up on");

@@ -19,13 +19,19 @@ import { runIsOrphaned } from "./reconcile-queue";
  */
 export async function retryJob(user: SessionUser, jobId: string, ip: string) {
   const { job, team } = await jobAccess(user, jobId, "job.create");
-  const source = await db.trainingJob.findUniqueOrThrow({ where: { id: jobId }, select: { name: true, config: true, configSource: true, priority: true, projectId: true, failureClass: true } });
+  const source = await db.trainingJob.findUniqueOrThrow({
+    where: { id: jobId },
+    select: { name: true, config: true, configSource: true, priority: true, projectId: true, failureClass: true },
+  });
   const priority = source.priority.toLowerCase() as Priority;
   const audit = { actorId: user.id, action: "job.retry", teamId: team.id, ip };
-  if (job.status === "FAILED" && source.failureClass === WORKER_LOST_FAILURE) return resume(user, jobId, priority, audit, { status: "FAILED", failureClass: WORKER_LOST_FAILURE });
+  if (job.status === "FAILED" && source.failureClass === WORKER_LOST_FAILURE)
+    return resume(user, jobId, priority, audit, { status: "FAILED", failureClass: WORKER_LOST_FAILURE });
   const onWorker = job.status === "STARTING" || job.status === "RUNNING";
-  if (onWorker && (await runIsOrphaned(jobId))) return resume(user, jobId, priority, audit, { status: { in: ["STARTING", "RUNNING"] as JobStatus[] } });
-  if (!TERMINAL_STATUSES.includes(job.status)) throw new AppError("CONFLICT", "The job is still active; cancel it first or wait for it to end");
+  if (onWorker && (await runIsOrphaned(jobId)))
+    return resume(user, jobId, priority, audit, { status: { in: ["STARTING", "RUNNING"] as JobStatus[] } });
+  if (!TERMINAL_STATUSES.includes(job.status))
+    throw new AppError("CONFLICT", "The job is still active; cancel it first or wait for it to end");
   return createJob(
     user,
     source.projectId,
@@ -40,7 +46,13 @@ export async function retryJob(user: SessionUser, jobId: string, ip: string) {
 }
 
 /** Back to QUEUED (its worker-loss count starts again) and into the queue; a worker resumes it from its checkpoint. */
-async function resume(user: SessionUser, jobId: string, priority: Priority, audit: { actorId: string; action: string; teamId: string; ip: string }, where: { status: JobStatus | { in: JobStatus[] }; failureClass?: string }) {
+async function resume(
+  user: SessionUser,
+  jobId: string,
+  priority: Priority,
+  audit: { actorId: string; action: string; teamId: string; ip: string },
+  where: { status: JobStatus | { in: JobStatus[] }; failureClass?: string },
+) {
   const back = await lifecycle.transition({
     kind: "training",
     id: jobId,

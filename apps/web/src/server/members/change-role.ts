@@ -13,14 +13,25 @@ export async function changeRole(user: SessionUser, teamId: string, memberId: st
   const access = await teamAccess(user, { id: teamId }, "member.update");
   const updated = await db.$transaction(async (tx) => {
     await lockTeam(tx, access.team.id);
-    const member = await tx.membership.findUnique({ where: { teamId_userId: { teamId: access.team.id, userId: memberId } }, select: { id: true, role: true } });
+    const member = await tx.membership.findUnique({
+      where: { teamId_userId: { teamId: access.team.id, userId: memberId } },
+      select: { id: true, role: true },
+    });
     if (!member) throw new AppError("NOT_FOUND", "That user is not a member of this team");
     if (!canAssignRole(access.role, member.role, role)) throw forbidden("Only an owner can grant or remove the OWNER role");
     if (member.role === "OWNER" && role !== "OWNER" && (await ownerCount(tx, access.team.id)) <= 1) {
       throw new AppError("CONFLICT", "The last owner cannot be demoted; make someone else owner first");
     }
     const updated = await tx.membership.update({ where: { id: member.id }, data: { role }, select: { role: true, userId: true } });
-    await audit(tx, { actorId: user.id, action: "member.role_change", targetType: "user", targetId: memberId, teamId: access.team.id, ip, metadata: { from: member.role, to: role } });
+    await audit(tx, {
+      actorId: user.id,
+      action: "member.role_change",
+      targetType: "user",
+      targetId: memberId,
+      teamId: access.team.id,
+      ip,
+      metadata: { from: member.role, to: role },
+    });
     return updated;
   });
   disconnectUserSockets(memberId);

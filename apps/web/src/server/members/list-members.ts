@@ -11,6 +11,13 @@ export async function listMembers(user: SessionUser, teamId: string) {
     select: { role: true, createdAt: true, user: { select: { id: true, email: true, name: true, disabled: true } } },
   });
   return rows
-    .map((m) => ({ userId: m.user.id, email: m.user.email, name: m.user.name, disabled: m.user.disabled, role: m.role, joinedAt: m.createdAt }))
+    .map((m) => ({
+      userId: m.user.id,
+      email: m.user.email,
+      name: m.user.name,
+      disabled: m.user.disabled,
+      role: m.role,
+      joinedAt: m.createdAt,
+    }))
     .sort((a, b) => ROLE_RANK[b.role] - ROLE_RANK[a.role] || a.name.localeCompare(b.name));
 }

@@ -16,14 +16,28 @@ export async function removeMember(user: SessionUser, teamId: string, memberId: 
   const access = await teamAccess(user, { id: teamId }, leaving ? "team.read" : "member.remove");
   await db.$transaction(async (tx) => {
     await lockTeam(tx, access.team.id);
-    const member = await tx.membership.findUnique({ where: { teamId_userId: { teamId: access.team.id, userId: memberId } }, select: { id: true, role: true } });
+    const member = await tx.membership.findUnique({
+      where: { teamId_userId: { teamId: access.team.id, userId: memberId } },
+      select: { id: true, role: true },
+    });
     if (!member) throw new AppError("NOT_FOUND", "That user is not a member of this team");
     if (!leaving && member.role === "OWNER" && access.role !== "OWNER") throw forbidden("Only an owner can remove an owner");
     if (member.role === "OWNER" && (await ownerCount(tx, access.team.id)) <= 1) {
-      throw new AppError("CONFLICT", leaving ? "You are the last owner: transfer ownership or delete the team instead" : "The last owner cannot be removed");
+      throw new AppError(
+        "CONFLICT",
+        leaving ? "You are the last owner: transfer ownership or delete the team instead" : "The last owner cannot be removed",
+      );
     }
     await tx.membership.delete({ where: { id: member.id } });
-    await audit(tx, { actorId: user.id, action: leaving ? "member.leave" : "member.remove", targetType: "user", targetId: memberId, teamId: access.team.id, ip, metadata: { role: member.role } });
+    await audit(tx, {
+      actorId: user.id,
+      action: leaving ? "member.leave" : "member.remove",
+      targetType: "user",
+      targetId: memberId,
+      teamId: access.team.id,
+      ip,
+      metadata: { role: member.role },
+    });
   });
   disconnectUserSockets(memberId);
 }

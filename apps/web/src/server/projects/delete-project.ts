@@ -13,6 +13,14 @@ export async function deleteProject(user: SessionUser, projectId: string, ip: st
     const active = await tx.trainingJob.count({ where: { projectId: project.id, status: { in: [...ACTIVE_STATUSES] } } });
     if (active > 0) throw new AppError("CONFLICT", `Cancel the project's ${active} active job(s) first`);
     await tx.project.delete({ where: { id: project.id } });
-    await audit(tx, { actorId: user.id, action: "project.delete", targetType: "project", targetId: project.id, teamId: project.teamId, ip, metadata: { slug: project.slug } });
+    await audit(tx, {
+      actorId: user.id,
+      action: "project.delete",
+      targetType: "project",
+      targetId: project.id,
+      teamId: project.teamId,
+      ip,
+      metadata: { slug: project.slug },
+    });
   });
 }

@@ -11,7 +11,15 @@ export async function updateProject(user: SessionUser, projectId: string, input:
   const { project } = await projectAccess(user, { id: projectId }, "project.update");
   return db.$transaction(async (tx) => {
     const updated = await tx.project.update({ where: { id: project.id }, data: input, select: projectSelect });
-    await audit(tx, { actorId: user.id, action: "project.update", targetType: "project", targetId: project.id, teamId: project.teamId, ip, metadata: input });
+    await audit(tx, {
+      actorId: user.id,
+      action: "project.update",
+      targetType: "project",
+      targetId: project.id,
+      teamId: project.teamId,
+      ip,
+      metadata: input,
+    });
     return updated;
   });
 }

@@ -9,6 +9,13 @@ export async function deleteTeam(user: SessionUser, teamId: string, ip: string) 
   const { team } = await teamAccess(user, { id: teamId }, "team.delete");
   await db.$transaction(async (tx) => {
     await tx.team.delete({ where: { id: team.id } });
-    await audit(tx, { actorId: user.id, action: "team.delete", targetType: "team", targetId: team.id, ip, metadata: { slug: team.slug, name: team.name } });
+    await audit(tx, {
+      actorId: user.id,
+      action: "team.delete",
+      targetType: "team",
+      targetId: team.id,
+      ip,
+      metadata: { slug: team.slug, name: team.name },
+    });
   });
 }

@@ -11,7 +11,10 @@ export async function transferOwnership(user: SessionUser, teamId: string, toUse
   if (viaPlatformAdmin) throw new AppError("FORBIDDEN", "Only an owner of the team can transfer it");
   if (toUserId === user.id) throw new AppError("VALIDATION_FAILED", "Choose another member", { userId: ["You already own this team"] });
   await db.$transaction(async (tx) => {
-    const target = await tx.membership.findUnique({ where: { teamId_userId: { teamId: team.id, userId: toUserId } }, select: { id: true } });
+    const target = await tx.membership.findUnique({
+      where: { teamId_userId: { teamId: team.id, userId: toUserId } },
+      select: { id: true },
+    });
     if (!target) throw new AppError("NOT_FOUND", "That user is not a member of this team");
     await tx.membership.update({ where: { id: target.id }, data: { role: "OWNER" } });
     await tx.membership.update({ where: { teamId_userId: { teamId: team.id, userId: user.id } }, data: { role: "ADMIN" } });

@@ -23,14 +23,17 @@ export async function listWorkers(user: SessionUser, now = Date.now()) {
     if (!r || now - Date.parse(r.lastSeen) > FORGET_AFTER_MS) await redis.hdel(key, name);
     else reports.push(r);
   }
-  const jobIds = [...new Set(reports.flatMap((r) => [...r.runningJobIds, ...r.gpus.map((g) => g.jobId)]).filter((id): id is string => !!id))];
+  const jobIds = [
+    ...new Set(reports.flatMap((r) => [...r.runningJobIds, ...r.gpus.map((g) => g.jobId)]).filter((id): id is string => !!id)),
+  ];
   const visible = new Map<string, JobRef>();
   if (jobIds.length) {
     const jobs = await db.trainingJob.findMany({
       where: { id: { in: jobIds }, ...(user.isPlatformAdmin ? {} : { project: { team: { memberships: { some: { userId: user.id } } } } }) },
       select: { id: true, name: true, status: true, project: { select: { slug: true, team: { select: { slug: true } } } } },
     });
-    for (const j of jobs) visible.set(j.id, { id: j.id, name: j.name, status: j.status, href: `/t/${j.project.team.slug}/p/${j.project.slug}/jobs/${j.id}` });
+    for (const j of jobs)
+      visible.set(j.id, { id: j.id, name: j.name, status: j.status, href: `/t/${j.project.team.slug}/p/${j.project.slug}/jobs/${j.id}` });
   }
   const ref = (id: string | null): JobRef | null => (id ? (visible.get(id) ?? { id: null, name: null }) : null);
   return reports

@@ -11,7 +11,8 @@ export function UsersView({ me }: { me: string }) {
   const queryClient = useQueryClient();
   const users = useQuery({ queryKey: ["admin-users"], queryFn: () => api<{ users: User[] }>("/api/v1/admin/users").then((r) => r.users) });
   const update = useMutation({
-    mutationFn: ({ id, disabled }: { id: string; disabled: boolean }) => api(`/api/v1/admin/users/${id}`, { method: "PATCH", body: { disabled } }),
+    mutationFn: ({ id, disabled }: { id: string; disabled: boolean }) =>
+      api(`/api/v1/admin/users/${id}`, { method: "PATCH", body: { disabled } }),
     onSuccess: (_d, v) => {
       toast.success(v.disabled ? "Account disabled" : "Account enabled");
       void queryClient.invalidateQueries({ queryKey: ["admin-users"] });
@@ -24,17 +25,28 @@ export function UsersView({ me }: { me: string }) {
         <caption className="sr-only">Users</caption>
         <thead className="border-b border-zinc-200 text-xs uppercase text-zinc-500 dark:border-zinc-800">
           <tr>
-            <th scope="col" className="px-4 py-3">User</th>
-            <th scope="col" className="px-4 py-3">Teams</th>
-            <th scope="col" className="px-4 py-3">Status</th>
-            <th scope="col" className="px-4 py-3"><span className="sr-only">Actions</span></th>
+            <th scope="col" className="px-4 py-3">
+              User
+            </th>
+            <th scope="col" className="px-4 py-3">
+              Teams
+            </th>
+            <th scope="col" className="px-4 py-3">
+              Status
+            </th>
+            <th scope="col" className="px-4 py-3">
+              <span className="sr-only">Actions</span>
+            </th>
           </tr>
         </thead>
         <tbody>
           {users.data?.map((u) => (
             <tr key={u.id} className="border-b border-zinc-100 last:border-0 dark:border-zinc-800">
               <td className="px-4 py-3">
-                <p className="font-medium">{u.name}{u.isPlatformAdmin && <span className="ml-2 text-xs text-indigo-600">admin</span>}</p>
+                <p className="font-medium">
+                  {u.name}
+                  {u.isPlatformAdmin && <span className="ml-2 text-xs text-indigo-600">admin</span>}
+                </p>
                 <p className="text-xs text-zinc-500">{u.email}</p>
               </td>
               <td className="px-4 py-3">{u._count.memberships}</td>

@@ -22,5 +22,8 @@ export async function GET() {
   const ok = postgres && redisOk;
   const down = [!postgres && "the database (Postgres)", !redisOk && "Redis"].filter(Boolean);
   const message = ok ? "Wyolo is up" : `Wyolo can't reach ${down.join(" or ")}; retrying`;
-  return Response.json({ status: ok ? "ok" : "degraded", postgres, redis: redisOk, message }, { status: ok ? 200 : 503, headers: ok ? undefined : { "retry-after": "5" } });
+  return Response.json(
+    { status: ok ? "ok" : "degraded", postgres, redis: redisOk, message },
+    { status: ok ? 200 : 503, headers: ok ? undefined : { "retry-after": "5" } },
+  );
 }

@@ -46,7 +46,12 @@ export function AcceptInvitation({ token, user }: { token: string; user: { email
     onError: (err) => reportError(err, form.setError),
   });
 
-  if (preview.isPending) return <Card><p className="text-sm text-zinc-500">Checking your invitation…</p></Card>;
+  if (preview.isPending)
+    return (
+      <Card>
+        <p className="text-sm text-zinc-500">Checking your invitation…</p>
+      </Card>
+    );
   if (preview.isError)
     return (
       <Card>
@@ -70,14 +75,20 @@ export function AcceptInvitation({ token, user }: { token: string; user: { email
       return (
         <Card>
           {header}
-          <p className="text-sm">You are signed in as {user.email}. This invitation is for {inv.email}.</p>
-          <Button variant="secondary" className="mt-4" onClick={() => signOut({ callbackUrl: `/invite/${token}` })}>Sign out</Button>
+          <p className="text-sm">
+            You are signed in as {user.email}. This invitation is for {inv.email}.
+          </p>
+          <Button variant="secondary" className="mt-4" onClick={() => signOut({ callbackUrl: `/invite/${token}` })}>
+            Sign out
+          </Button>
         </Card>
       );
     return (
       <Card>
         {header}
-        <Button busy={accept.isPending} onClick={() => accept.mutate({ token })}>Join {inv.teamName}</Button>
+        <Button busy={accept.isPending} onClick={() => accept.mutate({ token })}>
+          Join {inv.teamName}
+        </Button>
       </Card>
     );
   }
@@ -87,7 +98,10 @@ export function AcceptInvitation({ token, user }: { token: string; user: { email
       <Card>
         {header}
         <p className="text-sm">You already have an account. Sign in, and you will come back here to accept.</p>
-        <Link href={`/signin?callbackUrl=${encodeURIComponent(`/invite/${token}`)}`} className="mt-4 inline-block text-sm font-medium text-indigo-600 hover:underline">
+        <Link
+          href={`/signin?callbackUrl=${encodeURIComponent(`/invite/${token}`)}`}
+          className="mt-4 inline-block text-sm font-medium text-indigo-600 hover:underline"
+        >
           Sign in as {inv.email}
         </Link>
       </Card>
@@ -97,17 +111,35 @@ export function AcceptInvitation({ token, user }: { token: string; user: { email
   return (
     <Card>
       {header}
-      <form onSubmit={form.handleSubmit((v) => accept.mutate({ token, name: v.name, password: v.password }))} className="space-y-4" noValidate>
+      <form
+        onSubmit={form.handleSubmit((v) => accept.mutate({ token, name: v.name, password: v.password }))}
+        className="space-y-4"
+        noValidate
+      >
         <Field id="signup-name" label="Your name" error={errors.name?.message}>
           <Input id="signup-name" autoComplete="name" autoFocus aria-invalid={!!errors.name} {...form.register("name")} />
         </Field>
         <Field id="signup-password" label="Choose a password" error={errors.password?.message} hint="At least 10 characters">
-          <Input id="signup-password" type="password" autoComplete="new-password" aria-invalid={!!errors.password} {...form.register("password")} />
+          <Input
+            id="signup-password"
+            type="password"
+            autoComplete="new-password"
+            aria-invalid={!!errors.password}
+            {...form.register("password")}
+          />
         </Field>
         <Field id="signup-confirm" label="Repeat the password" error={errors.confirm?.message}>
-          <Input id="signup-confirm" type="password" autoComplete="new-password" aria-invalid={!!errors.confirm} {...form.register("confirm")} />
+          <Input
+            id="signup-confirm"
+            type="password"
+            autoComplete="new-password"
+            aria-invalid={!!errors.confirm}
+            {...form.register("confirm")}
+          />
         </Field>
-        <Button type="submit" busy={accept.isPending}>Create account and join</Button>
+        <Button type="submit" busy={accept.isPending}>
+          Create account and join
+        </Button>
       </form>
     </Card>
   );

@@ -13,7 +13,15 @@ import { reportError } from "@/lib/form-errors";
 
 type Project = { id: string; name: string; slug: string; description: string; jobCount: number; createdAt: string };
 
-export function ProjectsView({ team, role, canCreate }: { team: { id: string; name: string; slug: string }; role: Role; canCreate: boolean }) {
+export function ProjectsView({
+  team,
+  role,
+  canCreate,
+}: {
+  team: { id: string; name: string; slug: string };
+  role: Role;
+  canCreate: boolean;
+}) {
   const [creating, setCreating] = useState(false);
   const projects = useQuery({
     queryKey: ["projects", team.id],
@@ -36,7 +44,9 @@ export function ProjectsView({ team, role, canCreate }: { team: { id: string; na
       ) : projects.isError ? (
         <p className="text-sm text-red-600">Could not load projects: {projects.error.message}</p>
       ) : projects.data.length === 0 ? (
-        <EmptyState title="No projects yet">{canCreate ? "Create the first project to start training." : "An admin of this team can create one."}</EmptyState>
+        <EmptyState title="No projects yet">
+          {canCreate ? "Create the first project to start training." : "An admin of this team can create one."}
+        </EmptyState>
       ) : (
         <ul className="grid gap-4 sm:grid-cols-2 lg:grid-cols-3" aria-label="Projects">
           {projects.data.map((p) => (

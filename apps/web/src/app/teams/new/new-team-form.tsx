@@ -28,10 +28,17 @@ export function NewTeamForm() {
         <Field id="team-name" label="Team name" error={errors.name?.message}>
           <Input id="team-name" autoFocus aria-invalid={!!errors.name} {...form.register("name")} />
         </Field>
-        <Field id="team-slug" label="Slug (optional)" error={errors.slug?.message} hint="Lower-case letters, digits and dashes; derived from the name when empty">
+        <Field
+          id="team-slug"
+          label="Slug (optional)"
+          error={errors.slug?.message}
+          hint="Lower-case letters, digits and dashes; derived from the name when empty"
+        >
           <Input id="team-slug" aria-invalid={!!errors.slug} {...form.register("slug")} />
         </Field>
-        <Button type="submit" busy={create.isPending}>Create team</Button>
+        <Button type="submit" busy={create.isPending}>
+          Create team
+        </Button>
       </form>
     </Card>
   );

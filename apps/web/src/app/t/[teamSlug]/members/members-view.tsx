@@ -14,15 +14,31 @@ type Member = { userId: string; email: string; name: string; role: Role; disable
 type Invitation = { id: string; email: string; role: Role; expiresAt: string; invitedBy: { name: string } };
 type Perms = { invite: boolean; update: boolean; remove: boolean; transfer: boolean; deleteTeam: boolean };
 
-export function MembersView({ team, me, role, isMember, perms }: { team: { id: string; name: string; slug: string }; me: string; role: Role; isMember: boolean; perms: Perms }) {
+export function MembersView({
+  team,
+  me,
+  role,
+  isMember,
+  perms,
+}: {
+  team: { id: string; name: string; slug: string };
+  me: string;
+  role: Role;
+  isMember: boolean;
+  perms: Perms;
+}) {
   const router = useRouter();
   const queryClient = useQueryClient();
   const membersKey = ["members", team.id];
-  const members = useQuery({ queryKey: membersKey, queryFn: () => api<{ members: Member[] }>(`/api/v1/teams/${team.id}/members`).then((r) => r.members) });
+  const members = useQuery({
+    queryKey: membersKey,
+    queryFn: () => api<{ members: Member[] }>(`/api/v1/teams/${team.id}/members`).then((r) => r.members),
+  });
   const refresh = () => queryClient.invalidateQueries({ queryKey: membersKey });
 
   const changeRole = useMutation({
-    mutationFn: ({ userId, role }: { userId: string; role: Role }) => api(`/api/v1/teams/${team.id}/members/${userId}`, { method: "PATCH", body: { role } }),
+    mutationFn: ({ userId, role }: { userId: string; role: Role }) =>
+      api(`/api/v1/teams/${team.id}/members/${userId}`, { method: "PATCH", body: { role } }),
     onSuccess: () => {
       toast.success("Role changed");
       void refresh();
@@ -57,9 +73,15 @@ export function MembersView({ team, me, role, isMember, perms }: { team: { id: s
               <caption className="sr-only">Team members</caption>
               <thead className="border-b border-zinc-200 text-xs uppercase text-zinc-500 dark:border-zinc-800">
                 <tr>
-                  <th scope="col" className="px-4 py-3">Name</th>
-                  <th scope="col" className="px-4 py-3">Role</th>
-                  <th scope="col" className="px-4 py-3"><span className="sr-only">Actions</span></th>
+                  <th scope="col" className="px-4 py-3">
+                    Name
+                  </th>
+                  <th scope="col" className="px-4 py-3">
+                    Role
+                  </th>
+                  <th scope="col" className="px-4 py-3">
+                    <span className="sr-only">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -77,7 +99,9 @@ export function MembersView({ team, me, role, isMember, perms }: { team: { id: s
                       <td className="px-4 py-3">
                         {editable ? (
                           <>
-                            <label htmlFor={`role-${m.userId}`} className="sr-only">Role of {m.name}</label>
+                            <label htmlFor={`role-${m.userId}`} className="sr-only">
+                              Role of {m.name}
+                            </label>
                             <Select
                               id={`role-${m.userId}`}
                               value={m.role}
@@ -85,7 +109,9 @@ export function MembersView({ team, me, role, isMember, perms }: { team: { id: s
                               onChange={(e) => changeRole.mutate({ userId: m.userId, role: e.target.value as Role })}
                             >
                               {ROLES.filter((r) => r === m.role || canAssignRole(role, m.role, r)).map((r) => (
-                                <option key={r} value={r}>{r}</option>
+                                <option key={r} value={r}>
+                                  {r}
+                                </option>
                               ))}
                             </Select>
                           </>
@@ -95,9 +121,15 @@ export function MembersView({ team, me, role, isMember, perms }: { team: { id: s
                       </td>
                       <td className="px-4 py-3 text-right">
                         {m.userId === me && isMember ? (
-                          <Button variant="ghost" onClick={() => confirm(`Leave ${team.name}?`) && remove.mutate(m.userId)}>Leave</Button>
+                          <Button variant="ghost" onClick={() => confirm(`Leave ${team.name}?`) && remove.mutate(m.userId)}>
+                            Leave
+                          </Button>
                         ) : perms.remove && (m.role !== "OWNER" || role === "OWNER") ? (
-                          <Button variant="ghost" aria-label={`Remove ${m.name}`} onClick={() => confirm(`Remove ${m.name} from ${team.name}?`) && remove.mutate(m.userId)}>
+                          <Button
+                            variant="ghost"
+                            aria-label={`Remove ${m.name}`}
+                            onClick={() => confirm(`Remove ${m.name} from ${team.name}?`) && remove.mutate(m.userId)}
+                          >
                             Remove
                           </Button>
                         ) : null}
@@ -124,9 +156,13 @@ function InvitePanel({ teamId, role }: { teamId: string; role: Role }) {
     queryKey: ["invitations", teamId],
     queryFn: () => api<{ invitations: Invitation[] }>(`/api/v1/teams/${teamId}/invitations`).then((r) => r.invitations),
   });
-  const form = useForm<CreateInvitationInput>({ resolver: zodResolver(createInvitationSchema), defaultValues: { email: "", role: "MEMBER" } });
+  const form = useForm<CreateInvitationInput>({
+    resolver: zodResolver(createInvitationSchema),
+    defaultValues: { email: "", role: "MEMBER" },
+  });
   const invite = useMutation({
-    mutationFn: (values: CreateInvitationInput) => api<{ invitation: { url: string; email: string } }>(`/api/v1/teams/${teamId}/invitations`, { body: values }),
+    mutationFn: (values: CreateInvitationInput) =>
+      api<{ invitation: { url: string; email: string } }>(`/api/v1/teams/${teamId}/invitations`, { body: values }),
     onSuccess: ({ invitation }) => {
       setLink(invitation.url);
       toast.success(`Invitation for ${invitation.email} created`);
@@ -155,20 +191,31 @@ function InvitePanel({ teamId, role }: { teamId: string; role: Role }) {
           <Field id="invite-role" label="Role" error={errors.role?.message}>
             <Select id="invite-role" {...form.register("role")}>
               {ROLES.filter((r) => canAssignRole(role, null, r)).map((r) => (
-                <option key={r} value={r}>{r}</option>
+                <option key={r} value={r}>
+                  {r}
+                </option>
               ))}
             </Select>
           </Field>
-          <Button type="submit" busy={invite.isPending}>Create invite link</Button>
+          <Button type="submit" busy={invite.isPending}>
+            Create invite link
+          </Button>
         </form>
         {link && (
           <div className="mt-4 space-y-2 rounded-md bg-indigo-50 p-3 dark:bg-indigo-950/40">
             <p className="text-xs text-zinc-600 dark:text-zinc-300">Send this link; it works once and is shown only now.</p>
-            <label htmlFor="invite-link" className="sr-only">Invitation link</label>
+            <label htmlFor="invite-link" className="sr-only">
+              Invitation link
+            </label>
             <Input id="invite-link" readOnly value={link} onFocus={(e) => e.target.select()} className="font-mono text-xs" />
             <Button
               variant="secondary"
-              onClick={() => navigator.clipboard.writeText(link).then(() => toast.success("Link copied"), () => toast.error("Copy failed; select the link and copy it"))}
+              onClick={() =>
+                navigator.clipboard.writeText(link).then(
+                  () => toast.success("Link copied"),
+                  () => toast.error("Copy failed; select the link and copy it"),
+                )
+              }
             >
               Copy link
             </Button>
@@ -185,7 +232,9 @@ function InvitePanel({ teamId, role }: { teamId: string; role: Role }) {
                   {inv.email} <RoleBadge role={inv.role} />
                   <span className="block text-xs text-zinc-500">expires {new Date(inv.expiresAt).toLocaleDateString()}</span>
                 </span>
-                <Button variant="ghost" aria-label={`Revoke invitation for ${inv.email}`} onClick={() => revoke.mutate(inv.id)}>Revoke</Button>
+                <Button variant="ghost" aria-label={`Revoke invitation for ${inv.email}`} onClick={() => revoke.mutate(inv.id)}>
+                  Revoke
+                </Button>
               </li>
             ))}
           </ul>
@@ -229,17 +278,23 @@ function OwnerZone({ team, me, members }: { team: { id: string; name: string; sl
           <Select id="transfer-to" value={target} onChange={(e) => setTarget(e.target.value)} className="w-60">
             <option value="">Choose a member…</option>
             {candidates.map((m) => (
-              <option key={m.userId} value={m.userId}>{m.name} ({m.email})</option>
+              <option key={m.userId} value={m.userId}>
+                {m.name} ({m.email})
+              </option>
             ))}
           </Select>
         </Field>
-        <Button variant="secondary" disabled={!target} busy={transfer.isPending} onClick={() => transfer.mutate(target)}>Transfer</Button>
+        <Button variant="secondary" disabled={!target} busy={transfer.isPending} onClick={() => transfer.mutate(target)}>
+          Transfer
+        </Button>
       </div>
       <div className="mt-6 flex flex-wrap items-end gap-2">
         <Field id="delete-confirm" label={`Type ${team.slug} to delete the team and all its projects`}>
           <Input id="delete-confirm" value={confirmSlug} onChange={(e) => setConfirmSlug(e.target.value)} className="w-60" />
         </Field>
-        <Button variant="danger" disabled={confirmSlug !== team.slug} busy={del.isPending} onClick={() => del.mutate()}>Delete team</Button>
+        <Button variant="danger" disabled={confirmSlug !== team.slug} busy={del.isPending} onClick={() => del.mutate()}>
+          Delete team
+        </Button>
       </div>
     </Card>
   );

@@ -30,7 +30,12 @@ export default async function ProjectPage({ params }: { params: Promise<{ teamSl
         }
       />
       <Suspense>
-        <JobsPanel project={{ id: project.id }} teamId={team.id} base={`/t/${team.slug}/p/${project.slug}`} canCreate={can(role, "job.create")} />
+        <JobsPanel
+          project={{ id: project.id }}
+          teamId={team.id}
+          base={`/t/${team.slug}/p/${project.slug}`}
+          canCreate={can(role, "job.create")}
+        />
       </Suspense>
       <dl className="mt-6 grid gap-4 text-sm sm:grid-cols-3">
         <div>

@@ -6,10 +6,13 @@ import { listJobs } from "@/server/jobs/list-jobs";
 
 type P = { projectId: string };
 
-export const GET = withAuth<P>(async ({ req, user, params }) => json(await listJobs(user, params.projectId, readQuery(req, listJobsQuerySchema))));
+export const GET = withAuth<P>(async ({ req, user, params }) =>
+  json(await listJobs(user, params.projectId, readQuery(req, listJobsQuerySchema))),
+);
 
 const yamlQuerySchema = z.object({ name: jobNameSchema.optional(), priority: z.enum(PRIORITIES).default("normal") });
-const isYaml = (req: Request) => (YAML_TYPES as readonly string[]).includes(req.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "");
+const isYaml = (req: Request) =>
+  (YAML_TYPES as readonly string[]).includes(req.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "");
 
 /** JSON `{name?, priority?, config}` (config a mapping or YAML text), or a raw config.yaml with ?name=&priority=. */
 export const POST = withAuth<P>(

@@ -5,7 +5,15 @@ import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
 import { toast } from "sonner";
 import { stringify as toYaml } from "yaml";
-import { TERMINAL_STATUSES, type JobEpochRow, type JobEventRow, type JobLogLine, type FailureClass, type JobSummary, type Task } from "@wyolo/contracts";
+import {
+  TERMINAL_STATUSES,
+  type JobEpochRow,
+  type JobEventRow,
+  type JobLogLine,
+  type FailureClass,
+  type JobSummary,
+  type Task,
+} from "@wyolo/contracts";
 import { Button, Card, PageHeader } from "@/components/ui";
 import { JobStatusBadge, ProgressBar } from "@/components/job-status";
 import { progressLabel } from "@/components/jobs/jobs-panel";
@@ -18,7 +26,14 @@ import { SubmitJobForm, type StartFrom } from "@/components/jobs/submit-job-form
 import { useLive } from "@/lib/live";
 
 type JobDetail = {
-  job: JobSummary & { config: unknown; configSource: string | null; failureClass: string | null; logTail: string | null; bestEpoch: number | null; retryOfId: string | null };
+  job: JobSummary & {
+    config: unknown;
+    configSource: string | null;
+    failureClass: string | null;
+    logTail: string | null;
+    bestEpoch: number | null;
+    retryOfId: string | null;
+  };
   events: JobEventRow[];
   mlflow: { uiUrl: string | null };
   permissions: { cancel: boolean; create: boolean };
@@ -40,8 +55,15 @@ const failureLabel = (failureClass: string) =>
 
 type Artifact = { id: string; name: string; size: number; sha256: string; updatedAt: string };
 
-
-export function JobView({ jobId, base, crumbs }: { jobId: string; base: string; crumbs: { team: string; teamHref: string; project: string; projectHref: string } }) {
+export function JobView({
+  jobId,
+  base,
+  crumbs,
+}: {
+  jobId: string;
+  base: string;
+  crumbs: { team: string; teamHref: string; project: string; projectHref: string };
+}) {
   const queryClient = useQueryClient();
   const router = useRouter();
   const [fineTuning, setFineTuning] = useState(false);
@@ -71,8 +93,12 @@ export function JobView({ jobId, base, crumbs }: { jobId: string; base: string; 
   });
 
   const artifactsKey = ["job-artifacts", jobId];
-  const artifacts = useQuery({ queryKey: artifactsKey, queryFn: () => api<{ artifacts: Artifact[] }>(`/api/v1/jobs/${jobId}/artifacts`).then((r) => r.artifacts) });
-  const resync = () => void Promise.all([detailKey, metricsKey, logsKey, artifactsKey].map((queryKey) => queryClient.invalidateQueries({ queryKey })));
+  const artifacts = useQuery({
+    queryKey: artifactsKey,
+    queryFn: () => api<{ artifacts: Artifact[] }>(`/api/v1/jobs/${jobId}/artifacts`).then((r) => r.artifacts),
+  });
+  const resync = () =>
+    void Promise.all([detailKey, metricsKey, logsKey, artifactsKey].map((queryKey) => queryClient.invalidateQueries({ queryKey })));
   useLive(
     { jobId },
     {
@@ -83,7 +109,10 @@ export function JobView({ jobId, base, crumbs }: { jobId: string; base: string; 
         if (patch.status && TERMINAL_STATUSES.includes(patch.status)) resync();
       },
       "job:epoch": ({ jobId: id, epoch }) =>
-        id === jobId && queryClient.setQueryData<JobEpochRow[]>(metricsKey, (rows = []) => [...rows.filter((r) => r.epoch !== epoch.epoch), epoch].sort((a, b) => a.epoch - b.epoch)),
+        id === jobId &&
+        queryClient.setQueryData<JobEpochRow[]>(metricsKey, (rows = []) =>
+          [...rows.filter((r) => r.epoch !== epoch.epoch), epoch].sort((a, b) => a.epoch - b.epoch),
+        ),
       "job:log": ({ jobId: id, lines }) =>
         id === jobId &&
         queryClient.setQueryData<JobLogLine[]>(logsKey, (rows = []) => {
@@ -92,7 +121,11 @@ export function JobView({ jobId, base, crumbs }: { jobId: string; base: string; 
         }),
       "job:artifacts": ({ jobId: id }) => id === jobId && void queryClient.invalidateQueries({ queryKey: artifactsKey }),
       "job:event": ({ jobId: id, event }) =>
-        id === jobId && queryClient.setQueryData<JobDetail>(detailKey, (d) => d && (d.events.some((e) => e.id === event.id) ? d : { ...d, events: [...d.events, event] })),
+        id === jobId &&
+        queryClient.setQueryData<JobDetail>(
+          detailKey,
+          (d) => d && (d.events.some((e) => e.id === event.id) ? d : { ...d, events: [...d.events, event] }),
+        ),
     },
     resync,
   );
@@ -121,40 +154,67 @@ export function JobView({ jobId, base, crumbs }: { jobId: string; base: string; 
   const epochs = metrics.data ?? [];
   const series = (prefix: RegExp) => {
     const keys = new Set<string>();
-    for (const e of epochs) for (const [k, v] of Object.entries({ ...e.losses, ...e.metrics, ...e.lr })) if (prefix.test(k) && v != null) keys.add(k);
+    for (const e of epochs)
+      for (const [k, v] of Object.entries({ ...e.losses, ...e.metrics, ...e.lr })) if (prefix.test(k) && v != null) keys.add(k);
     return [...keys].sort();
   };
   const points = epochs.map((e) => ({ epoch: e.epoch, ...e.losses, ...e.metrics, ...e.lr }));
   const hasBestWeights = !!artifacts.data?.some((a) => a.name === "weights/best.pt");
   const source = job.config as { type?: StartFrom["type"]; train?: { data?: unknown } };
-  const startFrom: StartFrom = { id: job.id, name: job.name, task: job.task as Task, type: source.type ?? "yolo", data: typeof source.train?.data === "string" ? source.train.data : "" };
+  const startFrom: StartFrom = {
+    id: job.id,
+    name: job.name,
+    task: job.task as Task,
+    type: source.type ?? "yolo",
+    data: typeof source.train?.data === "string" ? source.train.data : "",
+  };
 
   return (
     <>
       <nav aria-label="Breadcrumb" className="mb-2 text-sm text-zinc-500">
-        <Link href={crumbs.teamHref} className="hover:underline">{crumbs.team}</Link> /{" "}
-        <Link href={crumbs.projectHref} className="hover:underline">{crumbs.project}</Link> / <span aria-current="page">{job.name}</span>
+        <Link href={crumbs.teamHref} className="hover:underline">
+          {crumbs.team}
+        </Link>{" "}
+        /{" "}
+        <Link href={crumbs.projectHref} className="hover:underline">
+          {crumbs.project}
+        </Link>{" "}
+        / <span aria-current="page">{job.name}</span>
       </nav>
       <PageHeader
         title={job.name}
         subtitle={
           <span className="inline-flex flex-wrap items-center gap-2">
-            <JobStatusBadge status={job.status} cancelling={!!job.cancelRequestedAt} /> {job.model} · {job.task} · {job.priority} priority · by {job.createdBy.name}
+            <JobStatusBadge status={job.status} cancelling={!!job.cancelRequestedAt} /> {job.model} · {job.task} · {job.priority} priority ·
+            by {job.createdBy.name}
           </span>
         }
         actions={
           <>
             {permissions.cancel && !ended && (
-              <Button variant="danger" busy={cancel.isPending} disabled={!!job.cancelRequestedAt} onClick={() => confirm("Cancel this job?") && cancel.mutate()}>
+              <Button
+                variant="danger"
+                busy={cancel.isPending}
+                disabled={!!job.cancelRequestedAt}
+                onClick={() => confirm("Cancel this job?") && cancel.mutate()}
+              >
                 {job.cancelRequestedAt ? "Cancelling…" : "Cancel"}
               </Button>
             )}
             {permissions.create && ended && (
-              <Button variant="secondary" busy={retry.isPending} onClick={() => retry.mutate()}>Retry</Button>
+              <Button variant="secondary" busy={retry.isPending} onClick={() => retry.mutate()}>
+                Retry
+              </Button>
             )}
-            {permissions.create && <Button variant="secondary" onClick={() => router.push(`${base}?clone=${jobId}`)}>Clone and edit</Button>}
+            {permissions.create && (
+              <Button variant="secondary" onClick={() => router.push(`${base}?clone=${jobId}`)}>
+                Clone and edit
+              </Button>
+            )}
             {permissions.create && job.status === "SUCCEEDED" && hasBestWeights && (
-              <Button variant="secondary" onClick={() => setFineTuning((v) => !v)} aria-expanded={fineTuning}>Fine-tune from this job</Button>
+              <Button variant="secondary" onClick={() => setFineTuning((v) => !v)} aria-expanded={fineTuning}>
+                Fine-tune from this job
+              </Button>
             )}
           </>
         }
@@ -172,16 +232,24 @@ export function JobView({ jobId, base, crumbs }: { jobId: string; base: string; 
           <p className="mb-2 text-xs uppercase text-zinc-500">Progress</p>
           <ProgressBar progress={job.progress} label={progressLabel(job)} />
         </Card>
-        <Stat label={`Best ${metricLabel(job.bestMetricName) || "metric"}`} value={formatMetric(job.bestMetric)} hint={detail.data.job.bestEpoch ? `epoch ${detail.data.job.bestEpoch}` : undefined} />
+        <Stat
+          label={`Best ${metricLabel(job.bestMetricName) || "metric"}`}
+          value={formatMetric(job.bestMetric)}
+          hint={detail.data.job.bestEpoch ? `epoch ${detail.data.job.bestEpoch}` : undefined}
+        />
         <Stat label="Duration" value={formatDuration(jobDuration(job))} />
         <Stat label="Worker" value={job.workerName ?? "—"} hint={job.attempt > 1 ? `attempt ${job.attempt}` : undefined} />
       </div>
 
       {job.status === "FAILED" && (
         <Card className="mb-6 border-red-300 dark:border-red-900">
-          <h2 className="font-semibold text-red-700 dark:text-red-400">Failed{detail.data.job.failureClass ? ` · ${failureLabel(detail.data.job.failureClass)}` : ""}</h2>
+          <h2 className="font-semibold text-red-700 dark:text-red-400">
+            Failed{detail.data.job.failureClass ? ` · ${failureLabel(detail.data.job.failureClass)}` : ""}
+          </h2>
           <p className="mt-1 text-sm">{job.failureReason}</p>
-          {detail.data.job.logTail && <pre className="mt-3 max-h-60 overflow-auto rounded bg-zinc-950 p-3 text-xs text-zinc-200">{detail.data.job.logTail}</pre>}
+          {detail.data.job.logTail && (
+            <pre className="mt-3 max-h-60 overflow-auto rounded bg-zinc-950 p-3 text-xs text-zinc-200">{detail.data.job.logTail}</pre>
+          )}
         </Card>
       )}
 
@@ -208,14 +276,22 @@ export function JobView({ jobId, base, crumbs }: { jobId: string; base: string; 
                         {formatBytes(a.size)} · sha256 {a.sha256.slice(0, 12)}…
                       </span>
                     </span>
-                    <a href={`/api/v1/jobs/${jobId}/artifacts/${a.id}/download`} className="rounded-md border border-zinc-300 px-2 py-1 text-xs font-medium hover:bg-zinc-50 dark:border-zinc-700 dark:hover:bg-zinc-800" aria-label={`Download ${a.name}`}>
+                    <a
+                      href={`/api/v1/jobs/${jobId}/artifacts/${a.id}/download`}
+                      className="rounded-md border border-zinc-300 px-2 py-1 text-xs font-medium hover:bg-zinc-50 dark:border-zinc-700 dark:hover:bg-zinc-800"
+                      aria-label={`Download ${a.name}`}
+                    >
                       Download
                     </a>
                   </li>
                 ))}
               </ul>
             ) : (
-              <p className="text-sm text-zinc-500">{ended ? "No artifacts stored (no object store configured, or the run left none)." : "Weights appear here as the run saves them."}</p>
+              <p className="text-sm text-zinc-500">
+                {ended
+                  ? "No artifacts stored (no object store configured, or the run left none)."
+                  : "Weights appear here as the run saves them."}
+              </p>
             )}
           </Card>
           <ExportsPanel jobId={jobId} jobSucceeded={job.status === "SUCCEEDED"} hasWeights={hasBestWeights} />
@@ -225,7 +301,9 @@ export function JobView({ jobId, base, crumbs }: { jobId: string; base: string; 
               {events.map((e) => (
                 <li key={e.id} className="border-l-2 border-indigo-300 pl-3 dark:border-indigo-800">
                   <p>{e.message}</p>
-                  <time className="text-xs text-zinc-500" dateTime={e.createdAt}>{new Date(e.createdAt).toLocaleString()}</time>
+                  <time className="text-xs text-zinc-500" dateTime={e.createdAt}>
+                    {new Date(e.createdAt).toLocaleString()}
+                  </time>
                 </li>
               ))}
             </ol>
@@ -241,18 +319,27 @@ export function JobView({ jobId, base, crumbs }: { jobId: string; base: string; 
 }
 
 function MlflowLine({ uiUrl, job }: { uiUrl: string | null; job: JobSummary }) {
-  if (!uiUrl) return <p className="-mt-3 mb-4 text-sm text-zinc-500">MLflow is not configured on this platform: this job is tracked here only.</p>;
+  if (!uiUrl)
+    return <p className="-mt-3 mb-4 text-sm text-zinc-500">MLflow is not configured on this platform: this job is tracked here only.</p>;
   return (
     <p className="-mt-3 mb-4 flex flex-wrap items-center gap-2 text-sm">
       {job.mlflowRunId && job.mlflowExperimentId ? (
-        <a href={`${uiUrl}/#/experiments/${job.mlflowExperimentId}/runs/${job.mlflowRunId}`} target="_blank" rel="noreferrer" className="font-medium text-indigo-700 hover:underline dark:text-indigo-300">
+        <a
+          href={`${uiUrl}/#/experiments/${job.mlflowExperimentId}/runs/${job.mlflowRunId}`}
+          target="_blank"
+          rel="noreferrer"
+          className="font-medium text-indigo-700 hover:underline dark:text-indigo-300"
+        >
           MLflow run ↗
         </a>
       ) : (
         <span className="text-zinc-500">MLflow run: {job.status === "QUEUED" ? "created when the job starts" : "being created…"}</span>
       )}
       {job.trackingDelayed && (
-        <span className="rounded bg-amber-100 px-2 py-0.5 text-xs font-semibold text-amber-800 dark:bg-amber-900/40 dark:text-amber-300" title="MLflow is not answering; the worker keeps the numbers and sends them when it is back">
+        <span
+          className="rounded bg-amber-100 px-2 py-0.5 text-xs font-semibold text-amber-800 dark:bg-amber-900/40 dark:text-amber-300"
+          title="MLflow is not answering; the worker keeps the numbers and sends them when it is back"
+        >
           tracking delayed
         </span>
       )}
@@ -293,11 +380,15 @@ function LogConsole({ lines, live }: { lines: JobLogLine[]; live: boolean }) {
         }}
         className="h-96 overflow-auto bg-zinc-950 p-4 font-mono text-xs leading-relaxed text-zinc-200"
       >
-        {lines.length === 0 ? <span className="text-zinc-500">No output yet.</span> : lines.map((l) => (
-          <div key={l.seq} className={l.stream === "stderr" ? "text-amber-300" : l.stream === "trainer" ? "text-sky-300" : undefined}>
-            {l.line}
-          </div>
-        ))}
+        {lines.length === 0 ? (
+          <span className="text-zinc-500">No output yet.</span>
+        ) : (
+          lines.map((l) => (
+            <div key={l.seq} className={l.stream === "stderr" ? "text-amber-300" : l.stream === "trainer" ? "text-sky-300" : undefined}>
+              {l.line}
+            </div>
+          ))
+        )}
       </pre>
     </Card>
   );

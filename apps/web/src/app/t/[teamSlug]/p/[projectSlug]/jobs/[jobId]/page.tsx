@@ -14,5 +14,11 @@ export default async function JobPage({ params }: { params: Promise<{ teamSlug: 
   const { project, team } = await orNotFound(projectAccess(user, { teamSlug, projectSlug }, "job.read"));
   const job = await db.trainingJob.findFirst({ where: { id: jobId, projectId: project.id }, select: { id: true } });
   if (!job) notFound();
-  return <JobView jobId={job.id} base={base} crumbs={{ team: team.name, teamHref: `/t/${team.slug}`, project: project.name, projectHref: base }} />;
+  return (
+    <JobView
+      jobId={job.id}
+      base={base}
+      crumbs={{ team: team.name, teamHref: `/t/${team.slug}`, project: project.name, projectHref: base }}
+    />
+  );
 }
