@@ -70,7 +70,8 @@ describe("GPU placement", () => {
   it("gives a job its own GPU through CUDA_VISIBLE_DEVICES, and holds the next one back while no GPU qualifies", async () => {
     const first = await submit("on gpu 0", 20, 150);
     await waitFor(async () => (await status(first)) === "RUNNING", 10_000, "the first job to run");
-    expect(await log(first)).toContain("CUDA_VISIBLE_DEVICES=0 device=0");
+    // RUNNING is written at once; log lines follow with the recorder's next batch.
+    await waitFor(async () => (await log(first)).includes("CUDA_VISIBLE_DEVICES=0 device=0"), 5_000, "the job's log to name GPU 0");
     const onGpu = await waitFor(
       async () => (await report())?.gpus.find((g) => g.jobId === first),
       5_000,
