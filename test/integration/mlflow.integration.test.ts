@@ -155,4 +155,21 @@ describe("MLflow tracking", () => {
       redis.disconnect();
     }
   });
+
+  it("continues the same run when another worker resumes the job, and names that worker in the run's tags", async () => {
+    const id = await submit("moved run", 12, 150);
+    await waitFor(async () => ((await job(id)).currentEpoch ?? 0) >= 2, 20_000, "two epochs on the first worker");
+    await worker.stop(); // SIGTERM: the job is handed back at an epoch boundary
+    await waitFor(async () => (await job(id)).status === "QUEUED", 20_000, "the hand-back");
+    worker = startWorker("tracked-2", { MLFLOW_TRACKING_URI: mlflowUrl, MLFLOW_DELAYED_AFTER_MS: "300", MLFLOW_MAX_BACKOFF_MS: "400" });
+    await worker.ready;
+    await waitFor(async () => (await job(id)).status === "SUCCEEDED", 30_000, "the job to finish on the second worker");
+    await outboxEmpty(id);
+    const runs = [...mlflow.runs.values()].filter((r) => r.tags.get("wyolo.job_id") === id);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]!.tags.get("wyolo.worker")).toBe("tracked-2");
+    expect(runs[0]!.info.status).toBe("FINISHED");
+    const steps = new Set(runs[0]!.metrics.filter((m) => m.key === "metrics/mAP50-95B").map((m) => m.step));
+    expect([...steps].sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+  });
 });

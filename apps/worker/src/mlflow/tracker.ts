@@ -180,6 +180,9 @@ export class Tracker {
         });
         if (row?.mlflowRunId) {
           await this.client.updateRun(row.mlflowRunId, "RUNNING");
+          // A resume on another worker: the run names where it trains now (tags, unlike params, may change).
+          const placement = call.tags.filter((t) => t.key === "wyolo.worker" || t.key === "wyolo.gpu");
+          if (placement.length) await this.client.logBatch(row.mlflowRunId, { tags: placement });
           return;
         }
         const experimentId = await this.client.ensureExperiment(call.experimentName, call.experimentTags);
