@@ -26,6 +26,10 @@ export async function startPgProxy(databaseUrl: string) {
       for (const s of sockets) s.destroy();
       await closed;
     },
+    /** Drops the open connections but keeps listening: a connection lost under a running query. */
+    dropConnections() {
+      for (const s of sockets) s.destroy();
+    },
     // A no-op when it is not cut, so a test may restore in a cleanup hook as well.
     async restore() {
       if (!server.listening) await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));

@@ -1,33 +1,14 @@
-import net from "node:net";
+import type net from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
+import { startPgProxy } from "../../../test/integration/pg-proxy";
 
 // This file's web modules reach Postgres through a TCP proxy the test cuts and restores: the
 // outage is real (connections refused, a connection dropped under a query), nothing is mocked.
-const target = new URL(process.env.DATABASE_URL!);
-const sockets = new Set<net.Socket>();
-const proxy = net.createServer((client) => {
-  const upstream = net.connect(Number(target.port || 5432), target.hostname);
-  for (const s of [client, upstream]) {
-    sockets.add(s);
-    s.on("error", () => {});
-    s.on("close", () => (client.destroy(), upstream.destroy(), sockets.delete(s)));
-  }
-  client.pipe(upstream).pipe(client);
-});
-await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
-const port = (proxy.address() as net.AddressInfo).port;
-process.env.DATABASE_URL = Object.assign(new URL(target), { hostname: "127.0.0.1", port: String(port) }).toString();
+const pg = await startPgProxy(process.env.DATABASE_URL!);
+process.env.DATABASE_URL = pg.url;
+const { cut, restore } = pg;
 
-async function cut() {
-  const closed = new Promise<void>((resolve) => proxy.close(() => resolve()));
-  for (const s of sockets) s.destroy();
-  await closed;
-}
-const restore = () => new Promise<void>((resolve) => proxy.listen(port, "127.0.0.1", resolve));
-
-afterAll(async () => {
-  if (proxy.listening) await cut();
-});
+afterAll(() => pg.cut());
 
 describe("Postgres down", () => {
   it("answers 503 at once on every kind of route while Postgres is away, and works again when it is back", async () => {
@@ -66,7 +47,7 @@ describe("Postgres down", () => {
       (err: unknown) => err,
     );
     await new Promise((r) => setTimeout(r, 300));
-    for (const s of sockets) s.destroy();
+    pg.dropConnections();
     const err = await running;
     expect(err).toBeInstanceOf(Error);
     expect(toErrorResponse(err).status).toBe(503);
@@ -95,7 +76,7 @@ describe("Postgres down", () => {
       expect(await dropped).toBe("io server disconnect");
     } finally {
       socket.close();
-      if (!proxy.listening) await restore();
+      await restore();
       await realtime.close();
       await new Promise((r) => http.close(r));
     }
