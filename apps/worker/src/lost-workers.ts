@@ -52,8 +52,8 @@ export async function judgeLoss(
 
 /**
  * A job whose worker stopped renewing its lock was put back by BullMQ: record that on the row,
- * unless somebody picked it up again since (a pickup writes a fresh heartbeat at once, so
- * anything older belongs to the lost run). One loss more than WORKER_MAX_LOSSES fails the job
+ * unless somebody picked it up again since (a pickup increments the row's attempt and writes a
+ * fresh heartbeat at once; the change applies only to the attempt read when the loss is judged). One loss more than WORKER_MAX_LOSSES fails the job
  * instead, saying so; its queue entry then finds an ended row and is dropped. Exports have no
  * heartbeat: their row stays RUNNING and the next pickup sets it again.
  */
@@ -61,7 +61,11 @@ export function stalledHandler(deps: { lifecycle: Lifecycle; db: Db; maxLosses: 
   const { lifecycle, db, maxLosses, log } = deps;
   return async (jobId: string) => {
     const staleBefore = new Date(Date.now() - 1_000);
-    const where = { OR: [{ heartbeatAt: null }, { heartbeatAt: { lt: staleBefore } }] };
+    // The run that was lost is the attempt the row has now: a pickup since (attempt + 1) is
+    // another run, which a late handler must not touch, however old its heartbeat.
+    const seen = await db.trainingJob.findUnique({ where: { id: jobId }, select: { attempt: true } });
+    if (!seen) return;
+    const where = { attempt: seen.attempt, OR: [{ heartbeatAt: null }, { heartbeatAt: { lt: staleBefore } }] };
     const { losses, failure } = await judgeLoss(db, jobId, maxLosses);
     if (failure) {
       const failed = await lifecycle.transition({
