@@ -214,15 +214,16 @@ class TrainingRun {
     // Everything the run produced is in Postgres before its final state: epochs missing after an
     // outage come from its own results.csv. A shutdown waits only so long; the spill file keeps the rest.
     await recorder.fillFromResultsCsv(path.join(dirs.saveDir, "results.csv"));
-    const recorded = await recorder
-      .close(stopReason === "shutdown" ? AbortSignal.timeout(Math.max(1_000, env.SHUTDOWN_TIMEOUT_MS / 3)) : ctx.signal)
-      .then(
-        () => true,
-        (err: Error) => {
-          ctx.log.warn({ err: { message: err.message } }, "recording not finished; the spill file keeps it for the next attempt");
-          return false;
-        },
-      );
+    // The lease's end stops close() too: past it the recorder writes nothing, so it would wait forever.
+    const closeBy = stopReason === "shutdown" ? AbortSignal.timeout(Math.max(1_000, env.SHUTDOWN_TIMEOUT_MS / 3)) : ctx.signal;
+    const recorded = await recorder.close(ctx.lease ? AbortSignal.any([closeBy, ctx.lease.signal]) : closeBy).then(
+      () => true,
+      (err: Error) => {
+        ctx.log.warn({ err: { message: err.message } }, "recording not finished; the spill file keeps it for the next attempt");
+        return false;
+      },
+    );
+    if (ctx.lease?.lost()) return this.lockLost();
     if (outcome.status === "QUEUED" || !recorded)
       return this.handBack(stopReason === "shutdown" || outcome.status !== "QUEUED" ? undefined : outcome.message);
     if (stopReason !== "shutdown") await this.storeArtifacts(dirs.saveDir, trained.uploads);
