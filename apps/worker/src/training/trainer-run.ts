@@ -69,8 +69,9 @@ export async function runTrainer(
   const uploadLater = (files: string[]) => {
     const store = rt.artifacts;
     if (!store) return;
+    // Each upload is skipped once the lease is gone: the new owner's newer files must not be overwritten.
     uploads = uploads
-      .then(() => store.upload(job.id, dirs.saveDir, files))
+      .then(() => (ctx.lease?.lost() ? undefined : store.upload(job.id, dirs.saveDir, files)))
       .catch((err: Error) => log.warn({ err: { message: err.message } }, "artifact upload failed; retried later"));
   };
 
