@@ -96,12 +96,21 @@ export async function runTraining({ jobId }: TrainJobPayload, ctx: JobContext, r
 class TrainingRun {
   /** Set once this job's MLflow run is asked for: only then does its end go to MLflow too. */
   private tracking = false;
+  /** The row's attempt as this worker knows it (its own from pickup on): its writes apply only while the row still has it. */
+  private attempt: number;
 
   constructor(
     private readonly row: Row,
     private readonly ctx: JobContext,
     private readonly rt: TrainingRuntime,
-  ) {}
+  ) {
+    this.attempt = row.attempt;
+  }
+
+  /** Still this worker's job: its lock held, the row not picked up by another worker since. */
+  private get owned() {
+    return { attempt: this.attempt };
+  }
 
   note(kind: string, message: string) {
     return this.rt.lifecycle.note(this.row.id, { kind, message });
@@ -109,6 +118,7 @@ class TrainingRun {
 
   /** The final status and its timeline entry (one transaction); MLflow's end status is queued first. */
   async end(status: Final, message: string, fields: Failure & { progress?: number } = {}): Promise<{ status: JobStatus }> {
+    if (this.ctx.lease?.lost()) return this.lockLost();
     const finishedAt = new Date();
     if (this.tracking) {
       await this.rt.tracker?.enqueue(this.row.id, [
@@ -124,6 +134,7 @@ class TrainingRun {
       id: this.row.id,
       to: status,
       cause: "worker",
+      where: this.owned,
       data: { finishedAt, etaSeconds: null, ...fields },
       entry: { kind: status.toLowerCase(), message },
     });
@@ -145,7 +156,7 @@ class TrainingRun {
     const attempt = row.attempt + 1;
     const where = placement.gpuIndexes.length ? `GPU ${placement.gpuIndexes.join(",")}` : "CPU";
     const starting = await this.pickUp(
-      { attempt, startedAt: row.startedAt ?? new Date() },
+      { startedAt: row.startedAt ?? new Date() },
       resumed
         ? { kind: "resumed", message: `Picked up again by ${env.WORKER_NAME} (${where}, attempt ${attempt}); resuming from its checkpoint` }
         : { kind: "starting", message: `Starting on ${env.WORKER_NAME} (${where})` },
@@ -188,6 +199,7 @@ class TrainingRun {
           id: jobId,
           to: "RUNNING",
           cause: "worker",
+          where: this.owned,
           data: { totalEpochs: ev.totalEpochs },
           entry: {
             kind: "running",
@@ -227,6 +239,7 @@ class TrainingRun {
     if (outcome.status === "QUEUED" || !recorded)
       return this.handBack(stopReason === "shutdown" || outcome.status !== "QUEUED" ? undefined : outcome.message);
     if (stopReason !== "shutdown") await this.storeArtifacts(dirs.saveDir, trained.uploads);
+    if (ctx.lease?.lost()) return this.lockLost();
     if (outcome.status === "FAILED") return this.fail(outcome.message, outcome.failureClass, recorder.tail());
     return this.end(outcome.status, outcome.message, outcome.status === "SUCCEEDED" ? { progress: 1 } : {});
   }
@@ -237,15 +250,13 @@ class TrainingRun {
    * counted, failing the job past WORKER_MAX_LOSSES) here instead, exactly once, since each
    * transition applies only from the status it expects. Returns the status when not picked up.
    */
-  private async pickUp(
-    data: { attempt: number; startedAt: Date },
-    entry: { kind: string; message: string },
-  ): Promise<{ status: JobStatus } | null> {
+  private async pickUp(data: { startedAt: Date }, entry: { kind: string; message: string }): Promise<{ status: JobStatus } | null> {
     const { env, lifecycle, db } = this.rt;
     const id = this.row.id;
     const onWorker = { status: { in: ["STARTING", "RUNNING"] as JobStatus[] } };
     for (;;) {
-      const fields = { ...data, workerName: env.WORKER_NAME, heartbeatAt: new Date() };
+      // The attempt goes up in the same update: each pickup's number is its own, whatever this worker read before.
+      const fields = { ...data, attempt: { increment: 1 }, workerName: env.WORKER_NAME, heartbeatAt: new Date() };
       const picked = await lifecycle.transition({
         kind: "training",
         id,
@@ -255,7 +266,10 @@ class TrainingRun {
         data: fields,
         entry,
       });
-      if (picked.applied) return null;
+      if (picked.applied) {
+        this.attempt = picked.row.attempt;
+        return null;
+      }
       // QUEUED by now: the stalled handler got there between the update and the read; try again.
       if (picked.status === "QUEUED") continue;
       if (picked.status !== "STARTING" && picked.status !== "RUNNING") return { status: picked.status ?? this.row.status };
@@ -286,6 +300,7 @@ class TrainingRun {
         }),
       });
       if (!lost.applied) continue;
+      this.attempt = lost.row.attempt;
       await lifecycle.note(id, entry);
       return null;
     }
@@ -303,12 +318,14 @@ class TrainingRun {
   /** Back to the queue for another worker (or this one, restarted) to resume from its checkpoint. */
   private async handBack(why?: string): Promise<never> {
     const { env } = this.rt;
+    if (this.ctx.lease?.lost()) return this.lockLost();
     await this.rt.lifecycle
       .transition({
         kind: "training",
         id: this.row.id,
         to: "QUEUED",
         cause: "worker",
+        where: this.owned,
         data: { etaSeconds: null },
         entry: {
           kind: "requeued",
@@ -329,6 +346,7 @@ class TrainingRun {
     const log = this.ctx.log;
     if (!store) return;
     await uploads;
+    if (this.ctx.lease?.lost()) return;
     const failure = await store
       .uploadPatiently(jobId, saveDir, env.ARTIFACT_RETRY_WINDOW_MS, (err, attempt) => {
         log.warn({ err: { message: err.message }, attempt }, "artifact upload failed; retrying");
