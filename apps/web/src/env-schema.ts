@@ -35,8 +35,15 @@ export const webEnvSchema = z
     LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
     LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(30),
     LOGIN_FAILURE_WINDOW_MINUTES: z.coerce.number().int().min(1).default(15),
-    /** Longest wait an account's sign-ins get while failures pile up from many IPs (a slow-down, never a lock-out). */
+    /**
+     * Longest an account's gate stays closed to IPs it never signed in from, while failures pile up
+     * from many IPs: one check per 1 s, 2 s, … up to this. The owner may wait this long under attack.
+     */
     LOGIN_MAX_DELAY_SECONDS: z.coerce.number().int().min(0).max(60).default(10),
+    /**
+     * Behind exactly one trusted reverse proxy that appends the client's address to X-Forwarded-For:
+     * the rightmost entry is taken as the client. Never set it without such a proxy in front.
+     */
     TRUST_PROXY: bool.default(false),
     OIDC_ISSUER: optional.pipe(z.url().optional()),
     OIDC_CLIENT_ID: optional,

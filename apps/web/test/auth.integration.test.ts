@@ -15,7 +15,7 @@ import * as adminUserRoute from "@/app/api/v1/admin/users/[userId]/route";
 import { NextAuthBrowser } from "./next-auth-browser";
 import { PASSWORD, call, createUser, sessionCookie, uniqueEmail } from "../../../test/integration/helpers";
 
-// Short, so the slow-down's cap is measurable within a test; read when the env module loads.
+// Short, so the gate's cap is measurable within a test; read when the env module loads.
 const MAX_DELAY_SECONDS = vi.hoisted(() => {
   process.env.LOGIN_MAX_DELAY_SECONDS = "2";
   return 2;
@@ -73,26 +73,64 @@ describe("sign-in", () => {
     expect(await db.auditLog.count({ where: { targetId: user.id, action: "auth.sign_in_failed" } })).toBe(5);
   });
 
-  it("does not let a stranger's failures from other IPs lock the owner out: they only slow the account down, up to LOGIN_MAX_DELAY_SECONDS", async () => {
+  it("gates an account across IPs: 40 parallel wrong attempts from 40 IPs check only LOGIN_MAX_FAILURES_PER_ACCOUNT passwords", async () => {
     const user = await createUser();
-    // 8 IPs × 6 attempts: each IP's sixth is refused, so 40 passwords are checked in all.
-    const strangers = Array.from({ length: 8 }, ip);
-    const attacks = await Promise.allSettled(
-      strangers.flatMap((from) =>
-        Array.from({ length: 6 }, () => authorizeCredentials({ email: user.email, password: "guess-guess" }, from)),
-      ),
+    const results = await Promise.allSettled(
+      Array.from({ length: 40 }, () => authorizeCredentials({ email: user.email, password: "guess-guess" }, ip())),
     );
-    expect(attacks.every((r) => r.status === "rejected")).toBe(true);
-    expect(await db.auditLog.count({ where: { targetId: user.id, action: "auth.sign_in_failed" } })).toBe(40);
-
-    const started = Date.now();
-    await expect(authorizeCredentials({ email: user.email, password: PASSWORD }, ip())).resolves.toMatchObject({ id: user.id });
-    const waited = Date.now() - started;
-    expect(waited).toBeGreaterThanOrEqual(MAX_DELAY_SECONDS * 1000 - 50);
-    expect(waited).toBeLessThan(MAX_DELAY_SECONDS * 1000 + 2000);
+    const messages = results.map((r) => (r.status === "rejected" ? (r.reason as Error).message : "signed in"));
+    expect(messages.filter((m) => m === SIGN_IN_FAILED)).toHaveLength(5);
+    expect(messages.filter((m) => m === SIGN_IN_THROTTLED)).toHaveLength(35);
+    expect(await db.auditLog.count({ where: { targetId: user.id, action: "auth.sign_in_failed" } })).toBe(5);
+    // The gate's time is set in Redis, never further than LOGIN_MAX_DELAY_SECONDS ahead.
+    const at = Number(await redis.hget(`wyolo:login:gate:${user.email}`, "at"));
+    expect(at).toBeGreaterThan(Date.now());
+    expect(at).toBeLessThanOrEqual(Date.now() + MAX_DELAY_SECONDS * 1000);
   });
 
-  it("delays an account's checks exponentially after LOGIN_MAX_FAILURES_PER_ACCOUNT, capped", () => {
+  it("does not let strangers lock the owner out: a new IP gets in once the gate opens (≤ LOGIN_MAX_DELAY_SECONDS), a known one at once", async () => {
+    const user = await createUser();
+    const home = ip();
+    await expect(authorizeCredentials({ email: user.email, password: PASSWORD }, home)).resolves.toMatchObject({ id: user.id });
+    // Three waves of 40 IPs, each as soon as the gate opens: the gate moves out 1 s, then 2 s (the cap).
+    let checked = 0;
+    for (let wave = 0; wave < 3; wave++) {
+      const at = Number((await redis.hget(`wyolo:login:gate:${user.email}`, "at")) ?? 0);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
+      const results = await Promise.allSettled(
+        Array.from({ length: 40 }, () => authorizeCredentials({ email: user.email, password: "guess-guess" }, ip())),
+      );
+      checked += results.filter((r) => r.status === "rejected" && (r.reason as Error).message === SIGN_IN_FAILED).length;
+    }
+    expect(checked).toBe(5 + 1 + 1);
+    const gate = Number(await redis.hget(`wyolo:login:gate:${user.email}`, "at"));
+    expect(gate - Date.now()).toBeLessThanOrEqual(MAX_DELAY_SECONDS * 1000);
+
+    // The owner's usual IP is not gated; a new one is refused at once, without a check...
+    await expect(authorizeCredentials({ email: user.email, password: PASSWORD }, home)).resolves.toMatchObject({ id: user.id });
+    const away = ip();
+    await expect(authorizeCredentials({ email: user.email, password: PASSWORD }, away)).rejects.toThrow(SIGN_IN_THROTTLED);
+    expect(await db.auditLog.count({ where: { targetId: user.id, action: "auth.sign_in_failed" } })).toBe(7);
+    // ...and gets in once the gate opens, at most LOGIN_MAX_DELAY_SECONDS later.
+    const started = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, gate - Date.now())));
+    await expect(authorizeCredentials({ email: user.email, password: PASSWORD }, away)).resolves.toMatchObject({ id: user.id });
+    expect(Date.now() - started).toBeLessThanOrEqual(MAX_DELAY_SECONDS * 1000 + 500);
+  });
+
+  it("counts two IPv6 addresses of one /64 as one (the audit log keeps each address)", async () => {
+    const user = await createUser();
+    const prefix = `2001:db8:${randomBytes(2).toString("hex")}:7`;
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => authorizeCredentials({ email: user.email, password: "guess-guess" }, `${prefix}::${i + 1}`)),
+    );
+    expect(results.filter((r) => r.status === "rejected" && (r.reason as Error).message === SIGN_IN_FAILED)).toHaveLength(5);
+    expect(Number(await redis.get(`wyolo:login:pair:${prefix}::/${user.email}`))).toBe(10);
+    const logged = await db.auditLog.findMany({ where: { targetId: user.id, action: "auth.sign_in_failed" }, select: { ip: true } });
+    expect(logged.every((r) => r.ip?.startsWith(`${prefix}::`) && r.ip !== `${prefix}::`)).toBe(true);
+  });
+
+  it("closes an account's gate exponentially longer after LOGIN_MAX_FAILURES_PER_ACCOUNT, capped", () => {
     expect([1, 5, 6, 7, 8, 40].map(loginDelayMs)).toEqual([0, 0, 1000, 2000, 2000, 2000]);
   });
 
@@ -103,8 +141,8 @@ describe("sign-in", () => {
       for (let i = 0; i < 4; i++)
         await expect(authorizeCredentials({ email: user.email, password: "typo-typo" }, from)).rejects.toThrow(SIGN_IN_FAILED);
       await expect(authorizeCredentials({ email: user.email, password: PASSWORD }, from)).resolves.toMatchObject({ id: user.id });
-      // Nothing left on the account (no slow-down builds up) nor on the IP.
-      expect(Number(await redis.get(`wyolo:login:account:${user.email}`))).toBe(0);
+      // Nothing left on the account (no gate builds up) nor on the IP.
+      expect(Number((await redis.hget(`wyolo:login:gate:${user.email}`, "n")) ?? 0)).toBe(0);
       expect(Number(await redis.get(`wyolo:login:ip:${from}`))).toBe(0);
     }
   });

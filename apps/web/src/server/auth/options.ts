@@ -24,8 +24,6 @@ const SESSION_ENDED = "session ended";
 
 type AuthorizedUser = { id: string; email: string; name: string; sessionVersion: number };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 export async function authorizeCredentials(raw: unknown, ip: string): Promise<AuthorizedUser> {
   const parsed = signInSchema.safeParse(raw);
   if (!parsed.success) throw new Error(SIGN_IN_FAILED);
@@ -36,7 +34,6 @@ export async function authorizeCredentials(raw: unknown, ip: string): Promise<Au
     logger.warn({ ip }, "sign-in throttled");
     throw new Error(SIGN_IN_THROTTLED);
   }
-  if (attempt.delayMs > 0) await sleep(attempt.delayMs);
   const user = await db.user.findUnique({
     where: { email },
     select: { id: true, email: true, name: true, disabled: true, sessionVersion: true, passwordHash: true },
