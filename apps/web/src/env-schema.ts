@@ -39,7 +39,7 @@ export const webEnvSchema = z
      * Longest an account's gate stays closed to IPs it never signed in from, while failures pile up
      * from many IPs: one check per 1 s, 2 s, … up to this. The owner may wait this long under attack.
      */
-    LOGIN_MAX_DELAY_SECONDS: z.coerce.number().int().min(0).max(60).default(10),
+    LOGIN_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).max(60).default(10),
     /**
      * Behind exactly one trusted reverse proxy that appends the client's address to X-Forwarded-For:
      * the rightmost entry is taken as the client. Never set it without such a proxy in front.
