@@ -1,6 +1,6 @@
 import path from "node:path";
 import { DelayedError, UnrecoverableError } from "bullmq";
-import type { Db, Lifecycle } from "@wyolo/db";
+import { isDatabaseUnavailable, type Db, type Lifecycle } from "@wyolo/db";
 import { TERMINAL_STATUSES, type FailureClass, type JobStatus, type TrainJobPayload, type TrainingConfig } from "@wyolo/contracts";
 import type { JobContext } from "../catalog.ts";
 import type { WorkerEnv } from "../env.ts";
@@ -64,7 +64,21 @@ type Failure = { failureReason?: string; failureClass?: FailureClass; logTail?: 
  * the reason and the last output) or CANCELLED. Idempotent: an ended job is not run again; a
  * job picked up again (its worker died or shut down) resumes from its own checkpoint.
  */
-export async function runTraining({ jobId }: TrainJobPayload, ctx: JobContext, rt: TrainingRuntime): Promise<{ status: JobStatus }> {
+export async function runTraining(payload: TrainJobPayload, ctx: JobContext, rt: TrainingRuntime): Promise<{ status: JobStatus }> {
+  try {
+    return await runTrainingOnce(payload, ctx, rt);
+  } catch (err) {
+    // Postgres away at an edge of the run (pickup, preparation, the final state): not a worker
+    // loss, and not BullMQ's retry either. The entry goes back as it is; the row is left alone.
+    if (!isDatabaseUnavailable(err)) throw err;
+    // Not ours any more: the queue entry is another worker's to move.
+    if (ctx.lease?.lost()) throw new DelayedError("lock lost");
+    ctx.log.warn({ err: { message: (err as Error).message } }, "Postgres unavailable; the job goes back to the queue for a later try");
+    return requeueLater(ctx.job, ctx.token, 5_000);
+  }
+}
+
+async function runTrainingOnce({ jobId }: TrainJobPayload, ctx: JobContext, rt: TrainingRuntime): Promise<{ status: JobStatus }> {
   const { db, env } = rt;
   const row = await loadRow(db, jobId);
   // A queue entry whose row is gone (deleted project, failed create) has nothing to run.
