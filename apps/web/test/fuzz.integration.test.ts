@@ -404,12 +404,9 @@ describe("fuzzing the API with hostile input", () => {
           if (r.declaredLength !== null && body !== undefined) headers["content-length"] = r.declaredLength;
 
           const before = await helpers.rowCounts();
-          const res = await helpers.callRoute(route, method, {
-            params,
-            headers,
-            query: r.query,
-            body: method === "GET" ? undefined : body,
-          });
+          const send = () =>
+            helpers.callRoute(route, method, { params, headers, query: r.query, body: method === "GET" ? undefined : body });
+          const res = await send();
           calls++;
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
           const describeCall = () =>
@@ -427,7 +424,7 @@ describe("fuzzing the API with hostile input", () => {
 
           if (process.env.FUZZ_TRACE && describeCall().includes(process.env.FUZZ_TRACE))
             console.log(res.status, describeCall(), JSON.stringify(res.body).slice(0, 150));
-          if (res.status >= 500 || res.ms > MAX_MS) record();
+          if (res.status >= 500) record();
           if (res.status >= 400) {
             const after = await helpers.rowCounts();
             const changed = Object.fromEntries(
@@ -439,6 +436,21 @@ describe("fuzzing the API with hostile input", () => {
           } else if (method !== "GET") {
             // An accepted change (a delete, a transfer…) may have spent the world; the next call gets a fresh one.
             worldDirty = true;
+          }
+          if (res.ms > MAX_MS) {
+            // 2 s is the promise, but one slow call on a loaded CI machine (a GC pause, autovacuum, an
+            // argon2 hash) is noise: the same call is timed once more, and only slow twice is a hang.
+            // Only its timing counts; a change it makes again just spends the world.
+            const again = await send();
+            if (method !== "GET") worldDirty = true;
+            const slow = `${Math.round(res.ms)} ms, then ${Math.round(again.ms)} ms`;
+            console.log(`fuzz: slow call (${slow}): ${describeCall()}`);
+            if (again.ms > MAX_MS || again.status >= 500)
+              record({
+                status: again.status,
+                ms: Math.round(again.ms),
+                body: `slow twice (${slow}); ${JSON.stringify(again.body)?.slice(0, 160)}`,
+              });
           }
           return true;
         }),

@@ -213,6 +213,42 @@ describe("queue reconciliation", () => {
     expect((await reconcileQueue({ graceMs: 30_000 })).requeued).not.toContain(orphan.id);
   });
 
+  it("Cancel and Retry of a RUNNING row without a queue entry answer 409 while its worker was heard from lately, and act once it is silent", async () => {
+    // As right after Redis lost the entry: the worker may still run its trainer until its lock lapses.
+    const running = await db.trainingJob.create({
+      data: {
+        projectId,
+        createdById: member.id,
+        name: "entry lost",
+        config: CONFIG,
+        model: "yolo11n.pt",
+        totalEpochs: 3,
+        status: "RUNNING",
+        heartbeatAt: new Date(Date.now() - 5_000),
+      },
+    });
+    expect(await trainingQueue.getJobState(running.id)).toBe("unknown");
+    const cookie = await sessionCookie(member);
+    for (const route of [cancelRoute, retryRoute]) {
+      const res = await call(route.POST, { cookie, params: { jobId: running.id } });
+      expect(res.status, JSON.stringify(res.body)).toBe(409);
+      expect(res.body.error.message).toMatch(/its worker may still be running it; try again in (2[5-9]|30) s/);
+    }
+    expect(await db.trainingJob.findUniqueOrThrow({ where: { id: running.id } })).toMatchObject({
+      status: "RUNNING",
+      cancelRequestedAt: null,
+    });
+    expect((await reconcileQueue({ graceMs: 30_000 })).requeued).not.toContain(running.id);
+    expect(await trainingQueue.getJobState(running.id)).toBe("unknown");
+
+    // Silent for longer than the lock duration and the heartbeat interval (here: backdated): the run is dead.
+    await db.$executeRaw`UPDATE "TrainingJob" SET "heartbeatAt" = now() - interval '31 seconds' WHERE id = ${running.id}`;
+    const retried = await call(retryRoute.POST, { cookie, params: { jobId: running.id } });
+    expect(retried.status, JSON.stringify(retried.body)).toBe(201);
+    expect(retried.body.job).toMatchObject({ id: running.id, status: "QUEUED" });
+    expect(["waiting", "prioritized"]).toContain(await trainingQueue.getJobState(running.id));
+  });
+
   it("fails an active row, training or export, whose queue entry the queue gave up on", async () => {
     const stuck = await db.trainingJob.create({
       data: { projectId, createdById: member.id, name: "stuck", config: CONFIG, model: "yolo11n.pt", totalEpochs: 3, status: "RUNNING" },

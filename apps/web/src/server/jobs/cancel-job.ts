@@ -8,7 +8,7 @@ import { trainingQueue } from "../queue";
 import { withTimeout } from "../timeout";
 import { emitJobUpdated } from "../realtime/emitter";
 import { lifecycle } from "./lifecycle";
-import { runIsOrphaned } from "./reconcile-queue";
+import { runIsDead, silentWhere } from "./run-liveness";
 import type { SessionUser } from "../auth/session";
 import { jobAccess } from "./job-access";
 import { jobSummarySelect, toJobSummary } from "./job-summary";
@@ -17,7 +17,8 @@ import { jobSummarySelect, toJobSummary } from "./job-summary";
  * Queued → removed from the queue and CANCELLED at once. Starting/running → the worker that
  * holds it is told (Redis pub/sub; it also checks the row at every epoch), stops the trainer at
  * the next epoch boundary and kills it after a timeout; the job ends CANCELLED. One whose run is
- * dead (no queue entry) is CANCELLED at once.
+ * dead (no queue entry, its worker silent: runIsDead) is CANCELLED at once; one without an entry
+ * whose worker was heard from lately is a 409 until it is dead.
  */
 export async function cancelJob(user: SessionUser, jobId: string, ip: string) {
   const { job, role, team } = await jobAccess(user, jobId, "job.read");
@@ -50,15 +51,16 @@ export async function cancelJob(user: SessionUser, jobId: string, ip: string) {
     }
   }
 
-  // No queue entry, so no worker holds it (a worker that loses its lock stops at once): nobody
-  // else would ever end it.
-  if (job.status !== "QUEUED" && (await runIsOrphaned(jobId))) {
+  // No queue entry and a silent worker, so no worker holds it (one that loses its lock stops its
+  // trainer within its lock duration): nobody else would ever end it.
+  if (job.status !== "QUEUED" && (await runIsDead(jobId))) {
     const now = new Date();
     const cancelled = await lifecycle.transition({
       kind: "training",
       id: jobId,
       to: "CANCELLED",
       cause: "user",
+      where: silentWhere(now),
       data: { cancelRequestedAt: now, finishedAt: now, etaSeconds: null },
       entry: { kind: "cancelled", message: `Cancelled by ${user.name}; its run had no queue entry and no worker` },
       audit,

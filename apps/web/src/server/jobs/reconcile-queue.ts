@@ -6,20 +6,21 @@ import { trainingQueue } from "../queue";
 import { withTimeout } from "../timeout";
 import { enqueueExport, enqueueTraining } from "./enqueue";
 import { lifecycle } from "./lifecycle";
+import { isRunDead, RUN_SILENCE_MS, silentWhere } from "./run-liveness";
 
 /**
  * Keeps rows and queue entries in step, for trainings and exports alike:
  * - re-adds the queue entry of QUEUED rows that have none (the web process died between writing
  *   the row and enqueueing it);
  * - re-queues STARTING/RUNNING rows whose entry is gone (Redis lost it: restarted without AOF,
- *   flushed) and whose worker has been silent for `graceMs`: no worker holds them (one that
- *   loses its lock stops its trainer at once), so they resume from their checkpoint elsewhere;
+ *   flushed) and whose worker has been silent for `graceMs` (isRunDead): no worker holds them
+ *   (one that loses its lock stops its trainer), so they resume from their checkpoint elsewhere;
  * - fails active rows whose entry the queue gave up on (retries used up), which no worker would
  *   otherwise ever end.
  * Rows younger than `graceMs` are left alone: their request may still be enqueueing. Entries
  * without a row are dropped by the worker.
  */
-export async function reconcileQueue({ graceMs = 30_000, batch = 500 } = {}): Promise<{ requeued: string[]; failed: string[] }> {
+export async function reconcileQueue({ graceMs = RUN_SILENCE_MS, batch = 500 } = {}): Promise<{ requeued: string[]; failed: string[] }> {
   const rows = await db.trainingJob.findMany({
     where: { status: "QUEUED", createdAt: { lt: new Date(Date.now() - graceMs) } },
     select: { id: true, priority: true },
@@ -51,30 +52,24 @@ export async function reconcileQueue({ graceMs = 30_000, batch = 500 } = {}): Pr
   return { requeued, failed };
 }
 
-/** Whether a job's run is dead: its row is on a worker but the queue has no entry for it (so no worker holds its lock). */
-export async function runIsOrphaned(jobId: string): Promise<boolean> {
-  return (await withTimeout(trainingQueue.getJobState(jobId), 3_000, "queue lookup")) === "unknown";
-}
-
 async function requeueOrphans(graceMs: number, batch: number): Promise<string[]> {
-  const silentSince = new Date(Date.now() - graceMs);
   const requeued: string[] = [];
-  const silent = { OR: [{ heartbeatAt: null, updatedAt: { lt: silentSince } }, { heartbeatAt: { lt: silentSince } }] };
   const rows = await db.trainingJob.findMany({
-    where: { status: { in: ["STARTING", "RUNNING"] }, ...silent },
-    select: { id: true, priority: true, heartbeatAt: true },
+    where: { status: { in: ["STARTING", "RUNNING"] }, ...silentWhere(new Date(), graceMs) },
+    select: { id: true, priority: true, heartbeatAt: true, updatedAt: true },
     orderBy: { createdAt: "asc" },
     take: batch,
   });
   for (const row of rows) {
-    if (!(await runIsOrphaned(row.id))) continue;
+    const queueState = await withTimeout(trainingQueue.getJobState(row.id), 3_000, "queue lookup");
+    if (!isRunDead({ ...row, queueState }, new Date(), graceMs)) continue;
     const back = await lifecycle.transition({
       kind: "training",
       id: row.id,
       to: "QUEUED",
       cause: "reconciler",
       // Still silent at the moment of the change: a worker that wrote meanwhile keeps it.
-      where: silent,
+      where: silentWhere(new Date(), graceMs),
       data: { etaSeconds: null },
       // A `stalled` entry: a worker lost, counted against WORKER_MAX_LOSSES like any other.
       entry: (r) => ({

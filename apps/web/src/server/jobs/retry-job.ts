@@ -10,12 +10,13 @@ import { createJob } from "./create-job";
 import { enqueueTraining } from "./enqueue";
 import { jobSummarySelect, toJobSummary } from "./job-summary";
 import { lifecycle } from "./lifecycle";
-import { runIsOrphaned } from "./reconcile-queue";
+import { runIsDead, silentWhere } from "./run-liveness";
 
 /**
  * A job that failed for losing its worker too often, or whose run is dead (on a worker by its
- * row, but without a queue entry), is the same job again: it resumes from its checkpoint. Any
- * other ended job is retried as a new job with the same config and priority; the old one stays.
+ * row, without a queue entry, its worker silent: runIsDead), is the same job again: it resumes
+ * from its checkpoint. Any other ended job is retried as a new job with the same config and
+ * priority; the old one stays.
  */
 export async function retryJob(user: SessionUser, jobId: string, ip: string) {
   const { job, team } = await jobAccess(user, jobId, "job.create");
@@ -28,8 +29,8 @@ export async function retryJob(user: SessionUser, jobId: string, ip: string) {
   if (job.status === "FAILED" && source.failureClass === WORKER_LOST_FAILURE)
     return resume(user, jobId, priority, audit, { status: "FAILED", failureClass: WORKER_LOST_FAILURE });
   const onWorker = job.status === "STARTING" || job.status === "RUNNING";
-  if (onWorker && (await runIsOrphaned(jobId)))
-    return resume(user, jobId, priority, audit, { status: { in: ["STARTING", "RUNNING"] as JobStatus[] } });
+  if (onWorker && (await runIsDead(jobId)))
+    return resume(user, jobId, priority, audit, { status: { in: ["STARTING", "RUNNING"] as JobStatus[] }, ...silentWhere() });
   if (!TERMINAL_STATUSES.includes(job.status))
     throw new AppError("CONFLICT", "The job is still active; cancel it first or wait for it to end");
   return createJob(
@@ -51,7 +52,7 @@ async function resume(
   jobId: string,
   priority: Priority,
   audit: { actorId: string; action: string; teamId: string; ip: string },
-  where: { status: JobStatus | { in: JobStatus[] }; failureClass?: string },
+  where: { status: JobStatus | { in: JobStatus[] }; failureClass?: string } & Partial<ReturnType<typeof silentWhere>>,
 ) {
   const back = await lifecycle.transition({
     kind: "training",
