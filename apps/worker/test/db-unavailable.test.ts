@@ -20,26 +20,29 @@ const unreachable = (error: Error) =>
 
 function setup(error: Error) {
   const moveToDelayed = vi.fn(async () => {});
+  const updateProgress = vi.fn(async () => {});
   const ctx = {
-    job: { id: "job1", moveToDelayed },
+    job: { id: "job1", moveToDelayed, updateProgress },
     token: "t",
     signal: new AbortController().signal,
     log: createLogger("silent", "test"),
   } as unknown as JobContext;
   const rt = { db: unreachable(error), env: {} } as unknown as TrainingRuntime;
-  return { ctx, rt, moveToDelayed };
+  return { ctx, rt, moveToDelayed, updateProgress };
 }
 
 describe("a training while Postgres is unavailable", () => {
   it("goes back to the queue for a later try (no BullMQ retry, no status change, no loss counted)", async () => {
     const err = Object.assign(new Error("Can't reach database server at 127.0.0.1:5432"), { code: "P1001" });
-    const { ctx, rt, moveToDelayed } = setup(err);
+    const { ctx, rt, moveToDelayed, updateProgress } = setup(err);
     const before = Date.now();
     await expect(runTraining({ jobId: "job1" }, ctx, rt)).rejects.toBeInstanceOf(DelayedError);
     expect(moveToDelayed).toHaveBeenCalledOnce();
     const [until, token] = moveToDelayed.mock.calls[0] as unknown as [number, string];
     expect(until).toBeGreaterThanOrEqual(before + 5_000);
     expect(token).toBe("t");
+    // Marked, so that the next pickup does not take a row left on this worker for a lost one.
+    expect(updateProgress).toHaveBeenCalledWith({ handedBack: "postgres-unavailable" });
   });
 
   it("passes other errors on as they are", async () => {

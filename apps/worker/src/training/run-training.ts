@@ -54,6 +54,11 @@ const summaryFields = {
   createdBy: { select: { name: true } },
 } as const;
 
+/** The queue entry's mark for a hand-back while Postgres was unavailable (cleared at the next pickup). */
+const OUTAGE_HAND_BACK = { handedBack: "postgres-unavailable" } as const;
+const handedBackForOutage = (progress: unknown) =>
+  typeof progress === "object" && progress !== null && (progress as { handedBack?: unknown }).handedBack === OUTAGE_HAND_BACK.handedBack;
+
 type Row = NonNullable<Awaited<ReturnType<typeof loadRow>>>;
 const loadRow = (db: Db, jobId: string) => db.trainingJob.findUnique({ where: { id: jobId }, select: summaryFields });
 type Final = "SUCCEEDED" | "FAILED" | "CANCELLED";
@@ -74,6 +79,8 @@ export async function runTraining(payload: TrainJobPayload, ctx: JobContext, rt:
     // Not ours any more: the queue entry is another worker's to move.
     if (ctx.lease?.lost()) throw new DelayedError("lock lost");
     ctx.log.warn({ err: { message: (err as Error).message } }, "Postgres unavailable; the job goes back to the queue for a later try");
+    // The row may still say STARTING/RUNNING on this worker: the next pickup takes it over without counting a worker loss.
+    await ctx.job.updateProgress(OUTAGE_HAND_BACK).catch(() => {});
     return requeueLater(ctx.job, ctx.token, 5_000);
   }
 }
@@ -260,6 +267,7 @@ class TrainingRun {
 
   /**
    * STARTING on this worker. Normally from QUEUED; a row still STARTING/RUNNING means its last
+   * run was handed back while Postgres was away (the entry's mark says so: no loss), or its
    * worker was lost and this pickup beat the stalled handler to it: the loss is recorded (and
    * counted, failing the job past WORKER_MAX_LOSSES) here instead, exactly once, since each
    * transition applies only from the status it expects. Returns the status when not picked up.
@@ -268,6 +276,7 @@ class TrainingRun {
     const { env, lifecycle, db } = this.rt;
     const id = this.row.id;
     const onWorker = { status: { in: ["STARTING", "RUNNING"] as JobStatus[] } };
+    const outage = handedBackForOutage(this.ctx.job.progress);
     for (;;) {
       // The attempt goes up in the same update: each pickup's number is its own, whatever this worker read before.
       const fields = { ...data, attempt: { increment: 1 }, workerName: env.WORKER_NAME, heartbeatAt: new Date() };
@@ -282,11 +291,28 @@ class TrainingRun {
       });
       if (picked.applied) {
         this.attempt = picked.row.attempt;
+        await this.clearOutageMark(outage);
         return null;
       }
       // QUEUED by now: the stalled handler got there between the update and the read; try again.
       if (picked.status === "QUEUED") continue;
       if (picked.status !== "STARTING" && picked.status !== "RUNNING") return { status: picked.status ?? this.row.status };
+      if (outage) {
+        // Its last run handed it back while Postgres was away, leaving the row on its worker: no loss.
+        const taken = await lifecycle.transition({
+          kind: "training",
+          id,
+          to: "STARTING",
+          cause: "worker",
+          where: onWorker,
+          data: fields,
+          entry,
+        });
+        if (!taken.applied) continue;
+        this.attempt = taken.row.attempt;
+        await this.clearOutageMark(outage);
+        return null;
+      }
       const { losses, failure } = await judgeLoss(db, id, env.WORKER_MAX_LOSSES);
       if (failure) {
         const failed = await lifecycle.transition({
@@ -318,6 +344,11 @@ class TrainingRun {
       await lifecycle.note(id, entry);
       return null;
     }
+  }
+
+  /** A pickup ends the outage hand-back's mark: a loss of this run counts again. */
+  private async clearOutageMark(outage: boolean) {
+    if (outage) await this.ctx.job.updateProgress(0).catch(() => {});
   }
 
   /**
