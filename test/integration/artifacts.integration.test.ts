@@ -5,17 +5,11 @@ import path from "node:path";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import S3rver from "s3rver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startS3rver } from "./s3rver";
 
 // A real S3 server process (s3rver) on loopback; this file's web modules and workers use it.
-const s3dir = mkdtempSync(path.join(os.tmpdir(), "wyolo-s3-"));
-const s3 = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: s3dir });
-const { port } = await s3.run();
-const S3 = {
-  S3_ENDPOINT: `http://127.0.0.1:${port}`,
-  S3_ACCESS_KEY_ID: "S3RVER",
-  S3_SECRET_ACCESS_KEY: "S3RVER",
-  S3_BUCKET: "wyolo-artifacts",
-};
+const s3 = await startS3rver();
+const S3 = s3.env;
 Object.assign(process.env, S3);
 
 const { db } = await import("@/server/db");

@@ -1,23 +1,13 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { DeleteObjectCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import S3rver from "s3rver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MlflowDouble } from "../mlflow/mlflow-double";
+import { startS3rver } from "./s3rver";
 
 // Exports and MLflow artifact copies, with a real S3 server process (s3rver), real workers
 // (fixture trainer and exporter) and the MLflow double.
-const s3dir = mkdtempSync(path.join(os.tmpdir(), "wyolo-s3x-"));
-const s3 = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: s3dir, configureBuckets: [{ name: "mlflow-store" }] });
-const { port } = await s3.run();
-const S3 = {
-  S3_ENDPOINT: `http://127.0.0.1:${port}`,
-  S3_ACCESS_KEY_ID: "S3RVER",
-  S3_SECRET_ACCESS_KEY: "S3RVER",
-  S3_BUCKET: "wyolo-artifacts",
-};
+const s3 = await startS3rver({ extraBuckets: ["mlflow-store"] });
+const S3 = s3.env;
 Object.assign(process.env, S3);
 
 const { db } = await import("@/server/db");

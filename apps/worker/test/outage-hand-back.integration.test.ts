@@ -1,26 +1,14 @@
-import { randomBytes } from "node:crypto";
 import { DelayedError } from "bullmq";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createDb, createLifecycle, type Db } from "@wyolo/db";
+import { describe, expect, it, vi } from "vitest";
+import type { Db } from "@wyolo/db";
+import { dbWorld } from "./fixtures/db-world.ts";
 import type { JobContext } from "../src/catalog.ts";
-import { createLogger } from "../src/logger.ts";
 import { runTraining, type TrainingRuntime } from "../src/training/run-training.ts";
 
 // Against the file's own Postgres: a run that Postgres leaves right after its pickup goes back to
 // the queue with a mark, and the next pickup takes the row over without counting a worker loss.
-const db = createDb(process.env.DATABASE_URL!);
-const lifecycle = createLifecycle({ db, publish: () => {}, log: { error: () => {}, warn: () => {}, debug: () => {} } });
-const log = createLogger("silent", "test");
-let projectId: string;
-let userId: string;
-
-beforeAll(async () => {
-  const tag = randomBytes(4).toString("hex");
-  userId = (await db.user.create({ data: { email: `o-${tag}@example.test`, name: "Ann", passwordHash: "x" } })).id;
-  const teamId = (await db.team.create({ data: { name: `T ${tag}`, slug: `t-${tag}` } })).id;
-  projectId = (await db.project.create({ data: { teamId, name: "P", slug: "p" } })).id;
-});
-afterAll(() => db.$disconnect());
+const world = dbWorld();
+const { db, lifecycle, log } = world;
 
 const config = { model: "yolov8n.yaml", train: { data: "shapes/data.yaml", epochs: 2, imgsz: 64, batch: 4 } };
 
@@ -58,7 +46,16 @@ function attempt(jobId: string, progress: unknown) {
 const onWorker1 = () =>
   db.trainingJob
     .create({
-      data: { projectId, createdById: userId, name: "j", config, status: "RUNNING", attempt: 1, workerName: "w1", heartbeatAt: new Date() },
+      data: {
+        projectId: world.projectId,
+        createdById: world.userId,
+        name: "j",
+        config,
+        status: "RUNNING",
+        attempt: 1,
+        workerName: "w1",
+        heartbeatAt: new Date(),
+      },
       select: { id: true },
     })
     .then((j) => j.id);

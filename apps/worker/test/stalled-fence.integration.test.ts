@@ -1,29 +1,26 @@
-import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, createLifecycle, type Db } from "@wyolo/db";
-import { createLogger } from "../src/logger.ts";
+import { describe, expect, it } from "vitest";
+import type { Db } from "@wyolo/db";
+import { dbWorld } from "./fixtures/db-world.ts";
 import { stalledHandler } from "../src/lost-workers.ts";
 
 // Against the file's own Postgres: a stalled handler re-queues only the run whose loss it judged.
-const db = createDb(process.env.DATABASE_URL!);
-const lifecycle = createLifecycle({ db, publish: () => {}, log: { error: () => {}, warn: () => {}, debug: () => {} } });
-const log = createLogger("silent", "test");
-let projectId: string;
-let userId: string;
-
-beforeAll(async () => {
-  const tag = randomBytes(4).toString("hex");
-  userId = (await db.user.create({ data: { email: `f-${tag}@example.test`, name: "Ann", passwordHash: "x" } })).id;
-  const teamId = (await db.team.create({ data: { name: `T ${tag}`, slug: `t-${tag}` } })).id;
-  projectId = (await db.project.create({ data: { teamId, name: "P", slug: "p" } })).id;
-});
-afterAll(() => db.$disconnect());
+const world = dbWorld();
+const { db, lifecycle, log } = world;
 
 const longAgo = () => new Date(Date.now() - 60_000);
 const runningJob = (attempt: number) =>
   db.trainingJob
     .create({
-      data: { projectId, createdById: userId, name: "j", config: {}, status: "RUNNING", attempt, workerName: "w1", heartbeatAt: longAgo() },
+      data: {
+        projectId: world.projectId,
+        createdById: world.userId,
+        name: "j",
+        config: {},
+        status: "RUNNING",
+        attempt,
+        workerName: "w1",
+        heartbeatAt: longAgo(),
+      },
       select: { id: true },
     })
     .then((j) => j.id);
