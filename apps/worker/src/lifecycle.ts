@@ -10,6 +10,7 @@ export function workerLifecycle(db: Db, live: LivePublisher, log: Logger) {
     publish: (notice) => {
       if (notice.kind === "training") live.jobUpdated(notice.patch);
       else if (notice.kind === "export") live.exportUpdated(notice.patch);
+      else if (notice.kind === "sweep") return live.sweepUpdated(notice.patch);
       if (notice.event) live.event(notice.jobId, notice.event);
     },
   });

@@ -3,7 +3,10 @@ import type { Redis } from "ioredis";
 import {
   jobRoom,
   projectRoom,
+  sweepRoom,
   type ExportSummary,
+  type SweepSummary,
+  type SweepTrialPatch,
   type JobEpochRow,
   type JobEventRow,
   type JobLogLine,
@@ -50,6 +53,12 @@ export class LivePublisher {
   }
   artifactsChanged(jobId: string) {
     this.safely(() => this.emitter.to(jobRoom(jobId)).emit("job:artifacts", { jobId }));
+  }
+  sweepUpdated(sweep: Partial<SweepSummary> & { id: string; projectId: string }) {
+    this.safely(() => this.emitter.to(projectRoom(sweep.projectId)).to(sweepRoom(sweep.id)).emit("sweep:updated", sweep));
+  }
+  sweepTrial(patch: SweepTrialPatch) {
+    this.safely(() => this.emitter.to(sweepRoom(patch.sweepId)).emit("sweep:trial", patch));
   }
   event(jobId: string, event: JobEventRow) {
     this.safely(() => this.emitter.to(jobRoom(jobId)).emit("job:event", { jobId, event }));

@@ -10,3 +10,4 @@ export * from "./realtime.ts";
 export * from "./workers.ts";
 export * from "./exports.ts";
 export * from "./lifecycle.ts";
+export * from "./sweeps.ts";

@@ -1,4 +1,5 @@
 import type { JobStatus } from "./jobs.ts";
+import type { SweepStatus } from "./sweeps.ts";
 
 /**
  * The lifecycle of every queued thing (a training, an export; sweep trials next): which status
@@ -52,6 +53,24 @@ export const EXPORT_TRANSITIONS: readonly TransitionRule[] = [
   { from: ["RUNNING"], to: "SUCCEEDED", causes: ["worker"], why: "exported and stored" },
   { from: ACTIVE, to: "FAILED", causes: ["worker", "reconciler"], why: "the exporter failed, or the queue gave up on it" },
 ];
+
+export type SweepTransitionRule = { from: readonly SweepStatus[]; to: SweepStatus; causes: readonly TransitionCause[]; why: string };
+
+/** A sweep: its advance step (cause "worker") starts and ends it; a user cancels it or adds trials. */
+export const SWEEP_TRANSITIONS: readonly SweepTransitionRule[] = [
+  { from: ["QUEUED"], to: "RUNNING", causes: ["worker"], why: "its first trials were asked of Optuna" },
+  { from: ["QUEUED", "RUNNING"], to: "COMPLETED", causes: ["worker"], why: "every trial ended, or its timeout passed and none is running" },
+  { from: ["QUEUED", "RUNNING"], to: "CANCELLED", causes: ["worker", "user"], why: "cancelled: no trial is running any more" },
+  { from: ["QUEUED", "RUNNING"], to: "FAILED", causes: ["worker"], why: "its study cannot go on (an invalid space, every trial failed)" },
+  { from: ["COMPLETED", "CANCELLED", "FAILED"], to: "RUNNING", causes: ["user"], why: "trials were added: the same study goes on" },
+];
+
+/** The statuses a sweep may reach `to` from, for `cause` (empty: never). */
+export function sweepAllowedFrom(to: SweepStatus, cause: TransitionCause): SweepStatus[] {
+  const from = new Set<SweepStatus>();
+  for (const rule of SWEEP_TRANSITIONS) if (rule.to === to && rule.causes.includes(cause)) for (const s of rule.from) from.add(s);
+  return [...from];
+}
 
 export const LIFECYCLES = { training: TRAINING_TRANSITIONS, export: EXPORT_TRANSITIONS } as const;
 export type LifecycleKind = keyof typeof LIFECYCLES;

@@ -1,10 +1,13 @@
 import { z } from "zod";
 import type { JobEpochRow, JobEventRow, JobLogLine, JobSummary } from "./jobs.ts";
 import type { ExportSummary } from "./exports.ts";
+import type { SweepSummary, SweepTrialPatch } from "./sweeps.ts";
 
 /** Rooms: every reader of a project is in `project:<id>`; a job page joins `job:<id>`. */
 export const projectRoom = (projectId: string) => `project:${projectId}`;
 export const jobRoom = (jobId: string) => `job:${jobId}`;
+/** A sweep page joins `sweep:<id>`. */
+export const sweepRoom = (sweepId: string) => `sweep:${sweepId}`;
 
 // Ids only (as in the API's params): anything else cannot name a room, and never reaches Postgres.
 const roomId = z
@@ -12,7 +15,7 @@ const roomId = z
   .min(1)
   .max(64)
   .regex(/^[A-Za-z0-9_-]+$/);
-export const subscribeSchema = z.union([z.object({ projectId: roomId }), z.object({ jobId: roomId })]);
+export const subscribeSchema = z.union([z.object({ projectId: roomId }), z.object({ jobId: roomId }), z.object({ sweepId: roomId })]);
 export type SubscribeRequest = z.infer<typeof subscribeSchema>;
 export type SubscribeAck = { ok: true } | { ok: false; error: string };
 
@@ -26,6 +29,10 @@ export interface ServerToClientEvents {
   "export:updated": (exp: Partial<ExportSummary> & { id: string; jobId: string }) => void;
   /** The job's artifact list changed (an upload or an export finished): read it again. */
   "job:artifacts": (payload: { jobId: string }) => void;
+  /** A sweep changed (status, counts, best): sent to its room and its project's room. */
+  "sweep:updated": (sweep: Partial<SweepSummary> & { id: string; projectId: string }) => void;
+  /** One trial of a sweep changed, or reported an epoch's objective (sent to the sweep's room). */
+  "sweep:trial": (patch: SweepTrialPatch) => void;
 }
 
 export interface ClientToServerEvents {

@@ -35,6 +35,10 @@ export const PERMISSIONS = {
   "job.cancel.own": WRITERS,
   "job.cancel.any": MANAGERS,
   "export.create": WRITERS,
+  "sweep.create": WRITERS,
+  /** Cancel a sweep or add trials to it: your own as a writer, any as a manager. */
+  "sweep.update.own": WRITERS,
+  "sweep.update.any": MANAGERS,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

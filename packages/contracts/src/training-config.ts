@@ -156,6 +156,161 @@ export type Task = (typeof TASKS)[number];
 /** Infrastructure blocks of the old Python service's config.yaml: accepted, dropped, never stored (they carry secrets). */
 const LEGACY_INFRA_KEYS = ["mlflow", "minio", "redis"] as const;
 
+/** The old service's `sweeper:` block plus what Wyolo's sweeps add (docs: README "Sweeps"). */
+export const SWEEP_SAMPLERS = ["TPESampler", "RandomSampler", "CmaEsSampler", "GridSampler", "QMCSampler"] as const;
+export const SWEEP_PRUNERS = ["median", "successive_halving", "hyperband", "none"] as const;
+export const SWEEP_DIRECTIONS = ["maximize", "minimize"] as const;
+export type SweepSampler = (typeof SWEEP_SAMPLERS)[number];
+export type SweepPruner = (typeof SWEEP_PRUNERS)[number];
+
+const choice = z.union([z.string().max(200), z.number(), z.boolean()]);
+const searchParamSchema = z.discriminatedUnion(
+  "type",
+  [
+    z.strictObject({
+      type: z.literal("float"),
+      low: z.number(),
+      high: z.number(),
+      log: z.boolean().default(false),
+      step: z.number().positive().optional(),
+    }),
+    z.strictObject({
+      type: z.literal("int"),
+      low: z.int(),
+      high: z.int(),
+      log: z.boolean().default(false),
+      step: z.int().min(1).optional(),
+    }),
+    z.strictObject({ type: z.literal("categorical"), choices: z.array(choice).min(1, "At least one choice").max(100) }),
+  ],
+  { error: "`type` must be float, int or categorical" },
+);
+export type SearchParam = z.output<typeof searchParamSchema>;
+export type SearchSpace = Record<string, SearchParam>;
+const SEARCH_PARAM_KEYS = ["type", "low", "high", "log", "step", "choices"];
+
+/** Train arguments a sweep may not vary: the dataset is the sweep's, `epochs` is its budget per trial. */
+const UNSWEEPABLE: Record<string, string> = {
+  data: "a sweep tunes one dataset",
+  epochs: "`epochs` is each trial's budget; set it in `train`",
+};
+
+const sweeperSchema = z.strictObject({
+  tune: z.boolean().default(false),
+  /** The old service's field: Optuna is the only engine. */
+  algorithm: z.literal("optuna", { error: "Only `optuna` is supported" }).default("optuna"),
+  study_name: z.string().trim().min(1).max(120).optional(),
+  n_trials: z.int().min(1, "At least 1").max(1000, "At most 1000").default(20),
+  direction: z.enum(SWEEP_DIRECTIONS).default("maximize"),
+  sampler: z.enum(SWEEP_SAMPLERS).default("TPESampler"),
+  seed: z.int().min(0).optional(),
+  pruner: z.enum(SWEEP_PRUNERS).default("successive_halving"),
+  /** Minimum epochs a trial runs before the pruner may stop it. */
+  grace_period: z.int().min(1, "At least 1 epoch").max(10_000).default(1),
+  /** `fitness` (Ultralytics' own), or any recorded metric name, e.g. `metrics/mAP50-95(B)`. */
+  objective: z.string().trim().min(1).max(200).default("fitness"),
+  /** Trials running at once (over every worker). */
+  parallel: z.int().min(1).max(64).default(1),
+  /** Seconds after which no new trial starts (running ones finish). */
+  timeout: z
+    .int()
+    .min(60, "At least 60 seconds")
+    .max(30 * 24 * 3600)
+    .optional(),
+  search_space: z.record(z.string(), searchParamSchema).optional(),
+});
+type SweeperInput = z.output<typeof sweeperSchema>;
+export const SWEEPER_KEYS = Object.keys(sweeperSchema.shape);
+
+/** A resolved sweep: the sweeper block with its defaults and the search space (Ultralytics' own for the task when not given). */
+export type SweepSettings = Omit<SweeperInput, "tune" | "search_space"> & { search_space: SearchSpace };
+
+/** Checks each searched argument against the train-argument schema: bounds and every choice must be values train accepts. */
+function checkSearchSpace(space: SearchSpace | undefined, ctx: z.RefinementCtx) {
+  for (const [name, param] of Object.entries(space ?? {})) {
+    const at = ["sweeper", "search_space", name];
+    if (Object.hasOwn(UNSWEEPABLE, name)) {
+      ctx.addIssue({ code: "custom", path: at, message: `\`${name}\` cannot be searched: ${UNSWEEPABLE[name]}` });
+      continue;
+    }
+    const arg = Object.hasOwn(trainArgsShape, name) ? (trainArgsShape as Record<string, z.ZodType>)[name] : undefined;
+    if (!arg) {
+      const near = closest(name, TRAIN_ARG_NAMES);
+      ctx.addIssue({
+        code: "custom",
+        path: at,
+        message: `Unknown train argument \`${name}\`${near.length ? `; did you mean ${near.map((k) => `\`${k}\``).join(", ")}?` : ""}`,
+      });
+      continue;
+    }
+    const values = param.type === "categorical" ? param.choices : [param.low, param.high];
+    for (const v of values) {
+      const r = arg.safeParse(v);
+      if (!r.success)
+        ctx.addIssue({
+          code: "custom",
+          path: at,
+          message: `${JSON.stringify(v)} is not a valid \`${name}\`: ${r.error.issues[0]?.message}`,
+        });
+    }
+    if (param.type !== "categorical") {
+      if (param.low >= param.high) ctx.addIssue({ code: "custom", path: [...at, "high"], message: "`high` must be greater than `low`" });
+      if (param.log && param.low <= 0) ctx.addIssue({ code: "custom", path: [...at, "low"], message: "A log scale needs `low` > 0" });
+      if (param.log && param.step !== undefined)
+        ctx.addIssue({ code: "custom", path: [...at, "step"], message: "`step` and `log` cannot be combined" });
+    }
+  }
+}
+
+const float = (low: number, high: number, log = false): SearchParam => ({ type: "float", low, high, log });
+
+/**
+ * Ultralytics' own tuner space (ultralytics/engine/tuner.py, 8.3), learning rates on a log scale.
+ * Classification has no box/cls/dfl losses and no mosaic-style augmentation.
+ */
+export function defaultSearchSpace(task: Task): SearchSpace {
+  const common: SearchSpace = {
+    lr0: float(1e-5, 1e-1, true),
+    lrf: float(1e-4, 1e-1, true),
+    momentum: float(0.7, 0.98),
+    weight_decay: float(0, 0.001),
+    warmup_epochs: float(0, 5),
+    warmup_momentum: float(0, 0.95),
+    hsv_h: float(0, 0.1),
+    hsv_s: float(0, 0.9),
+    hsv_v: float(0, 0.9),
+    degrees: float(0, 45),
+    translate: float(0, 0.9),
+    scale: float(0, 0.95),
+    shear: float(0, 10),
+    perspective: float(0, 0.001),
+    flipud: float(0, 1),
+    fliplr: float(0, 1),
+    bgr: float(0, 1),
+  };
+  if (task === "classify") return common;
+  return {
+    ...common,
+    box: float(1, 20),
+    cls: float(0.2, 4),
+    dfl: float(0.4, 6),
+    mosaic: float(0, 1),
+    mixup: float(0, 1),
+    cutmix: float(0, 1),
+    copy_paste: float(0, 1),
+  };
+}
+
+function resolveSweep(sweeper: SweeperInput, config: TrainingConfig): SweepSettings {
+  const { tune: _tune, search_space, ...rest } = sweeper;
+  return { ...rest, search_space: search_space && Object.keys(search_space).length ? search_space : defaultSearchSpace(config.task) };
+}
+
+/** A trial's config: the sweep's base config with the sampled arguments in `train`. */
+export function applyTrialParams(config: TrainingConfig, params: Record<string, unknown>): TrainingConfig {
+  return { ...config, train: { ...config.train, ...params } as TrainingConfig["train"] };
+}
+
 const TOP_LEVEL_KEYS = ["model", "type", "task", "task_id", "gpus", "train", "metadata", "sweeper", ...LEGACY_INFRA_KEYS];
 
 const metadataSchema = z
@@ -185,25 +340,49 @@ export const trainingConfigSchema = z
     gpus: z.int().min(0).max(16).optional(),
     train: trainSchema,
     metadata: metadataSchema.optional(),
-    sweeper: z
-      .looseObject({ tune: z.boolean().default(false) })
-      .refine((s) => !s.tune, { path: ["tune"], message: "Hyperparameter sweeps are not supported yet; set tune: false" })
-      .optional(),
+    sweeper: sweeperSchema.optional(),
     mlflow: z.unknown().optional(),
     minio: z.unknown().optional(),
     redis: z.unknown().optional(),
   })
-  .transform(({ model, type, task, task_id, gpus, train, metadata }) => ({
-    model,
-    type,
-    task: task ?? taskFromModel(model),
-    ...(task_id ? { task_id } : {}),
-    ...(gpus !== undefined ? { gpus } : {}),
-    train,
-    ...(metadata ? { metadata } : {}),
+  .superRefine((c, ctx) => {
+    if (!c.sweeper?.tune) return;
+    checkSearchSpace(c.sweeper.search_space, ctx);
+    if (c.sweeper.sampler === "GridSampler") {
+      const space = c.sweeper.search_space ?? {};
+      if (!Object.keys(space).length)
+        ctx.addIssue({ code: "custom", path: ["sweeper", "search_space"], message: "GridSampler needs a `search_space` of its own" });
+      for (const [name, p] of Object.entries(space))
+        if (p.type === "float" && p.step === undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: ["sweeper", "search_space", name],
+            message: "GridSampler needs categorical choices or a `step` for each parameter",
+          });
+    }
+  })
+  .transform(({ model, type, task, task_id, gpus, train, metadata, sweeper }) => ({
+    config: {
+      model,
+      type,
+      task: task ?? taskFromModel(model),
+      ...(task_id ? { task_id } : {}),
+      ...(gpus !== undefined ? { gpus } : {}),
+      train,
+      ...(metadata ? { metadata } : {}),
+    },
+    sweeper,
   }));
 
-export type TrainingConfig = z.output<typeof trainingConfigSchema>;
+export type TrainingConfig = {
+  model: string;
+  type: (typeof MODEL_TYPES)[number];
+  task: Task;
+  task_id?: string;
+  gpus?: number;
+  train: z.output<typeof trainSchema>;
+  metadata?: Record<string, unknown>;
+};
 export type TrainingConfigInput = z.input<typeof trainingConfigSchema>;
 
 /** Ultralytics' own convention: yolo11n-seg.pt → segment, -cls → classify, -pose, -obb; else detect. */
@@ -217,7 +396,10 @@ export function taskFromModel(model: string): Task {
 }
 
 export type ConfigIssue = { path: string; message: string };
-export type ParsedConfig = { ok: true; config: TrainingConfig; warnings: string[] } | { ok: false; issues: ConfigIssue[] };
+/** `sweep`: set when the config's `sweeper.tune` is true (the submission is a sweep of this base config). */
+export type ParsedConfig =
+  | { ok: true; config: TrainingConfig; sweep?: SweepSettings; warnings: string[] }
+  | { ok: false; issues: ConfigIssue[] };
 
 /** Parses a config given as an object, a JSON string or a YAML string (the old config.yaml shape). */
 export function parseTrainingConfig(input: unknown): ParsedConfig {
@@ -244,7 +426,15 @@ export function parseTrainingConfig(input: unknown): ParsedConfig {
     for (const issue of result.error.issues) {
       const at = issue.path.map(String);
       if (issue.code === "unrecognized_keys") {
-        const [known, managed] = at.join(".") === "train" ? [TRAIN_ARG_NAMES, MANAGED_TRAIN_ARGS] : [TOP_LEVEL_KEYS, {}];
+        const where = at.join(".");
+        const [known, managed] =
+          where === "train"
+            ? [TRAIN_ARG_NAMES, MANAGED_TRAIN_ARGS]
+            : where === "sweeper"
+              ? [SWEEPER_KEYS, {}]
+              : /^sweeper\.search_space\.[^.]+$/.test(where)
+                ? [SEARCH_PARAM_KEYS, {}]
+                : [TOP_LEVEL_KEYS, {}];
         for (const key of issue.keys) issues.push({ path: [...at, key].join("."), message: unknownKeyMessage(key, known, managed) });
       } else {
         issues.push({ path: at.join(".") || "config", message: issue.message });
@@ -252,5 +442,11 @@ export function parseTrainingConfig(input: unknown): ParsedConfig {
     }
     return { ok: false, issues };
   }
-  return { ok: true, config: result.data, warnings };
+  const { config, sweeper } = result.data;
+  if (sweeper && !sweeper.tune) {
+    warnings.push("`sweeper` was ignored: `tune` is false, so this is one training job (set `sweeper.tune: true` for a sweep)");
+    return { ok: true, config, warnings };
+  }
+  if (!sweeper) return { ok: true, config, warnings };
+  return { ok: true, config, sweep: resolveSweep(sweeper, config), warnings };
 }

@@ -68,11 +68,13 @@ describe("training config", () => {
     if (!r.ok) return;
     expect(r.config).toMatchObject({ type: "rtdetr", task_id: "t1", train: { batch: -1 } });
     expect(JSON.stringify(r.config)).not.toContain("REDIS_PASSWORD");
-    expect(r.warnings).toHaveLength(1);
+    // One for `redis`, one saying `sweeper` with tune: false is one job.
+    expect(r.warnings).toHaveLength(2);
+    expect(r.warnings[1]).toContain("tune");
+    expect(r.sweep).toBeUndefined();
   });
 
-  it("refuses hyperparameter sweeps for now, and things that are not configs", () => {
-    expect(issuesOf({ ...base, sweeper: { tune: true } })["sweeper.tune"]).toContain("not supported");
+  it("refuses things that are not configs", () => {
     expect(issuesOf("- a\n- list").config).toContain("mapping");
     expect(issuesOf("x".repeat(100_001)).config).toContain("100 kB");
   });
@@ -167,5 +169,63 @@ describe("paths in a training config are confined", () => {
       "job:cabc/../best.pt",
     ])
       expect(parseJobWeightsRef(s), s).toBeNull();
+  });
+});
+
+describe("the sweeper block", () => {
+  const cfg = { model: "yolo11n.pt", train: { data: "shapes/data.yaml", epochs: 10 } };
+
+  it("accepts the old service's block as it is, and resolves the defaults and the task's default space", () => {
+    const r = parseTrainingConfig(
+      "model: yolo11n.pt\ntrain:\n  data: shapes/data.yaml\nsweeper:\n  study_name: s1\n  n_trials: 8\n  tune: true\n  grace_period: 2\n  algorithm: optuna\n  direction: maximize\n  sampler: TPESampler\n",
+    );
+    if (!r.ok) throw new Error(JSON.stringify(r.issues));
+    expect(r.sweep).toMatchObject({ study_name: "s1", n_trials: 8, grace_period: 2, sampler: "TPESampler", pruner: "successive_halving" });
+    expect(r.sweep!.search_space.lr0).toEqual({ type: "float", low: 1e-5, high: 1e-1, log: true });
+    expect(r.sweep!.search_space.box).toBeDefined();
+    expect(JSON.stringify(r.config)).not.toContain("sweeper");
+  });
+
+  it("gives classification a space without detection losses", () => {
+    const r = parseTrainingConfig({ ...cfg, model: "yolo11n-cls.pt", sweeper: { tune: true } });
+    if (!r.ok) throw new Error(JSON.stringify(r.issues));
+    expect(r.sweep!.search_space.box).toBeUndefined();
+    expect(r.sweep!.search_space.lr0).toBeDefined();
+  });
+
+  it("validates the search space against the train arguments, naming each field", () => {
+    const issues = issuesOf({
+      ...cfg,
+      sweeper: {
+        tune: true,
+        n_trails: 3,
+        search_space: {
+          lr: { type: "float", low: 0.001, high: 0.1 },
+          lr0: { type: "float", low: 0.5, high: 2 },
+          momentum: { type: "float", low: 0.9, high: 0.8 },
+          optimizer: { type: "categorical", choices: ["SGD", "Lion"] },
+          weight_decay: { type: "float", low: 0, high: 0.01, log: true },
+          data: { type: "categorical", choices: ["a.yaml"] },
+          imgsz: { type: "int", low: 320, high: 640, stpe: 32 },
+        },
+      },
+    });
+    expect(issues["sweeper.n_trails"]).toContain("`n_trials`");
+    expect(issues["sweeper.search_space.lr"]).toContain("`lr0`");
+    expect(issues["sweeper.search_space.lr0"]).toContain("2 is not a valid `lr0`");
+    expect(issues["sweeper.search_space.momentum.high"]).toContain("greater than");
+    expect(issues["sweeper.search_space.optimizer"]).toContain('"Lion"');
+    expect(issues["sweeper.search_space.weight_decay.low"]).toContain("log scale");
+    expect(issues["sweeper.search_space.data"]).toContain("cannot be searched");
+    expect(issues["sweeper.search_space.imgsz.stpe"]).toContain("`step`");
+  });
+
+  it("refuses a grid over continuous ranges, and samplers it does not know", () => {
+    const grid = issuesOf({
+      ...cfg,
+      sweeper: { tune: true, sampler: "GridSampler", search_space: { lr0: { type: "float", low: 0.001, high: 0.1 } } },
+    });
+    expect(grid["sweeper.search_space.lr0"]).toContain("GridSampler");
+    expect(issuesOf({ ...cfg, sweeper: { tune: true, sampler: "Bayes" } })["sweeper.sampler"]).toBeDefined();
   });
 });

@@ -1,5 +1,16 @@
-import { allowedFrom, type ExportSummary, type JobEventRow, type JobStatus, type JobSummary, type TransitionCause } from "@wyolo/contracts";
-import type { ModelExport, Prisma, TrainingJob } from "./generated/prisma/client.ts";
+import {
+  allowedFrom,
+  sweepAllowedFrom,
+  TERMINAL_STATUSES,
+  type ExportSummary,
+  type JobEventRow,
+  type JobStatus,
+  type JobSummary,
+  type SweepStatus,
+  type SweepSummary,
+  type TransitionCause,
+} from "@wyolo/contracts";
+import type { ModelExport, Prisma, Sweep, TrainingJob } from "./generated/prisma/client.ts";
 import type { Db, DbTx } from "./index.ts";
 
 /**
@@ -37,7 +48,37 @@ export type Transition = TrainingTransition | ExportTransition;
 export type LifecycleNotice =
   | { kind: "training"; jobId: string; patch: Partial<JobSummary> & { id: string; projectId: string }; event: JobEventRow | null }
   | { kind: "export"; jobId: string; patch: Partial<ExportSummary> & { id: string; jobId: string }; event: JobEventRow | null }
-  | { kind: "note"; jobId: string; event: JobEventRow };
+  | { kind: "note"; jobId: string; event: JobEventRow }
+  | { kind: "sweep"; sweepId: string; patch: Partial<SweepSummary> & { id: string; projectId: string } };
+
+/** A sweep's status change (SWEEP_TRANSITIONS); audited when the cause is a user. */
+export type SweepTransition = {
+  id: string;
+  to: SweepStatus;
+  cause: TransitionCause;
+  data?: Omit<Prisma.SweepUpdateManyMutationInput, "status">;
+  where?: Prisma.SweepWhereInput;
+  audit?: AuditInput;
+};
+export type SweepTransitionResult = { applied: true; row: Sweep } | { applied: false; status: SweepStatus | null };
+
+export function sweepPatch(row: Sweep): Partial<SweepSummary> & { id: string; projectId: string } {
+  return {
+    id: row.id,
+    projectId: row.projectId,
+    status: row.status,
+    nTrials: row.nTrials,
+    bestValue: row.bestValue,
+    bestTrialNumber: row.bestTrialNumber,
+    bestJobId: row.bestJobId,
+    failureReason: row.failureReason,
+    startedAt: iso(row.startedAt),
+    finishedAt: iso(row.finishedAt),
+    cancelRequestedAt: iso(row.cancelRequestedAt),
+    mlflowExperimentId: row.mlflowExperimentId,
+    mlflowRunId: row.mlflowRunId,
+  };
+}
 
 export type TransitionResult<T extends Transition> =
   | { applied: true; row: T extends TrainingTransition ? TrainingJob : ModelExport; event: JobEventRow | null }
@@ -94,7 +135,13 @@ export async function writeTimelineEntry(tx: DbTx, jobId: string, entry: Timelin
 
 export type Lifecycle = ReturnType<typeof createLifecycle>;
 
-export function createLifecycle(deps: { db: Db; publish: (notice: LifecycleNotice) => void; log: LifecycleLog }) {
+export function createLifecycle(deps: {
+  db: Db;
+  publish: (notice: LifecycleNotice) => void;
+  log: LifecycleLog;
+  /** A sweep's trial job reached a final status: its sweep must advance (tell Optuna, ask the next trial). */
+  onTrialEnded?: (sweepId: string, jobId: string) => void;
+}) {
   const { db, publish, log } = deps;
 
   async function transition<T extends Transition>(t: T): Promise<TransitionResult<T>> {
@@ -153,6 +200,7 @@ export function createLifecycle(deps: { db: Db; publish: (notice: LifecycleNotic
         ? { kind: "export", jobId, patch: exportPatch(row), event }
         : { kind: "training", jobId, patch: trainingPatch(row), event },
     );
+    if (!("jobId" in row) && row.sweepId && TERMINAL_STATUSES.includes(row.status)) deps.onTrialEnded?.(row.sweepId, row.id);
     return { applied: true, row: row as TransitionResult<T> extends { row: infer R } ? R : never, event };
   }
 
@@ -163,5 +211,30 @@ export function createLifecycle(deps: { db: Db; publish: (notice: LifecycleNotic
     return event;
   }
 
-  return { transition, note };
+  /** The one place a sweep's status is written: a conditional update (from what SWEEP_TRANSITIONS allows), audited for a user. */
+  async function transitionSweep(t: SweepTransition): Promise<SweepTransitionResult> {
+    const from = sweepAllowedFrom(t.to, t.cause);
+    if (!from.length || (t.cause === "user" && !t.audit)) {
+      log.error({ kind: "sweep", id: t.id, to: t.to, cause: t.cause }, "illegal status change refused");
+      return { applied: false, status: null };
+    }
+    const row = await db.$transaction(async (tx) => {
+      const { count } = await tx.sweep.updateMany({
+        where: { AND: [{ id: t.id, status: { in: from } }, t.where ?? {}] },
+        data: { ...t.data, status: t.to },
+      });
+      if (count === 0) return null;
+      if (t.audit) await tx.auditLog.create({ data: { ...t.audit, targetType: "sweep", targetId: t.id } });
+      return tx.sweep.findUniqueOrThrow({ where: { id: t.id } });
+    });
+    if (!row) {
+      const current = await db.sweep.findUnique({ where: { id: t.id }, select: { status: true } });
+      log.debug({ kind: "sweep", id: t.id, to: t.to, cause: t.cause, status: current?.status }, "sweep status change not applied");
+      return { applied: false, status: current?.status ?? null };
+    }
+    publish({ kind: "sweep", sweepId: row.id, patch: sweepPatch(row) });
+    return { applied: true, row };
+  }
+
+  return { transition, note, transitionSweep };
 }

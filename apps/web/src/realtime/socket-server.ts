@@ -4,6 +4,7 @@ import { createAdapter } from "@socket.io/redis-adapter";
 import { Redis } from "ioredis";
 import {
   jobRoom,
+  sweepRoom,
   projectRoom,
   subscribeSchema,
   type ClientToServerEvents,
@@ -15,6 +16,7 @@ import { sessionFromCookieHeader, userFromCookieHeader, type SessionUser } from 
 import { sessionRoom, userRoom } from "@/server/realtime/rooms";
 import { projectAccess } from "@/server/access";
 import { jobAccess } from "@/server/jobs/job-access";
+import { sweepAccess } from "@/server/sweeps/sweep-access";
 import { logger } from "@/server/logger";
 import { isRedisDown } from "@/server/errors";
 import { isDatabaseUnavailable } from "@/server/db-errors";
@@ -103,9 +105,12 @@ export function attachRealtime(httpServer: HttpServer, redisUrl: string) {
         if ("projectId" in parsed.data) {
           const { project } = await projectAccess(user, { id: parsed.data.projectId }, "job.read");
           await socket.join(projectRoom(project.id));
-        } else {
+        } else if ("jobId" in parsed.data) {
           const { job } = await jobAccess(user, parsed.data.jobId, "job.read");
           await socket.join(jobRoom(job.id));
+        } else {
+          const { sweep } = await sweepAccess(user, parsed.data.sweepId, "job.read");
+          await socket.join(sweepRoom(sweep.id));
         }
         reply({ ok: true });
       } catch (err) {
@@ -122,7 +127,8 @@ export function attachRealtime(httpServer: HttpServer, redisUrl: string) {
     socket.on("unsubscribe", (raw) => {
       const parsed = subscribeSchema.safeParse(raw);
       if (!parsed.success) return;
-      void socket.leave("projectId" in parsed.data ? projectRoom(parsed.data.projectId) : jobRoom(parsed.data.jobId));
+      const req = parsed.data;
+      void socket.leave("projectId" in req ? projectRoom(req.projectId) : "jobId" in req ? jobRoom(req.jobId) : sweepRoom(req.sweepId));
     });
   });
 

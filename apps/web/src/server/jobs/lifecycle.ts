@@ -2,7 +2,7 @@ import "server-only";
 import { createLifecycle } from "@wyolo/db";
 import { db } from "../db";
 import { logger } from "../logger";
-import { emitExportUpdated, emitJobEvent, emitJobUpdated } from "../realtime/emitter";
+import { emitExportUpdated, emitJobEvent, emitJobUpdated, emitSweepUpdated } from "../realtime/emitter";
 
 /** The web side's status changes (cancel, the reconciler): @wyolo/db's lifecycle over this process's emitter. */
 export const lifecycle = createLifecycle({
@@ -11,6 +11,7 @@ export const lifecycle = createLifecycle({
   publish: (notice) => {
     if (notice.kind === "training") emitJobUpdated(notice.patch);
     else if (notice.kind === "export") emitExportUpdated(notice.patch);
+    else if (notice.kind === "sweep") return emitSweepUpdated(notice.patch);
     if (notice.event) emitJobEvent(notice.jobId, notice.event);
   },
 });

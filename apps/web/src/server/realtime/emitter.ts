@@ -1,6 +1,15 @@
 import "server-only";
 import { Emitter } from "@socket.io/redis-emitter";
-import { jobRoom, projectRoom, type ExportSummary, type ServerToClientEvents, type JobSummary, type JobEventRow } from "@wyolo/contracts";
+import {
+  jobRoom,
+  projectRoom,
+  sweepRoom,
+  type ExportSummary,
+  type ServerToClientEvents,
+  type JobSummary,
+  type JobEventRow,
+  type SweepSummary,
+} from "@wyolo/contracts";
 import { redis } from "../redis";
 import { logger } from "../logger";
 import { sessionRoom, userRoom } from "./rooms";
@@ -27,6 +36,14 @@ export function emitJobUpdated(job: Partial<JobSummary> & { id: string; projectI
 export function emitJobEvent(jobId: string, event: JobEventRow) {
   try {
     emitter.to(jobRoom(jobId)).emit("job:event", { jobId, event });
+  } catch (err) {
+    logger.warn({ err: { message: (err as Error).message } }, "live update not sent");
+  }
+}
+
+export function emitSweepUpdated(sweep: Partial<SweepSummary> & { id: string; projectId: string }) {
+  try {
+    emitter.to(projectRoom(sweep.projectId)).to(sweepRoom(sweep.id)).emit("sweep:updated", sweep);
   } catch (err) {
     logger.warn({ err: { message: (err as Error).message } }, "live update not sent");
   }

@@ -1,0 +1,21 @@
+import "server-only";
+import type { Permission } from "@wyolo/contracts";
+import { db } from "../db";
+import { projectAccess } from "../access";
+import { AppError, notFound } from "../errors";
+import type { SessionUser } from "../auth/session";
+
+/** A sweep's project access; a sweep in a team the caller cannot see answers 404, like the project. */
+export async function sweepAccess(user: SessionUser, sweepId: string, permission: Permission) {
+  const sweep = await db.sweep.findUnique({
+    where: { id: sweepId },
+    select: { id: true, projectId: true, createdById: true, status: true, name: true },
+  });
+  if (!sweep) throw notFound("Sweep not found");
+  try {
+    return { sweep, ...(await projectAccess(user, { id: sweep.projectId }, permission)) };
+  } catch (err) {
+    if (err instanceof AppError && err.code === "NOT_FOUND") throw notFound("Sweep not found");
+    throw err;
+  }
+}
