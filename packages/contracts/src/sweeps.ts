@@ -90,3 +90,18 @@ export type SweepTrialPatch = { sweepId: string; number: number } & (
   | { epoch: number; value: number }
   | Partial<Omit<SweepTrialRow, "number" | "intermediate">>
 );
+
+/**
+ * A sweep's objective in one epoch's metrics (the recorder keeps Ultralytics' fitness as `fitness`
+ * there); null when the epoch did not record it.
+ */
+export function objectiveValue(objective: string, metrics: Record<string, number | null | undefined>): number | null {
+  const v = Object.hasOwn(metrics, objective) ? metrics[objective] : undefined;
+  return typeof v === "number" && Number.isFinite(v) ? v : null;
+}
+
+/** A completed trial's value: its best epoch in the sweep's direction (the epoch best.pt holds when the objective is fitness). */
+export function finalObjective(values: readonly number[], direction: "maximize" | "minimize"): number | null {
+  if (!values.length) return null;
+  return direction === "maximize" ? Math.max(...values) : Math.min(...values);
+}
