@@ -1,12 +1,15 @@
 "use client";
 import { useMutation } from "@tanstack/react-query";
+import { useParams, useRouter } from "next/navigation";
 import { useMemo, useState } from "react";
 import { toast } from "sonner";
 import { stringify as toYaml } from "yaml";
 import { parseTrainingConfig, PRIORITIES, TASKS, type Priority, type Task } from "@wyolo/contracts";
 import { Button, Card, Field, Input, Select } from "@/components/ui";
 import { api, ApiRequestError } from "@/lib/api";
-import type { JobSummary } from "@wyolo/contracts";
+import { sweepPath } from "@/lib/sweeps";
+import { defaultSweepValues, rowIssues, SweepFields, sweeperBlock, type SweepValues } from "@/components/sweeps/sweep-fields";
+import type { JobSummary, SweepSummary } from "@wyolo/contracts";
 
 const FAMILIES = {
   yolo11: { label: "YOLO11", sizes: ["n", "s", "m", "l", "x"], tasks: TASKS },
@@ -47,21 +50,29 @@ function simpleConfig(s: Simple, from?: StartFrom): Record<string, unknown> {
   };
 }
 
+/** What POST …/jobs answers: a job, or a sweep when the config's `sweeper.tune` is true. */
+type Created = { job: JobSummary; warnings: string[]; kind?: "job" } | { kind: "sweep"; sweep: SweepSummary; warnings?: string[] };
+
 /**
  * Submission form: quick fields, or an advanced YAML editor (the old config.yaml shape) validated
- * as you type. With `startFrom`, the model is that job's weights (fine-tuning).
+ * as you type. With `startFrom`, the model is that job's weights (fine-tuning). The Sweep tab adds
+ * the `sweeper:` block (budgets, sampler, pruner, search space) and starts a sweep instead.
  */
 export function SubmitJobForm({
   projectId,
   initialYaml,
+  initialMode = "job",
   startFrom,
   onDone,
 }: {
   projectId: string;
   initialYaml?: string;
+  initialMode?: "job" | "sweep";
   startFrom?: StartFrom;
   onDone: (job: JobSummary) => void;
 }) {
+  const router = useRouter();
+  const params = useParams<{ teamSlug: string; projectSlug: string }>();
   const [simple, setSimple] = useState<Simple>({
     name: "",
     family: "yolo11",
@@ -74,25 +85,42 @@ export function SubmitJobForm({
     priority: "normal",
     weights: "best.pt",
   });
+  const [mode, setMode] = useState(initialMode);
+  const [sweep, setSweep] = useState<SweepValues>(() => defaultSweepValues(startFrom?.task ?? "detect"));
   const [advanced, setAdvanced] = useState(initialYaml !== undefined);
   const [yaml, setYaml] = useState(initialYaml ?? "");
   const [serverErrors, setServerErrors] = useState<Record<string, string[]>>({});
 
-  const config = advanced ? yaml : simpleConfig(simple, startFrom);
+  const sweeping = mode === "sweep" && !advanced;
+  const config = useMemo(
+    () =>
+      advanced ? yaml : sweeping ? { ...simpleConfig(simple, startFrom), sweeper: sweeperBlock(sweep) } : simpleConfig(simple, startFrom),
+    [advanced, yaml, sweeping, simple, startFrom, sweep],
+  );
   const check = useMemo(() => parseTrainingConfig(config), [config]);
   const issues = check.ok ? [] : check.issues;
+  const spaceIssues = sweeping ? rowIssues(sweep.space) : {};
+  // Sweep paths match deeper issues too (`sweeper.search_space.lr0` shows `….lr0.high`).
   const fieldError = (path: string) =>
-    serverErrors[`config.${path}`]?.[0] ?? (advanced ? undefined : issues.find((i) => i.path === path)?.message);
+    serverErrors[`config.${path}`]?.[0] ??
+    (advanced ? undefined : issues.find((i) => i.path === path || (path.startsWith("sweeper.") && i.path.startsWith(`${path}.`)))?.message);
 
+  const openSweep = (s: SweepSummary) => {
+    toast.success(`Sweep “${s.name}” started`);
+    router.push(sweepPath(params.teamSlug, params.projectSlug, s.id));
+  };
   const submit = useMutation({
-    mutationFn: () =>
-      api<{ job: JobSummary; warnings: string[] }>(`/api/v1/projects/${projectId}/jobs`, {
-        body: { name: simple.name.trim() || undefined, priority: simple.priority, config },
-      }),
-    onSuccess: ({ job, warnings }) => {
-      toast.success(`Job “${job.name}” queued`);
-      for (const w of warnings) toast.warning(w);
-      onDone(job);
+    mutationFn: (): Promise<Created> => {
+      const body = { name: simple.name.trim() || undefined, priority: simple.priority, config };
+      return sweeping
+        ? api<{ sweep: SweepSummary }>(`/api/v1/projects/${projectId}/sweeps`, { body }).then((r) => ({ kind: "sweep" as const, ...r }))
+        : api<Created>(`/api/v1/projects/${projectId}/jobs`, { body });
+    },
+    onSuccess: (created) => {
+      for (const w of created.warnings ?? []) toast.warning(w);
+      if (created.kind === "sweep") return openSweep(created.sweep);
+      toast.success(`Job “${created.job.name}” queued`);
+      onDone(created.job);
     },
     onError: (err) => {
       if (err instanceof ApiRequestError) {
@@ -114,24 +142,48 @@ export function SubmitJobForm({
   };
 
   const openAdvanced = () => {
-    setYaml(toYaml(simpleConfig(simple, startFrom)));
+    setYaml(toYaml(sweeping ? config : simpleConfig(simple, startFrom)));
     setAdvanced(true);
   };
+  const isSweep = advanced ? check.ok && !!check.sweep : mode === "sweep";
 
   return (
     <Card className="mb-6">
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          if (!check.ok && !advanced) return toast.error("Fix the highlighted fields first");
+          if ((!check.ok || Object.keys(spaceIssues).length) && !advanced) return toast.error("Fix the highlighted fields first");
           submit.mutate();
         }}
         className="space-y-4"
         noValidate
-        aria-label="New training job"
+        aria-label={mode === "sweep" ? "New sweep" : "New training job"}
       >
+        <div role="tablist" aria-label="What to start" className="flex gap-1 border-b border-zinc-200 dark:border-zinc-800">
+          {(["job", "sweep"] as const).map((m) => (
+            <button
+              key={m}
+              type="button"
+              role="tab"
+              aria-selected={mode === m}
+              onClick={() => (setServerErrors({}), setMode(m))}
+              className={
+                "-mb-px border-b-2 px-3 py-2 text-sm font-medium " +
+                (mode === m
+                  ? "border-indigo-600 text-indigo-700 dark:border-indigo-400 dark:text-indigo-300"
+                  : "border-transparent text-zinc-500 hover:text-zinc-800 dark:hover:text-zinc-200")
+              }
+            >
+              {m === "job" ? "Training job" : "Sweep"}
+            </button>
+          ))}
+        </div>
         <div className="grid gap-4 sm:grid-cols-3">
-          <Field id="job-name" label="Job name (optional)" hint="Defaults to model · dataset">
+          <Field
+            id="job-name"
+            label={mode === "sweep" ? "Sweep name (optional)" : "Job name (optional)"}
+            hint="Defaults to model · dataset"
+          >
             <Input id="job-name" value={simple.name} onChange={(e) => set("name", e.target.value)} />
           </Field>
           <Field id="job-priority" label="Priority">
@@ -201,7 +253,12 @@ export function SubmitJobForm({
                 <Input id="job-data" placeholder="shapes/data.yaml" value={simple.data} onChange={(e) => set("data", e.target.value)} />
               </Field>
             </div>
-            <Field id="job-epochs" label="Epochs" error={fieldError("train.epochs")}>
+            <Field
+              id="job-epochs"
+              label="Epochs"
+              error={fieldError("train.epochs")}
+              hint={mode === "sweep" ? "Each trial’s budget; the pruner may stop it sooner" : undefined}
+            >
               <Input
                 id="job-epochs"
                 inputMode="numeric"
@@ -227,6 +284,16 @@ export function SubmitJobForm({
                 aria-invalid={!!fieldError("train.batch")}
               />
             </Field>
+            {mode === "sweep" && (
+              <div className="sm:col-span-3">
+                <SweepFields
+                  value={sweep}
+                  onChange={(v) => (setServerErrors({}), setSweep(v))}
+                  task={startFrom?.task ?? simple.task}
+                  error={fieldError}
+                />
+              </div>
+            )}
           </div>
         ) : (
           <div>
@@ -246,7 +313,9 @@ export function SubmitJobForm({
             <div id="job-yaml-status" aria-live="polite" className="mt-2 text-xs">
               {check.ok && !Object.keys(serverErrors).length ? (
                 <p className="text-emerald-700 dark:text-emerald-400">
-                  ✓ Valid: {check.config.model} · {check.config.task} · {check.config.train.epochs} epochs
+                  {check.sweep
+                    ? `✓ Valid sweep: ${check.config.model} · ${check.config.task} · ${check.sweep.n_trials} trials of ${check.config.train.epochs} epochs · ${check.sweep.sampler} · ${check.sweep.pruner} pruner`
+                    : `✓ Valid: ${check.config.model} · ${check.config.task} · ${check.config.train.epochs} epochs`}
                   {check.warnings.map((w) => (
                     <span key={w} className="block text-amber-700 dark:text-amber-400">
                       {w}
@@ -270,7 +339,7 @@ export function SubmitJobForm({
         )}
         <div className="flex flex-wrap items-center gap-2">
           <Button type="submit" busy={submit.isPending} disabled={advanced && !check.ok}>
-            Submit job
+            {isSweep ? "Start sweep" : "Submit job"}
           </Button>
           {advanced ? (
             <Button type="button" variant="ghost" onClick={() => setAdvanced(false)}>
