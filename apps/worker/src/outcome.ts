@@ -1,7 +1,8 @@
 import type { FailureClass, TrainerEvent } from "@wyolo/contracts";
 import type { TrainerExit } from "./training/trainer-process.ts";
 
-export type StopReason = "cancel" | "shutdown";
+/** Why the worker asked the trainer to stop; `prune`: a sweep's pruner gave up on this trial (the weakest: a cancel or shutdown overrides it). */
+export type StopReason = "cancel" | "shutdown" | "prune";
 /** How a child exits when its stdin lifeline to the worker closed or fell silent (docs/trainer-protocol.md). */
 export const LIFELINE_EXIT_CODE = 70;
 type Failed = Extract<TrainerEvent, { type: "failed" }>;
@@ -26,7 +27,8 @@ export type ChildRun = {
 export type Outcome =
   | { status: "QUEUED"; message: string }
   | { status: "CANCELLED"; message: string }
-  | { status: "SUCCEEDED"; message: string }
+  /** `pruned`: a sweep trial its pruner stopped, trained as far as the sweep wanted. */
+  | { status: "SUCCEEDED"; message: string; pruned?: true }
   | { status: "FAILED"; message: string; failureClass: FailureClass | "UNKNOWN" };
 
 /**
@@ -54,6 +56,8 @@ export function decideOutcome(run: ChildRun): Outcome {
       failureClass: "UNKNOWN",
     };
   if (run.exit.code === 0 && run.succeeded && !run.failed) {
+    // Also without a stop request in this run: a resume of a run that was pruned before says so again.
+    if (run.finishedReason === "pruned") return { status: "SUCCEEDED", message: "Pruned by the sweep's pruner", pruned: true };
     return {
       status: "SUCCEEDED",
       message: run.finishedReason === "early_stopped" ? "Finished early: no improvement within `patience`" : "Finished",

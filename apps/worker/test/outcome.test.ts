@@ -54,6 +54,26 @@ describe("decideOutcome", () => {
     expect(decideOutcome(run({ succeeded: true, failed })).status).toBe("FAILED");
   });
 
+  it("ends a trial its pruner stopped as a success marked pruned, and only a pruned finish as pruned", () => {
+    const pruned = { status: "SUCCEEDED", message: "Pruned by the sweep's pruner", pruned: true };
+    expect(decideOutcome(run({ stopReason: "prune", succeeded: true, finishedReason: "pruned" }))).toEqual(pruned);
+    // A resume of a run pruned before reports it again, without a stop request in this run.
+    expect(decideOutcome(run({ succeeded: true, finishedReason: "pruned" }))).toEqual(pruned);
+    // The answer came too late: the trainer had trained every epoch.
+    expect(decideOutcome(run({ stopReason: "prune", succeeded: true, finishedReason: "completed" }))).toEqual({
+      status: "SUCCEEDED",
+      message: "Finished",
+    });
+    // A prune request does not excuse a crash or a failure.
+    expect(decideOutcome(run({ stopReason: "prune", exit: { code: 3, signal: null } }))).toEqual({
+      status: "FAILED",
+      message: "The trainer crashed (exit code 3)",
+      failureClass: "UNKNOWN",
+    });
+    expect(decideOutcome(run({ stopReason: "prune", failed, exit: { code: 1, signal: null } })).status).toBe("FAILED");
+    expect(decideOutcome(run({ stopReason: "prune", exit: { code: 70, signal: null } })).status).toBe("QUEUED");
+  });
+
   it("fails with the child's own error class and suggestion", () => {
     expect(decideOutcome(run({ failed, exit: { code: 1, signal: null } }))).toEqual({
       status: "FAILED",

@@ -60,9 +60,10 @@ export const trainerEventSchema = z.discriminatedUnion("type", [
     type: z.literal("finished"),
     /**
      * `shutdown`: stopped for a worker shutdown, with a resumable checkpoint kept; not an end of
-     * the job, which goes back to the queue. `completed`, `early_stopped` and `time_limit` end it as trained.
+     * the job, which goes back to the queue. `completed`, `early_stopped` and `time_limit` end it as trained;
+     * `pruned`: a sweep trial stopped by its pruner (stop request `prune`), an end as final as those.
      */
-    reason: z.enum(["completed", "cancelled", "early_stopped", "time_limit", "shutdown"]).default("completed"),
+    reason: z.enum(["completed", "cancelled", "early_stopped", "time_limit", "shutdown", "pruned"]).default("completed"),
     best: path.optional(),
     last: path.optional(),
     bestEpoch: z.int().min(1).optional(),

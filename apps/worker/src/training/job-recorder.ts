@@ -166,7 +166,9 @@ export class JobRecorder {
   }
 
   epoch(ev: EpochEvent) {
-    const row: JobEpochRow = { epoch: ev.epoch, losses: ev.losses, metrics: ev.metrics, lr: ev.lr, epochTime: ev.epochTime ?? null };
+    // Ultralytics' fitness is kept with the metrics (a sweep's default objective); pickBestMetric never names it.
+    const metrics = ev.fitness == null ? ev.metrics : { ...ev.metrics, fitness: ev.fitness };
+    const row: JobEpochRow = { epoch: ev.epoch, losses: ev.losses, metrics, lr: ev.lr, epochTime: ev.epochTime ?? null };
     this.queueEpoch(row, false);
     this.seenEpochs.add(ev.epoch);
     this.opts.onEpoch?.(row);

@@ -1,7 +1,15 @@
 import path from "node:path";
 import { DelayedError, UnrecoverableError } from "bullmq";
 import { isDatabaseUnavailable, type Db, type Lifecycle } from "@wyolo/db";
-import { TERMINAL_STATUSES, type FailureClass, type JobStatus, type TrainJobPayload, type TrainingConfig } from "@wyolo/contracts";
+import {
+  objectiveValue,
+  TERMINAL_STATUSES,
+  type FailureClass,
+  type JobStatus,
+  type SweepSettings,
+  type TrainJobPayload,
+  type TrainingConfig,
+} from "@wyolo/contracts";
 import type { JobContext } from "../catalog.ts";
 import type { WorkerEnv } from "../env.ts";
 import type { LivePublisher } from "../realtime.ts";
@@ -15,6 +23,7 @@ import { checkStoredConfig, prepareInputs } from "./inputs.ts";
 import { prepareRunDir } from "./run-dir.ts";
 import { startTracking } from "./tracking.ts";
 import { runTrainer } from "./trainer-run.ts";
+import type { TrialReporter } from "../sweeps/trial-reporter.ts";
 
 /** What the worker process shares with every training it runs. */
 export type TrainingRuntime = {
@@ -35,6 +44,8 @@ export type TrainingRuntime = {
   tracker?: Tracker;
   /** The object store for artifacts, when configured. */
   artifacts?: ArtifactStore;
+  /** Reports sweep trials' epochs to their Optuna study (and hears the pruner), when the worker runs sweeps. */
+  trials?: TrialReporter;
 };
 
 const summaryFields = {
@@ -50,6 +61,8 @@ const summaryFields = {
   bestMetricName: true,
   bestEpoch: true,
   startedAt: true,
+  sweepId: true,
+  trialNumber: true,
   project: { select: { slug: true, teamId: true, team: { select: { slug: true } } } },
   createdBy: { select: { name: true } },
 } as const;
@@ -63,6 +76,10 @@ type Row = NonNullable<Awaited<ReturnType<typeof loadRow>>>;
 const loadRow = (db: Db, jobId: string) => db.trainingJob.findUnique({ where: { id: jobId }, select: summaryFields });
 type Final = "SUCCEEDED" | "FAILED" | "CANCELLED";
 type Failure = { failureReason?: string; failureClass?: FailureClass; logTail?: string };
+type EndFields = Failure & { progress?: number; prunedAtEpoch?: number };
+
+/** An objective for a timeline line: 4 significant digits, as the web shows metrics. */
+const formatObjective = (v: number) => String(Number(v.toPrecision(4)));
 
 /**
  * Runs one training job: STARTING → trainer child process → RUNNING → SUCCEEDED, FAILED (with
@@ -138,7 +155,7 @@ class TrainingRun {
   }
 
   /** The final status and its timeline entry (one transaction); MLflow's end status is queued first. */
-  async end(status: Final, message: string, fields: Failure & { progress?: number } = {}): Promise<{ status: JobStatus }> {
+  async end(status: Final, message: string, fields: EndFields = {}, entryKind = status.toLowerCase()): Promise<{ status: JobStatus }> {
     if (this.ctx.lease?.lost()) return this.lockLost();
     const finishedAt = new Date();
     if (this.tracking) {
@@ -157,7 +174,7 @@ class TrainingRun {
       cause: "worker",
       where: this.owned,
       data: { finishedAt, etaSeconds: null, ...fields },
-      entry: { kind: status.toLowerCase(), message },
+      entry: { kind: entryKind, message },
     });
     if (!result.applied) this.ctx.log.warn({ to: status, status: result.status }, "final status not written: the row moved on");
     return { status: result.applied ? status : (result.status ?? status) };
@@ -262,7 +279,25 @@ class TrainingRun {
     if (stopReason !== "shutdown") await this.storeArtifacts(dirs.saveDir, trained.uploads);
     if (ctx.lease?.lost()) return this.lockLost();
     if (outcome.status === "FAILED") return this.fail(outcome.message, outcome.failureClass, recorder.tail());
+    if (outcome.status === "SUCCEEDED" && outcome.pruned) return this.endPruned();
     return this.end(outcome.status, outcome.message, outcome.status === "SUCCEEDED" ? { progress: 1 } : {});
+  }
+
+  /** A sweep trial its pruner stopped: trained as far as its sweep wanted, at the last epoch it recorded. */
+  private async endPruned(): Promise<{ status: JobStatus }> {
+    const { db } = this.rt;
+    const last = await db.jobEpoch.findFirst({
+      where: { jobId: this.row.id },
+      orderBy: { epoch: "desc" },
+      select: { epoch: true, metrics: true },
+    });
+    const sweep = this.row.sweepId ? await db.sweep.findUnique({ where: { id: this.row.sweepId }, select: { settings: true } }) : null;
+    const objective = (sweep?.settings as SweepSettings | undefined)?.objective;
+    const value = last && objective ? objectiveValue(objective, last.metrics as Record<string, number | null>) : null;
+    const message = last
+      ? `Pruned by the sweep at epoch ${last.epoch}${value === null ? "" : ` (objective ${formatObjective(value)})`}`
+      : "Pruned by the sweep";
+    return this.end("SUCCEEDED", message, { progress: 1, ...(last ? { prunedAtEpoch: last.epoch } : {}) }, "pruned");
   }
 
   /**

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { writeFileSync } from "node:fs";
-import type { TrainerEvent, TrainingConfig } from "@wyolo/contracts";
+import type { EpochEvent, TrainerEvent, TrainingConfig } from "@wyolo/contracts";
 import type { JobContext } from "../catalog.ts";
 import type { Placement } from "../gpus.ts";
 import { epochMetrics } from "../mlflow/tracker.ts";
@@ -13,6 +13,9 @@ import type { TrainingRuntime } from "./run-training.ts";
 export type TrainerRunJob = {
   id: string;
   projectId: string;
+  /** Set for a sweep trial: its epochs go to the sweep's pruner. */
+  sweepId: string | null;
+  trialNumber: number | null;
   bestMetric: number | null;
   bestMetricName: string | null;
   bestEpoch: number | null;
@@ -34,7 +37,8 @@ export type TrainerRun = {
 /**
  * The trainer child process from start to exit: its events go to the recorder (epochs, logs),
  * the lifecycle (`started` → RUNNING), MLflow (epoch metrics) and the object store (checkpoints);
- * a cancel or a shutdown asks it to stop at the next epoch boundary.
+ * a sweep trial's epochs go to its pruner; a cancel, a shutdown or the pruner asks it to stop at the
+ * next epoch boundary.
  */
 export async function runTrainer(
   rt: TrainingRuntime,
@@ -75,12 +79,31 @@ export async function runTrainer(
       .catch((err: Error) => log.warn({ err: { message: err.message } }, "artifact upload failed; retried later"));
   };
 
+  let exited = false;
   const requestStop = (reason: StopReason) => {
     if (stopReason === "shutdown" && reason === "cancel") stopReason = "cancel";
-    if (stopReason) return;
+    // A prune is the weakest reason: a cancel or a shutdown replaces it (and brings its kill timer).
+    if (stopReason && !(stopReason === "prune" && reason !== "prune")) return;
+    // A pruner's answer that arrives after the trainer ended has nothing to stop.
+    if (reason === "prune" && exited) return;
     stopReason = reason;
     log.info({ reason }, "asking the trainer to stop at the next epoch boundary");
+    if (reason === "prune") {
+      // No kill timer: the epoch under way may take long, and a killed trainer would read as a crash.
+      try {
+        writeFileSync(dirs.stopFile, reason);
+      } catch (err) {
+        log.warn({ err: { message: (err as Error).message } }, "could not write the stop file");
+      }
+      return;
+    }
     trainer.requestStop(reason, reason === "cancel" ? env.CANCEL_KILL_TIMEOUT_MS : Math.max(1_000, env.SHUTDOWN_TIMEOUT_MS - 5_000));
+  };
+  const trial = job.sweepId && job.trialNumber !== null ? { sweepId: job.sweepId, jobId: job.id, trialNumber: job.trialNumber } : null;
+  const reportTrial = (ev: EpochEvent) => {
+    // Epochs a resumed trainer sends again were reported by the attempt that trained them.
+    if (!trial || !rt.trials || ev.epoch <= run.lastEpochAtStart || ctx.lease?.lost()) return;
+    void rt.trials.report(trial, ev).then((prune) => prune && requestStop("prune"));
   };
 
   const recorder = new JobRecorder(db, live, job, run.lastSeq, {
@@ -127,6 +150,7 @@ export async function runTrainer(
             break;
           case "epoch":
             recorder.epoch(ev);
+            reportTrial(ev);
             break;
           case "log":
             recorder.output("trainer", `[${ev.level}] ${ev.message}`);
@@ -175,6 +199,7 @@ export async function runTrainer(
     if (current?.cancelRequestedAt) requestStop("cancel");
     if (rt.isDraining() || ctx.signal.aborted) requestStop("shutdown");
     const exit = await trainer.exited;
+    exited = true;
     await started;
     return { exit, stopReason, finished, failed, recorder, uploads, lockLost: !!ctx.lease?.lost() };
   } finally {
