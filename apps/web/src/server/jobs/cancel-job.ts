@@ -1,5 +1,5 @@
 import "server-only";
-import { CANCEL_CHANNEL, can, TERMINAL_STATUSES } from "@wyolo/contracts";
+import { CANCEL_CHANNEL, can, TERMINAL_STATUSES, type JobStatus, type JobSummary } from "@wyolo/contracts";
 import { db } from "../db";
 import { AppError, forbidden } from "../errors";
 import { logger } from "../logger";
@@ -26,8 +26,17 @@ export async function cancelJob(user: SessionUser, jobId: string, ip: string) {
   if (!allowed) throw forbidden(can(role, "job.cancel.own") ? "You can cancel only your own jobs" : "Your role does not allow this");
   if (TERMINAL_STATUSES.includes(job.status)) throw new AppError("CONFLICT", `The job already ended (${job.status.toLowerCase()})`);
 
-  const audit = { actorId: user.id, action: "job.cancel", teamId: team.id, ip };
-  if (job.status === "QUEUED") {
+  return cancelActiveJob(jobId, job.status, user, { actorId: user.id, action: "job.cancel", teamId: team.id, ip });
+}
+
+type CancelAudit = { actorId: string; action: string; teamId: string; ip: string };
+
+/**
+ * The cancel itself, for a job whose permission was checked (a job's own cancel, or a sweep's
+ * cancel for each of its active trials).
+ */
+export async function cancelActiveJob(jobId: string, status: JobStatus, user: { name: string }, audit: CancelAudit): Promise<JobSummary> {
+  if (status === "QUEUED") {
     const queued = await withTimeout(trainingQueue.getJob(jobId), 3_000, "queue lookup");
     // remove() refuses a job a worker has locked: then it is running, and the running path applies.
     const removed = queued
@@ -53,7 +62,7 @@ export async function cancelJob(user: SessionUser, jobId: string, ip: string) {
 
   // No queue entry and a silent worker, so no worker holds it (one that loses its lock stops its
   // trainer within its lock duration): nobody else would ever end it.
-  if (job.status !== "QUEUED" && (await runIsDead(jobId))) {
+  if (status !== "QUEUED" && (await runIsDead(jobId))) {
     const now = new Date();
     const cancelled = await lifecycle.transition({
       kind: "training",

@@ -1,63 +1,37 @@
 import "server-only";
-import { parseTrainingConfig, type Priority, type TrainingConfig } from "@wyolo/contracts";
-import { stringify as toYaml, parse as parseYaml } from "yaml";
+import { can, parseTrainingConfig, type Priority } from "@wyolo/contracts";
 import { newId } from "@wyolo/db";
 import { db } from "../db";
 import { projectAccess } from "../access";
-import { AppError } from "../errors";
+import { AppError, forbidden } from "../errors";
 import { logger } from "../logger";
 import { emitJobUpdated } from "../realtime/emitter";
 import type { SessionUser } from "../auth/session";
 import { enqueueTraining } from "./enqueue";
 import { toJobSummary } from "./job-summary";
 import { checkWeightsRefs } from "./check-weights-refs";
+import { defaultName, invalidConfig, namesTask, sourceText } from "./config-input";
+import { insertSweep } from "../sweeps/create-sweep";
 
 type JobInsertRow = { id: string; createdAt: Date };
-
-const LEGACY_SECRET_BLOCKS = ["mlflow", "minio", "redis"];
-
-/** "yolo11n · shapes" from yolo11n.pt and shapes/data.yaml; a fine-tune is named after the job it starts from. */
-function defaultName(config: TrainingConfig, modelJobName?: string): string {
-  const base = (p: string) => {
-    const parts = p.replace(/\/+$/, "").split("/");
-    const name = parts.pop()!.replace(/\.(pt|ya?ml)$/, "");
-    return ["data", "dataset"].includes(name) && parts.length ? parts.pop()! : name;
-  };
-  const from = modelJobName ? `from ${modelJobName}` : base(config.model);
-  return (config.task_id ?? `${from} · ${base(config.train.data)}`).slice(0, 120);
-}
-
-/**
- * The text kept for "clone and edit": the user's own YAML/JSON text, or a mapping as JSON (valid
- * YAML too). Infrastructure blocks of legacy configs (they carry secrets) are dropped first.
- */
-function sourceText(input: string | Record<string, unknown>): string {
-  const raw = typeof input === "string" ? (parseYaml(input) as Record<string, unknown>) : input;
-  const hasSecrets = LEGACY_SECRET_BLOCKS.some((k) => k in raw);
-  if (typeof input === "string" && !hasSecrets) return input;
-  const kept = hasSecrets ? Object.fromEntries(Object.entries(raw).filter(([k]) => !LEGACY_SECRET_BLOCKS.includes(k))) : raw;
-  return typeof input === "string" ? toYaml(kept) : JSON.stringify(kept, null, 2);
-}
-
-function namesTask(input: string | Record<string, unknown>): boolean {
-  const raw: unknown = typeof input === "string" ? parseYaml(input) : input;
-  return typeof raw === "object" && raw !== null && Object.hasOwn(raw, "task");
-}
 
 export type CreateJobArgs = { name?: string; priority: Priority; config: string | Record<string, unknown>; retryOfId?: string };
 
 /**
- * Validates the config, writes the row (QUEUED) and then the queue entry with jobId = row id.
+ * Validates the config (one with `sweeper.tune: true` becomes a sweep), writes the row (QUEUED) and then the queue entry with jobId = row id.
  * If Redis refuses the entry the row is removed again and the caller gets 503: no QUEUED row
  * without a queue entry. A crash between the two is repaired by reconcileQueue().
  */
 export async function createJob(user: SessionUser, projectId: string, args: CreateJobArgs, ip: string) {
-  const { project, team } = await projectAccess(user, { id: projectId }, "job.create");
+  const access = await projectAccess(user, { id: projectId }, "job.create");
+  const { project, team } = access;
   const parsed = parseTrainingConfig(args.config);
-  if (!parsed.ok) {
-    const fields: Record<string, string[]> = {};
-    for (const issue of parsed.issues) (fields[issue.path === "config" ? "config" : `config.${issue.path}`] ??= []).push(issue.message);
-    throw new AppError("VALIDATION_FAILED", "The training config is invalid", fields);
+  if (!parsed.ok) throw invalidConfig(parsed.issues);
+  // `sweeper.tune: true` makes the submission a sweep; a retry is always the one job again.
+  if (parsed.sweep && !args.retryOfId) {
+    if (!can(access.role, "sweep.create")) throw forbidden();
+    const created = await insertSweep(user, access, { config: parsed.config, sweep: parsed.sweep, warnings: parsed.warnings }, args, ip);
+    return { kind: "sweep" as const, ...created };
   }
   const config = parsed.config;
   const { modelJob } = await checkWeightsRefs(user, team.id, config);
@@ -123,5 +97,5 @@ export async function createJob(user: SessionUser, projectId: string, args: Crea
 
   const summary = toJobSummary(job);
   emitJobUpdated(summary);
-  return { job: summary, warnings: parsed.warnings };
+  return { kind: "job" as const, job: summary, warnings: parsed.warnings };
 }

@@ -3,8 +3,13 @@ import { createLifecycle } from "@wyolo/db";
 import { db } from "../db";
 import { logger } from "../logger";
 import { emitExportUpdated, emitJobEvent, emitJobUpdated, emitSweepUpdated } from "../realtime/emitter";
+import { enqueueSweepAdvanceLater } from "../sweeps/enqueue-advance";
 
-/** The web side's status changes (cancel, the reconciler): @wyolo/db's lifecycle over this process's emitter. */
+/**
+ * The web side's status changes (cancel, the reconciler): @wyolo/db's lifecycle over this
+ * process's emitter. A trial that ended here (cancelled, failed by the reconciler) advances its
+ * sweep; best effort, since the reconciler asks an advance for every active sweep each minute.
+ */
 export const lifecycle = createLifecycle({
   db,
   log: logger,
@@ -14,4 +19,5 @@ export const lifecycle = createLifecycle({
     else if (notice.kind === "sweep") return emitSweepUpdated(notice.patch);
     if (notice.event) emitJobEvent(notice.jobId, notice.event);
   },
+  onTrialEnded: (sweepId) => void enqueueSweepAdvanceLater(sweepId, "trial-ended"),
 });

@@ -5,6 +5,7 @@ import { logger } from "../logger";
 import { trainingQueue } from "../queue";
 import { withTimeout } from "../timeout";
 import { enqueueExport, enqueueTraining } from "./enqueue";
+import { enqueueSweepAdvance } from "../sweeps/enqueue-advance";
 import { lifecycle } from "./lifecycle";
 import { isRunDead, RUN_SILENCE_MS, silentWhere } from "./run-liveness";
 
@@ -17,10 +18,16 @@ import { isRunDead, RUN_SILENCE_MS, silentWhere } from "./run-liveness";
  *   (one that loses its lock stops its trainer), so they resume from their checkpoint elsewhere;
  * - fails active rows whose entry the queue gave up on (retries used up), which no worker would
  *   otherwise ever end.
+ * - asks an advance step of every QUEUED/RUNNING sweep (one queue entry each at most: its id is
+ *   fixed), which catches a missed trigger and a `timeout` that passed.
  * Rows younger than `graceMs` are left alone: their request may still be enqueueing. Entries
  * without a row are dropped by the worker.
  */
-export async function reconcileQueue({ graceMs = RUN_SILENCE_MS, batch = 500 } = {}): Promise<{ requeued: string[]; failed: string[] }> {
+export async function reconcileQueue({ graceMs = RUN_SILENCE_MS, batch = 500 } = {}): Promise<{
+  requeued: string[];
+  failed: string[];
+  advanced: string[];
+}> {
   const rows = await db.trainingJob.findMany({
     where: { status: "QUEUED", createdAt: { lt: new Date(Date.now() - graceMs) } },
     select: { id: true, priority: true },
@@ -49,7 +56,19 @@ export async function reconcileQueue({ graceMs = RUN_SILENCE_MS, batch = 500 } =
   requeued.push(...(await requeueOrphans(graceMs, batch)));
   if (requeued.length) logger.warn({ requeued }, "re-queued job rows that had no queue entry");
   const failed = await failGivenUp(graceMs, batch);
-  return { requeued, failed };
+  const advanced = await advanceActiveSweeps(batch);
+  return { requeued, failed, advanced };
+}
+
+async function advanceActiveSweeps(batch: number): Promise<string[]> {
+  const sweeps = await db.sweep.findMany({
+    where: { status: { in: ["QUEUED", "RUNNING"] } },
+    select: { id: true },
+    orderBy: { updatedAt: "asc" },
+    take: batch,
+  });
+  for (const s of sweeps) await enqueueSweepAdvance(s.id, "reconcile");
+  return sweeps.map((s) => s.id);
 }
 
 async function requeueOrphans(graceMs: number, batch: number): Promise<string[]> {

@@ -1,8 +1,8 @@
 import "server-only";
-import type { Permission } from "@wyolo/contracts";
+import { can, type Permission } from "@wyolo/contracts";
 import { db } from "../db";
 import { projectAccess } from "../access";
-import { AppError, notFound } from "../errors";
+import { AppError, forbidden, notFound } from "../errors";
 import type { SessionUser } from "../auth/session";
 
 /** A sweep's project access; a sweep in a team the caller cannot see answers 404, like the project. */
@@ -18,4 +18,13 @@ export async function sweepAccess(user: SessionUser, sweepId: string, permission
     if (err instanceof AppError && err.code === "NOT_FOUND") throw notFound("Sweep not found");
     throw err;
   }
+}
+
+/** Cancel or add trials: `sweep.update.any`, or `sweep.update.own` on a sweep of your own (as a job's cancel). */
+export async function sweepUpdateAccess(user: SessionUser, sweepId: string) {
+  const access = await sweepAccess(user, sweepId, "job.read");
+  const { role, sweep } = access;
+  const allowed = can(role, "sweep.update.any") || (sweep.createdById === user.id && can(role, "sweep.update.own"));
+  if (!allowed) throw forbidden(can(role, "sweep.update.own") ? "You can change only your own sweeps" : "Your role does not allow this");
+  return access;
 }

@@ -1,0 +1,46 @@
+import "server-only";
+import { ACTIVE_STATUSES, SWEEP_TERMINAL_STATUSES } from "@wyolo/contracts";
+import { db } from "../db";
+import { AppError } from "../errors";
+import { emitSweepUpdated } from "../realtime/emitter";
+import type { SessionUser } from "../auth/session";
+import { cancelActiveJob } from "../jobs/cancel-job";
+import { enqueueSweepAdvanceLater } from "./enqueue-advance";
+import { sweepUpdateAccess } from "./sweep-access";
+import { sweepSummary } from "./sweep-summary";
+
+/**
+ * Marks the sweep cancel-requested (the advance step asks no new trial from then on), cancels
+ * each active trial through the job cancel path, then asks an advance step, which ends the sweep
+ * CANCELLED once no trial is active. Asking again while it winds down cancels what is left.
+ */
+export async function cancelSweep(user: SessionUser, sweepId: string, ip: string) {
+  const { sweep, team } = await sweepUpdateAccess(user, sweepId);
+  if (SWEEP_TERMINAL_STATUSES.includes(sweep.status))
+    throw new AppError("CONFLICT", `The sweep already ended (${sweep.status.toLowerCase()})`);
+  const marked = await db.$transaction(async (tx) => {
+    // The first request's time stays.
+    const count = await tx.$executeRaw`
+      UPDATE "Sweep" SET "cancelRequestedAt" = COALESCE("cancelRequestedAt", now()), "updatedAt" = now()
+      WHERE "id" = ${sweepId} AND "status" IN ('QUEUED', 'RUNNING')`;
+    if (count)
+      await tx.auditLog.create({
+        data: { actorId: user.id, action: "sweep.cancel", targetType: "sweep", targetId: sweepId, teamId: team.id, ip },
+      });
+    return count > 0;
+  });
+  if (!marked) throw new AppError("CONFLICT", "The sweep ended meanwhile");
+
+  const active = await db.trainingJob.findMany({
+    where: { sweepId, status: { in: [...ACTIVE_STATUSES] } },
+    select: { id: true, status: true },
+    orderBy: { trialNumber: "asc" },
+  });
+  const audit = { actorId: user.id, action: "job.cancel", teamId: team.id, ip };
+  for (const job of active) await cancelActiveJob(job.id, job.status, user, audit);
+
+  await enqueueSweepAdvanceLater(sweepId, "cancel");
+  const summary = await sweepSummary(sweepId);
+  emitSweepUpdated(summary);
+  return summary;
+}
