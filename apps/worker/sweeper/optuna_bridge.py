@@ -365,10 +365,12 @@ class Bridge:
         frozen = study._storage.get_trial(tid)
         if frozen.state.is_finished():
             return {"prune": False, "finished": True}
-        trial = optuna.trial.Trial(study, tid)
+        # Trial.report + should_prune without optuna.trial.Trial, whose set-up reads the trial again
+        # (each read of a trial is several queries on RDB storage).
         if step not in frozen.intermediate_values:
-            trial.report(value, step)
-        return {"prune": bool(trial.should_prune()), "finished": False}
+            study._storage.set_trial_intermediate_value(tid, step, value)
+            frozen.intermediate_values = {**frozen.intermediate_values, step: value}
+        return {"prune": bool(study.pruner.prune(study, frozen)), "finished": False}
 
     def op_tell(self, req):
         spec = parse_spec(req.get("study"))
@@ -380,19 +382,11 @@ class Bridge:
         if state_name == "COMPLETE":
             value = number(value, "value (needed for COMPLETE)")
         _, study = self.study(spec, create=False)
-        tid = self.trial_id(study, num)
-        frozen = study._storage.get_trial(tid)
-        if frozen.state.is_finished():
-            return {"state": frozen.state.name}
-        try:
-            if state_name == "COMPLETE":
-                study.tell(num, value, state=TrialState.COMPLETE, skip_if_finished=True)
-            else:
-                # PRUNED keeps the last reported value (Optuna takes it itself); FAIL has none.
-                study.tell(num, state=STATES[state_name], skip_if_finished=True)
-        except TypeError:  # an Optuna without skip_if_finished: the state was checked above
-            study.tell(num, value if state_name == "COMPLETE" else None, state=STATES[state_name])
-        return {"state": study._storage.get_trial(tid).state.name}
+        self.trial_id(study, num)  # NOT_FOUND for an unknown number
+        # A finished trial is skipped and answers its state. PRUNED keeps the last reported value
+        # (Optuna takes it itself); FAIL has none.
+        told = study.tell(num, value if state_name == "COMPLETE" else None, state=STATES[state_name], skip_if_finished=True)
+        return {"state": told.state.name}
 
     def op_trials(self, req):
         spec = parse_spec(req.get("study"))
