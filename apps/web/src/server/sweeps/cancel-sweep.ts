@@ -2,6 +2,7 @@ import "server-only";
 import { ACTIVE_STATUSES, SWEEP_TERMINAL_STATUSES } from "@wyolo/contracts";
 import { db } from "../db";
 import { AppError } from "../errors";
+import { logger } from "../logger";
 import { emitSweepUpdated } from "../realtime/emitter";
 import type { SessionUser } from "../auth/session";
 import { cancelActiveJob } from "../jobs/cancel-job";
@@ -37,7 +38,14 @@ export async function cancelSweep(user: SessionUser, sweepId: string, ip: string
     orderBy: { trialNumber: "asc" },
   });
   const audit = { actorId: user.id, action: "job.cancel", teamId: team.id, ip };
-  for (const job of active) await cancelActiveJob(job.id, job.status, user, audit);
+  for (const job of active) {
+    // A trial whose run is in doubt (no queue entry, its worker heard from lately) is left for a
+    // later Cancel, as a job's own Cancel answers 409 then; the others are cancelled meanwhile.
+    await cancelActiveJob(job.id, job.status, user, audit).catch((err: unknown) => {
+      if (!(err instanceof AppError && err.code === "CONFLICT")) throw err;
+      logger.warn({ sweepId, jobId: job.id, reason: err.message }, "trial not cancelled yet");
+    });
+  }
 
   await enqueueSweepAdvanceLater(sweepId, "cancel");
   const summary = await sweepSummary(sweepId);
