@@ -21,7 +21,10 @@ data_dir=$(mktemp -d)
 mkdir -p "$data_dir/s3"
 node node_modules/s3rver/bin/s3rver.js -d "$data_dir/s3" -a 127.0.0.1 -p "${E2E_S3_PORT:-4579}" --silent --configure-bucket wyolo-artifacts & s3=$!
 export S3_ENDPOINT="http://127.0.0.1:${E2E_S3_PORT:-4579}" S3_ACCESS_KEY_ID=S3RVER S3_SECRET_ACCESS_KEY=S3RVER S3_BUCKET=wyolo-artifacts
-TRAINER_COMMAND="node apps/worker/test/fixtures/fake-trainer.mjs" EXPORTER_COMMAND="node apps/worker/test/fixtures/fake-exporter.mjs" WORKER_NAME=e2e-worker WORKER_DATA_DIR="$data_dir" FLUSH_INTERVAL_MS=200 \
+# Two training slots, so a sweep's `parallel: 2` runs two trials at once; the Optuna bridge under a
+# Python that has optuna (Debian's python3-optuna), whatever python3 comes first on PATH.
+export OPTUNA_COMMAND="${OPTUNA_COMMAND:-/usr/bin/python3 apps/worker/sweeper/optuna_bridge.py}"
+TRAINER_COMMAND="node apps/worker/test/fixtures/fake-trainer.mjs" EXPORTER_COMMAND="node apps/worker/test/fixtures/fake-exporter.mjs" WORKER_NAME=e2e-worker WORKER_DATA_DIR="$data_dir" FLUSH_INTERVAL_MS=200 WORKER_CONCURRENCY=2 \
   node --import tsx apps/worker/src/index.ts & worker=$!
 NODE_ENV=production NEXTAUTH_URL="http://localhost:${PORT}" NEXTAUTH_SECRET="e2e-secret-e2e-secret-e2e-secret-e2e" HOSTNAME=127.0.0.1 \
   node --import ./apps/web/server-only-shim.mjs --import tsx apps/web/server.ts & web=$!

@@ -6,6 +6,7 @@ import { orNotFound, requirePageUser } from "@/server/pages";
 import { Suspense } from "react";
 import { PageHeader, RoleBadge } from "@/components/ui";
 import { JobsPanel } from "@/components/jobs/jobs-panel";
+import { SweepsPanel } from "@/components/sweeps/sweeps-panel";
 
 export const metadata: Metadata = { title: "Project" };
 
@@ -37,6 +38,7 @@ export default async function ProjectPage({ params }: { params: Promise<{ teamSl
           canCreate={can(role, "job.create")}
         />
       </Suspense>
+      <SweepsPanel projectId={project.id} base={`/t/${team.slug}/p/${project.slug}`} canCreate={can(role, "sweep.create")} />
       <dl className="mt-6 grid gap-4 text-sm sm:grid-cols-3">
         <div>
           <dt className="text-zinc-500">Project id</dt>
