@@ -30,7 +30,8 @@ RESUMABLE_NAME = "last.resumable.pt"
 # What the run ended with (finished's reason), so a resume of a stripped checkpoint can tell an
 # early stop or a time limit from a run that was cut short.
 FINISHED_MARK = "wyolo-finished.json"
-TERMINAL_REASONS = ("completed", "early_stopped", "time_limit")
+# `pruned`: a sweep's pruner stopped the trial; the job ended there, and a resume must not train on.
+TERMINAL_REASONS = ("completed", "early_stopped", "time_limit", "pruned")
 INTEGRATIONS_OFF = ("sync", "hub", "mlflow", "clearml", "comet", "dvc", "neptune", "raytune", "tensorboard", "wandb")
 
 
@@ -344,7 +345,7 @@ class Reporter:
         self.sent_epochs: set[int] = set()
         self.final_metrics: dict[str, float | None] = {}
         self.stopped_by_request = False
-        self.stop_reason: str | None = None  # what the stop file asked for ("cancel", "shutdown")
+        self.stop_reason: str | None = None  # what the stop file asked for ("cancel", "shutdown", "prune")
         self.started = False
         self.last_epoch = 0
         self.total_epochs = 0
@@ -551,6 +552,8 @@ def run(config: dict, run_dir: Path, events: Events, stop_file: Path | None, res
         stopper = getattr(trainer, "stopper", None)
         if reporter.stop_reason == "shutdown":
             reason = "shutdown"  # not an end: the worker re-queues the job, the next one resumes
+        elif reporter.stop_reason == "prune":
+            reason = "pruned"  # a sweep trial its pruner gave up on: the job ends, the weights as they are
         elif reporter.stopped_by_request:
             reason = "cancelled"
         elif reporter.last_epoch < reporter.total_epochs and getattr(stopper, "possible_stop", False):
