@@ -3,15 +3,8 @@ import json
 
 import train
 import ultralytics  # the stand-in
+from test_shutdown_resume import epochs_in_csv, weights
 from test_train import job, run  # noqa: F401 — the shared fixture and runner
-
-
-def weights(job):
-    return job["run_dir"] / "train" / "weights"
-
-
-def epochs_in_csv(job):
-    return [int(row["epoch"]) for row in train.read_results(job["run_dir"] / "train" / "results.csv")]
 
 
 def test_a_prune_stops_at_the_epoch_boundary_as_pruned_and_keeps_the_weights(job):
