@@ -1,7 +1,7 @@
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import type { Redis } from "ioredis";
-import { workersKey, type Role, type WorkerReport } from "@wyolo/contracts";
+import { parseTrainingConfig, workersKey, type Role, type WorkerReport } from "@wyolo/contracts";
 import { newId } from "@wyolo/db";
 import { db } from "@/server/db";
 import { hashPassword } from "@/server/auth/password";
@@ -115,10 +115,53 @@ async function job(projectId: string, createdById: string, status: "QUEUED" | "S
   return { id: row.id, artifactId };
 }
 
+/** A RUNNING sweep with one trial, COMPLETE (so its best can be trained); `activeTrial` adds a queued one. */
+async function sweep(projectId: string, createdById: string, activeTrial: boolean) {
+  const parsed = parseTrainingConfig({
+    ...VALID_CONFIG,
+    sweeper: { tune: true, n_trials: 5, search_space: { lr0: { type: "float", low: 0.001, high: 0.1 } } },
+  });
+  if (!parsed.ok || !parsed.sweep) throw new Error("the world's sweep config is invalid");
+  const row = await db.sweep.create({
+    data: {
+      projectId,
+      createdById,
+      name: "a sweep",
+      status: "RUNNING",
+      config: parsed.config as object,
+      settings: parsed.sweep as object,
+      nTrials: 5,
+      parallel: 2,
+    },
+    select: { id: true },
+  });
+  const trials = [
+    { status: "SUCCEEDED" as const, trialState: "COMPLETE", trialValue: 0.5 },
+    ...(activeTrial ? [{ status: "QUEUED" as const }] : []),
+  ];
+  for (const [trialNumber, t] of trials.entries())
+    await db.trainingJob.create({
+      data: {
+        projectId,
+        createdById,
+        name: `a sweep #${trialNumber}`,
+        config: VALID_CONFIG,
+        model: VALID_CONFIG.model,
+        totalEpochs: 1,
+        sweepId: row.id,
+        trialNumber,
+        trialParams: { lr0: 0.01 },
+        ...t,
+      },
+    });
+  return row;
+}
+
 /**
  * Team A with one user per role (plus `peer`, a second MEMBER to act on), team B of an
  * outsider, a platform admin without membership, projects (one without jobs), jobs (one ended
- * with weights, one queued by `peer`, one queued by `member`), and an open invitation.
+ * with weights, one queued by `peer`, one queued by `member`), sweeps (`peer`'s, `member`'s with a
+ * queued trial, another team's), and an open invitation.
  */
 export async function buildWorld() {
   const [owner, admin, member, viewer, peer, outsider, platformAdmin, invitee] = await Promise.all([
@@ -147,6 +190,11 @@ export async function buildWorld() {
   const peersQueued = await job(project.id, peer.id, "QUEUED", false);
   const membersQueued = await job(project.id, member.id, "QUEUED", false);
   const otherJob = await job(otherProject.id, outsider.id, "SUCCEEDED", true);
+  const sweeps = {
+    peers: await sweep(project.id, peer.id, false),
+    members: await sweep(project.id, member.id, true),
+    other: await sweep(otherProject.id, outsider.id, false),
+  };
   const token = newInviteToken();
   const invitation = await db.invitation.create({
     data: {
@@ -167,6 +215,7 @@ export async function buildWorld() {
     otherProject,
     emptyProject,
     jobs: { ended, peersQueued, membersQueued, otherJob },
+    sweeps,
     invitation: { id: invitation.id, token },
   };
 }
@@ -197,6 +246,6 @@ export async function rowCounts(): Promise<Record<string, number>> {
            (SELECT count(*) FROM "Membership") AS "Membership", (SELECT count(*) FROM "Project") AS "Project",
            (SELECT count(*) FROM "TrainingJob") AS "TrainingJob", (SELECT count(*) FROM "JobEvent") AS "JobEvent",
            (SELECT count(*) FROM "Invitation") AS "Invitation", (SELECT count(*) FROM "ModelExport") AS "ModelExport",
-           (SELECT count(*) FROM "AuditLog") AS "AuditLog"`;
+           (SELECT count(*) FROM "AuditLog") AS "AuditLog", (SELECT count(*) FROM "Sweep") AS "Sweep"`;
   return Object.fromEntries(Object.entries(row!).map(([k, v]) => [k, Number(v)]));
 }

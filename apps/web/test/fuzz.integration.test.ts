@@ -45,8 +45,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const { trainingQueue } = await import("@/server/queue");
+  const { trainingQueue, sweepQueue } = await import("@/server/queue");
   await trainingQueue.obliterate({ force: true }).catch(() => {});
+  await sweepQueue.obliterate({ force: true }).catch(() => {});
   redis?.disconnect();
 });
 
@@ -169,6 +170,16 @@ function validBody(pattern: string, method: HttpMethod, w: World): Record<string
       priority: "normal",
       config: { model: "yolo11n.pt", train: { data: "shapes/data.yaml", epochs: 1 }, metadata: { note: "x" } },
     },
+    "POST projects/[projectId]/sweeps": {
+      name: "fuzzed sweep",
+      priority: "low",
+      config: {
+        model: "yolo11n.pt",
+        train: { data: "shapes/data.yaml", epochs: 1 },
+        sweeper: { n_trials: 3, parallel: 2, pruner: "median", search_space: { lr0: { type: "float", low: 0.001, high: 0.1, log: true } } },
+      },
+    },
+    "POST sweeps/[sweepId]/trials": { count: 2 },
     "PATCH projects/[projectId]": { name: "Renamed", description: "d" },
     "POST teams/[teamId]/invitations": { email: "someone@example.test", role: "VIEWER" },
     "PATCH teams/[teamId]/members/[userId]": { role: "VIEWER" },
@@ -211,6 +222,7 @@ function idsFor(name: string, w: World): string[] {
     artifactId: [w.jobs.ended.artifactId, w.jobs.otherJob.artifactId],
     userId: [w.actors.peer.id, w.actors.viewer.id, w.actors.owner.id, w.actors.outsider.id],
     invitationId: [w.invitation.id],
+    sweepId: [w.sweeps.peers.id, w.sweeps.members.id, w.sweeps.other.id],
     path: ["no/such"],
   };
   return ids[name] ?? ["x"];
@@ -504,12 +516,13 @@ describe("fuzzing the socket events", () => {
   it("answers every subscribe with an ack, survives garbage unsubscribes, and stays connected", async () => {
     const id = fc.oneof(
       hostileString.filter((s) => s.length < 100_000),
-      fc.constantFrom(world.project.id, world.jobs.ended.id, world.otherProject.id),
+      fc.constantFrom(world.project.id, world.jobs.ended.id, world.otherProject.id, world.sweeps.peers.id),
     );
     const payload = fc.oneof(
       hostileValue,
       id.map((projectId) => ({ projectId })),
       id.map((jobId) => ({ jobId })),
+      id.map((sweepId) => ({ sweepId })),
       fc.record({ projectId: hostileValue, jobId: hostileValue }),
       fc.constant(undefined),
     );

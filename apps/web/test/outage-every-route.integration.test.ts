@@ -25,7 +25,14 @@ const margin = (ms: number) => `bound ${RECOVERY_MS} ms, margin ${(RECOVERY_MS /
 // The catch-all answers "no such endpoint" without looking anything up, so it stays 404.
 const NEEDS_NO_SERVICE = new Set(["[...path]"]);
 // Routes whose answer depends on Redis (the queue, the workers' reports): 503 while it is away.
-const NEEDS_REDIS = ["GET workers", "POST projects/[projectId]/jobs", "POST jobs/[jobId]/exports"];
+const NEEDS_REDIS = [
+  "GET workers",
+  "POST projects/[projectId]/jobs",
+  "POST jobs/[jobId]/exports",
+  "POST projects/[projectId]/sweeps",
+  "POST sweeps/[sweepId]/cancel", // its queued trial leaves the queue
+  "POST sweeps/[sweepId]/train-best",
+];
 
 let api: typeof import("./api-world");
 let routes: ApiRoute[];
@@ -63,6 +70,8 @@ const BODIES = (w: World): Record<string, unknown> => ({
   "POST invitations/preview": { token: w.invitation.token },
   "POST jobs/[jobId]/exports": { format: "onnx", imgsz: 640 },
   "POST projects/[projectId]/jobs": { name: "while away", priority: "normal", config: api.VALID_CONFIG },
+  "POST projects/[projectId]/sweeps": { name: "while away", priority: "normal", config: api.VALID_CONFIG },
+  "POST sweeps/[sweepId]/trials": { count: 1 },
   "PATCH projects/[projectId]": { name: "Renamed", description: "d" },
   "POST teams/[teamId]/invitations": { email: "someone@example.test", role: "VIEWER" },
   "PATCH teams/[teamId]/members/[userId]": { role: "VIEWER" },
@@ -83,6 +92,7 @@ function send(c: Call, w: World) {
     artifactId: w.jobs.ended.artifactId,
     userId: w.actors.peer.id,
     invitationId: w.invitation.id,
+    sweepId: w.sweeps.members.id,
     path: "no/such",
   };
   const params = Object.fromEntries(c.route.params.map((p) => [p.name, ids[p.name] ?? "x"]));

@@ -75,6 +75,17 @@ const MATRIX: Record<string, Partial<Record<HttpMethod, Case>>> = {
     GET: { access: team("job.read"), prepare: (w) => ({ params: { projectId: w.project.id } }) },
     POST: { access: team("job.create"), prepare: (w) => ({ params: { projectId: w.project.id }, body: { config: VALID_CONFIG } }) },
   },
+  "projects/[projectId]/sweeps": {
+    GET: { access: team("job.read"), prepare: (w) => ({ params: { projectId: w.project.id } }) },
+    POST: { access: team("sweep.create"), prepare: (w) => ({ params: { projectId: w.project.id }, body: { config: VALID_CONFIG } }) },
+  },
+  // Another member's sweep: cancelling it or adding trials takes sweep.update.any (a MEMBER may change only their own).
+  "sweeps/[sweepId]": { GET: { access: team("job.read"), prepare: (w) => ({ params: { sweepId: w.sweeps.peers.id } }) } },
+  "sweeps/[sweepId]/cancel": { POST: { access: team("sweep.update.any"), prepare: (w) => ({ params: { sweepId: w.sweeps.peers.id } }) } },
+  "sweeps/[sweepId]/trials": {
+    POST: { access: team("sweep.update.any"), prepare: (w) => ({ params: { sweepId: w.sweeps.peers.id }, body: { count: 2 } }) },
+  },
+  "sweeps/[sweepId]/train-best": { POST: { access: team("job.create"), prepare: (w) => ({ params: { sweepId: w.sweeps.peers.id } }) } },
   "projects/[projectId]": {
     GET: { access: team("project.read"), prepare: (w) => ({ params: { projectId: w.project.id } }) },
     PATCH: { access: team("project.update"), prepare: (w) => ({ params: { projectId: w.project.id }, body: { name: "Renamed" } }) },
@@ -169,8 +180,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const { trainingQueue } = await import("@/server/queue");
+  const { trainingQueue, sweepQueue } = await import("@/server/queue");
   await trainingQueue.obliterate({ force: true }).catch(() => {});
+  await sweepQueue.obliterate({ force: true }).catch(() => {});
   redis?.disconnect();
 });
 
