@@ -42,6 +42,14 @@ export const workerEnvSchema = z.object({
     .min(1000)
     .max(24 * 3_600_000)
     .default(1_800_000),
+  /**
+   * The Optuna bridge of hyperparameter sweeps (apps/worker/sweeper/optuna_bridge.py), split on
+   * spaces: a Python with optuna, psycopg2 (and scikit-learn for importances). One long-lived child
+   * per worker process; it alone gets the study storage (Postgres schema `optuna`, from DATABASE_URL).
+   */
+  OPTUNA_COMMAND: z.string().trim().min(1).default("python3 apps/worker/sweeper/optuna_bridge.py"),
+  /** A call to the Optuna bridge unanswered after this long fails (the child is restarted; the sweep step is retried). */
+  OPTUNA_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   /** Run `TRAINER_COMMAND --check` at start; a worker that cannot train fails its jobs at once with the reason. */
   TRAINER_CHECK: z
     .enum(["true", "false"])

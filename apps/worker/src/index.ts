@@ -1,4 +1,4 @@
-import { Worker } from "bullmq";
+import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { createDb } from "@wyolo/db";
 import {
@@ -8,6 +8,9 @@ import {
   isWorkerOnline,
   parseEnvOrExit,
   parseWorkerReport,
+  SWEEP_JOB_NAME,
+  sweepJobPayloadSchema,
+  sweepQueueName,
   TRAIN_JOB_NAME,
   trainJobPayloadSchema,
   workersKey,
@@ -28,6 +31,11 @@ import { runExport } from "./export/run-export.ts";
 import { workerLifecycle } from "./lifecycle.ts";
 import { Leases, lockOptions, stalledHandler } from "./lost-workers.ts";
 import { createShutdown, onStopSignals } from "./shutdown.ts";
+import { OptunaBridge, optunaStorageUrl } from "./sweeps/optuna-bridge.ts";
+import { advanceSweep, type AdvanceDeps } from "./sweeps/advance-sweep.ts";
+import { enqueueAdvance, enqueueTrial } from "./sweeps/sweep-queue.ts";
+import { SweepTracking } from "./sweeps/sweep-tracking.ts";
+import { TrialReporter } from "./sweeps/trial-reporter.ts";
 
 const env: WorkerEnv = parseEnvOrExit(workerEnvSchema, process.env);
 
@@ -59,7 +67,26 @@ const exportFormats: string[] =
 let draining = false;
 const allocator = new GpuAllocator({ minFreeMb: env.MIN_FREE_GPU_MEMORY_MB, maxUtilizationPercent: env.MAX_GPU });
 const live = new LivePublisher(connection, log);
-const lifecycle = workerLifecycle(db, live, log);
+// Sweeps: advance steps on a queue of their own; trials go on the training queue like any job.
+const sweepQueue = new Queue(sweepQueueName(env.TRAINING_QUEUE), { connection });
+const trainingQueue = new Queue(env.TRAINING_QUEUE, { connection });
+for (const queue of [sweepQueue, trainingQueue])
+  queue.on("error", (err: Error) => log.warn({ err: { message: err.message } }, "queue error"));
+// One Optuna child per worker process, for the advance step and the per-epoch reports alike.
+const bridge = new OptunaBridge({
+  command: env.OPTUNA_COMMAND,
+  storageUrl: optunaStorageUrl(env.DATABASE_URL),
+  timeoutMs: env.OPTUNA_TIMEOUT_MS,
+  onLog: (line) => log.debug({ optuna: line }, "optuna bridge"),
+});
+// Started now, not at the first sweep: Python and Optuna take seconds to load. A worker whose
+// Optuna cannot start says so here; its sweep steps fail and are retried (by any worker).
+void bridge.hello().then(
+  (hello) => log.info({ optuna: hello.optuna, samplers: hello.samplers, importance: hello.importance }, "optuna bridge ready"),
+  (err: Error) =>
+    log.warn({ err: { message: err.message }, command: env.OPTUNA_COMMAND }, "optuna bridge cannot start: sweeps will not advance here"),
+);
+const lifecycle = workerLifecycle(db, live, log, (sweepId) => enqueueAdvance(sweepQueue, sweepId, "trial-ended"));
 const runtime: TrainingRuntime = {
   env,
   db,
@@ -70,19 +97,23 @@ const runtime: TrainingRuntime = {
   cannotTrain: () => ("problem" in trainer ? trainer.problem : undefined),
   placeJob: async (jobId, gpus) => allocator.place(jobId, gpus, await queryGpus(env.NVIDIA_SMI)),
   releaseJob: (jobId) => allocator.release(jobId),
+  trials: new TrialReporter({ db, bridge, live, log }),
 };
 const artifacts = env.S3_ENDPOINT ? new ArtifactStore({ ...env, S3_ENDPOINT: env.S3_ENDPOINT }, db, log) : undefined;
 await artifacts
   ?.ensureBucket()
   .catch((err: Error) => log.warn({ err: { message: err.message } }, "could not check or create the artifact bucket"));
 runtime.artifacts = artifacts;
-const tracker = env.MLFLOW_TRACKING_URI
+const mlflowClient = env.MLFLOW_TRACKING_URI
+  ? new MlflowClient(
+      env.MLFLOW_TRACKING_URI,
+      env.MLFLOW_TRACKING_USERNAME ? { username: env.MLFLOW_TRACKING_USERNAME, password: env.MLFLOW_TRACKING_PASSWORD ?? "" } : undefined,
+    )
+  : undefined;
+const tracker = mlflowClient
   ? new Tracker(
       db,
-      new MlflowClient(
-        env.MLFLOW_TRACKING_URI,
-        env.MLFLOW_TRACKING_USERNAME ? { username: env.MLFLOW_TRACKING_USERNAME, password: env.MLFLOW_TRACKING_PASSWORD ?? "" } : undefined,
-      ),
+      mlflowClient,
       runtime.live,
       env.WORKER_NAME,
       log,
@@ -128,6 +159,19 @@ const catalog = new Catalog()
     }),
   );
 
+const sweepDeps: AdvanceDeps = {
+  db,
+  lifecycle,
+  bridge,
+  live,
+  log,
+  enqueueTrial: (jobId, priority) => enqueueTrial(trainingQueue, jobId, priority),
+  scheduleAdvance: (sweepId, reason, delayMs, n) => enqueueAdvance(sweepQueue, sweepId, reason, { delayMs, n }),
+  requestStop: (jobId) => connection.publish(CANCEL_CHANNEL, jobId),
+  tracking: mlflowClient ? new SweepTracking({ db, client: mlflowClient, live, log }) : undefined,
+};
+const sweepCatalog = new Catalog().register(SWEEP_JOB_NAME, sweepJobPayloadSchema, ({ sweepId }) => advanceSweep(sweepId, sweepDeps));
+
 // Cancels arrive by pub/sub; only the worker running the job acts on one.
 await subscriber.subscribe(CANCEL_CHANNEL);
 subscriber.on("message", (_channel: string, jobId: string) => runtime.active.get(jobId)?.requestStop("cancel"));
@@ -165,6 +209,18 @@ leases.listen(worker);
 worker.on("error", (err) => log.error({ err: { message: err.message } }, "worker error"));
 worker.on("failed", (job, err) => job && log.warn({ jobId: job.id, reason: err.message }, "job failed"));
 
+// Concurrency 1: steps of one sweep are serialized by its advisory lock anyway, and they never wait for a GPU slot.
+const sweepWorker = new Worker(
+  sweepQueueName(env.TRAINING_QUEUE),
+  (job, token) => sweepCatalog.dispatch({ job, token, signal: new AbortController().signal, log: log.child({ sweepJob: job.id }) }),
+  { connection, concurrency: 1, autorun: false },
+);
+sweepWorker.on("error", (err) => log.error({ err: { message: err.message } }, "sweep worker error"));
+sweepWorker.on(
+  "failed",
+  (job, err) => job && log.warn({ sweepJob: job.id, attempt: job.attemptsMade, reason: err.message }, "sweep step failed"),
+);
+
 const onStalled = stalledHandler({ lifecycle, db, maxLosses: env.WORKER_MAX_LOSSES, log });
 worker.on(
   "stalled",
@@ -174,6 +230,8 @@ worker.on(
 
 await worker.waitUntilReady();
 void worker.run();
+await sweepWorker.waitUntilReady();
+void sweepWorker.run();
 reporter.start();
 log.info({ queue: env.TRAINING_QUEUE, concurrency, gpus: gpusAtStart.map((g) => `${g.index}: ${g.name}`) }, "worker ready");
 
@@ -188,9 +246,12 @@ const shutdown = createShutdown({
   steps: [
     // Waits for running jobs, which hand back at their next epoch boundary.
     { name: "worker", run: () => worker.close() },
+    { name: "sweep worker", run: () => sweepWorker.close() },
+    { name: "optuna bridge", run: () => bridge.close() },
     { name: "reporter", run: () => reporter.stop() },
     // Unsent MLflow calls stay in the outbox for the worker that resumes or inspects them.
     { name: "tracker", run: async () => tracker?.stop(3_000) },
+    { name: "queues", run: () => Promise.allSettled([sweepQueue.close(), trainingQueue.close()]) },
     { name: "redis", run: () => Promise.allSettled([subscriber.quit(), connection.quit()]) },
     { name: "postgres", run: () => db.$disconnect().catch(() => {}) },
   ],

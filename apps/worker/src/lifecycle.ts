@@ -2,8 +2,17 @@ import { createLifecycle, type Db } from "@wyolo/db";
 import type { Logger } from "./logger.ts";
 import type { LivePublisher } from "./realtime.ts";
 
-/** The worker side's status changes: @wyolo/db's lifecycle over this worker's live publisher. */
-export function workerLifecycle(db: Db, live: LivePublisher, log: Logger) {
+/**
+ * The worker side's status changes: @wyolo/db's lifecycle over this worker's live publisher.
+ * `onTrialEnded`: a sweep's trial job ended here, so its sweep should advance (best effort: the
+ * web's reconciler advances every active sweep each minute anyway).
+ */
+export function workerLifecycle(
+  db: Db,
+  live: LivePublisher,
+  log: Logger,
+  onTrialEnded?: (sweepId: string, jobId: string) => Promise<unknown>,
+) {
   return createLifecycle({
     db,
     log,
@@ -13,5 +22,11 @@ export function workerLifecycle(db: Db, live: LivePublisher, log: Logger) {
       else if (notice.kind === "sweep") return live.sweepUpdated(notice.patch);
       if (notice.event) live.event(notice.jobId, notice.event);
     },
+    onTrialEnded: onTrialEnded
+      ? (sweepId, jobId) =>
+          void onTrialEnded(sweepId, jobId).catch((err: Error) =>
+            log.warn({ sweepId, jobId, err: { message: err.message } }, "sweep advance not queued after its trial ended"),
+          )
+      : undefined,
   });
 }

@@ -9,7 +9,20 @@ export type TrackedJob = {
   startedAt: Date | null;
   project: { slug: string; team: { slug: string } };
   createdBy: { name: string };
+  /** A sweep's trial: its run nests under the sweep's parent run when that run's id is known here (else the advance step tags it). */
+  sweepId?: string | null;
+  trialNumber?: number | null;
+  sweep?: { mlflowRunId: string | null } | null;
 };
+
+/** A trial run's tags: its sweep, its number and MLflow's nesting tag (the sweep's parent run). */
+export function trialTags(sweepId: string, trialNumber: number | null | undefined, parentRunId: string | null | undefined) {
+  return [
+    { key: "wyolo.sweep_id", value: sweepId },
+    ...(trialNumber != null ? [{ key: "wyolo.trial", value: String(trialNumber) }] : []),
+    ...(parentRunId ? [{ key: "mlflow.parentRunId", value: parentRunId }] : []),
+  ];
+}
 
 /** The job's MLflow run, created (or set RUNNING again on resume) through the tracker's outbox. */
 export async function startTracking(
@@ -36,6 +49,7 @@ export async function startTracking(
         { key: "wyolo.dataset", value: config.train.data },
         { key: "wyolo.worker", value: run.workerName },
         { key: "wyolo.gpu", value: run.gpuIndexes.length ? run.gpuIndexes.join(",") : "cpu" },
+        ...(job.sweepId ? trialTags(job.sweepId, job.trialNumber, job.sweep?.mlflowRunId) : []),
       ],
     },
     // A resumed job continues its own run: its params are already there and must not change.
