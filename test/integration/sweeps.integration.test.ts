@@ -121,7 +121,7 @@ describe("sweeps with real Optuna and real workers", { timeout: 90_000 }, () => 
   it("prunes: pruned trials stop early and are PRUNED in Optuna; the sweep completes with its best, nested in MLflow", async () => {
     const id = await createSweep(
       "pruning",
-      sweepConfig({ n_trials: 6, parallel: 2, pruner: "successive_halving", grace_period: 1, sampler: "TPESampler", seed: 3 }, 8, 40),
+      sweepConfig({ n_trials: 6, parallel: 2, pruner: "successive_halving", grace_period: 1, sampler: "TPESampler", seed: 3 }, 6, 30),
     );
     const sweep = await sweepEnds(id, "COMPLETED");
     const jobs = await trialJobs(id);
@@ -132,12 +132,12 @@ describe("sweeps with real Optuna and real workers", { timeout: 90_000 }, () => 
     const pruned = jobs.filter((j) => j.prunedAtEpoch !== null);
     expect(pruned.length, "the pruner stopped at least one trial").toBeGreaterThan(0);
     for (const j of pruned) {
-      expect(j.epochs.length).toBeLessThan(8);
+      expect(j.epochs.length).toBeLessThan(6);
       expect(j.epochs.length).toBe(j.prunedAtEpoch);
       expect(j.trialState).toBe("PRUNED");
     }
     for (const j of jobs.filter((j) => j.prunedAtEpoch === null)) {
-      expect(j.epochs.length).toBe(8);
+      expect(j.epochs.length).toBe(6);
       expect(j.trialState).toBe("COMPLETE");
     }
 
