@@ -63,6 +63,7 @@ const summaryFields = {
   startedAt: true,
   sweepId: true,
   trialNumber: true,
+  sweep: { select: { mlflowRunId: true } },
   project: { select: { slug: true, teamId: true, team: { select: { slug: true } } } },
   createdBy: { select: { name: true } },
 } as const;
