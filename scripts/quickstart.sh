@@ -48,6 +48,16 @@ else
 fi
 # A small synthetic dataset for the demo job (standard-library Python only).
 export DATASETS_DIR="${DATASETS_DIR:-$PWD/.data/datasets}"
+# Sweeps' Optuna bridge: a Python with optuna and psycopg2 (Debian: python3-optuna python3-psycopg2).
+if [ -z "${OPTUNA_COMMAND:-}" ]; then
+  for py in /usr/bin/python3 python3; do
+    if command -v "$py" >/dev/null && "$py" -c "import optuna, psycopg2" >/dev/null 2>&1; then
+      export OPTUNA_COMMAND="$py apps/worker/sweeper/optuna_bridge.py"; break
+    fi
+  done
+  [ -n "${OPTUNA_COMMAND:-}" ] || printf '\033[1;33m! No Python here can import optuna and psycopg2: sweeps will not advance until\n  OPTUNA_COMMAND points at one (apt-get install python3-optuna python3-psycopg2 python3-sklearn).\033[0m\n'
+fi
+
 if [ ! -f "$DATASETS_DIR/shapes/data.yaml" ] && command -v python3 >/dev/null; then
   python3 apps/worker/trainer/make_dataset.py detect "$DATASETS_DIR/shapes" >/dev/null && say "Demo dataset: $DATASETS_DIR/shapes"
 fi
