@@ -163,13 +163,61 @@ def reference(url, trials):
     return {"select1_ms_p50": round(pct(select, 50), 3), "inmemory_ask_tell_ms_p50": round(pct(asktell, 50), 2), "inmemory_ask_tell_ms_p99": round(pct(asktell, 99), 2)}
 
 
+def fill(url, study_name, trials, seed=0):
+    """Adds `trials` COMPLETE trials (params from SPACE, value and epoch-1 value from the stand-in
+    curve) to an existing study in one transaction through Optuna's own RDB tables: the same rows
+    Optuna writes, a second or two instead of one commit per row."""
+    import random
+    from datetime import datetime
+
+    import sqlalchemy
+    from optuna.distributions import distribution_to_json
+    from optuna.storages._rdb import models
+    from optuna.trial import TrialState
+
+    storage = optuna.storages.RDBStorage(url)
+    study_id = storage.get_study_id_from_name(study_name)
+    rnd = random.Random(seed)
+    now = datetime.now()
+    with storage.engine.begin() as conn:
+        count = sqlalchemy.select(sqlalchemy.func.count()).select_from(models.TrialModel.__table__).where(models.TrialModel.study_id == study_id)
+        start = conn.execute(count).scalar()
+        rows, params = [], {}
+        for i in range(trials):
+            p = {name: (10 ** rnd.uniform(-5, -1) if name == "lr0" else rnd.uniform(d.low, d.high)) for name, d in SPACE.items()}
+            params[start + i] = p
+            rows.append({"number": start + i, "study_id": study_id, "state": TrialState.COMPLETE, "datetime_start": now, "datetime_complete": now})
+        ids = {}
+        for at in range(0, len(rows), 500):
+            returned = conn.execute(
+                models.TrialModel.__table__.insert().values(rows[at : at + 500]).returning(models.TrialModel.trial_id, models.TrialModel.number)
+            )
+            ids.update({number: trial_id for trial_id, number in returned})
+        param_rows, value_rows, step_rows = [], [], []
+        for number, p in params.items():
+            tid = ids[number]
+            for name, d in SPACE.items():
+                param_rows.append({"trial_id": tid, "param_name": name, "param_value": d.to_internal_repr(p[name]), "distribution_json": distribution_to_json(d)})
+            value, value_type = models.TrialValueModel.value_to_stored_repr(curve(p, 27))
+            value_rows.append({"trial_id": tid, "objective": 0, "value": value, "value_type": value_type})
+            step, step_type = models.TrialIntermediateValueModel.intermediate_value_to_stored_repr(curve(p, 1))
+            step_rows.append({"trial_id": tid, "step": 1, "intermediate_value": step, "intermediate_value_type": step_type})
+        conn.execute(models.TrialParamModel.__table__.insert(), param_rows)
+        conn.execute(models.TrialValueModel.__table__.insert(), value_rows)
+        conn.execute(models.TrialIntermediateValueModel.__table__.insert(), step_rows)
+    storage.engine.dispose()
+    return {"filled": trials}
+
+
 def pct(xs, q):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(q / 100 * (len(xs) - 1))))]
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "reference":
+    if len(sys.argv) > 1 and sys.argv[1] == "fill":
+        print(json.dumps(fill(os.environ["WYOLO_OPTUNA_STORAGE"], sys.argv[2], int(sys.argv[3]))))
+    elif len(sys.argv) > 1 and sys.argv[1] == "reference":
         print(json.dumps(reference(os.environ["WYOLO_OPTUNA_STORAGE"], int(sys.argv[2]))))
     else:
         seeds = int(os.environ.get("BENCH_SWEEP_SEEDS", "5"))

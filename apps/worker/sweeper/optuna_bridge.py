@@ -9,6 +9,7 @@ Optuna 3.1 (Debian) and 4.x (pip).
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import json
 import logging
@@ -170,10 +171,16 @@ def grid_space(dists: Dict[str, Any]) -> Dict[str, list]:
 # ---------- samplers, pruners ----------
 
 
+# Multivariate TPE samples all parameters at once from one read of the trial list (the independent
+# kind reads it again per parameter), and models their interactions; the constant liar counts
+# running trials as bad so parallel trials don't all land on the same point. Both exist in 3.1 and 4.x.
+TPE_OPTIONS = {"multivariate": True, "constant_liar": True}
+
+
 def make_sampler(spec: Dict[str, Any], seed: Optional[int]):
     kind = spec["sampler"]
     if kind == "TPESampler":
-        return optuna.samplers.TPESampler(seed=seed)
+        return optuna.samplers.TPESampler(seed=seed, **TPE_OPTIONS)
     if kind == "RandomSampler":
         return optuna.samplers.RandomSampler(seed=seed)
     if kind == "CmaEsSampler":
@@ -185,6 +192,42 @@ def make_sampler(spec: Dict[str, Any], seed: Optional[int]):
 
 def trial_seed(seed: Optional[int], number: int) -> Optional[int]:
     return None if seed is None else (seed * 1_000_003 + number * 7_919) % (2**31 - 1)
+
+
+class PerTrialSeed(optuna.samplers.BaseSampler):
+    """Draws each trial with a sampler seeded by the trial's number (see PER_TRIAL_SEED). The
+    number is known once Optuna has created the trial, before it samples: every hook gets it."""
+
+    def __init__(self, spec: Dict[str, Any]) -> None:
+        self._spec = spec
+        self._number: Optional[int] = None
+        self._inner = make_sampler(spec, spec["seed"])
+
+    def _for(self, trial):
+        if trial.number != self._number:
+            self._number = trial.number
+            self._inner = make_sampler(self._spec, trial_seed(self._spec["seed"], trial.number))
+        return self._inner
+
+    def before_trial(self, study, trial) -> None:  # Optuna 4.x calls it; 3.1 has no such hook
+        hook = getattr(self._for(trial), "before_trial", None)
+        if hook is not None:
+            hook(study, trial)
+
+    def infer_relative_search_space(self, study, trial):
+        return self._for(trial).infer_relative_search_space(study, trial)
+
+    def sample_relative(self, study, trial, search_space):
+        return self._for(trial).sample_relative(study, trial, search_space)
+
+    def sample_independent(self, study, trial, param_name, param_distribution):
+        return self._for(trial).sample_independent(study, trial, param_name, param_distribution)
+
+    def after_trial(self, study, trial, state, values) -> None:
+        self._for(trial).after_trial(study, trial, state, values)
+
+    def reseed_rng(self) -> None:
+        self._inner.reseed_rng()
 
 
 def make_pruner(spec: Dict[str, Any]):
@@ -306,18 +349,38 @@ class Bridge:
             raise invalid(f"study {spec['name']} exists with direction {existing[0].name.lower()}")
         # Reporting and telling need only the pruner; a sampler there would run its hooks on a
         # trial another process asked (GridSampler's after_trial even stops the study).
-        sampling = optuna.Study(spec["name"], storage, sampler=make_sampler(spec, spec["seed"]), pruner=make_pruner(spec))
+        per_trial = spec["sampler"] in PER_TRIAL_SEED and spec["seed"] is not None
+        sampler = PerTrialSeed(spec) if per_trial else make_sampler(spec, spec["seed"])
+        sampling = optuna.Study(spec["name"], storage, sampler=sampler, pruner=make_pruner(spec))
         telling = optuna.Study(spec["name"], storage, sampler=optuna.samplers.RandomSampler(), pruner=make_pruner(spec))
         self.studies[spec["name"]] = (spec["key"], sampling, telling)
         return sampling, telling
 
-    def release(self, study, trial_id: int) -> None:
-        """Optuna 3.1's cached storage treats a trial as owned by the process that asked it and
-        never re-reads it; here other processes report and tell it, so it must be re-read."""
+    def _owned(self, study):
+        """Optuna 3.1's cached storage never re-reads a trial it counts as owned (asked here) or
+        finished; None where the storage has no such set (other versions: every read goes to the database)."""
         info = getattr(self.storage, "_studies", {}).get(study._study_id)
-        owned = getattr(info, "owned_or_finished_trial_ids", None)
+        return getattr(info, "owned_or_finished_trial_ids", None)
+
+    def release(self, study, trial_id: int) -> None:
+        """Other processes report and tell the trials this one asks, so they must be re-read."""
+        owned = self._owned(study)
         if owned is not None:
             owned.discard(trial_id)
+
+    def find_trial(self, study, number: int):
+        trials = study.get_trials(deepcopy=False)
+        # Numbers run 0, 1, 2, ... in a study; the search is for safety.
+        if number < len(trials) and trials[number].number == number:
+            return trials[number]
+        for t in trials:
+            if t.number == number:
+                return t
+        raise BridgeError("NOT_FOUND", f"no trial {number} in study {study.study_name}")
+
+    def reread_state(self, study, trial_id: int):
+        self.release(study, trial_id)
+        return study._storage.get_trial(trial_id).state
 
     def trial_id(self, study, number: int) -> int:
         try:
@@ -344,13 +407,7 @@ class Bridge:
         study, _ = self.study(spec, create=True)
         out = []
         for _ in range(count):
-            if spec["sampler"] in PER_TRIAL_SEED and spec["seed"] is not None:
-                trial = study.ask()
-                study.sampler = make_sampler(spec, trial_seed(spec["seed"], trial.number))
-                for name, d in spec["dists"].items():
-                    trial._suggest(name, d)
-            else:
-                trial = study.ask(fixed_distributions=spec["dists"])
+            trial = study.ask(fixed_distributions=spec["dists"])
             self.release(study, trial._trial_id)
             out.append({"number": trial.number, "params": dict(trial.params)})
         return {"trials": out}
@@ -362,15 +419,29 @@ class Bridge:
         value = number(req.get("value"), "value")
         _, study = self.study(spec, create=False)
         tid = self.trial_id(study, num)
-        frozen = study._storage.get_trial(tid)
+        # One read of the study's trials (Optuna's cached storage fetches only the unfinished ones)
+        # gives this trial's state and what the pruner compares it with. Counted as owned for the
+        # rest of the op, the trial is not fetched again when the pruner reads the trials.
+        frozen = self.find_trial(study, num)
         if frozen.state.is_finished():
             return {"prune": False, "finished": True}
-        # Trial.report + should_prune without optuna.trial.Trial, whose set-up reads the trial again
-        # (each read of a trial is several queries on RDB storage).
-        if step not in frozen.intermediate_values:
-            study._storage.set_trial_intermediate_value(tid, step, value)
-            frozen.intermediate_values = {**frozen.intermediate_values, step: value}
-        return {"prune": bool(study.pruner.prune(study, frozen)), "finished": False}
+        owned = self._owned(study)
+        if owned is not None:
+            owned.add(tid)
+        try:
+            if step not in frozen.intermediate_values:
+                try:
+                    study._storage.set_trial_intermediate_value(tid, step, value)
+                except RuntimeError:  # told by another process since the read
+                    if self.reread_state(study, tid).is_finished():
+                        return {"prune": False, "finished": True}
+                    raise
+                if owned is None:  # the cached storage updated its own copy otherwise
+                    frozen = copy.copy(frozen)
+                    frozen.intermediate_values = {**frozen.intermediate_values, step: value}
+            return {"prune": bool(study.pruner.prune(study, frozen)), "finished": False}
+        finally:
+            self.release(study, tid)
 
     def op_tell(self, req):
         spec = parse_spec(req.get("study"))
@@ -382,11 +453,29 @@ class Bridge:
         if state_name == "COMPLETE":
             value = number(value, "value (needed for COMPLETE)")
         _, study = self.study(spec, create=False)
-        self.trial_id(study, num)  # NOT_FOUND for an unknown number
-        # A finished trial is skipped and answers its state. PRUNED keeps the last reported value
-        # (Optuna takes it itself); FAIL has none.
-        told = study.tell(num, value if state_name == "COMPLETE" else None, state=STATES[state_name], skip_if_finished=True)
-        return {"state": told.state.name}
+        tid = self.trial_id(study, num)
+        # What study.tell(skip_if_finished=True) does for this study, minus its reads of the whole
+        # trial before and after: the telling study's sampler has no after_trial to run, and the
+        # storage refuses a finished trial under a row lock, which then answers its state.
+        # PRUNED keeps the last reported value (as Optuna's tell does); FAIL has none.
+        state = STATES[state_name]
+        values = None
+        if state_name == "COMPLETE":
+            values = [value]
+        elif state_name == "PRUNED":
+            frozen = study._storage.get_trial(tid)
+            if frozen.state.is_finished():
+                return {"state": frozen.state.name}
+            if frozen.last_step is not None:
+                values = [float(frozen.intermediate_values[frozen.last_step])]
+        try:
+            study._storage.set_trial_state_values(tid, state, values)
+        except RuntimeError:
+            told = self.reread_state(study, tid)
+            if not told.is_finished():
+                raise
+            return {"state": told.name}
+        return {"state": state_name}
 
     def op_trials(self, req):
         spec = parse_spec(req.get("study"))
