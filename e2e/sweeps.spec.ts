@@ -16,16 +16,16 @@ test("a MEMBER starts a sweep from the form, watches trials arrive and get prune
   const form = member.getByRole("form", { name: "New sweep" });
   await expect(form.getByRole("tab", { name: "Sweep" })).toHaveAttribute("aria-selected", "true");
   await form.getByLabel("Sweep name (optional)").fill("e2e sweep");
-  await form.getByLabel("Dataset path").fill("shapes/data.yaml");
-  await form.getByLabel("Epochs").fill("4");
-  await form.getByLabel("Image size").fill("128");
+  await form.getByLabel("Dataset path", { exact: true }).fill("shapes/data.yaml");
+  await form.getByLabel("Epochs", { exact: true }).fill("4");
+  await form.getByLabel("Image size", { exact: true }).fill("128");
   // Client-side checks put the parser's messages on the fields.
-  await form.getByLabel("Trials").fill("0");
+  await form.getByLabel("Trials", { exact: true }).fill("0");
   await expect(form.getByText("At least 1", { exact: true })).toBeVisible();
-  await form.getByLabel("Trials").fill("6");
-  await form.getByLabel("Parallel").fill("2");
-  await form.getByLabel("Pruner").selectOption("successive_halving");
-  await form.getByLabel("Grace period").fill("1");
+  await form.getByLabel("Trials", { exact: true }).fill("6");
+  await form.getByLabel("Parallel", { exact: true }).fill("2");
+  await form.getByLabel("Pruner", { exact: true }).selectOption("successive_halving");
+  await form.getByLabel("Grace period", { exact: true }).fill("1");
   // The search space starts as Ultralytics' own; a bad bound is flagged on its row.
   const lr0 = form.getByRole("listitem", { name: "lr0" });
   await expect(lr0.getByLabel("Low")).toHaveValue("0.00001");
@@ -109,11 +109,11 @@ test("a MEMBER starts a sweep from the Sweep tab, cancels it through the dialog 
   await member.getByRole("tab", { name: "Sweep" }).click();
   const form = member.getByRole("form", { name: "New sweep" });
   await form.getByLabel("Sweep name (optional)").fill("long sweep");
-  await form.getByLabel("Dataset path").fill("shapes/data.yaml");
-  await form.getByLabel("Epochs").fill("2000");
-  await form.getByLabel("Image size").fill("128");
-  await form.getByLabel("Trials").fill("2");
-  await form.getByLabel("Parallel").fill("1");
+  await form.getByLabel("Dataset path", { exact: true }).fill("shapes/data.yaml");
+  await form.getByLabel("Epochs", { exact: true }).fill("2000");
+  await form.getByLabel("Image size", { exact: true }).fill("128");
+  await form.getByLabel("Trials", { exact: true }).fill("2");
+  await form.getByLabel("Parallel", { exact: true }).fill("1");
   await form.getByRole("button", { name: "Start sweep" }).click();
   await expect(member).toHaveURL(/\/sweeps\/[a-z0-9]+$/);
   await expect(member.getByTestId("sweep-status")).toHaveText(/RUNNING/, { timeout: 30_000 });

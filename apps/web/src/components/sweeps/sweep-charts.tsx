@@ -168,7 +168,7 @@ export function ParallelCoordinates({ sweep }: { sweep: SweepDetail }) {
   return (
     <Card>
       <h2 className="mb-2 text-sm font-semibold">Parameters vs objective</h2>
-      <div className="overflow-x-auto">
+      <div className="overflow-x-auto px-7">
         <svg
           viewBox={`-8 -14 ${W + 16} ${H + 34}`}
           style={{ minWidth: `${Math.max(axes.length * 72, 280)}px` }}

@@ -35,6 +35,7 @@ const PRUNER_LABELS: Record<SweepValues["pruner"], string> = {
   none: "none",
 };
 
+const ROW_GRID = "sm:grid-cols-[minmax(8rem,1.2fr)_7rem_1fr_1fr_3.5rem_2.5rem] sm:items-center";
 let nextKey = 1;
 export function spaceRows(space: SearchSpace): SpaceRow[] {
   return Object.entries(space).map(([arg, p]) => ({
@@ -219,6 +220,12 @@ export function SweepFields({
         {value.space.length === 0 && (
           <p className="text-xs text-zinc-500">Empty: the sweep searches Ultralytics’ own space for the task ({task}).</p>
         )}
+        <div aria-hidden className={`hidden gap-2 px-2 pb-1 text-xs text-zinc-500 sm:grid ${ROW_GRID}`}>
+          <span>Argument</span>
+          <span>Type</span>
+          <span>Low · or choices</span>
+          <span>High</span>
+        </div>
         <ul className="max-h-96 space-y-2 overflow-y-auto pr-1" aria-label="Search space">
           {value.space.map((r) => {
             const rowError = issues[r.key] ?? (r.arg ? error(`sweeper.search_space.${r.arg}`) : undefined);
@@ -227,10 +234,10 @@ export function SweepFields({
               <li
                 key={r.key}
                 aria-label={r.arg || "new argument"}
-                className="grid grid-cols-2 items-end gap-2 rounded-md border border-zinc-200 p-2 sm:grid-cols-[minmax(8rem,1.2fr)_7rem_1fr_1fr_auto_auto] dark:border-zinc-800"
+                className={`grid grid-cols-2 items-end gap-2 rounded-md border border-zinc-200 p-2 ${ROW_GRID} dark:border-zinc-800`}
               >
                 <label className="text-xs text-zinc-500">
-                  Argument
+                  <span className="sm:sr-only">Argument</span>
                   <Select
                     aria-label="Argument"
                     value={r.arg}
@@ -246,7 +253,7 @@ export function SweepFields({
                   </Select>
                 </label>
                 <label className="text-xs text-zinc-500">
-                  Type
+                  <span className="sm:sr-only">Type</span>
                   <Select
                     aria-label="Type"
                     value={r.type}
@@ -260,7 +267,7 @@ export function SweepFields({
                 </label>
                 {r.type === "categorical" ? (
                   <label className="col-span-2 text-xs text-zinc-500">
-                    Choices (comma-separated)
+                    <span className="sm:sr-only">Choices (comma-separated)</span>
                     <Input
                       aria-label="Choices"
                       value={r.choices}
@@ -272,7 +279,7 @@ export function SweepFields({
                 ) : (
                   <>
                     <label className="text-xs text-zinc-500">
-                      Low
+                      <span className="sm:sr-only">Low</span>
                       <Input
                         aria-label="Low"
                         inputMode="decimal"
@@ -282,7 +289,7 @@ export function SweepFields({
                       />
                     </label>
                     <label className="text-xs text-zinc-500">
-                      High
+                      <span className="sm:sr-only">High</span>
                       <Input
                         aria-label="High"
                         inputMode="decimal"
@@ -293,7 +300,7 @@ export function SweepFields({
                     </label>
                   </>
                 )}
-                <label className="flex items-center gap-1.5 pb-2 text-xs">
+                <label className="flex items-center gap-1.5 pb-2 text-xs sm:pb-0">
                   <input
                     type="checkbox"
                     checked={r.log}

@@ -36,7 +36,7 @@ export function TrialStateBadge({ label, prunedAtEpoch }: { label: TrialView["la
   return (
     <span
       data-testid="trial-state"
-      className={clsx("inline-flex items-center gap-1 rounded px-2 py-0.5 text-xs font-semibold", trialStyles[label])}
+      className={clsx("inline-flex items-center gap-1 whitespace-nowrap rounded px-2 py-0.5 text-xs font-semibold", trialStyles[label])}
     >
       {label === "PRUNED" && <span aria-hidden>✂</span>}
       {label}

@@ -3,7 +3,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
 import { SWEEP_TERMINAL_STATUSES, type SweepSummary } from "@wyolo/contracts";
-import { Button, Card, EmptyState } from "@/components/ui";
+import { Button, Card } from "@/components/ui";
 import { SubmitJobForm } from "@/components/jobs/submit-job-form";
 import { api } from "@/lib/api";
 import { timeAgo } from "@/lib/format";
@@ -38,7 +38,7 @@ export function SweepsPanel({ projectId, base, canCreate }: { projectId: string;
   const rows = sweeps.data ?? [];
   const active = rows.filter((s) => !SWEEP_TERMINAL_STATUSES.includes(s.status)).length;
   return (
-    <Card className="mt-6 p-0">
+    <Card className="mb-6 p-0">
       <div className="flex flex-wrap items-center gap-3 border-b border-zinc-200 p-4 dark:border-zinc-800">
         <h2 className="mr-auto text-lg font-semibold">
           Sweeps {active > 0 && <span className="text-sm font-normal text-zinc-500">· {active} active</span>}
@@ -62,13 +62,11 @@ export function SweepsPanel({ projectId, base, canCreate }: { projectId: string;
       ) : sweeps.isError ? (
         <p className="p-4 text-sm text-red-600">Could not load sweeps: {sweeps.error.message}</p>
       ) : rows.length === 0 ? (
-        <div className="p-4">
-          <EmptyState title="No sweeps yet">
-            {canCreate
-              ? "A sweep searches hyperparameters with Optuna, each trial a training job; start one with “New sweep”."
-              : "Hyperparameter sweeps that your team runs in this project show up here, live."}
-          </EmptyState>
-        </div>
+        <p className="p-4 text-sm text-zinc-500">
+          {canCreate
+            ? "No sweeps yet. A sweep searches hyperparameters with Optuna, each trial a training job: start one with “New sweep”."
+            : "No sweeps yet. Hyperparameter sweeps that your team runs in this project show up here, live."}
+        </p>
       ) : (
         <div className="overflow-x-auto">
           <table className="w-full text-left text-sm" aria-label="Sweeps">

@@ -30,6 +30,7 @@ export default async function ProjectPage({ params }: { params: Promise<{ teamSl
           </span>
         }
       />
+      <SweepsPanel projectId={project.id} base={`/t/${team.slug}/p/${project.slug}`} canCreate={can(role, "sweep.create")} />
       <Suspense>
         <JobsPanel
           project={{ id: project.id }}
@@ -38,7 +39,6 @@ export default async function ProjectPage({ params }: { params: Promise<{ teamSl
           canCreate={can(role, "job.create")}
         />
       </Suspense>
-      <SweepsPanel projectId={project.id} base={`/t/${team.slug}/p/${project.slug}`} canCreate={can(role, "sweep.create")} />
       <dl className="mt-6 grid gap-4 text-sm sm:grid-cols-3">
         <div>
           <dt className="text-zinc-500">Project id</dt>

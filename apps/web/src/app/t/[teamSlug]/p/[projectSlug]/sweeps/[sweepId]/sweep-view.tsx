@@ -153,7 +153,7 @@ export function SweepView({
         </Card>
       )}
 
-      <div className="mb-6 grid gap-4 sm:grid-cols-2 lg:grid-cols-5">
+      <div className="mb-6 grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-5">
         <Card className="lg:col-span-2">
           <p className="mb-2 text-xs uppercase text-zinc-500">Progress</p>
           <SweepProgress sweep={sweep} />
@@ -185,7 +185,7 @@ export function SweepView({
         />
       </div>
 
-      <div className="mb-6 grid gap-4 lg:grid-cols-2">
+      <div className="mb-6 grid grid-cols-1 gap-4 lg:grid-cols-2">
         <OptimizationHistory sweep={sweep} />
         <IntermediateValues sweep={sweep} />
         <ParallelCoordinates sweep={sweep} />
@@ -196,7 +196,7 @@ export function SweepView({
         <TrialsTable sweep={sweep} base={base} />
       </div>
 
-      <div className="grid gap-6 lg:grid-cols-2">
+      <div className="grid grid-cols-1 gap-6 lg:grid-cols-2">
         <Card>
           <h2 className="mb-3 font-semibold">Search space</h2>
           <ul className="space-y-1 font-mono text-xs" aria-label="Search space">
