@@ -9,6 +9,7 @@ Optuna 3.1 (Debian) and 4.x (pip).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib.util
 import json
@@ -206,7 +207,12 @@ class PerTrialSeed(optuna.samplers.BaseSampler):
     def _for(self, trial):
         if trial.number != self._number:
             self._number = trial.number
-            self._inner = make_sampler(self._spec, trial_seed(self._spec["seed"], trial.number))
+            inner = make_sampler(self._spec, trial_seed(self._spec["seed"], trial.number))
+            # TPE's intersection search space is computed incrementally over the study's trials;
+            # a new sampler would recompute it from all of them (same study, so it carries over).
+            if hasattr(self._inner, "_search_space") and hasattr(inner, "_search_space"):
+                inner._search_space = self._inner._search_space
+            self._inner = inner
         return self._inner
 
     def before_trial(self, study, trial) -> None:  # Optuna 4.x calls it; 3.1 has no such hook
@@ -356,6 +362,57 @@ class Bridge:
         self.studies[spec["name"]] = (spec["key"], sampling, telling)
         return sampling, telling
 
+    @contextlib.contextmanager
+    def one_read(self):
+        """Within one op, the study's trial list is read from the database once: study.ask, the
+        sampler and the pruner each ask Optuna's cached storage to sync (three reads per ask,
+        two per report, each fetching every trial id), and a second sync a few milliseconds later
+        would only add what other processes did meanwhile, which the next op sees anyway."""
+        storage = self.storage
+        sync = getattr(storage, "read_trials_from_remote_storage", None)
+        if sync is None:
+            yield
+            return
+        synced = set()
+
+        def sync_once(study_id):
+            if study_id not in synced:
+                synced.add(study_id)
+                sync(study_id)
+
+        storage.read_trials_from_remote_storage = sync_once
+        try:
+            yield
+        finally:
+            del storage.read_trials_from_remote_storage
+
+    @contextlib.contextmanager
+    def params_in_one_transaction(self):
+        """The cached storage writes each sampled parameter of a trial it owns in a transaction of
+        its own (five statements and a commit per parameter), after checking the distribution
+        itself; here they go in one multi-row INSERT into Optuna's table when the trial is sampled.
+        On another storage (or a version without these tables) Optuna writes them as usual."""
+        backend = getattr(self.storage, "_backend", None)
+        engine = getattr(backend, "engine", None)
+        try:
+            from optuna.storages._rdb.models import TrialParamModel
+        except ImportError:  # pragma: no cover - another Optuna layout
+            TrialParamModel = None
+        if engine is None or TrialParamModel is None or not hasattr(backend, "set_trial_param"):
+            yield
+            return
+        pending = []
+        backend.set_trial_param = lambda trial_id, name, internal, dist: pending.append(
+            {"trial_id": trial_id, "param_name": name, "param_value": internal, "distribution_json": optuna.distributions.distribution_to_json(dist)}
+        )
+        try:
+            yield
+        finally:
+            del backend.set_trial_param
+            if pending:
+                with engine.begin() as conn:
+                    conn.execute(TrialParamModel.__table__.insert(), pending)
+
     def _owned(self, study):
         """Optuna 3.1's cached storage never re-reads a trial it counts as owned (asked here) or
         finished; None where the storage has no such set (other versions: every read goes to the database)."""
@@ -407,7 +464,8 @@ class Bridge:
         study, _ = self.study(spec, create=True)
         out = []
         for _ in range(count):
-            trial = study.ask(fixed_distributions=spec["dists"])
+            with self.one_read(), self.params_in_one_transaction():
+                trial = study.ask(fixed_distributions=spec["dists"])
             self.release(study, trial._trial_id)
             out.append({"number": trial.number, "params": dict(trial.params)})
         return {"trials": out}
@@ -419,9 +477,13 @@ class Bridge:
         value = number(req.get("value"), "value")
         _, study = self.study(spec, create=False)
         tid = self.trial_id(study, num)
+        with self.one_read():
+            return self.report(study, tid, num, step, value)
+
+    def report(self, study, tid: int, num: int, step: int, value: float):
         # One read of the study's trials (Optuna's cached storage fetches only the unfinished ones)
         # gives this trial's state and what the pruner compares it with. Counted as owned for the
-        # rest of the op, the trial is not fetched again when the pruner reads the trials.
+        # rest of the op, the cached storage keeps its copy of the trial up to date as we write.
         frozen = self.find_trial(study, num)
         if frozen.state.is_finished():
             return {"prune": False, "finished": True}
