@@ -365,14 +365,17 @@ class Bridge:
     @contextlib.contextmanager
     def one_read(self):
         """Within one op, the study's trial list is read from the database once: study.ask, the
-        sampler and the pruner each ask Optuna's cached storage to sync (three reads per ask,
-        two per report, each fetching every trial id), and a second sync a few milliseconds later
-        would only add what other processes did meanwhile, which the next op sees anyway."""
+        sampler and the pruner each ask Optuna's cached storage to sync (three reads per ask, two
+        per report; in 3.1 each fetches every trial id, in 4.x each re-reads every running trial),
+        and a second sync milliseconds later would only add what other processes did meanwhile,
+        which the next op sees anyway."""
         storage = self.storage
-        sync = getattr(storage, "read_trials_from_remote_storage", None)
-        if sync is None:
+        # 3.1: study.get_trials calls the public method; 4.x and later: get_all_trials, the private one.
+        name = next((n for n in ("read_trials_from_remote_storage", "_read_trials_from_remote_storage") if hasattr(storage, n)), None)
+        if name is None:
             yield
             return
+        sync = getattr(storage, name)
         synced = set()
 
         def sync_once(study_id):
@@ -380,35 +383,51 @@ class Bridge:
                 synced.add(study_id)
                 sync(study_id)
 
-        storage.read_trials_from_remote_storage = sync_once
+        setattr(storage, name, sync_once)
         try:
             yield
         finally:
-            del storage.read_trials_from_remote_storage
+            delattr(storage, name)
 
     @contextlib.contextmanager
-    def params_in_one_transaction(self):
-        """The cached storage writes each sampled parameter of a trial it owns in a transaction of
-        its own (five statements and a commit per parameter), after checking the distribution
-        itself; here they go in one multi-row INSERT into Optuna's table when the trial is sampled.
-        On another storage (or a version without these tables) Optuna writes them as usual."""
+    def params_in_one_transaction(self, study):
+        """Optuna's cached storage writes each sampled parameter of a new trial in a transaction of
+        its own (2 to 5 statements and a commit per parameter). Where it has already checked the
+        parameter's distribution against the study's (3.1: in its cache, for a trial it owns; 4.x
+        and later: it hands the backend the cached distribution), the rows go in one multi-row
+        INSERT into Optuna's table once the trial is sampled; otherwise Optuna writes as usual."""
         backend = getattr(self.storage, "_backend", None)
         engine = getattr(backend, "engine", None)
         try:
             from optuna.storages._rdb.models import TrialParamModel
         except ImportError:  # pragma: no cover - another Optuna layout
             TrialParamModel = None
-        if engine is None or TrialParamModel is None or not hasattr(backend, "set_trial_param"):
+        owned = self._owned(study)
+        if owned is not None:  # 3.1
+            name = "set_trial_param"
+        else:  # 4.x, 5.x: _set_trial_param(trial_id, name, value, distribution, previous_distribution)
+            name = "_set_trial_param"
+        write = getattr(backend, name, None)
+        if engine is None or TrialParamModel is None or write is None:
             yield
             return
         pending = []
-        backend.set_trial_param = lambda trial_id, name, internal, dist: pending.append(
-            {"trial_id": trial_id, "param_name": name, "param_value": internal, "distribution_json": optuna.distributions.distribution_to_json(dist)}
-        )
+
+        def defer(trial_id, param, internal, dist, previous=None):
+            if owned is not None and trial_id not in owned:
+                return write(trial_id, param, internal, dist)  # not checked by the cache
+            if owned is None:
+                if previous is None:
+                    return write(trial_id, param, internal, dist, previous)  # checked in the database
+                optuna.distributions.check_distribution_compatibility(previous, dist)
+            json_dist = optuna.distributions.distribution_to_json(dist)
+            pending.append({"trial_id": trial_id, "param_name": param, "param_value": internal, "distribution_json": json_dist})
+
+        setattr(backend, name, defer)
         try:
             yield
         finally:
-            del backend.set_trial_param
+            delattr(backend, name)
             if pending:
                 with engine.begin() as conn:
                     conn.execute(TrialParamModel.__table__.insert(), pending)
@@ -464,7 +483,7 @@ class Bridge:
         study, _ = self.study(spec, create=True)
         out = []
         for _ in range(count):
-            with self.one_read(), self.params_in_one_transaction():
+            with self.one_read(), self.params_in_one_transaction(study):
                 trial = study.ask(fixed_distributions=spec["dists"])
             self.release(study, trial._trial_id)
             out.append({"number": trial.number, "params": dict(trial.params)})

@@ -46,7 +46,7 @@ def states(bridge, study):
 
 def test_hello_names_the_version_and_usable_samplers(bridge):
     hello = bridge.call("hello")
-    assert hello["optuna"].split(".")[0] in {"3", "4"}
+    assert hello["optuna"].split(".")[0] in {"3", "4", "5"}
     assert {"TPESampler", "RandomSampler", "GridSampler", "QMCSampler"} <= set(hello["samplers"])
     assert isinstance(hello["importance"], bool)
 
@@ -137,6 +137,22 @@ def test_two_processes_share_one_study(make_bridge):
     assert states(a, study)[first]["state"] == "COMPLETE"
     assert a.call("tell", study=study, number=first, state="FAIL") == {"state": "COMPLETE"}
     assert a.call("report", study=study, number=first, step=2, value=0.7)["finished"] is True
+
+
+def test_an_asked_trial_is_stored_whole_for_other_processes(make_bridge):
+    # The bridge writes a new trial's params in one INSERT after sampling: another process reads them all.
+    study = spec(sampler="TPESampler", seed=5)
+    a, b = make_bridge(), make_bridge()
+    for _ in range(12):  # past TPE's 10 random startup trials, so the multivariate sampling runs too
+        t = a.call("ask", study=study, count=1)["trials"][0]
+        a.call("report", study=study, number=t["number"], step=1, value=t["params"]["momentum"])
+        a.call("tell", study=study, number=t["number"], state="COMPLETE", value=t["params"]["momentum"])
+    asked = a.call("ask", study=study, count=2)["trials"]
+    seen = states(b, study)
+    assert len(seen) == 14
+    for t in asked:
+        assert seen[t["number"]]["params"] == t["params"] and seen[t["number"]]["state"] == "RUNNING"
+    assert all(set(t["params"]) == set(SPACE) for t in seen.values())
 
 
 def test_seeded_sweeps_repeat(make_bridge):
