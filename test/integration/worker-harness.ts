@@ -32,6 +32,8 @@ export function startWorker(name: string, env: Record<string, string> = {}): Wor
       HEARTBEAT_INTERVAL_MS: "1000",
       CANCEL_KILL_TIMEOUT_MS: "10000",
       SHUTDOWN_TIMEOUT_MS: "15000",
+      // The sweeps' bridge: Debian's Python has Optuna (python3 on PATH may be another one).
+      OPTUNA_COMMAND: `${existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3"} apps/worker/sweeper/optuna_bridge.py`,
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

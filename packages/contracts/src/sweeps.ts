@@ -91,13 +91,18 @@ export type SweepTrialPatch = { sweepId: string; number: number } & (
   | Partial<Omit<SweepTrialRow, "number" | "intermediate">>
 );
 
+type NumberMap = Record<string, number | null | undefined>;
+
 /**
- * A sweep's objective in one epoch's metrics (the recorder keeps Ultralytics' fitness as `fitness`
- * there); null when the epoch did not record it.
+ * A sweep's objective in one epoch: a metric (the recorder keeps Ultralytics' fitness as
+ * `fitness` there) or a loss such as `val/box_loss`; null when the epoch did not record it.
  */
-export function objectiveValue(objective: string, metrics: Record<string, number | null | undefined>): number | null {
-  const v = Object.hasOwn(metrics, objective) ? metrics[objective] : undefined;
-  return typeof v === "number" && Number.isFinite(v) ? v : null;
+export function objectiveValue(objective: string, epoch: { metrics?: NumberMap | null; losses?: NumberMap | null }): number | null {
+  for (const map of [epoch.metrics, epoch.losses]) {
+    const v = map && Object.hasOwn(map, objective) ? map[objective] : undefined;
+    if (typeof v === "number" && Number.isFinite(v)) return v;
+  }
+  return null;
 }
 
 /** A completed trial's value: its best epoch in the sweep's direction (the epoch best.pt holds when the objective is fitness). */

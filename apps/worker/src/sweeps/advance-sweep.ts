@@ -308,9 +308,13 @@ async function verdictOf(
   settings: SweepSettings,
 ): Promise<{ state: TrialState; value: number | null; note?: { kind: string; message: string } }> {
   if (job.status !== "SUCCEEDED") return { state: "FAIL", value: null };
-  const epochs = await tx.jobEpoch.findMany({ where: { jobId: job.id }, select: { metrics: true }, orderBy: { epoch: "asc" } });
+  const epochs = await tx.jobEpoch.findMany({
+    where: { jobId: job.id },
+    select: { metrics: true, losses: true },
+    orderBy: { epoch: "asc" },
+  });
   const values = epochs
-    .map((e) => objectiveValue(settings.objective, (e.metrics ?? {}) as Record<string, number | null>))
+    .map((e) => objectiveValue(settings.objective, e as { metrics: Record<string, number | null>; losses: Record<string, number | null> }))
     .filter((v): v is number => v !== null);
   const value = finalObjective(values, settings.direction);
   if (job.prunedAtEpoch !== null) return { state: "PRUNED", value };

@@ -36,7 +36,7 @@ export class TrialReporter {
         log.warn(where, "sweep trial not reported: its sweep is gone");
         return false;
       }
-      const value = objectiveValue(sweep.objective, { ...epoch.metrics, fitness: epoch.fitness });
+      const value = objectiveValue(sweep.objective, { metrics: { ...epoch.metrics, fitness: epoch.fitness }, losses: epoch.losses });
       if (value === null) {
         if (!this.warned.has(trial.jobId)) {
           if (this.warned.size > 1000) this.warned.clear();

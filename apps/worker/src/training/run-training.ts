@@ -290,11 +290,14 @@ class TrainingRun {
     const last = await db.jobEpoch.findFirst({
       where: { jobId: this.row.id },
       orderBy: { epoch: "desc" },
-      select: { epoch: true, metrics: true },
+      select: { epoch: true, metrics: true, losses: true },
     });
     const sweep = this.row.sweepId ? await db.sweep.findUnique({ where: { id: this.row.sweepId }, select: { settings: true } }) : null;
     const objective = (sweep?.settings as SweepSettings | undefined)?.objective;
-    const value = last && objective ? objectiveValue(objective, last.metrics as Record<string, number | null>) : null;
+    const value =
+      last && objective
+        ? objectiveValue(objective, last as { metrics: Record<string, number | null>; losses: Record<string, number | null> })
+        : null;
     const message = last
       ? `Pruned by the sweep at epoch ${last.epoch}${value === null ? "" : ` (objective ${formatObjective(value)})`}`
       : "Pruned by the sweep";

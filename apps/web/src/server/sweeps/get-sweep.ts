@@ -43,14 +43,14 @@ export async function getSweep(user: SessionUser, sweepId: string): Promise<Swee
   // Only the objective of each epoch is read, not the whole metrics object of every epoch of every trial.
   const epochs = jobs.length
     ? await db.$queryRaw<EpochValue[]>`
-        SELECT e."jobId", e."epoch", e."metrics" -> ${settings.objective} AS "value"
+        SELECT e."jobId", e."epoch", COALESCE(e."metrics" -> ${settings.objective}, e."losses" -> ${settings.objective}) AS "value"
         FROM "JobEpoch" e JOIN "TrainingJob" j ON j."id" = e."jobId"
         WHERE j."sweepId" = ${sweepId}
         ORDER BY e."jobId", e."epoch"`
     : [];
   const intermediate = new Map<string, [number, number][]>();
   for (const e of epochs) {
-    const v = objectiveValue(settings.objective, { [settings.objective]: e.value as number | null });
+    const v = objectiveValue(settings.objective, { metrics: { [settings.objective]: e.value as number | null } });
     if (v !== null) (intermediate.get(e.jobId) ?? intermediate.set(e.jobId, []).get(e.jobId)!).push([e.epoch, v]);
   }
   const trials: SweepTrialRow[] = jobs
