@@ -4,7 +4,8 @@
 One request per line on stdin ({"id", "op", ...}), one answer per line on stdout, in order; logs and
 Optuna's own warnings go to stderr. Studies live in RDB storage (env WYOLO_OPTUNA_STORAGE, a
 SQLAlchemy URL), so every worker process asks, reports to and tells the same study. Runs on
-Optuna 3.1 (Debian) and 4.x (pip).
+Optuna 3.1 (Debian) and 4.x/5.x (pip; the pytest suite also ran on 5.0.0). A few private parts of
+Optuna's cached RDB storage are used for speed, each behind a check that falls back to Optuna's own path.
 """
 
 from __future__ import annotations
