@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WORKER_LOST_FAILURE } from "@wyolo/contracts";
 import { db } from "@/server/db";
 import { trainingQueue } from "@/server/queue";
 import { reconcileQueue } from "@/server/jobs/reconcile-queue";
@@ -31,6 +32,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await trainingQueue.obliterate({ force: true });
 });
+
+/** Another project of the team, for listings that must not see the other tests' jobs. */
+async function siblingProject(name: string, slug: string) {
+  const { teamId } = await db.project.findUniqueOrThrow({ where: { id: projectId } });
+  return (await db.project.create({ data: { teamId, name, slug } })).id;
+}
 
 async function submit(user: { id: string }, body: unknown) {
   return call(jobsRoute.POST, { cookie: await sessionCookie(user), params: { projectId }, body });
@@ -99,11 +106,7 @@ describe("submitting jobs", () => {
 
 describe("reading, cancelling and retrying", () => {
   it("lists with cursor pagination, filters by status and creator, and hides the project from strangers", async () => {
-    const p2 = (
-      await db.project.create({
-        data: { teamId: (await db.project.findUniqueOrThrow({ where: { id: projectId } })).teamId, name: "Paged", slug: "paged" },
-      })
-    ).id;
+    const p2 = await siblingProject("Paged", "paged");
     const cookie = await sessionCookie(member);
     for (let i = 0; i < 5; i++)
       expect((await call(jobsRoute.POST, { cookie, params: { projectId: p2 }, body: { name: `job ${i}`, config: CONFIG } })).status).toBe(
@@ -166,6 +169,103 @@ describe("reading, cancelling and retrying", () => {
     expect((await call(retryRoute.POST, { cookie: await sessionCookie(viewer), params: { jobId: first } })).status).toBe(403);
   });
 
+  it("filters sweeps' trials in or out (or alone, or one sweep's), counts them on the first page, and names their sweep", async () => {
+    const p3 = await siblingProject("Trials", "trials");
+    const cookie = await sessionCookie(member);
+    const plain = (await call(jobsRoute.POST, { cookie, params: { projectId: p3 }, body: { name: "plain", config: CONFIG } })).body.job.id;
+    const sweeps = await Promise.all(
+      ["tune lr", "tune batch"].map((name) =>
+        db.sweep.create({ data: { projectId: p3, createdById: member.id, name, config: CONFIG, settings: {}, nTrials: 2, parallel: 1 } }),
+      ),
+    );
+    const trialIds: string[] = [];
+    for (const [i, sweep] of sweeps.entries())
+      for (const n of i === 0 ? [0, 1] : [0]) {
+        const status = n === 1 ? "FAILED" : "SUCCEEDED";
+        const data = {
+          projectId: p3,
+          createdById: member.id,
+          name: `${sweep.name} #${n}`,
+          config: CONFIG,
+          status,
+          model: "yolo11n.pt",
+        } as const;
+        trialIds.push((await db.trainingJob.create({ data: { ...data, sweepId: sweep.id, trialNumber: n } })).id);
+      }
+    const list = async (q: string) => {
+      const res = await jobsRoute.GET(new Request(`http://localhost/api?${q}`, { headers: { cookie } }), {
+        params: Promise.resolve({ projectId: p3 }),
+      });
+      expect(res.status).toBe(200);
+      return (await res.json()) as {
+        jobs: { id: string; sweepId: string | null; trialNumber: number | null; sweep: unknown }[];
+        trialCount: number | null;
+      };
+    };
+
+    const all = await list("");
+    expect(all.jobs).toHaveLength(4);
+    expect(all.trialCount).toBe(3);
+    expect(all.jobs.find((j) => j.id === plain)).toMatchObject({ sweepId: null, trialNumber: null, sweep: null });
+    expect(all.jobs.find((j) => j.id === trialIds[1])).toMatchObject({
+      sweepId: sweeps[0]!.id,
+      trialNumber: 1,
+      sweep: { id: sweeps[0]!.id, name: "tune lr" },
+    });
+    const exclude = await list("trials=exclude");
+    expect(exclude.jobs.map((j) => j.id)).toEqual([plain]);
+    expect(exclude.trialCount).toBe(3);
+    expect((await list("trials=only")).jobs.map((j) => j.id).sort()).toEqual([...trialIds].sort());
+    const oneSweep = await list(`sweepId=${sweeps[0]!.id}&sort=name_asc`);
+    expect(oneSweep.jobs.map((j) => j.trialNumber)).toEqual([0, 1]);
+    expect(oneSweep.trialCount).toBe(2);
+    expect((await list(`sweepId=${sweeps[0]!.id}&trials=exclude`)).jobs).toEqual([]);
+    // The count follows the other filters; later pages do not count again.
+    expect((await list("trials=exclude&status=FAILED")).trialCount).toBe(1);
+    const first = await list("limit=1");
+    expect(first.trialCount).toBe(3);
+    expect((await list(`limit=1&cursor=${first.jobs[0]!.id}`)).trialCount).toBeNull();
+
+    const bad = await jobsRoute.GET(new Request(`http://localhost/api?trials=some`, { headers: { cookie } }), {
+      params: Promise.resolve({ projectId: p3 }),
+    });
+    expect(bad.status).toBe(422);
+  });
+
+  it("refuses to retry a sweep's trial (409) and shows a trial's place in its sweep on the job", async () => {
+    const sweep = await db.sweep.create({
+      data: { projectId, createdById: member.id, name: "retry sweep", config: CONFIG, settings: {}, nTrials: 1, parallel: 1 },
+    });
+    const base = { projectId, createdById: member.id, config: CONFIG, model: "yolo11n.pt", sweepId: sweep.id } as const;
+    const pruned = await db.trainingJob.create({
+      data: { ...base, name: "retry sweep #0", status: "SUCCEEDED", trialNumber: 0, trialState: "PRUNED", prunedAtEpoch: 2 },
+    });
+    const lost = await db.trainingJob.create({
+      data: { ...base, name: "retry sweep #1", status: "FAILED", trialNumber: 1, failureClass: WORKER_LOST_FAILURE, trialState: "FAIL" },
+    });
+    const cookie = await sessionCookie(member);
+    const before = await db.trainingJob.count();
+    for (const id of [pruned.id, lost.id]) {
+      const res = await call(retryRoute.POST, { cookie, params: { jobId: id } });
+      expect(res.status).toBe(409);
+      expect(res.body.error.message).toBe("A sweep's trial is not retried; add trials to the sweep instead");
+    }
+    expect(await db.trainingJob.count()).toBe(before);
+    expect((await db.trainingJob.findUniqueOrThrow({ where: { id: lost.id } })).status).toBe("FAILED");
+    // A VIEWER is still told it may not (403), not that the job is a trial.
+    expect((await call(retryRoute.POST, { cookie: await sessionCookie(viewer), params: { jobId: pruned.id } })).status).toBe(403);
+
+    const detail = await call(jobRoute.GET, { cookie, params: { jobId: pruned.id } });
+    expect(detail.body.job).toMatchObject({
+      sweepId: sweep.id,
+      trialNumber: 0,
+      sweep: { id: sweep.id, name: "retry sweep" },
+      trialState: "PRUNED",
+      trialValue: null,
+      prunedAtEpoch: 2,
+    });
+  });
+
   it("serves a job, its metrics and its logs to readers only", async () => {
     const id = (await submit(member, { config: CONFIG })).body.job.id;
     await db.jobEpoch.create({
@@ -177,7 +277,14 @@ describe("reading, cancelling and retrying", () => {
     expect(job.body.job.id).toBe(id);
     expect(job.body.permissions).toEqual({ cancel: false, create: false });
     expect(job.body.mlflow).toEqual({ uiUrl: null });
-    expect(job.body.job).toMatchObject({ mlflowRunId: null, trackingDelayed: false });
+    expect(job.body.job).toMatchObject({
+      mlflowRunId: null,
+      trackingDelayed: false,
+      sweepId: null,
+      trialNumber: null,
+      sweep: null,
+      trialState: null,
+    });
     expect(job.body.events.map((e: { kind: string }) => e.kind)).toEqual(["queued"]);
     expect((await call(metricsRoute.GET, { cookie, params: { jobId: id } })).body.epochs[0].metrics["metrics/mAP50(B)"]).toBe(0.5);
     const logs = await logsRoute.GET(new Request("http://localhost/api?after=1", { headers: { cookie } }), {

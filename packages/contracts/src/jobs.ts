@@ -28,6 +28,8 @@ export const createJobSchema = z.object({
 });
 
 export const JOB_SORTS = ["created_desc", "created_asc", "name_asc", "name_desc", "status"] as const;
+/** Whether a list shows sweeps' trials (training jobs with a sweepId) with the other jobs, without them, or alone. */
+export const JOB_TRIAL_FILTERS = ["include", "exclude", "only"] as const;
 
 export const listJobsQuerySchema = z.object({
   cursor: z.string().max(200).optional(),
@@ -39,6 +41,9 @@ export const listJobsQuerySchema = z.object({
     .pipe(z.array(z.enum(JOB_STATUSES)).optional()),
   creatorId: idSchema.optional(),
   sort: z.enum(JOB_SORTS).default("created_desc"),
+  trials: z.enum(JOB_TRIAL_FILTERS).default("include"),
+  /** One sweep's trials only. */
+  sweepId: idSchema.optional(),
 });
 
 export const logsQuerySchema = z.object({
@@ -74,7 +79,17 @@ export type JobSummary = {
   mlflowExperimentId: string | null;
   mlflowRunId: string | null;
   trackingDelayed: boolean;
+  /** A sweep's trial: its sweep and Optuna's trial number; null for any other job. */
+  sweepId: string | null;
+  trialNumber: number | null;
+  sweep: { id: string; name: string } | null;
 };
+
+/**
+ * A page of a project's jobs. `trialCount`: on the first page (no cursor), how many sweep trials
+ * match the status, creator and sweep filters whatever `trials` says (the table's "Show sweep trials (N)").
+ */
+export type JobListPage = { jobs: JobSummary[]; nextCursor: string | null; trialCount: number | null };
 
 export type JobEpochRow = {
   epoch: number;

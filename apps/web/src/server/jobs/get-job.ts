@@ -18,14 +18,18 @@ export async function getJob(user: SessionUser, jobId: string) {
       logTail: true,
       bestEpoch: true,
       retryOfId: true,
+      trialState: true,
+      trialValue: true,
+      prunedAtEpoch: true,
       events: { orderBy: { createdAt: "asc" }, select: { id: true, kind: true, message: true, createdAt: true } },
     },
   });
-  const { config, configSource, failureClass, logTail, bestEpoch, retryOfId, events, ...summary } = row;
+  const { config, configSource, failureClass, logTail, bestEpoch, retryOfId, trialState, trialValue, prunedAtEpoch, events, ...summary } =
+    row;
   const job = toJobSummary(summary);
   const own = summary.createdBy.id === user.id;
   return {
-    job: { ...job, config, configSource, failureClass, logTail, bestEpoch, retryOfId },
+    job: { ...job, config, configSource, failureClass, logTail, bestEpoch, retryOfId, trialState, trialValue, prunedAtEpoch },
     events: events.map((e) => ({ ...e, createdAt: e.createdAt.toISOString() })),
     project: { id: project.id, name: project.name, slug: project.slug },
     team: { id: team.id, name: team.name, slug: team.slug },

@@ -27,14 +27,30 @@ export const jobSummarySelect = {
   mlflowRunId: true,
   trackingDelayed: true,
   createdBy: { select: { id: true, name: true } },
+  sweepId: true,
+  trialNumber: true,
+  sweep: { select: { id: true, name: true } },
 } as const;
 
 type Row = {
   [K in Exclude<
     keyof typeof jobSummarySelect,
-    "createdBy" | "priority" | "createdAt" | "startedAt" | "finishedAt" | "cancelRequestedAt" | "heartbeatAt"
+    | "createdBy"
+    | "priority"
+    | "createdAt"
+    | "startedAt"
+    | "finishedAt"
+    | "cancelRequestedAt"
+    | "heartbeatAt"
+    | "sweepId"
+    | "trialNumber"
+    | "sweep"
   >]: JobSummary[K];
 } & {
+  /** Absent on a job just created from a submission: only sweeps' trials have them. */
+  sweepId?: string | null;
+  trialNumber?: number | null;
+  sweep?: { id: string; name: string } | null;
   priority: "LOW" | "NORMAL" | "HIGH";
   createdBy: { id: string; name: string };
   createdAt: Date;
@@ -55,5 +71,8 @@ export function toJobSummary(row: Row): JobSummary {
     finishedAt: iso(row.finishedAt),
     cancelRequestedAt: iso(row.cancelRequestedAt),
     heartbeatAt: iso(row.heartbeatAt),
+    sweepId: row.sweepId ?? null,
+    trialNumber: row.trialNumber ?? null,
+    sweep: row.sweep ?? null,
   };
 }

@@ -16,14 +16,16 @@ import { runIsDead, silentWhere } from "./run-liveness";
  * A job that failed for losing its worker too often, or whose run is dead (on a worker by its
  * row, without a queue entry, its worker silent: runIsDead), is the same job again: it resumes
  * from its checkpoint. Any other ended job is retried as a new job with the same config and
- * priority; the old one stays.
+ * priority; the old one stays. A sweep's trial is never retried: Optuna was (or is about to be)
+ * told its end, and a second run under the same trial number would report into a finished trial.
  */
 export async function retryJob(user: SessionUser, jobId: string, ip: string) {
   const { job, team } = await jobAccess(user, jobId, "job.create");
   const source = await db.trainingJob.findUniqueOrThrow({
     where: { id: jobId },
-    select: { name: true, config: true, configSource: true, priority: true, projectId: true, failureClass: true },
+    select: { name: true, config: true, configSource: true, priority: true, projectId: true, failureClass: true, sweepId: true },
   });
+  if (source.sweepId) throw new AppError("CONFLICT", "A sweep's trial is not retried; add trials to the sweep instead");
   const priority = source.priority.toLowerCase() as Priority;
   const audit = { actorId: user.id, action: "job.retry", teamId: team.id, ip };
   if (job.status === "FAILED" && source.failureClass === WORKER_LOST_FAILURE)
