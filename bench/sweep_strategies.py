@@ -67,7 +67,9 @@ def pruner_for(kind, epochs):
 def run(sampler, pruner, seed, trials, epochs):
     """Returns [(epochs spent so far, objective of a trial that ran to the end or None)] per trial."""
     sampler_obj = optuna.samplers.TPESampler(seed=seed, **TPE_OPTIONS) if sampler == "tpe" else optuna.samplers.RandomSampler(seed=seed)
-    study = optuna.create_study(direction="maximize", sampler=sampler_obj, pruner=pruner_for(pruner, epochs))
+    # A fixed name: HyperbandPruner assigns brackets by hashing it with the trial number, and an
+    # unnamed study gets a random one, which made the figure change from run to run.
+    study = optuna.create_study(study_name=f"bench-{seed}", direction="maximize", sampler=sampler_obj, pruner=pruner_for(pruner, epochs))
     spent, out = 0, []
     for _ in range(trials):
         trial = study.ask(SPACE)
