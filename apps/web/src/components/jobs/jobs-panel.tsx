@@ -4,7 +4,7 @@ import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from "
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useMemo, useState } from "react";
-import { JOB_STATUSES, TERMINAL_STATUSES, type JobSummary } from "@wyolo/contracts";
+import { JOB_STATUSES, TERMINAL_STATUSES, type JobListPage, type JobSummary } from "@wyolo/contracts";
 import { Button, Card, EmptyState, Select } from "@/components/ui";
 import { JobStatusBadge, ProgressBar } from "@/components/job-status";
 import { api } from "@/lib/api";
@@ -12,7 +12,6 @@ import { formatDuration, formatMetric, jobDuration, metricLabel, timeAgo } from 
 import { useLive } from "@/lib/live";
 import { SubmitJobForm } from "./submit-job-form";
 
-type Page = { jobs: JobSummary[]; nextCursor: string | null };
 type Member = { userId: string; name: string };
 const SORTS = {
   created_desc: "Newest first",
@@ -32,16 +31,43 @@ export function progressLabel(job: JobSummary): string {
   return epoch;
 }
 
+/** A config to start a new job from: a trial's own sweep marks (metadata) stay with the trial. */
+export function cloneSource(job: { configSource: string | null; config: unknown; sweepId?: string | null }): string {
+  if (job.configSource) return job.configSource;
+  const config = job.config as { metadata?: Record<string, unknown> };
+  if (!job.sweepId || !config.metadata) return JSON.stringify(config, null, 2);
+  const { sweep_id: _sweep, trial: _trial, ...metadata } = config.metadata;
+  const { metadata: _all, ...rest } = config;
+  return JSON.stringify(Object.keys(metadata).length ? { ...rest, metadata } : rest, null, 2);
+}
+
+/** "tune lr #3", linking to the sweep a trial belongs to. */
+export function TrialBadge({ job, base }: { job: Pick<JobSummary, "sweepId" | "trialNumber" | "sweep">; base: string }) {
+  if (!job.sweepId) return null;
+  return (
+    <Link
+      href={`${base}/sweeps/${job.sweepId}`}
+      data-testid="trial-badge"
+      className="inline-block rounded bg-violet-100 px-1.5 py-0.5 text-xs font-medium text-violet-800 hover:underline dark:bg-violet-900/40 dark:text-violet-300"
+    >
+      {job.sweep?.name ?? "Sweep"} #{job.trialNumber}
+    </Link>
+  );
+}
+
 const columns = (base: string) => [
   col.accessor("name", {
     header: "Job",
     cell: ({ row }) => (
-      <Link href={`${base}/jobs/${row.original.id}`} className="font-medium text-indigo-700 hover:underline dark:text-indigo-300">
-        {row.original.name}
-        <span className="block text-xs font-normal text-zinc-500">
+      <div>
+        <Link href={`${base}/jobs/${row.original.id}`} className="font-medium text-indigo-700 hover:underline dark:text-indigo-300">
+          {row.original.name}
+        </Link>
+        <span className="flex flex-wrap items-center gap-2 text-xs text-zinc-500">
           {row.original.model} · {row.original.task}
+          <TrialBadge job={row.original} base={base} />
         </span>
-      </Link>
+      </div>
     ),
   }),
   col.accessor("status", {
@@ -85,12 +111,15 @@ export function JobsPanel({
   const [status, setStatus] = useState("");
   const [creatorId, setCreatorId] = useState("");
   const [sort, setSort] = useState<keyof typeof SORTS>("created_desc");
-  const key = ["jobs", project.id, { status, creatorId, sort }] as const;
+  // A sweep's trials would bury the other jobs (50 trials, 50 rows): they have their sweep's page, and show here on request.
+  const [showTrials, setShowTrials] = useState(false);
+  const key = ["jobs", project.id, { status, creatorId, sort, showTrials }] as const;
 
   const clone = useQuery({
     queryKey: ["job-source", cloneId],
     enabled: !!cloneId,
-    queryFn: () => api<{ job: { configSource: string | null; config: unknown } }>(`/api/v1/jobs/${cloneId}`).then((r) => r.job),
+    queryFn: () =>
+      api<{ job: { configSource: string | null; config: unknown; sweepId: string | null } }>(`/api/v1/jobs/${cloneId}`).then((r) => r.job),
   });
   const members = useQuery({
     queryKey: ["members", teamId],
@@ -100,11 +129,11 @@ export function JobsPanel({
     queryKey: key,
     initialPageParam: null as string | null,
     queryFn: ({ pageParam }) => {
-      const q = new URLSearchParams({ limit: "25", sort });
+      const q = new URLSearchParams({ limit: "25", sort, trials: showTrials ? "include" : "exclude" });
       if (status) q.set("status", status);
       if (creatorId) q.set("creatorId", creatorId);
       if (pageParam) q.set("cursor", pageParam);
-      return api<Page>(`/api/v1/projects/${project.id}/jobs?${q}`);
+      return api<JobListPage>(`/api/v1/projects/${project.id}/jobs?${q}`);
     },
     getNextPageParam: (last) => last.nextCursor,
   });
@@ -115,7 +144,7 @@ export function JobsPanel({
     {
       "job:updated": (patch) => {
         let found = false;
-        queryClient.setQueriesData<InfiniteData<Page>>(
+        queryClient.setQueriesData<InfiniteData<JobListPage>>(
           { queryKey: ["jobs", project.id] },
           (data) =>
             data && {
@@ -126,8 +155,10 @@ export function JobsPanel({
               })),
             },
         );
-        // A job this page has not seen (submitted elsewhere), or one that just ended: fetch the list again.
-        if (!found || (patch.status && TERMINAL_STATUSES.includes(patch.status))) refetchAll();
+        // A job this page has not seen changed status (a new one submitted elsewhere, a sweep's new trial), or one
+        // ended: fetch the list again, so the server's filters (hidden trials too) decide. Progress of a job this
+        // page does not show (a hidden trial's epochs) changes nothing here.
+        if ((!found && patch.status) || (patch.status && TERMINAL_STATUSES.includes(patch.status))) refetchAll();
       },
     },
     refetchAll,
@@ -147,6 +178,7 @@ export function JobsPanel({
     manualFiltering: true,
   });
   const active = rows.filter((j) => !TERMINAL_STATUSES.includes(j.status)).length;
+  const trialCount = jobs.data?.pages[0]?.trialCount ?? 0;
 
   return (
     <Card className="p-0">
@@ -186,13 +218,19 @@ export function JobsPanel({
             ))}
           </Select>
         </label>
+        {(trialCount > 0 || showTrials) && (
+          <label className="flex items-center gap-2 self-center text-sm text-zinc-600 dark:text-zinc-400">
+            <input type="checkbox" checked={showTrials} onChange={(e) => setShowTrials(e.target.checked)} />
+            Show sweep trials ({trialCount})
+          </label>
+        )}
         {canCreate && !creating && <Button onClick={() => setCreating(true)}>New training job</Button>}
       </div>
       {creating && (!cloneId || clone.isFetched) && (
         <div className="border-b border-zinc-200 p-4 dark:border-zinc-800">
           <SubmitJobForm
             projectId={project.id}
-            initialYaml={clone.data ? (clone.data.configSource ?? JSON.stringify(clone.data.config, null, 2)) : undefined}
+            initialYaml={clone.data ? cloneSource(clone.data) : undefined}
             onDone={(job) => {
               setCreating(false);
               refetchAll();
@@ -210,7 +248,15 @@ export function JobsPanel({
         <p className="p-4 text-sm text-red-600">Could not load jobs: {jobs.error.message}</p>
       ) : rows.length === 0 ? (
         <div className="p-4">
-          <EmptyState title={status || creatorId ? "No jobs match these filters" : "No training jobs yet"}>
+          <EmptyState
+            title={
+              status || creatorId
+                ? "No jobs match these filters"
+                : trialCount > 0
+                  ? "No training jobs besides sweep trials"
+                  : "No training jobs yet"
+            }
+          >
             {canCreate ? "Submit one with “New training job”." : "Jobs that your team runs in this project show up here, live."}
           </EmptyState>
         </div>

@@ -13,6 +13,7 @@ import {
   type FailureClass,
   type JobSummary,
   type Task,
+  type TrialState,
 } from "@wyolo/contracts";
 import { Button, Card, PageHeader } from "@/components/ui";
 import { JobStatusBadge, ProgressBar } from "@/components/job-status";
@@ -33,6 +34,10 @@ type JobDetail = {
     logTail: string | null;
     bestEpoch: number | null;
     retryOfId: string | null;
+    /** A sweep's trial: what its sweep told Optuna (null while not told), its final objective, the epoch its pruner stopped it. */
+    trialState: TrialState | null;
+    trialValue: number | null;
+    prunedAtEpoch: number | null;
   };
   events: JobEventRow[];
   mlflow: { uiUrl: string | null };
@@ -129,6 +134,19 @@ export function JobView({
     },
     resync,
   );
+  // A trial's state in its sweep is told after the job ended, by the sweep's advance step.
+  const trialNumber = detail.data?.job.trialNumber ?? null;
+  const sweepId = detail.data?.job.sweepId ?? null;
+  useLive(
+    sweepId ? { sweepId } : null,
+    {
+      "sweep:trial": (patch) => {
+        if (patch.sweepId === sweepId && patch.number === trialNumber && "state" in patch)
+          void queryClient.invalidateQueries({ queryKey: detailKey });
+      },
+    },
+    () => void queryClient.invalidateQueries({ queryKey: detailKey }),
+  );
 
   const cancel = useMutation({
     mutationFn: () => api<{ job: JobSummary }>(`/api/v1/jobs/${jobId}/cancel`, { method: "POST" }),
@@ -201,7 +219,7 @@ export function JobView({
                 {job.cancelRequestedAt ? "Cancelling…" : "Cancel"}
               </Button>
             )}
-            {permissions.create && ended && (
+            {permissions.create && ended && !job.sweepId && (
               <Button variant="secondary" busy={retry.isPending} onClick={() => retry.mutate()}>
                 Retry
               </Button>
@@ -225,6 +243,7 @@ export function JobView({
         </section>
       )}
 
+      {job.sweepId && <TrialLine job={job} base={base} ended={ended} />}
       <MlflowLine uiUrl={detail.data.mlflow.uiUrl} job={job} />
 
       <div className="mb-6 grid gap-4 sm:grid-cols-2 lg:grid-cols-5">
@@ -315,6 +334,34 @@ export function JobView({
         </div>
       </div>
     </>
+  );
+}
+
+function trialStateLabel(job: JobDetail["job"], ended: boolean): string {
+  if (job.trialState === "PRUNED") return job.prunedAtEpoch != null ? `PRUNED at epoch ${job.prunedAtEpoch}` : "PRUNED";
+  if (job.trialState === "COMPLETE") return `COMPLETE · value ${formatMetric(job.trialValue)}`;
+  if (job.trialState === "FAIL") return "FAIL";
+  return ended ? "ended; the sweep records it shortly" : "running";
+}
+
+/** A sweep's trial says so: its sweep, and what the sweep made of it. Retry is not offered: the sweep adds trials instead. */
+function TrialLine({ job, base, ended }: { job: JobDetail["job"]; base: string; ended: boolean }) {
+  return (
+    <p className="-mt-3 mb-2 flex flex-wrap items-center gap-2 text-sm" data-testid="trial-line">
+      <span>
+        Trial #{job.trialNumber} of sweep{" "}
+        <Link href={`${base}/sweeps/${job.sweepId}`} className="font-medium text-indigo-700 hover:underline dark:text-indigo-300">
+          {job.sweep?.name ?? "its sweep"}
+        </Link>
+      </span>
+      <span
+        data-testid="trial-state"
+        data-state={job.trialState ?? ""}
+        className="rounded bg-zinc-100 px-2 py-0.5 text-xs font-semibold text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300"
+      >
+        {trialStateLabel(job, ended)}
+      </span>
+    </p>
   );
 }
 
