@@ -42,9 +42,6 @@ export type AdvanceResult = {
   adopted: number[];
 };
 
-/** The sweep's study cannot go on (its space or sampler refused by Optuna): the sweep fails with this reason. */
-class StudyRefused extends Error {}
-
 const TRIAL_SELECT = {
   id: true,
   name: true,

@@ -147,7 +147,7 @@ export class OptunaBridge {
     const [program, ...args] = this.options.command.trim().split(/\s+/);
     const env: Record<string, string> = { WYOLO_OPTUNA_STORAGE: this.options.storageUrl, PYTHONUNBUFFERED: "1" };
     for (const key of PASSED_ENV) if (process.env[key] !== undefined) env[key] = process.env[key]!;
-    const child = spawn(program!, args, { cwd: this.options.cwd, env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(program!, args, { cwd: this.options.cwd, env: env as NodeJS.ProcessEnv, stdio: ["pipe", "pipe", "pipe"] });
     this.child = child;
     createInterface({ input: child.stdout, crlfDelay: Infinity }).on("line", (line) => this.onAnswer(line));
     createInterface({ input: child.stderr, crlfDelay: Infinity }).on("line", (line) => this.options.onLog?.(line));

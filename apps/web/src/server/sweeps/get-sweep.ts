@@ -1,6 +1,5 @@
 import "server-only";
 import {
-  can,
   objectiveValue,
   type SweepDetail,
   type SweepSettings,
