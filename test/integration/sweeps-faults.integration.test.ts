@@ -74,16 +74,41 @@ async function studyOf(sweepId: string) {
 }
 const optunaTrials = async (sweepId: string) => bridge.trials(await studyOf(sweepId));
 
-/** The web process's reconciler, every `everyMs` instead of every minute, until `stop()`; its errors (Redis away) are the web's to log. */
+/**
+ * The web process's reconciler, every `everyMs` instead of every minute, until `stop()`, which
+ * answers the training rows it re-queued; its errors (Redis away) are the web's to log.
+ */
 function reconciler(everyMs = 2_000) {
   let on = true;
+  const requeued = new Set<string>();
   const loop = (async () => {
     while (on) {
-      await reconcileQueue({ graceMs: 4_000 }).catch(() => {});
+      const round = await reconcileQueue({ graceMs: 4_000 }).catch(() => null);
+      for (const id of round?.requeued ?? []) requeued.add(id);
       await new Promise((r) => setTimeout(r, everyMs));
     }
   })();
-  return async () => ((on = false), await loop);
+  return async () => ((on = false), await loop, requeued);
+}
+
+/** Marks the workers' output; `said()` then answers the distinct warnings and errors logged since, with how often. */
+function workerWarnings() {
+  const marks = new Map(workers.map((w) => [w, w.output().length]));
+  return () => {
+    const seen: Record<string, number> = {};
+    for (const [w, mark] of marks)
+      for (const line of w.output().slice(mark).split("\n")) {
+        const entry = (() => {
+          try {
+            return JSON.parse(line) as { level?: number; msg?: string };
+          } catch {
+            return null;
+          }
+        })();
+        if (entry?.msg && (entry.level ?? 0) >= 40) seen[entry.msg] = (seen[entry.msg] ?? 0) + 1;
+      }
+    return seen;
+  };
 }
 
 /** Samples the sweep's active trials every 50 ms; `stop()` answers the most seen at once. */
@@ -159,11 +184,16 @@ afterAll(async () => {
 });
 
 describe("sweeps through faults, with real Optuna and real workers", { timeout: 120_000 }, () => {
-  it("Postgres cut for 4 s mid-sweep (the workers' Prisma and their Optuna storage): the sweep completes, every number once, none left RUNNING", async () => {
+  it("Postgres cut twice (at the sweep's first step, and mid-trial with steps asked meanwhile): the sweep completes, every number once, none left RUNNING", async () => {
+    const said = workerWarnings();
     const id = await createSweep(
       "pg blip",
       sweepConfig({ n_trials: 6, parallel: 2, pruner: "successive_halving", grace_period: 1, seed: 21 }, 5, 150),
     );
+    // The web wrote the sweep and its first step's entry; the workers cannot reach Postgres for it.
+    await pg.cut();
+    await new Promise((r) => setTimeout(r, 4_000));
+    await pg.restore();
     await waitFor(
       async () => (await db.trainingJob.count({ where: { sweepId: id, status: "RUNNING", currentEpoch: { gte: 2 } } })) >= 1,
       30_000,
@@ -171,15 +201,22 @@ describe("sweeps through faults, with real Optuna and real workers", { timeout: 
     );
     const before = await trialJobs(id);
     await pg.cut();
-    await new Promise((r) => setTimeout(r, 4_000));
+    // Steps asked while it is away (as a trial's end or the reconciler would): they fail and are retried.
+    for (let i = 0; i < 3; i++) {
+      await enqueueSweepAdvance(id, "trial-ended");
+      await new Promise((r) => setTimeout(r, 1_300));
+    }
     await pg.restore();
-    const stop = reconciler();
-    const ended = await sweepEnds(id, "COMPLETED", 90_000).finally(stop);
+    // No reconciler here: the workers' own retries (hand-backs, the steps' backoff) carry the sweep on.
+    const ended = await sweepEnds(id, "COMPLETED", 90_000);
     expect(workers.every(alive)).toBe(true);
     const { states, jobStatuses } = await expectWholeLedger(id, 6);
+    const warnings = said();
     console.log(
-      `pg blip: ${before.length} trials before the cut; after: Optuna ${JSON.stringify(states)}, jobs ${JSON.stringify(jobStatuses)}`,
+      `pg blip: ${before.length} trials before the second cut; after: Optuna ${JSON.stringify(states)}, jobs ${JSON.stringify(jobStatuses)}; workers said ${JSON.stringify(warnings)}`,
     );
+    expect(warnings["sweep step failed"], "steps ran into the cut").toBeGreaterThan(0);
+    expect(warnings["flush failed; kept and spilled, will retry"], "a trial's recording ran into the cut").toBeGreaterThan(0);
     expect(ended.bestValue).not.toBeNull();
   });
 
@@ -191,16 +228,22 @@ describe("sweeps through faults, with real Optuna and real workers", { timeout: 
       "a trial at epoch 2",
     );
     const stopSampling = sampleActive(id);
+    const said = workerWarnings();
     await redisServer.kill();
     await new Promise((r) => setTimeout(r, 3_000));
     await redisServer.start(); // empty: every queue entry (trials, advance steps, locks) is gone
     const stop = reconciler();
-    await sweepEnds(id, "COMPLETED", 100_000).finally(stop);
+    let requeued = new Set<string>();
+    await sweepEnds(id, "COMPLETED", 100_000).finally(async () => (requeued = await stop()));
     const most = await stopSampling();
     expect(workers.every(alive)).toBe(true);
     expect(most).toBeLessThanOrEqual(2);
     const { jobs, states, jobStatuses } = await expectWholeLedger(id, 6);
-    console.log(`redis blip: Optuna ${JSON.stringify(states)}, jobs ${JSON.stringify(jobStatuses)}, most active ${most}`);
+    const warnings = said();
+    console.log(
+      `redis blip: Optuna ${JSON.stringify(states)}, jobs ${JSON.stringify(jobStatuses)}, most active ${most}, re-queued by the reconciler ${requeued.size}; workers said ${JSON.stringify(warnings)}`,
+    );
+    expect(Object.keys(warnings).length, "the kill reached the workers").toBeGreaterThan(0);
     // A trial whose entry vanished was re-queued and resumed: it kept its row, hence its number.
     expect(jobs.every((j) => j.status === "SUCCEEDED")).toBe(true);
   });
@@ -215,6 +258,7 @@ describe("sweeps through faults, with real Optuna and real workers", { timeout: 
     );
     // The crashed step: it holds the sweep's lock (as an advance does), asks, and dies before its insert.
     const study = await studyOf(id);
+    const said = workerWarnings();
     let orphan!: { number: number; params: Record<string, unknown> };
     await db.$transaction(
       async (tx) => {
@@ -238,6 +282,7 @@ describe("sweeps through faults, with real Optuna and real workers", { timeout: 
     expect(adopted.trialParams).toEqual(orphan.params);
     expect(adopted.status).toBe("SUCCEEDED");
     expect(adopted.trialState).toBe("COMPLETE");
+    expect(said()["adopted an Optuna trial that had no job (asked before a crash)"]).toBe(1);
     console.log(`orphans: trial #${orphan.number} adopted; Optuna ${JSON.stringify(states)}, most active ${most}`);
 
     // An ended sweep starts nothing: its orphan (asked by a step that died) is told FAIL, no job made.
