@@ -34,6 +34,7 @@ const dataDir = mkdtempSync(path.join(os.tmpdir(), "wyolo-sweep-faults-"));
 // The test's own view of the studies: straight to Postgres, never through the proxy.
 const bridge = new OptunaBridge({ command: OPTUNA_COMMAND, storageUrl: optunaStorageUrl(process.env.DATABASE_URL!), cwd: ROOT });
 const workers: WorkerHandle[] = [];
+const byName = new Map<string, WorkerHandle>();
 let cookie: string;
 let projectId: string;
 let seq = 0;
@@ -41,6 +42,7 @@ let seq = 0;
 function start() {
   const w = startWorker(`faulty-${++seq}`, { DATABASE_URL: pg.url, WORKER_DATA_DIR: dataDir, WORKER_CONCURRENCY: "2", OPTUNA_COMMAND });
   workers.push(w);
+  byName.set(`faulty-${seq}`, w);
   return w;
 }
 const alive = (w: WorkerHandle) => w.child.exitCode === null && w.child.signalCode === null;
@@ -359,5 +361,29 @@ describe("sweeps through faults, with real Optuna and real workers", { timeout: 
       `stampede: ${bursts} bursts of 10 queued + 3 direct steps (${direct} direct), most active ${most}, Optuna ${JSON.stringify(states)}`,
     );
     expect(bursts).toBeGreaterThan(3);
+  });
+
+  it("a worker restarted (SIGTERM) mid-trial: its trial hands back and resumes on another worker, same row and number; the sweep completes", async () => {
+    const id = await createSweep("restart", sweepConfig({ n_trials: 3, parallel: 2, pruner: "none", seed: 26 }, 10, 250));
+    const running = await waitFor(
+      async () => db.trainingJob.findFirst({ where: { sweepId: id, status: "RUNNING", currentEpoch: { gte: 3 } } }),
+      30_000,
+      "a trial at epoch 3",
+    );
+    const victim = byName.get(running.workerName!)!;
+    expect(victim && alive(victim), `the worker of trial #${running.trialNumber} (${running.workerName})`).toBe(true);
+    await victim.stop();
+    const replacement = start();
+    await replacement.ready;
+    await sweepEnds(id, "COMPLETED");
+    const { jobs, states } = await expectWholeLedger(id, 3);
+    const resumed = jobs.find((j) => j.id === running.id)!;
+    expect(resumed.trialNumber).toBe(running.trialNumber);
+    expect(resumed.status).toBe("SUCCEEDED");
+    expect(resumed.workerName).not.toBe(running.workerName);
+    expect(await db.jobEpoch.count({ where: { jobId: resumed.id } })).toBe(10);
+    console.log(
+      `restart: trial #${running.trialNumber} handed back by ${running.workerName}, finished on ${resumed.workerName}; Optuna ${JSON.stringify(states)}`,
+    );
   });
 });
