@@ -386,4 +386,24 @@ describe("sweeps through faults, with real Optuna and real workers", { timeout: 
       `restart: trial #${running.trialNumber} handed back by ${running.workerName}, finished on ${resumed.workerName}; Optuna ${JSON.stringify(states)}`,
     );
   });
+
+  it("the workers' Postgres connections dropped under running queries, again and again for 5 s: the sweep completes, every number once", async () => {
+    const said = workerWarnings();
+    const id = await createSweep("churn", sweepConfig({ n_trials: 6, parallel: 3, pruner: "none", seed: 27 }, 3, 100));
+    await waitFor(async () => (await db.trainingJob.count({ where: { sweepId: id } })) >= 1, 30_000, "the first trial asked");
+    // Each drop lands wherever the workers are: inside an advance's transaction, an Optuna ask or tell, a recording flush.
+    const until = Date.now() + 5_000;
+    let drops = 0;
+    while (Date.now() < until) {
+      pg.dropConnections();
+      drops++;
+      await new Promise((r) => setTimeout(r, 150 + Math.random() * 200));
+    }
+    const stop = reconciler();
+    await sweepEnds(id, "COMPLETED", 90_000).finally(stop);
+    const { states, jobStatuses } = await expectWholeLedger(id, 6);
+    console.log(
+      `churn: ${drops} drops; Optuna ${JSON.stringify(states)}, jobs ${JSON.stringify(jobStatuses)}; workers said ${JSON.stringify(said())}`,
+    );
+  });
 });
