@@ -265,7 +265,7 @@ describe("sweeps through faults, with real Optuna and real workers", { timeout: 
     await db.$transaction(
       async (tx) => {
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`wyolo-sweep:${id}`}))`;
-        [orphan] = await bridge.ask(study, 1);
+        orphan = (await bridge.ask(study, 1))[0]!;
         // A trial ends meanwhile, so the next step has the slot the crashed one asked for.
         await waitFor(
           async () => (await db.trainingJob.count({ where: { sweepId: id, status: { in: [...TERMINAL_STATUSES] } } })) >= 1,
