@@ -149,7 +149,7 @@ describe("lifecycle.transition", () => {
     });
     expect(done.applied).toBe(true);
     expect((await timeline(jobId)).map((e) => e.kind)).toEqual(["export-failed"]);
-    expect(notices.map((n) => [n.kind, n.jobId, "patch" in n ? n.patch.status : null])).toEqual([
+    expect(notices.map((n) => [n.kind, "jobId" in n ? n.jobId : n.sweepId, "patch" in n ? n.patch.status : null])).toEqual([
       ["export", jobId, "RUNNING"],
       ["export", jobId, "FAILED"],
     ]);
