@@ -419,6 +419,19 @@ describe("adding trials", () => {
     expect(more.body.sweep).toMatchObject({ status: "RUNNING", nTrials: 8 });
   });
 
+  it("gives a sweep that ended at its timeout a new deadline, so the added trials can start", async () => {
+    const { body } = await create(member, { config: { ...CONFIG, sweeper: { ...CONFIG.sweeper, timeout: 600 } } });
+    const sweepId = body.sweep.id;
+    const past = new Date(Date.now() - 1000);
+    await db.sweep.update({ where: { id: sweepId }, data: { status: "COMPLETED", deadlineAt: past, finishedAt: past } });
+    const res = await call(trialsRoute.POST, { cookie: await as(member), params: { sweepId }, body: { count: 2 } });
+    expect(res.status).toBe(200);
+    const row = await db.sweep.findUniqueOrThrow({ where: { id: sweepId } });
+    expect(row.status).toBe("RUNNING");
+    // 600 s from now, not the old deadline.
+    expect(row.deadlineAt!.getTime() - Date.now()).toBeGreaterThan(590_000);
+  });
+
   it("keeps a sweep at 1000 trials at most (422 on count)", async () => {
     const { body } = await create(member, { config: CONFIG });
     await db.sweep.update({ where: { id: body.sweep.id }, data: { nTrials: 999 } });

@@ -243,14 +243,34 @@ function checkSearchSpace(space: SearchSpace | undefined, ctx: z.RefinementCtx) 
       });
       continue;
     }
+    // Weights named in a space would reach the worker unchecked by the submitter's permissions (job: refs).
+    if (name === "pretrained" && (param.type !== "categorical" || param.choices.some((c) => typeof c !== "boolean"))) {
+      ctx.addIssue({ code: "custom", path: at, message: "`pretrained` is searched over true and false only; name weights in `model`" });
+      continue;
+    }
     const values = param.type === "categorical" ? param.choices : [param.low, param.high];
+    let boundsOk = true;
     for (const v of values) {
       const r = arg.safeParse(v);
-      if (!r.success)
+      if (r.success) continue;
+      boundsOk = false;
+      ctx.addIssue({ code: "custom", path: at, message: `${JSON.stringify(v)} is not a valid \`${name}\`: ${r.error.issues[0]?.message}` });
+    }
+    // Values inside the range are sampled too: an integer argument searched as a float, or an
+    // `imgsz` without its step of 32, would fail every trial later.
+    if (boundsOk && param.type !== "categorical" && param.low < param.high) {
+      const inside =
+        param.step !== undefined
+          ? param.low + param.step
+          : param.type === "int"
+            ? param.low + 1
+            : param.low + (param.high - param.low) * 0.37;
+      const r = inside <= param.high ? arg.safeParse(inside) : null;
+      if (r && !r.success)
         ctx.addIssue({
           code: "custom",
           path: at,
-          message: `${JSON.stringify(v)} is not a valid \`${name}\`: ${r.error.issues[0]?.message}`,
+          message: `${inside} (inside the range) is not a valid \`${name}\`: ${r.error.issues[0]?.message}; use \`step\`, type int or categorical choices`,
         });
     }
     if (param.type !== "categorical") {

@@ -220,6 +220,23 @@ describe("the sweeper block", () => {
     expect(issues["sweeper.search_space.imgsz.stpe"]).toContain("`step`");
   });
 
+  it("refuses ranges whose inside values train would refuse", () => {
+    const space = (search_space: object) => issuesOf({ ...cfg, sweeper: { tune: true, search_space } });
+    expect(space({ imgsz: { type: "int", low: 320, high: 640 } })["sweeper.search_space.imgsz"]).toMatch(/^321 .*multiple of 32.*`step`/);
+    expect(space({ patience: { type: "float", low: 10, high: 20 } })["sweeper.search_space.patience"]).toContain("inside the range");
+    const ok = parseTrainingConfig({
+      ...cfg,
+      sweeper: {
+        tune: true,
+        search_space: { imgsz: { type: "int", low: 320, high: 640, step: 32 }, patience: { type: "int", low: 10, high: 20 } },
+      },
+    });
+    expect(ok.ok).toBe(true);
+    expect(space({ pretrained: { type: "categorical", choices: [true, "job:abc/best.pt"] } })["sweeper.search_space.pretrained"]).toContain(
+      "true and false only",
+    );
+  });
+
   it("refuses a grid over continuous ranges, and samplers it does not know", () => {
     const grid = issuesOf({
       ...cfg,

@@ -50,7 +50,11 @@ export function applyTrialPatch(detail: SweepDetail, patch: SweepTrialPatch): Sw
 
 export const applySweepPatch = <T extends SweepSummary>(sweep: T, patch: Partial<SweepSummary>): T => ({ ...sweep, ...patch });
 
-/** Each finished trial's objective with the best so far, in trial-number order (the optimization history). */
+/**
+ * Each finished trial's objective with the best so far, in trial-number order (the optimization
+ * history). Only completed trials make the best, as for the sweep's own best: a pruned trial's
+ * value is where it stopped.
+ */
 export function optimizationHistory(trials: SweepTrialRow[], direction: "maximize" | "minimize") {
   let best: number | null = null;
   return [...trials]
@@ -58,8 +62,9 @@ export function optimizationHistory(trials: SweepTrialRow[], direction: "maximiz
     .filter((t) => t.value != null)
     .map((t) => {
       const v = t.value!;
-      best = best == null ? v : direction === "maximize" ? Math.max(best, v) : Math.min(best, v);
-      return { number: t.number, value: v, best, pruned: trialLabel(t) === "PRUNED" };
+      const pruned = trialLabel(t) === "PRUNED";
+      if (!pruned) best = best == null ? v : direction === "maximize" ? Math.max(best, v) : Math.min(best, v);
+      return { number: t.number, value: v, best, pruned };
     });
 }
 

@@ -112,8 +112,19 @@ export async function advanceSweep(sweepId: string, deps: AdvanceDeps): Promise<
     const changed = await deps.lifecycle.transitionSweep({ id: sweepId, cause: "worker", ...plan.change });
     if (changed.applied) status = changed.row.status;
   }
-  if (plan.bestChanged) deps.live.sweepUpdated({ id: sweepId, projectId: sweep.projectId, ...plan.bestChanged });
+  if (plan.bestChanged || plan.told.length || plan.created.length)
+    deps.live.sweepUpdated({ id: sweepId, projectId: sweep.projectId, ...plan.bestChanged, counts: plan.counts });
 
+  for (const id of plan.cancelQueued)
+    await deps.lifecycle.transition({
+      kind: "training",
+      id,
+      to: "CANCELLED",
+      cause: "worker",
+      where: { status: "QUEUED" },
+      data: { finishedAt: new Date(), etaSeconds: null },
+      entry: { kind: "cancelled", message: plan.cancelWhy },
+    });
   for (const jobId of plan.stop)
     await deps.requestStop(jobId).catch((err: Error) => deps.log.warn({ sweepId, jobId, err: { message: err.message } }, "stop not sent"));
 
@@ -212,7 +223,9 @@ async function reconcile(tx: DbTx, sweepId: string, now: Date, deps: AdvanceDeps
       if (job?.trialState) {
         await tellOnce(bridge, study, trial.number, job.trialState as TrialState, job.trialValue ?? undefined, log);
       } else if (!job) {
-        if (canStart && jobs.length < sweep.nTrials) {
+        // A trial whose params were not all written (the storage went away mid-ask) would train the base config: failed instead.
+        const whole = Object.keys(study.space).every((name) => Object.hasOwn(trial.params, name));
+        if (whole && canStart && jobs.length < sweep.nTrials) {
           const row = await createTrialJob(tx, sweep, base, trial.number, trial.params, events);
           jobs.push(row);
           created.push({ id: row.id, name: row.name, number: trial.number, params: trial.params, adopted: true });
@@ -270,7 +283,8 @@ async function reconcile(tx: DbTx, sweepId: string, now: Date, deps: AdvanceDeps
 
   // 5. The status change, made after the commit; each is conditional on what it was decided from.
   const active = jobs.filter((j) => !isTerminal(j.status)).length;
-  const ended = jobs.length >= sweep.nTrials || (sweep.deadlineAt !== null && sweep.deadlineAt <= now);
+  const expired = sweep.deadlineAt !== null && sweep.deadlineAt <= now;
+  const ended = jobs.length >= sweep.nTrials || expired;
   let change: Omit<SweepTransition, "id" | "cause"> | null = null;
   if (!SWEEP_TERMINAL_STATUSES.includes(sweep.status)) {
     const finished = { finishedAt: now, ...(sweep.startedAt ? {} : { startedAt: now }) };
@@ -293,7 +307,18 @@ async function reconcile(tx: DbTx, sweepId: string, now: Date, deps: AdvanceDeps
     change,
     stop,
     bestChanged: Object.keys(data).length ? bestFields : null,
-    queued: jobs.filter((j) => j.status === "QUEUED"),
+    // Trials that never started end here when their sweep is cancelled or past its deadline (no trial starts after it),
+    // instead of waiting for a free slot.
+    queued: sweep.cancelRequestedAt || expired ? [] : jobs.filter((j) => j.status === "QUEUED"),
+    cancelQueued: sweep.cancelRequestedAt || expired ? jobs.filter((j) => j.status === "QUEUED").map((j) => j.id) : [],
+    cancelWhy: sweep.cancelRequestedAt ? "Cancelled with its sweep before it started" : "Not started: its sweep's timeout passed",
+    counts: {
+      total: jobs.length,
+      active,
+      complete: jobs.filter((j) => j.trialState === "COMPLETE").length,
+      pruned: jobs.filter((j) => j.trialState === "PRUNED").length,
+      failed: jobs.filter((j) => j.trialState === "FAIL").length,
+    },
     completed: complete.map((j) => ({ number: j.trialNumber!, value: j.trialValue!, finishedAt: j.finishedAt })),
   };
 }
@@ -314,7 +339,8 @@ async function verdictOf(
     .map((e) => objectiveValue(settings.objective, e as { metrics: Record<string, number | null>; losses: Record<string, number | null> }))
     .filter((v): v is number => v !== null);
   const value = finalObjective(values, settings.direction);
-  if (job.prunedAtEpoch !== null) return { state: "PRUNED", value };
+  // Optuna keeps a pruned trial's last reported value; so does its job.
+  if (job.prunedAtEpoch !== null) return { state: "PRUNED", value: values.at(-1) ?? null };
   if (value === null)
     return {
       state: "FAIL",

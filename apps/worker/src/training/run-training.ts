@@ -301,7 +301,7 @@ class TrainingRun {
     const message = last
       ? `Pruned by the sweep at epoch ${last.epoch}${value === null ? "" : ` (objective ${formatObjective(value)})`}`
       : "Pruned by the sweep";
-    return this.end("SUCCEEDED", message, { progress: 1, ...(last ? { prunedAtEpoch: last.epoch } : {}) }, "pruned");
+    return this.end("SUCCEEDED", message, { progress: 1, prunedAtEpoch: last?.epoch ?? 0 }, "pruned");
   }
 
   /**

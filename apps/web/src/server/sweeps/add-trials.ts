@@ -1,5 +1,5 @@
 import "server-only";
-import { SWEEP_TERMINAL_STATUSES } from "@wyolo/contracts";
+import { SWEEP_TERMINAL_STATUSES, type SweepSettings } from "@wyolo/contracts";
 import { db } from "../db";
 import { AppError } from "../errors";
 import { emitSweepUpdated } from "../realtime/emitter";
@@ -13,17 +13,28 @@ import { sweepSummary } from "./sweep-summary";
 export const MAX_SWEEP_TRIALS = 1000;
 
 /**
- * "Add N trials": the budget grows by `count` and a pending cancel is dropped; an ended sweep
- * goes back to RUNNING in the same study. Then an advance step asks the new trials.
+ * "Add N trials": the budget grows by `count`, a pending cancel is dropped and a passed deadline
+ * starts again; an ended sweep goes back to RUNNING in the same study. Then an advance step asks
+ * the new trials.
  */
 export async function addTrials(user: SessionUser, sweepId: string, count: number, ip: string) {
   const { team } = await sweepUpdateAccess(user, sweepId);
   const audit = { actorId: user.id, action: "sweep.add_trials", teamId: team.id, ip };
-  const data = { nTrials: { increment: count }, cancelRequestedAt: null };
   const fits = { nTrials: { lte: MAX_SWEEP_TRIALS - count } };
   // The advance step may end the sweep between the read and the write: then the other branch applies.
   for (let attempt = 0; attempt < 2; attempt++) {
-    const current = await db.sweep.findUniqueOrThrow({ where: { id: sweepId }, select: { status: true, nTrials: true } });
+    const current = await db.sweep.findUniqueOrThrow({
+      where: { id: sweepId },
+      select: { status: true, nTrials: true, deadlineAt: true, settings: true },
+    });
+    // A sweep past its `timeout` gets a new one from now: else its new trials could never start.
+    const timeout = (current.settings as unknown as SweepSettings).timeout;
+    const expired = current.deadlineAt !== null && current.deadlineAt <= new Date();
+    const data = {
+      nTrials: { increment: count },
+      cancelRequestedAt: null,
+      ...(expired ? { deadlineAt: timeout ? new Date(Date.now() + timeout * 1000) : null } : {}),
+    };
     if (current.nTrials + count > MAX_SWEEP_TRIALS)
       throw new AppError("VALIDATION_FAILED", "Too many trials", {
         count: [
