@@ -416,13 +416,51 @@ export function taskFromModel(model: string): Task {
 }
 
 export type ConfigIssue = { path: string; message: string };
-/** `sweep`: set when the config's `sweeper.tune` is true (the submission is a sweep of this base config). */
+/**
+ * `sweep`: set when the config's `sweeper.tune` is true (the submission is a sweep of this base config).
+ * `sources`: where each value the config left out came from, by dotted path (values the user gave are not listed).
+ */
 export type ParsedConfig =
-  | { ok: true; config: TrainingConfig; sweep?: SweepSettings; warnings: string[] }
+  | { ok: true; config: TrainingConfig; sweep?: SweepSettings; warnings: string[]; sources: ConfigSources }
   | { ok: false; issues: ConfigIssue[] };
 
+/** Dotted path → where the value came from: `DEFAULT_EPOCHS`, `DEFAULT_BATCH_SIZE` or `ultralytics default`. */
+export type ConfigSources = Record<string, string>;
+
+/** Platform-wide defaults (the web app's DEFAULT_EPOCHS / DEFAULT_BATCH_SIZE) for a config that leaves them out. */
+export type ConfigDefaults = { epochs?: number; batch?: number };
+export type ParseTrainingConfigOptions = { defaults?: ConfigDefaults };
+
+/** The train arguments a platform default may fill, with the environment variable that sets each. */
+const PLATFORM_DEFAULTS = { epochs: "DEFAULT_EPOCHS", batch: "DEFAULT_BATCH_SIZE" } as const;
+export const ULTRALYTICS_DEFAULT = "ultralytics default";
+
+/**
+ * Fills `train.epochs` / `train.batch` from the platform defaults when the config leaves them out,
+ * before validation (a bad default is reported like a bad value, naming its variable), and says where
+ * each came from. Only plain-object `train` blocks are touched; anything else fails validation as before.
+ */
+function applyPlatformDefaults(raw: Record<string, unknown>, defaults: ConfigDefaults | undefined) {
+  const sources: ConfigSources = {};
+  const train = raw.train;
+  if (typeof train !== "object" || train === null || Array.isArray(train)) return { raw, sources };
+  const filled: Record<string, unknown> = { ...(train as Record<string, unknown>) };
+  for (const [key, variable] of Object.entries(PLATFORM_DEFAULTS) as [keyof ConfigDefaults, string][]) {
+    if (filled[key] !== undefined && filled[key] !== null) continue;
+    const value = defaults?.[key];
+    if (value !== undefined) {
+      filled[key] = value;
+      sources[`train.${key}`] = variable;
+    } else {
+      delete filled[key];
+      sources[`train.${key}`] = ULTRALYTICS_DEFAULT;
+    }
+  }
+  return { raw: { ...raw, train: filled }, sources };
+}
+
 /** Parses a config given as an object, a JSON string or a YAML string (the old config.yaml shape). */
-export function parseTrainingConfig(input: unknown): ParsedConfig {
+export function parseTrainingConfig(input: unknown, options: ParseTrainingConfigOptions = {}): ParsedConfig {
   let raw = input;
   if (typeof input === "string") {
     if (input.length > 100_000) return { ok: false, issues: [{ path: "config", message: "Config is larger than 100 kB" }] };
@@ -440,11 +478,18 @@ export function parseTrainingConfig(input: unknown): ParsedConfig {
     (k) =>
       `\`${k}\` was ignored: the platform's own ${k === "mlflow" ? "MLflow" : k === "minio" ? "object store" : "Redis"} settings apply`,
   );
-  const result = trainingConfigSchema.safeParse(raw);
+  const withDefaults = applyPlatformDefaults(raw as Record<string, unknown>, options.defaults);
+  const sources = withDefaults.sources;
+  const result = trainingConfigSchema.safeParse(withDefaults.raw);
   if (!result.success) {
     const issues: ConfigIssue[] = [];
     for (const issue of result.error.issues) {
       const at = issue.path.map(String);
+      const source = sources[at.join(".")];
+      if (source && source !== ULTRALYTICS_DEFAULT) {
+        issues.push({ path: at.join("."), message: `${issue.message} (the platform default ${source})` });
+        continue;
+      }
       if (issue.code === "unrecognized_keys") {
         const where = at.join(".");
         const [known, managed] =
@@ -465,8 +510,8 @@ export function parseTrainingConfig(input: unknown): ParsedConfig {
   const { config, sweeper } = result.data;
   if (sweeper && !sweeper.tune) {
     warnings.push("`sweeper` was ignored: `tune` is false, so this is one training job (set `sweeper.tune: true` for a sweep)");
-    return { ok: true, config, warnings };
+    return { ok: true, config, warnings, sources };
   }
-  if (!sweeper) return { ok: true, config, warnings };
-  return { ok: true, config, sweep: resolveSweep(sweeper, config), warnings };
+  if (!sweeper) return { ok: true, config, warnings, sources };
+  return { ok: true, config, sweep: resolveSweep(sweeper, config), warnings, sources };
 }

@@ -246,3 +246,46 @@ describe("the sweeper block", () => {
     expect(issuesOf({ ...cfg, sweeper: { tune: true, sampler: "Bayes" } })["sweeper.sampler"]).toBeDefined();
   });
 });
+
+describe("platform defaults", () => {
+  const defaults = { epochs: 30, batch: -1 };
+
+  it("fill epochs and batch the config leaves out, and say so in `sources`", () => {
+    const r = parseTrainingConfig(base, { defaults });
+    if (!r.ok) throw new Error("expected ok");
+    expect(r.config.train).toMatchObject({ epochs: 30, batch: -1 });
+    expect(r.sources).toEqual({ "train.epochs": "DEFAULT_EPOCHS", "train.batch": "DEFAULT_BATCH_SIZE" });
+  });
+
+  it("never override a value the user gave, which is not listed", () => {
+    const r = parseTrainingConfig({ ...base, train: { ...base.train, epochs: 5, batch: 8 } }, { defaults });
+    if (!r.ok) throw new Error("expected ok");
+    expect(r.config.train).toMatchObject({ epochs: 5, batch: 8 });
+    expect(r.sources).toEqual({});
+  });
+
+  it("fall back to Ultralytics' own defaults, named as such, and apply to YAML and sweeps alike", () => {
+    const plain = parseTrainingConfig(base);
+    expect(plain.ok && plain.sources).toEqual({ "train.epochs": "ultralytics default", "train.batch": "ultralytics default" });
+    const yaml = parseTrainingConfig("model: yolo11n.pt\ntrain:\n  data: d/data.yaml\n  batch: 4\nsweeper:\n  tune: true\n", {
+      defaults: { epochs: 12 },
+    });
+    if (!yaml.ok) throw new Error("expected ok");
+    expect(yaml.sweep).toBeDefined();
+    expect(yaml.config.train).toMatchObject({ epochs: 12, batch: 4 });
+    expect(yaml.sources).toEqual({ "train.epochs": "DEFAULT_EPOCHS" });
+  });
+
+  it("report a bad default naming its variable", () => {
+    expect(issuesOfWith(base, { epochs: 0, batch: 1.5 })).toEqual({
+      "train.epochs": expect.stringContaining("(the platform default DEFAULT_EPOCHS)"),
+      "train.batch": expect.stringContaining("(the platform default DEFAULT_BATCH_SIZE)"),
+    });
+  });
+});
+
+function issuesOfWith(input: unknown, defaults: { epochs?: number; batch?: number }) {
+  const r = parseTrainingConfig(input, { defaults });
+  if (r.ok) throw new Error("expected issues");
+  return Object.fromEntries(r.issues.map((i) => [i.path, i.message]));
+}
