@@ -155,6 +155,13 @@ export type Task = (typeof TASKS)[number];
 
 /** Infrastructure blocks of the old Python service's config.yaml: accepted, dropped, never stored (they carry secrets). */
 const LEGACY_INFRA_KEYS = ["mlflow", "minio", "redis"] as const;
+const LEGACY_INFRA_INSTEAD: Record<(typeof LEGACY_INFRA_KEYS)[number], string> = {
+  mlflow: "the platform's own MLflow settings apply (MLFLOW_TRACKING_URI in the deployment's environment)",
+  minio:
+    "the platform's own object store settings apply (S3_ENDPOINT, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY in the deployment's environment)",
+  redis:
+    "the platform's own Redis settings apply (REDIS_URL); jobs are queued by the API and their progress is read from the job's page, the REST API or socket.io, not a topic",
+};
 
 /** The old service's `sweeper:` block plus what Wyolo's sweeps add (docs: README "Sweeps"). */
 export const SWEEP_SAMPLERS = ["TPESampler", "RandomSampler", "CmaEsSampler", "GridSampler", "QMCSampler"] as const;
@@ -331,7 +338,37 @@ export function applyTrialParams(config: TrainingConfig, params: Record<string, 
   return { ...config, train: { ...config.train, ...params } as TrainingConfig["train"] };
 }
 
-const TOP_LEVEL_KEYS = ["model", "type", "task", "task_id", "gpus", "train", "metadata", "sweeper", ...LEGACY_INFRA_KEYS];
+const TOP_LEVEL_KEYS = ["model", "type", "task", "task_id", "gpus", "train", "metadata", "sweeper", "logging", ...LEGACY_INFRA_KEYS];
+
+/**
+ * The old service's `logging:` block. `level` decides what the job's log keeps (the worker filters
+ * the trainer's output by it, and train.py sets Ultralytics' verbosity from it); `format` is kept for
+ * the record only: the job log is structured already (stream, sequence, time per line).
+ */
+export const LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"] as const;
+export const LOG_FORMATS = ["simple", "detailed", "json"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogFormat = (typeof LOG_FORMATS)[number];
+const caseless = <T extends readonly string[]>(values: T, aliases: Record<string, T[number]> = {}) =>
+  z.preprocess(
+    (v) => (typeof v === "string" ? (aliases[v.trim().toLowerCase()] ?? v.trim()) : v),
+    z.string({ error: `One of ${values.join(", ")}` }).transform((v, ctx) => {
+      const hit = values.find((x) => x.toLowerCase() === v.toLowerCase());
+      if (hit) return hit as T[number];
+      ctx.addIssue({ code: "custom", message: `One of ${values.join(", ")} (any case)` });
+      return z.NEVER;
+    }),
+  );
+const loggingSchema = z.strictObject({
+  // Python's logging accepts WARN for WARNING; old configs may carry it.
+  level: caseless(LOG_LEVELS, { warn: "WARNING" }).default("INFO"),
+  format: caseless(LOG_FORMATS).default("simple"),
+});
+export type LoggingSettings = { level: LogLevel; format: LogFormat };
+const LOGGING_KEYS = Object.keys(loggingSchema.shape);
+
+/** How much each level weighs: a job keeps what weighs at least its `logging.level`. */
+export const LOG_LEVEL_RANK: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40 };
 
 const metadataSchema = z
   .record(z.string().max(100), z.unknown())
@@ -361,6 +398,7 @@ export const trainingConfigSchema = z
     train: trainSchema,
     metadata: metadataSchema.optional(),
     sweeper: sweeperSchema.optional(),
+    logging: loggingSchema.optional(),
     mlflow: z.unknown().optional(),
     minio: z.unknown().optional(),
     redis: z.unknown().optional(),
@@ -381,7 +419,7 @@ export const trainingConfigSchema = z
           });
     }
   })
-  .transform(({ model, type, task, task_id, gpus, train, metadata, sweeper }) => ({
+  .transform(({ model, type, task, task_id, gpus, train, metadata, sweeper, logging }) => ({
     config: {
       model,
       type,
@@ -390,6 +428,7 @@ export const trainingConfigSchema = z
       ...(gpus !== undefined ? { gpus } : {}),
       train,
       ...(metadata ? { metadata } : {}),
+      ...(logging ? { logging: logging as LoggingSettings } : {}),
     },
     sweeper,
   }));
@@ -402,6 +441,8 @@ export type TrainingConfig = {
   gpus?: number;
   train: z.output<typeof trainSchema>;
   metadata?: Record<string, unknown>;
+  /** Absent: the log keeps every line (as before the `logging:` block was accepted). */
+  logging?: LoggingSettings;
 };
 export type TrainingConfigInput = z.input<typeof trainingConfigSchema>;
 
@@ -424,7 +465,7 @@ export type ParsedConfig =
   | { ok: true; config: TrainingConfig; sweep?: SweepSettings; warnings: string[]; sources: ConfigSources }
   | { ok: false; issues: ConfigIssue[] };
 
-/** Dotted path → where the value came from: `DEFAULT_EPOCHS`, `DEFAULT_BATCH_SIZE` or `ultralytics default`. */
+/** Dotted path → where the value came from: `DEFAULT_EPOCHS`, `DEFAULT_BATCH_SIZE` or `ultralytics default` (train.epochs, batch, workers). */
 export type ConfigSources = Record<string, string>;
 
 /** Platform-wide defaults (the web app's DEFAULT_EPOCHS / DEFAULT_BATCH_SIZE) for a config that leaves them out. */
@@ -456,7 +497,30 @@ function applyPlatformDefaults(raw: Record<string, unknown>, defaults: ConfigDef
       sources[`train.${key}`] = ULTRALYTICS_DEFAULT;
     }
   }
+  // The worker sizes the dataloader from its CPU limit only where the user left `workers` out.
+  if (filled.workers === undefined || filled.workers === null) sources["train.workers"] = ULTRALYTICS_DEFAULT;
   return { raw: { ...raw, train: filled }, sources };
+}
+
+/** Where the old service's container mounted its datasets share (its README: /datasets). */
+const OLD_DATASETS_MOUNT = "/datasets/";
+
+/**
+ * The old service took absolute dataset paths (its own /datasets mount); Wyolo reads datasets from
+ * DATASETS_DIR only. An absolute `train.data` is read relative to DATASETS_DIR, with a warning, and
+ * must still be confined (no `..`) once its leading `/` (or `/datasets/`) is dropped.
+ */
+function relativizeDataPath(raw: Record<string, unknown>, warnings: string[]): Record<string, unknown> {
+  const train = raw.train as Record<string, unknown> | undefined;
+  const data = typeof train === "object" && train !== null ? train.data : undefined;
+  if (typeof data !== "string" || !data.trim().startsWith("/")) return raw;
+  const absolute = data.trim();
+  const relative = absolute.startsWith(OLD_DATASETS_MOUNT) ? absolute.slice(OLD_DATASETS_MOUNT.length) : absolute.replace(/^\/+/, "");
+  if (!isConfinedRelativePath(relative)) return raw;
+  warnings.push(
+    `\`train.data\` is an absolute path: Wyolo reads datasets from its datasets directory (DATASETS_DIR) only, so \`${absolute}\` is read as \`${relative}\` there`,
+  );
+  return { ...raw, train: { ...train, data: relative } };
 }
 
 /** Parses a config given as an object, a JSON string or a YAML string (the old config.yaml shape). */
@@ -474,11 +538,8 @@ export function parseTrainingConfig(input: unknown, options: ParseTrainingConfig
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     return { ok: false, issues: [{ path: "config", message: "Expected a mapping with `model` and `train`" }] };
   }
-  const warnings = LEGACY_INFRA_KEYS.filter((k) => k in raw).map(
-    (k) =>
-      `\`${k}\` was ignored: the platform's own ${k === "mlflow" ? "MLflow" : k === "minio" ? "object store" : "Redis"} settings apply`,
-  );
-  const withDefaults = applyPlatformDefaults(raw as Record<string, unknown>, options.defaults);
+  const warnings = LEGACY_INFRA_KEYS.filter((k) => k in raw).map((k) => `\`${k}\` was ignored: ${LEGACY_INFRA_INSTEAD[k]}`);
+  const withDefaults = applyPlatformDefaults(relativizeDataPath(raw as Record<string, unknown>, warnings), options.defaults);
   const sources = withDefaults.sources;
   const result = trainingConfigSchema.safeParse(withDefaults.raw);
   if (!result.success) {
@@ -499,7 +560,9 @@ export function parseTrainingConfig(input: unknown, options: ParseTrainingConfig
               ? [SWEEPER_KEYS, {}]
               : /^sweeper\.search_space\.[^.]+$/.test(where)
                 ? [SEARCH_PARAM_KEYS, {}]
-                : [TOP_LEVEL_KEYS, {}];
+                : where === "logging"
+                  ? [LOGGING_KEYS, {}]
+                  : [TOP_LEVEL_KEYS, {}];
         for (const key of issue.keys) issues.push({ path: [...at, key].join("."), message: unknownKeyMessage(key, known, managed) });
       } else {
         issues.push({ path: at.join(".") || "config", message: issue.message });

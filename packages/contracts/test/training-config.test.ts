@@ -133,8 +133,8 @@ describe("paths in a training config are confined", () => {
   });
 
   it.each([
-    "/datasets/shapes/data.yaml",
-    "/etc/passwd",
+    "/datasets/../x/data.yaml",
+    "/etc/../../passwd",
     "../x/data.yaml",
     "shapes/../../x.yaml",
     "shapes/..",
@@ -254,11 +254,15 @@ describe("platform defaults", () => {
     const r = parseTrainingConfig(base, { defaults });
     if (!r.ok) throw new Error("expected ok");
     expect(r.config.train).toMatchObject({ epochs: 30, batch: -1 });
-    expect(r.sources).toEqual({ "train.epochs": "DEFAULT_EPOCHS", "train.batch": "DEFAULT_BATCH_SIZE" });
+    expect(r.sources).toEqual({
+      "train.epochs": "DEFAULT_EPOCHS",
+      "train.batch": "DEFAULT_BATCH_SIZE",
+      "train.workers": "ultralytics default",
+    });
   });
 
   it("never override a value the user gave, which is not listed", () => {
-    const r = parseTrainingConfig({ ...base, train: { ...base.train, epochs: 5, batch: 8 } }, { defaults });
+    const r = parseTrainingConfig({ ...base, train: { ...base.train, epochs: 5, batch: 8, workers: 2 } }, { defaults });
     if (!r.ok) throw new Error("expected ok");
     expect(r.config.train).toMatchObject({ epochs: 5, batch: 8 });
     expect(r.sources).toEqual({});
@@ -266,14 +270,18 @@ describe("platform defaults", () => {
 
   it("fall back to Ultralytics' own defaults, named as such, and apply to YAML and sweeps alike", () => {
     const plain = parseTrainingConfig(base);
-    expect(plain.ok && plain.sources).toEqual({ "train.epochs": "ultralytics default", "train.batch": "ultralytics default" });
+    expect(plain.ok && plain.sources).toEqual({
+      "train.epochs": "ultralytics default",
+      "train.batch": "ultralytics default",
+      "train.workers": "ultralytics default",
+    });
     const yaml = parseTrainingConfig("model: yolo11n.pt\ntrain:\n  data: d/data.yaml\n  batch: 4\nsweeper:\n  tune: true\n", {
       defaults: { epochs: 12 },
     });
     if (!yaml.ok) throw new Error("expected ok");
     expect(yaml.sweep).toBeDefined();
     expect(yaml.config.train).toMatchObject({ epochs: 12, batch: 4 });
-    expect(yaml.sources).toEqual({ "train.epochs": "DEFAULT_EPOCHS" });
+    expect(yaml.sources).toEqual({ "train.epochs": "DEFAULT_EPOCHS", "train.workers": "ultralytics default" });
   });
 
   it("report a bad default naming its variable", () => {
@@ -289,3 +297,41 @@ function issuesOfWith(input: unknown, defaults: { epochs?: number; batch?: numbe
   if (r.ok) throw new Error("expected issues");
   return Object.fromEntries(r.issues.map((i) => [i.path, i.message]));
 }
+
+describe("the old service's config.yaml", () => {
+  it("keeps a `logging:` block, any case, with INFO and simple when a field is left out", () => {
+    const r = parseTrainingConfig({ ...base, logging: { level: "warn" } });
+    expect(r.ok && r.config.logging).toEqual({ level: "WARNING", format: "simple" });
+    const yaml = parseTrainingConfig(`model: yolo11n.pt\ntrain:\n  data: d/data.yaml\nlogging:\n  level: "debug"\n  format: "JSON"\n`);
+    expect(yaml.ok && yaml.config.logging).toEqual({ level: "DEBUG", format: "json" });
+    expect(yaml.ok && yaml.warnings).toEqual([]);
+    const none = parseTrainingConfig(base);
+    expect(none.ok && "logging" in none.config).toBe(false);
+  });
+
+  it("refuses a level or format it does not know, and unknown keys in `logging`", () => {
+    const issues = issuesOf({ ...base, logging: { level: "TRACE", format: "xml", colour: true } });
+    expect(issues["logging.level"]).toContain("DEBUG, INFO, WARNING, ERROR");
+    expect(issues["logging.format"]).toContain("simple, detailed, json");
+    expect(issues["logging.colour"]).toContain("Unknown key `colour`");
+  });
+
+  it("reads an absolute dataset path inside DATASETS_DIR, with a warning, and the old /datasets mount as its root", () => {
+    const r = parseTrainingConfig({ ...base, train: { data: "/path/to/dataset.yaml" } });
+    if (!r.ok) throw new Error("expected ok");
+    expect(r.config.train.data).toBe("path/to/dataset.yaml");
+    expect(r.warnings).toEqual([expect.stringContaining("`/path/to/dataset.yaml` is read as `path/to/dataset.yaml`")]);
+    const mount = parseTrainingConfig({ ...base, train: { data: "/datasets/coco/data.yaml" } });
+    expect(mount.ok && mount.config.train.data).toBe("coco/data.yaml");
+    expect(issuesOf({ ...base, train: { data: "/datasets/../etc/passwd" } })["train.data"]).toContain("no absolute path");
+  });
+
+  it("says what Wyolo does instead of each infrastructure block", () => {
+    const r = parseTrainingConfig({ ...base, mlflow: {}, minio: {}, redis: { TOPIC: "training_queue" } });
+    expect(r.ok && r.warnings).toEqual([
+      expect.stringContaining("MLFLOW_TRACKING_URI"),
+      expect.stringContaining("S3_ENDPOINT"),
+      expect.stringContaining("REDIS_URL"),
+    ]);
+  });
+});
