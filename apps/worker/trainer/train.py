@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import math
 import os
 import re
@@ -635,15 +636,39 @@ def start_child(run_dir: Path) -> tuple[Events, Any]:
     return events, ultralytics
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def job_log_level(config: dict) -> str | None:
+    """The job's `logging.level` (the old service's config.yaml block), or None when it has none."""
+    level = str((config.get("logging") or {}).get("level") or "").upper()
+    return level if level in LOG_LEVELS else None
+
+
+def quiet_before_import(level: str | None) -> None:
+    """Ultralytics reads YOLO_VERBOSE once, at import: off above INFO, which also hides its progress bars."""
+    if level:
+        os.environ["YOLO_VERBOSE"] = "true" if level in ("DEBUG", "INFO") else "false"
+
+
+def follow_log_level(level: str | None) -> None:
+    """After the import (which sets its own level): Ultralytics' logger keeps only the job's level and above."""
+    if level:
+        logging.getLogger("ultralytics").setLevel(level)
+
+
 def main() -> int:
     if "--check" in sys.argv[1:]:
         return check()
     config = json.loads(Path(os.environ["WYOLO_CONFIG"]).read_text(encoding="utf-8"))
     run_dir = Path(os.environ.get("WYOLO_RUN_DIR", ".")).resolve()
     stop_file = Path(os.environ["WYOLO_STOP_FILE"]) if os.environ.get("WYOLO_STOP_FILE") else None
+    level = job_log_level(config)
+    quiet_before_import(level)
     events, ultralytics = start_child(run_dir)
     if ultralytics is None:
         return 1
+    follow_log_level(level)
     # Relative paths Ultralytics resolves on its own (a bare architecture name) look in the job's
     # run directory, not in the worker's working directory.
     for name in ("WYOLO_WEIGHTS_DIR", "WYOLO_DATASETS_DIR", "WYOLO_INPUTS_DIR"):

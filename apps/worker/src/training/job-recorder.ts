@@ -1,6 +1,14 @@
 import { readFile } from "node:fs/promises";
 import { Prisma, type Db } from "@wyolo/db";
-import { pickBestMetric, type EpochEvent, type JobEpochRow, type JobLogLine, type JobSummary } from "@wyolo/contracts";
+import {
+  LOG_LEVEL_RANK,
+  pickBestMetric,
+  type EpochEvent,
+  type JobEpochRow,
+  type JobLogLine,
+  type JobSummary,
+  type LogLevel,
+} from "@wyolo/contracts";
 import type { Logger } from "../logger.ts";
 import type { LivePublisher } from "../realtime.ts";
 import { parseResultsCsv } from "./results-csv.ts";
@@ -44,7 +52,33 @@ export type JobRecorderOptions = {
   maxPendingLogBytes?: number;
   /** Longest wait between two tries in close(). */
   maxRetryDelayMs?: number;
+  /** The job's `logging.level`: the log keeps only output at or above it (see keepsLine). Unset: every line. */
+  logLevel?: LogLevel;
 };
+
+const TRAINER_LEVEL = /^\[(debug|info|warning|error)\] /;
+const LOOKS_LIKE_ERROR = /\b(error|exception|traceback|fatal|critical|failed)\b|\w+Error\b/i;
+const LOOKS_LIKE_WARNING = /\bwarn(ing)?s?\b|⚠/i;
+
+/**
+ * Whether a job whose `logging.level` is `level` keeps a line of its output. The trainer's own
+ * events carry their level (`[warning] …`). Plain output has none: at DEBUG and INFO every line is
+ * kept; at WARNING stderr is kept (Python's warnings and tracebacks go there) and stdout only where
+ * a line looks like a warning or an error; at ERROR only lines that look like errors (on stderr,
+ * anything that does not look like a mere warning, so an untagged traceback line is kept).
+ */
+export function keepsLine(level: LogLevel | undefined, stream: JobLogLine["stream"], line: string): boolean {
+  if (!level) return true;
+  const threshold = LOG_LEVEL_RANK[level];
+  if (stream === "trainer") {
+    const tagged = TRAINER_LEVEL.exec(line)?.[1];
+    return tagged ? LOG_LEVEL_RANK[tagged.toUpperCase() as LogLevel] >= threshold : true;
+  }
+  if (threshold <= LOG_LEVEL_RANK.INFO) return true;
+  const error = LOOKS_LIKE_ERROR.test(line);
+  if (threshold === LOG_LEVEL_RANK.WARNING) return stream === "stderr" || error || LOOKS_LIKE_WARNING.test(line);
+  return error || (stream === "stderr" && !LOOKS_LIKE_WARNING.test(line));
+}
 
 /** Prisma's "record to update not found" and "foreign key violation": the job row is gone (deleted), so there is nowhere to write. */
 const JOB_GONE_CODES = new Set(["P2025", "P2003"]);
@@ -194,12 +228,14 @@ export class JobRecorder {
   output(stream: JobLogLine["stream"], raw: string) {
     // Postgres text cannot hold NUL: a line with one would fail every write and hold up close() forever.
     const line = raw.includes("\0") ? raw.replaceAll("\0", "\uFFFD") : raw;
+    // The failure message's tail sees every line, even those the job's log level leaves out.
+    this.recent.push(`${stream === "stderr" ? "! " : ""}${line}`);
+    if (this.recent.length > 400) this.recent.splice(0, this.recent.length - 200);
+    if (!keepsLine(this.opts.logLevel, stream, line)) return;
     const entry: JobLogLine = { seq: ++this.seq, stream, line, at: new Date().toISOString() };
     this.pendingLogs.push(entry);
     this.pendingLogBytes += line.length;
     this.liveLogs.push(entry);
-    this.recent.push(`${stream === "stderr" ? "! " : ""}${line}`);
-    if (this.recent.length > 400) this.recent.splice(0, this.recent.length - 200);
     if (
       this.pendingLogs.length > (this.opts.maxPendingLogLines ?? 5_000) ||
       this.pendingLogBytes > (this.opts.maxPendingLogBytes ?? 4_000_000)

@@ -292,3 +292,23 @@ def test_results_csv_ahead_of_the_checkpoint_is_trimmed_on_resume(job):
     assert code == 0
     assert next(e for e in events if e["type"] == "started")["startEpoch"] == 3
     assert [line.split(",")[0] for line in csv.read_text().splitlines()[1:]] == ["1", "2", "3", "4", "5"]
+
+
+@pytest.mark.parametrize(
+    "logging_block, level, verbose",
+    [(None, None, None), ({"level": "DEBUG"}, "DEBUG", "true"), ({"level": "INFO"}, "INFO", "true"), ({"level": "WARNING"}, "WARNING", "false"), ({"level": "ERROR"}, "ERROR", "false")],
+)
+def test_the_jobs_logging_level_sets_ultralytics_verbosity(job, monkeypatch, logging_block, level, verbose):
+    import logging
+
+    config = job["config"]()
+    if logging_block:
+        config["logging"] = {**logging_block, "format": "json"}
+    monkeypatch.delenv("YOLO_VERBOSE", raising=False)
+    logger = logging.getLogger("ultralytics")
+    monkeypatch.setattr(logger, "level", logging.INFO)
+    assert train.job_log_level(config) == level
+    train.quiet_before_import(level)
+    assert os.environ.get("YOLO_VERBOSE") == verbose
+    train.follow_log_level(level)
+    assert logger.level == (logging.getLevelName(level) if level else logging.INFO)
