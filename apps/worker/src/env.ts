@@ -1,5 +1,6 @@
 import os from "node:os";
 import { z } from "zod";
+import { parseByteSize } from "@wyolo/contracts";
 
 export const workerEnvSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -68,6 +69,28 @@ export const workerEnvSchema = z.object({
     .optional(),
   /** Relative dataset paths in job configs resolve against this directory. */
   DATASETS_DIR: z.string().trim().optional(),
+  /**
+   * CPU cores this worker may use (the old service's variable; docker-compose.yaml gives the container
+   * `cpus` from it). A job's dataloader `workers` is capped at its share of them, one kept for the trainer itself.
+   */
+  WORKER_CPU_CORES: z.coerce.number().gt(0).max(1024).optional(),
+  /**
+   * Memory this worker may use ("8G", "512M", bytes; the container's `mem_limit` in docker-compose.yaml).
+   * A trainer whose process tree takes the worker past it is killed and its job fails OUT_OF_MEMORY,
+   * before the kernel's OOM killer takes the worker itself.
+   */
+  WORKER_RAM_MEMORY: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === "" || v === "0") return undefined;
+      const bytes = parseByteSize(v);
+      if (bytes === null) ctx.addIssue({ code: "custom", message: 'a memory size such as "8G", "512M" or a number of bytes' });
+      return bytes ?? undefined;
+    }),
+  /** How often the trainers' memory is measured (/proc) against WORKER_RAM_MEMORY. */
+  MEMORY_CHECK_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
   /** GPU memory share AutoBatch aims at when a job asks for batch "auto" (-1); unset = Ultralytics' default. */
   AUTO_BATCH_FRACTION: z.coerce.number().gt(0).lt(1).optional(),
   /** Where each job's run directory (checkpoints, config, stop file) lives. */

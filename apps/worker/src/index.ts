@@ -6,6 +6,7 @@ import {
   EXPORT_JOB_NAME,
   exportJobPayloadSchema,
   isWorkerOnline,
+  oldVariableWarnings,
   parseEnvOrExit,
   parseWorkerReport,
   SWEEP_JOB_NAME,
@@ -36,11 +37,13 @@ import { advanceSweep, type AdvanceDeps } from "./sweeps/advance-sweep.ts";
 import { enqueueAdvance, enqueueTrial } from "./sweeps/sweep-queue.ts";
 import { SweepTracking } from "./sweeps/sweep-tracking.ts";
 import { TrialReporter } from "./sweeps/trial-reporter.ts";
+import { maxDataloaderWorkers, MemoryWatch } from "./training/memory-watch.ts";
 
 const env: WorkerEnv = parseEnvOrExit(workerEnvSchema, process.env);
 
 const log = createLogger(env.LOG_LEVEL, env.WORKER_NAME);
 process.on("unhandledRejection", (err) => log.error({ err }, "unhandled rejection"));
+for (const warning of oldVariableWarnings(process.env)) log.warn(warning);
 const gpusAtStart = await queryGpus(env.NVIDIA_SMI);
 const concurrency = env.WORKER_CONCURRENCY ?? Math.max(1, gpusAtStart.length);
 const db = createDb(env.DATABASE_URL, { poolSize: Math.max(2, concurrency + 2) });
@@ -98,7 +101,12 @@ const runtime: TrainingRuntime = {
   placeJob: async (jobId, gpus) => allocator.place(jobId, gpus, await queryGpus(env.NVIDIA_SMI)),
   releaseJob: (jobId) => allocator.release(jobId),
   trials: new TrialReporter({ db, bridge, live, log }),
+  limits: { maxWorkers: maxDataloaderWorkers(env.WORKER_CPU_CORES, concurrency) },
 };
+if (env.WORKER_RAM_MEMORY) {
+  if (MemoryWatch.available()) runtime.limits!.memory = new MemoryWatch(env.WORKER_RAM_MEMORY, env.MEMORY_CHECK_INTERVAL_MS, log);
+  else log.warn("WORKER_RAM_MEMORY is set but this system has no /proc to measure trainers with: it is not enforced here");
+}
 const artifacts = env.S3_ENDPOINT ? new ArtifactStore({ ...env, S3_ENDPOINT: env.S3_ENDPOINT }, db, log) : undefined;
 await artifacts
   ?.ensureBucket()
@@ -233,7 +241,16 @@ void worker.run();
 await sweepWorker.waitUntilReady();
 void sweepWorker.run();
 reporter.start();
-log.info({ queue: env.TRAINING_QUEUE, concurrency, gpus: gpusAtStart.map((g) => `${g.index}: ${g.name}`) }, "worker ready");
+log.info(
+  {
+    queue: env.TRAINING_QUEUE,
+    concurrency,
+    memoryLimit: env.WORKER_RAM_MEMORY,
+    cpuCores: env.WORKER_CPU_CORES,
+    gpus: gpusAtStart.map((g) => `${g.index}: ${g.name}`),
+  },
+  "worker ready",
+);
 
 const shutdown = createShutdown({
   log,
@@ -249,6 +266,7 @@ const shutdown = createShutdown({
     { name: "sweep worker", run: () => sweepWorker.close() },
     { name: "optuna bridge", run: () => bridge.close() },
     { name: "reporter", run: () => reporter.stop() },
+    { name: "memory watch", run: async () => runtime.limits?.memory?.stop() },
     // Unsent MLflow calls stay in the outbox for the worker that resumes or inspects them.
     { name: "tracker", run: async () => tracker?.stop(3_000) },
     { name: "queues", run: () => Promise.allSettled([sweepQueue.close(), trainingQueue.close()]) },

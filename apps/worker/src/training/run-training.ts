@@ -22,7 +22,7 @@ import { judgeLoss } from "../lost-workers.ts";
 import { checkStoredConfig, prepareInputs } from "./inputs.ts";
 import { prepareRunDir } from "./run-dir.ts";
 import { startTracking } from "./tracking.ts";
-import { runTrainer } from "./trainer-run.ts";
+import { runTrainer, type TrainerLimits } from "./trainer-run.ts";
 import type { TrialReporter } from "../sweeps/trial-reporter.ts";
 
 /** What the worker process shares with every training it runs. */
@@ -44,6 +44,8 @@ export type TrainingRuntime = {
   tracker?: Tracker;
   /** The object store for artifacts, when configured. */
   artifacts?: ArtifactStore;
+  /** WORKER_RAM_MEMORY's watch over the trainers, and WORKER_CPU_CORES' cap on a job's dataloader `workers`. */
+  limits?: TrainerLimits;
   /** Reports sweep trials' epochs to their Optuna study (and hears the pruner), when the worker runs sweeps. */
   trials?: TrialReporter;
 };

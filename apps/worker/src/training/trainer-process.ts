@@ -5,6 +5,7 @@ import { parseTrainerLine, type TrainerEvent } from "@wyolo/contracts";
 import type { Logger } from "../logger.ts";
 import type { Lifeline } from "../lost-workers.ts";
 import { LineSplitter } from "./line-splitter.ts";
+import { killTree } from "./memory-watch.ts";
 import { trainerEnv } from "./trainer-env.ts";
 
 export type TrainerExit = { code: number | null; signal: NodeJS.Signals | null; spawnError?: string };
@@ -102,6 +103,20 @@ export class TrainerProcess {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     this.log.warn({ pid: child.pid }, "killing the trainer at once");
     child.kill("SIGKILL");
+  }
+
+  /** The running child's process id (undefined before start or after a failed spawn). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** SIGKILL to the trainer and every process it started (memory over the worker's limit: no time to wait). */
+  killTreeNow() {
+    const child = this.child;
+    if (this.beats) clearInterval(this.beats);
+    if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
+    this.log.warn({ pid: child.pid }, "killing the trainer and its processes");
+    killTree(child.pid);
   }
 
   /** SIGTERM, then SIGKILL if it is still there a few seconds later. */

@@ -8,6 +8,7 @@ import type { StopReason } from "../outcome.ts";
 import { JobRecorder } from "./job-recorder.ts";
 import type { RunDir } from "./run-dir.ts";
 import { TrainerProcess, type TrainerExit } from "./trainer-process.ts";
+import { formatBytes, type MemoryWatch } from "./memory-watch.ts";
 import type { TrainingRuntime } from "./run-training.ts";
 
 export type TrainerRunJob = {
@@ -20,6 +21,26 @@ export type TrainerRunJob = {
   bestMetricName: string | null;
   bestEpoch: number | null;
 };
+
+/** What WORKER_RAM_MEMORY and WORKER_CPU_CORES mean for each trainer (index.ts builds it). */
+export type TrainerLimits = { memory?: MemoryWatch; maxWorkers?: number };
+
+/** What a job whose trainer went over WORKER_RAM_MEMORY is told to change. */
+export const MEMORY_SUGGESTION = "try a smaller `batch`, `cache: false` or fewer dataloader `workers`";
+
+/**
+ * The config the trainer reads: `workers` capped at the job's share of WORKER_CPU_CORES. Ultralytics caps
+ * it at the host's CPU count, which a container with `cpus` set still sees whole, so an asked-for value
+ * above the share is lowered too. Returns the note for the job's timeline when it changed.
+ */
+export function applyWorkerLimits(config: TrainingConfig, limits: TrainerLimits | undefined): { config: TrainingConfig; note?: string } {
+  const max = limits?.maxWorkers;
+  if (max === undefined || config.train.workers <= max) return { config };
+  return {
+    config: { ...config, train: { ...config.train, workers: max } },
+    note: `Dataloader workers: ${max} instead of ${config.train.workers} (this worker's share of WORKER_CPU_CORES, one core kept for the trainer)`,
+  };
+}
 
 export type TrainerRun = {
   exit: TrainerExit;
@@ -61,7 +82,9 @@ export async function runTrainer(
   const { job, dirs } = run;
   const log = ctx.log;
   const configFile = path.join(dirs.runDir, "config.json");
-  writeFileSync(configFile, JSON.stringify(run.config, null, 2));
+  const limited = applyWorkerLimits(run.config, rt.limits);
+  writeFileSync(configFile, JSON.stringify(limited.config, null, 2));
+  if (limited.note) await rt.lifecycle.note(job.id, { kind: "limits", message: limited.note }).catch(() => {});
 
   let stopReason: StopReason | null = null;
   let finished: TrainerRun["finished"] = null;
@@ -187,6 +210,7 @@ export async function runTrainer(
     void recorder.close(ctx.lease!.signal).catch(() => {});
   };
   ctx.lease?.signal.addEventListener("abort", onLockLost);
+  let unwatchMemory = () => {};
   try {
     // A cancel that raced the start is caught here; later ones arrive by pub/sub or at a flush.
     const current = await db.trainingJob.findUnique({ where: { id: job.id }, select: { cancelRequestedAt: true } }).catch(() => null);
@@ -196,6 +220,21 @@ export async function runTrainer(
       return { exit: { code: null, signal: null }, stopReason, finished, failed, recorder, uploads, lockLost: true };
     }
     trainer.start(process.cwd());
+    const pid = trainer.pid;
+    const memory = rt.limits?.memory;
+    if (memory && pid) {
+      unwatchMemory = memory.watch(job.id, pid, (used, total) => {
+        // Reported as the trainer's own failure: the run's outcome reads it like Ultralytics' CUDA out-of-memory.
+        failed = {
+          v: 1,
+          type: "failed",
+          errorClass: "OUT_OF_MEMORY",
+          message: `the trainer used ${formatBytes(used)} of memory, taking this worker to ${formatBytes(total)}, over WORKER_RAM_MEMORY (${formatBytes(memory.limitBytes)}); it was stopped`,
+          suggestion: MEMORY_SUGGESTION,
+        };
+        trainer.killTreeNow();
+      });
+    }
     if (current?.cancelRequestedAt) requestStop("cancel");
     if (rt.isDraining() || ctx.signal.aborted) requestStop("shutdown");
     const exit = await trainer.exited;
@@ -203,6 +242,7 @@ export async function runTrainer(
     await started;
     return { exit, stopReason, finished, failed, recorder, uploads, lockLost: !!ctx.lease?.lost() };
   } finally {
+    unwatchMemory();
     ctx.lease?.signal.removeEventListener("abort", onLockLost);
     ctx.signal.removeEventListener("abort", onAbort);
     rt.active.delete(job.id);

@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { parseEnv, parseTrainingConfig, type TrainingConfig } from "@wyolo/contracts";
+import { workerEnvSchema } from "../src/env.ts";
+import { maxDataloaderWorkers, processTree, readProcessTable, treeMemory } from "../src/training/memory-watch.ts";
+import { applyWorkerLimits } from "../src/training/trainer-run.ts";
+
+const config = (train: Record<string, unknown> = {}) => {
+  const parsed = parseTrainingConfig({ model: "yolov8n.pt", train: { data: "d.yaml", ...train } });
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+  return parsed.config as TrainingConfig;
+};
+
+describe("WORKER_CPU_CORES and WORKER_RAM_MEMORY", () => {
+  it("parses the old service's values, names bad ones", () => {
+    const env = parseEnv(workerEnvSchema, { WORKER_CPU_CORES: "4", WORKER_RAM_MEMORY: "8G" });
+    expect(env.WORKER_CPU_CORES).toBe(4);
+    expect(env.WORKER_RAM_MEMORY).toBe(8 * 1024 ** 3);
+    expect(parseEnv(workerEnvSchema, {}).WORKER_RAM_MEMORY).toBeUndefined();
+    // 0 is compose's "no limit" (the compose file's default).
+    expect(parseEnv(workerEnvSchema, { WORKER_RAM_MEMORY: "0", WORKER_CPU_CORES: "" }).WORKER_RAM_MEMORY).toBeUndefined();
+    expect(() => parseEnv(workerEnvSchema, { WORKER_RAM_MEMORY: "lots" })).toThrow(/WORKER_RAM_MEMORY/);
+    expect(() => parseEnv(workerEnvSchema, { WORKER_CPU_CORES: "-2" })).toThrow(/WORKER_CPU_CORES/);
+  });
+
+  it("caps dataloader workers at the job's share of the cores, one kept for the trainer", () => {
+    expect(maxDataloaderWorkers(undefined, 1)).toBeUndefined();
+    expect(maxDataloaderWorkers(4, 1)).toBe(3);
+    expect(maxDataloaderWorkers(8, 2)).toBe(3);
+    expect(maxDataloaderWorkers(1, 1)).toBe(0);
+    expect(maxDataloaderWorkers(2.5, 1)).toBe(1);
+  });
+
+  it("lowers a config's workers above the cap, with a note; leaves one under it alone", () => {
+    const capped = applyWorkerLimits(config(), { maxWorkers: 3 });
+    expect(capped.config.train.workers).toBe(3);
+    expect(capped.note).toMatch(/3 instead of 8/);
+    const asked = applyWorkerLimits(config({ workers: 2 }), { maxWorkers: 3 });
+    expect(asked.config.train.workers).toBe(2);
+    expect(asked.note).toBeUndefined();
+    expect(applyWorkerLimits(config(), undefined).config.train.workers).toBe(8);
+  });
+
+  it("measures a process tree from /proc", () => {
+    const table = readProcessTable();
+    expect(table.size).toBeGreaterThan(0);
+    expect(processTree(table, process.pid)[0]).toBe(process.pid);
+    expect(treeMemory(table, process.pid)).toBeGreaterThan(10 * 1024 * 1024);
+  });
+});
