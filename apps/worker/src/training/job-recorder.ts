@@ -58,7 +58,8 @@ export type JobRecorderOptions = {
 
 const TRAINER_LEVEL = /^\[(debug|info|warning|error)\] /;
 const LOOKS_LIKE_ERROR = /\b(error|exception|traceback|fatal|critical|failed)\b|\w+Error\b/i;
-const LOOKS_LIKE_WARNING = /\bwarn(ing)?s?\b|⚠/i;
+// No leading \b: Python's warning classes (UserWarning, DeprecationWarning) end in it.
+const LOOKS_LIKE_WARNING = /warn(ing)?s?\b|⚠/i;
 
 /**
  * Whether a job whose `logging.level` is `level` keeps a line of its output. The trainer's own
