@@ -74,6 +74,18 @@ export const webEnvSchema = z
       .min(10)
       .max(7 * 86_400)
       .default(900),
+    /**
+     * Platform-wide training defaults (the old service's variables): a config that leaves out `train.epochs`
+     * or `train.batch` gets these, and the job says where they came from. Unset = Ultralytics' defaults (100, 16).
+     */
+    DEFAULT_EPOCHS: z.coerce.number().int().min(1).max(10_000).optional(),
+    DEFAULT_BATCH_SIZE: z.coerce
+      .number()
+      .int()
+      .min(-1)
+      .max(4096)
+      .refine((v) => v !== 0, "-1 (auto) or a batch size ≥ 1")
+      .optional(),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((env, ctx) => {

@@ -1,5 +1,6 @@
 import "server-only";
 import { can, parseTrainingConfig, type Priority } from "@wyolo/contracts";
+import { platformDefaults } from "@/env";
 import { newId } from "@wyolo/db";
 import { db } from "../db";
 import { projectAccess } from "../access";
@@ -25,12 +26,19 @@ export type CreateJobArgs = { name?: string; priority: Priority; config: string 
 export async function createJob(user: SessionUser, projectId: string, args: CreateJobArgs, ip: string) {
   const access = await projectAccess(user, { id: projectId }, "job.create");
   const { project, team } = access;
-  const parsed = parseTrainingConfig(args.config);
+  const parsed = parseTrainingConfig(args.config, { defaults: platformDefaults() });
   if (!parsed.ok) throw invalidConfig(parsed.issues);
+  const { sources } = parsed;
   // `sweeper.tune: true` makes the submission a sweep; a retry is always the one job again.
   if (parsed.sweep && !args.retryOfId) {
     if (!can(access.role, "sweep.create")) throw forbidden();
-    const created = await insertSweep(user, access, { config: parsed.config, sweep: parsed.sweep, warnings: parsed.warnings }, args, ip);
+    const created = await insertSweep(
+      user,
+      access,
+      { config: parsed.config, sweep: parsed.sweep, warnings: parsed.warnings, sources },
+      args,
+      ip,
+    );
     return { kind: "sweep" as const, ...created };
   }
   const config = parsed.config;
@@ -44,8 +52,8 @@ export async function createJob(user: SessionUser, projectId: string, args: Crea
   const priority = args.priority.toUpperCase();
   const [row] = await db.$queryRaw<JobInsertRow[]>`
     WITH job AS (
-      INSERT INTO "TrainingJob" ("id", "projectId", "createdById", "name", "config", "configSource", "priority", "model", "task", "totalEpochs", "retryOfId", "updatedAt")
-      VALUES (${jobId}, ${project.id}, ${user.id}, ${name}, ${JSON.stringify(config)}::jsonb, ${sourceText(args.config)}, ${priority}::"JobPriority",
+      INSERT INTO "TrainingJob" ("id", "projectId", "createdById", "name", "config", "configSource", "configSources", "priority", "model", "task", "totalEpochs", "retryOfId", "updatedAt")
+      VALUES (${jobId}, ${project.id}, ${user.id}, ${name}, ${JSON.stringify(config)}::jsonb, ${sourceText(args.config)}, ${JSON.stringify(sources)}::jsonb, ${priority}::"JobPriority",
               ${config.model}, ${config.task}, ${config.train.epochs}, ${args.retryOfId ?? null}, now())
       RETURNING "id", "createdAt"
     ), event AS (
@@ -97,5 +105,5 @@ export async function createJob(user: SessionUser, projectId: string, args: Crea
 
   const summary = toJobSummary(job);
   emitJobUpdated(summary);
-  return { kind: "job" as const, job: summary, warnings: parsed.warnings };
+  return { kind: "job" as const, job: summary, warnings: parsed.warnings, sources };
 }

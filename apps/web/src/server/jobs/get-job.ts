@@ -14,6 +14,7 @@ export async function getJob(user: SessionUser, jobId: string) {
       ...jobSummarySelect,
       config: true,
       configSource: true,
+      configSources: true,
       failureClass: true,
       logTail: true,
       bestEpoch: true,
@@ -24,12 +25,36 @@ export async function getJob(user: SessionUser, jobId: string) {
       events: { orderBy: { createdAt: "asc" }, select: { id: true, kind: true, message: true, createdAt: true } },
     },
   });
-  const { config, configSource, failureClass, logTail, bestEpoch, retryOfId, trialState, trialValue, prunedAtEpoch, events, ...summary } =
-    row;
+  const {
+    config,
+    configSource,
+    configSources,
+    failureClass,
+    logTail,
+    bestEpoch,
+    retryOfId,
+    trialState,
+    trialValue,
+    prunedAtEpoch,
+    events,
+    ...summary
+  } = row;
   const job = toJobSummary(summary);
   const own = summary.createdBy.id === user.id;
   return {
-    job: { ...job, config, configSource, failureClass, logTail, bestEpoch, retryOfId, trialState, trialValue, prunedAtEpoch },
+    job: {
+      ...job,
+      config,
+      configSource,
+      configSources: (configSources ?? {}) as Record<string, string>,
+      failureClass,
+      logTail,
+      bestEpoch,
+      retryOfId,
+      trialState,
+      trialValue,
+      prunedAtEpoch,
+    },
     events: events.map((e) => ({ ...e, createdAt: e.createdAt.toISOString() })),
     project: { id: project.id, name: project.name, slug: project.slug },
     team: { id: team.id, name: team.name, slug: team.slug },

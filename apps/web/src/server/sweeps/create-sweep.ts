@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from "node:util";
 import {
   defaultSearchSpace,
   parseTrainingConfig,
+  type ConfigSources,
   type Priority,
   type SweepSettings,
   type SweepSummary,
@@ -18,11 +19,12 @@ import { emitSweepUpdated } from "../realtime/emitter";
 import type { SessionUser } from "../auth/session";
 import { checkWeightsRefs } from "../jobs/check-weights-refs";
 import { defaultName, invalidConfig, namesTask, sourceText } from "../jobs/config-input";
+import { platformDefaults } from "@/env";
 import { enqueueSweepAdvance } from "./enqueue-advance";
 import { sweepSummarySelect, toSweepSummary } from "./sweep-summary";
 
 export type CreateSweepArgs = { name?: string; priority: Priority; config: string | Record<string, unknown> };
-type ParsedSweep = { config: TrainingConfig; sweep: SweepSettings; warnings: string[] };
+type ParsedSweep = { config: TrainingConfig; sweep: SweepSettings; warnings: string[]; sources: ConfigSources };
 
 const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -48,9 +50,15 @@ function withTune(input: string | Record<string, unknown>): unknown {
 /** POST /projects/{id}/sweeps: the config with its `sweeper` block becomes a sweep (QUEUED) and its first advance step. */
 export async function createSweep(user: SessionUser, projectId: string, args: CreateSweepArgs, ip: string) {
   const access = await projectAccess(user, { id: projectId }, "sweep.create");
-  const parsed = parseTrainingConfig(withTune(args.config));
+  const parsed = parseTrainingConfig(withTune(args.config), { defaults: platformDefaults() });
   if (!parsed.ok) throw invalidConfig(parsed.issues);
-  return insertSweep(user, access, { config: parsed.config, sweep: parsed.sweep!, warnings: parsed.warnings }, args, ip);
+  return insertSweep(
+    user,
+    access,
+    { config: parsed.config, sweep: parsed.sweep!, warnings: parsed.warnings, sources: parsed.sources },
+    args,
+    ip,
+  );
 }
 
 /**
@@ -64,8 +72,8 @@ export async function insertSweep(
   parsed: ParsedSweep,
   args: CreateSweepArgs,
   ip: string,
-): Promise<{ sweep: SweepSummary; warnings: string[] }> {
-  const { config, warnings } = parsed;
+): Promise<{ sweep: SweepSummary; warnings: string[]; sources: ConfigSources }> {
+  const { config, warnings, sources } = parsed;
   const settings = { ...parsed.sweep };
   const { modelJob } = await checkWeightsRefs(user, team.id, config);
   // A fine-tune keeps the task of the job it starts from, unless the config names one; a default
@@ -88,6 +96,7 @@ export async function insertSweep(
         config: config as unknown as Prisma.InputJsonValue,
         settings: settings as unknown as Prisma.InputJsonValue,
         configSource: sourceText(args.config),
+        configSources: sources,
         nTrials: settings.n_trials,
         parallel: settings.parallel,
         deadlineAt: settings.timeout ? new Date(Date.now() + settings.timeout * 1000) : null,
@@ -112,5 +121,5 @@ export async function insertSweep(
 
   const sweep = toSweepSummary(row);
   emitSweepUpdated(sweep);
-  return { sweep, warnings };
+  return { sweep, warnings, sources };
 }
