@@ -32,8 +32,13 @@ if ((${#compose[@]})); then
     if out=$(compose_check "${set_ones[@]}" 2>&1); then die "docker-compose.yaml accepted a missing $missing."; fi
     [[ $out == *"set $missing in .env"* ]] || die "docker-compose.yaml refused a missing $missing without naming it: $out"
   done
+  # The worker container's limits come from the old service's WORKER_CPU_CORES / WORKER_RAM_MEMORY
+  # (compose v1 prints "8G", v2 the bytes).
+  limits=$(env "${compose_secrets[@]/%/=dummy-for-the-check}" WORKER_CPU_CORES=4 WORKER_RAM_MEMORY=8G "${compose[@]}" --env-file "$compose_env" -f docker-compose.yaml config)
+  grep -Eq "cpus: '?\"?4(\.0+)?" <<<"$limits" || die "docker-compose.yaml: the worker's cpus do not follow WORKER_CPU_CORES"
+  grep -Eq "mem_limit: '?\"?(8G|8589934592)" <<<"$limits" || die "docker-compose.yaml: the worker's mem_limit does not follow WORKER_RAM_MEMORY"
   rm -f "$compose_env"
-  echo "compose config: valid with the secrets set; refused, naming it, without each of ${compose_secrets[*]}"
+  echo "compose config: valid with the secrets set; refused, naming it, without each of ${compose_secrets[*]}; worker limits from WORKER_CPU_CORES / WORKER_RAM_MEMORY"
 else
   echo "skipped \`docker compose config\`: neither the compose plugin nor docker-compose is installed (test/compose.test.ts still checks the file)"
 fi

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { OLD_VARIABLE_NAMES, parseEnv } from "@wyolo/contracts";
 import { webEnvSchema } from "../apps/web/src/env-schema";
 import { workerEnvSchema } from "../apps/worker/src/env";
 
@@ -12,6 +13,8 @@ type Service = {
   ports?: string[];
   container_name?: string;
   deploy?: { resources?: { reservations?: { devices?: { driver: string; capabilities: string[] }[] } } };
+  cpus?: string;
+  mem_limit?: string;
   restart?: string;
 };
 
@@ -25,8 +28,13 @@ const interpolations = [...composeText.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9
 );
 const isSecretName = (name: string) => /PASSWORD|SECRET|TOKEN|ACCESS_KEY|MINIO_ROOT_USER/.test(name);
 /** Secrets of optional features: empty (feature off) is their only allowed default. */
-const optionalSecrets = new Set(["OIDC_CLIENT_SECRET"]);
+const optionalSecrets = new Set(["OIDC_CLIENT_SECRET", ...OLD_VARIABLE_NAMES]);
+/** The old service's variables: read only so the apps can name them at start, never suggested in an example. */
+const oldVariables = new Set(OLD_VARIABLE_NAMES);
 const requiredSecrets = ["POSTGRES_PASSWORD", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "NEXTAUTH_SECRET", "ADMIN_PASSWORD"];
+
+/** The worker's env as a container gets it from compose (an empty value counts as unset). */
+const parseEnvCompose = (values: Record<string, string>) => parseEnv(workerEnvSchema, values);
 
 function envFileEntries(file: string): Map<string, string> {
   const text = readFileSync(path.join(import.meta.dirname, "..", file), "utf8");
@@ -64,8 +72,9 @@ describe("docker-compose.yaml", () => {
   it("passes the apps only variables they know", () => {
     const webKeys = new Set(Object.keys(webEnvSchema.shape));
     const workerKeys = new Set(Object.keys(workerEnvSchema.shape));
-    for (const key of Object.keys(services.web!.environment!)) expect(webKeys.has(key), `web: ${key}`).toBe(true);
-    for (const key of Object.keys(services.worker!.environment!)) expect(workerKeys.has(key), `worker: ${key}`).toBe(true);
+    for (const key of Object.keys(services.web!.environment!)) expect(webKeys.has(key) || oldVariables.has(key), `web: ${key}`).toBe(true);
+    for (const key of Object.keys(services.worker!.environment!))
+      expect(workerKeys.has(key) || oldVariables.has(key), `worker: ${key}`).toBe(true);
   });
 
   it("has no default for any secret: compose refuses to start until .env sets it, naming it", () => {
@@ -102,9 +111,37 @@ describe("docker-compose.yaml", () => {
 
   it("has every variable it reads in .env.production.example, with the secrets left empty", () => {
     const example = envFileEntries(".env.production.example");
-    for (const { name } of interpolations) expect(example.has(name), `${name} in .env.production.example`).toBe(true);
+    for (const { name } of interpolations.filter((i) => !oldVariables.has(i.name)))
+      expect(example.has(name), `${name} in .env.production.example`).toBe(true);
+    for (const name of oldVariables) expect(example.has(name), `${name} is not suggested`).toBe(false);
     for (const name of requiredSecrets.filter((n) => n !== "MINIO_ROOT_USER")) expect(example.get(name), name).toBe("");
     expect(example.get("OIDC_CLIENT_SECRET")).toBe("");
+  });
+
+  it("takes each worker container's limits and the worker's own from WORKER_CPU_CORES / WORKER_RAM_MEMORY (the old service's)", () => {
+    const worker = services.worker!;
+    expect(worker.cpus).toBe("${WORKER_CPU_CORES:-0}");
+    expect(worker.mem_limit).toBe("${WORKER_RAM_MEMORY:-0}");
+    expect(worker.environment).toMatchObject({ WORKER_CPU_CORES: "${WORKER_CPU_CORES:-}", WORKER_RAM_MEMORY: "${WORKER_RAM_MEMORY:-}" });
+    // The compose defaults ("no limit") are what the worker reads as none.
+    const none = parseEnvCompose({ WORKER_CPU_CORES: "", WORKER_RAM_MEMORY: "0" });
+    expect(none.WORKER_CPU_CORES).toBeUndefined();
+    expect(none.WORKER_RAM_MEMORY).toBeUndefined();
+    expect(parseEnvCompose({ WORKER_CPU_CORES: "4", WORKER_RAM_MEMORY: "8G" })).toMatchObject({
+      WORKER_CPU_CORES: 4,
+      WORKER_RAM_MEMORY: 8 * 1024 ** 3,
+    });
+  });
+
+  it("gives the web app the training defaults, and web and workers the old variables to name", () => {
+    expect(services.web!.environment).toMatchObject({
+      DEFAULT_EPOCHS: "${DEFAULT_EPOCHS:-}",
+      DEFAULT_BATCH_SIZE: "${DEFAULT_BATCH_SIZE:-}",
+    });
+    for (const name of OLD_VARIABLE_NAMES) {
+      expect(services.web!.environment![name], `web: ${name}`).toBe(`\${${name}:-}`);
+      expect(services.worker!.environment![name], `worker: ${name}`).toBe(`\${${name}:-}`);
+    }
   });
 
   it("publishes MLflow (no sign-in of its own) and the MinIO console on this host only by default", () => {

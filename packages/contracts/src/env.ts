@@ -39,6 +39,8 @@ const OLD_VARIABLES: Record<string, string> = {
   TOPIC: "TRAINING_QUEUE",
 };
 
+export const OLD_VARIABLE_NAMES = Object.keys(OLD_VARIABLES);
+
 /**
  * One warning per old-service variable that is set: Wyolo would otherwise ignore it silently, and a
  * team moving over would wonder why its MinIO or Redis settings do nothing.
