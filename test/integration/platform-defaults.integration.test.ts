@@ -13,6 +13,7 @@ import { trainingQueue } from "@/server/queue";
 import * as jobsRoute from "@/app/api/v1/projects/[projectId]/jobs/route";
 import * as sweepsRoute from "@/app/api/v1/projects/[projectId]/sweeps/route";
 import * as jobRoute from "@/app/api/v1/jobs/[jobId]/route";
+import * as defaultsRoute from "@/app/api/v1/config-defaults/route";
 import { call, createTeamWith, createUser, sessionCookie } from "./helpers";
 
 let cookie: string;
@@ -57,6 +58,13 @@ describe("DEFAULT_EPOCHS / DEFAULT_BATCH_SIZE", () => {
     const got = await call(jobRoute.GET, { cookie, params: { jobId: res.body.job.id } });
     expect(got.body.job.configSources).toEqual(res.body.sources);
     expect(got.body.job.config.train).toMatchObject({ epochs: 3, batch: 8 });
+  });
+
+  it("are what the submit form asks for, to show them and leave its fields empty", async () => {
+    const res = await call(defaultsRoute.GET, { cookie });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ defaults: { epochs: 7, batch: -1 } });
+    expect((await call(defaultsRoute.GET, {})).status).toBe(401);
   });
 
   it("apply to a sweep's base config too", async () => {

@@ -1,10 +1,10 @@
 "use client";
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useParams, useRouter } from "next/navigation";
 import { useMemo, useState } from "react";
 import { toast } from "sonner";
 import { stringify as toYaml } from "yaml";
-import { parseTrainingConfig, PRIORITIES, TASKS, type Priority, type Task } from "@wyolo/contracts";
+import { parseTrainingConfig, PRIORITIES, TASKS, type ConfigDefaults, type Priority, type Task } from "@wyolo/contracts";
 import { Button, Card, Field, Input, Select } from "@/components/ui";
 import { api, ApiRequestError } from "@/lib/api";
 import { sweepPath } from "@/lib/sweeps";
@@ -40,15 +40,41 @@ function modelFile(s: Simple, from?: StartFrom) {
   return s.family === "rtdetr" ? `rtdetr-${s.size}.pt` : `${s.family}${s.size}${SUFFIX[s.task]}.pt`;
 }
 
-function simpleConfig(s: Simple, from?: StartFrom): Record<string, unknown> {
+/** An empty Epochs or Batch field leaves the value out, for the platform default to fill (only where there is one). */
+function simpleConfig(s: Simple, from?: StartFrom, defaults: ConfigDefaults = {}): Record<string, unknown> {
   const num = (v: string) => (v.trim() === "" ? v : Number(v));
+  const train: Record<string, unknown> = {
+    data: s.data,
+    epochs: num(s.epochs),
+    imgsz: num(s.imgsz),
+    batch: s.batch === "auto" ? -1 : num(s.batch),
+  };
+  if (s.epochs.trim() === "" && defaults.epochs !== undefined) delete train.epochs;
+  if (s.batch.trim() === "" && defaults.batch !== undefined) delete train.batch;
   return {
     model: modelFile(s, from),
     type: from ? from.type : s.family === "rtdetr" ? "rtdetr" : "yolo",
     task: from ? from.task : s.task,
-    train: { data: s.data, epochs: num(s.epochs), imgsz: num(s.imgsz), batch: s.batch === "auto" ? -1 : num(s.batch) },
+    train,
   };
 }
+
+/** " · epochs from DEFAULT_EPOCHS, …": the values a platform default filled in. */
+function fromPlatform(sources: Record<string, string>): string {
+  const named = Object.entries(sources).filter(([, from]) => from.startsWith("DEFAULT_"));
+  return named.length ? ` · ${named.map(([path, from]) => `${path.replace(/^train\./, "")} from ${from}`).join(", ")}` : "";
+}
+
+/** The platform's DEFAULT_EPOCHS / DEFAULT_BATCH_SIZE, as the API applies them to configs that leave them out. */
+function usePlatformDefaults(): ConfigDefaults {
+  const query = useQuery({
+    queryKey: ["config-defaults"],
+    queryFn: () => api<{ defaults: ConfigDefaults }>("/api/v1/config-defaults").then((r) => r.defaults),
+    staleTime: Infinity,
+  });
+  return query.data ?? NO_DEFAULTS;
+}
+const NO_DEFAULTS: ConfigDefaults = {};
 
 /** What POST …/jobs answers: a job, or a sweep when the config's `sweeper.tune` is true. */
 type Created = { job: JobSummary; warnings: string[]; kind?: "job" } | { kind: "sweep"; sweep: SweepSummary; warnings?: string[] };
@@ -90,14 +116,29 @@ export function SubmitJobForm({
   const [advanced, setAdvanced] = useState(initialYaml !== undefined);
   const [yaml, setYaml] = useState(initialYaml ?? "");
   const [serverErrors, setServerErrors] = useState<Record<string, string[]>>({});
+  const defaults = usePlatformDefaults();
+  const [edited, setEdited] = useState<Partial<Record<keyof Simple, true>>>({});
+  // Epochs and Batch show empty, untouched, where a platform default exists: the job then says the value came from it.
+  const fields = useMemo<Simple>(
+    () => ({
+      ...simple,
+      epochs: defaults.epochs !== undefined && !edited.epochs ? "" : simple.epochs,
+      batch: defaults.batch !== undefined && !edited.batch ? "" : simple.batch,
+    }),
+    [simple, edited, defaults],
+  );
 
   const sweeping = mode === "sweep" && !advanced;
   const config = useMemo(
     () =>
-      advanced ? yaml : sweeping ? { ...simpleConfig(simple, startFrom), sweeper: sweeperBlock(sweep) } : simpleConfig(simple, startFrom),
-    [advanced, yaml, sweeping, simple, startFrom, sweep],
+      advanced
+        ? yaml
+        : sweeping
+          ? { ...simpleConfig(fields, startFrom, defaults), sweeper: sweeperBlock(sweep) }
+          : simpleConfig(fields, startFrom, defaults),
+    [advanced, yaml, sweeping, fields, startFrom, sweep, defaults],
   );
-  const check = useMemo(() => parseTrainingConfig(config), [config]);
+  const check = useMemo(() => parseTrainingConfig(config, { defaults }), [config, defaults]);
   const issues = check.ok ? [] : check.issues;
   const spaceIssues = sweeping ? rowIssues(sweep.space) : {};
   // Sweep paths match deeper issues too (`sweeper.search_space.lr0` shows `….lr0.high`).
@@ -132,6 +173,7 @@ export function SubmitJobForm({
 
   const set = <K extends keyof Simple>(key: K, value: Simple[K]) => {
     setServerErrors({});
+    setEdited((e) => (e[key] ? e : { ...e, [key]: true }));
     setSimple((s) => {
       const next = { ...s, [key]: value };
       const fam = FAMILIES[next.family];
@@ -142,7 +184,7 @@ export function SubmitJobForm({
   };
 
   const openAdvanced = () => {
-    setYaml(toYaml(sweeping ? config : simpleConfig(simple, startFrom)));
+    setYaml(toYaml(sweeping ? config : simpleConfig(fields, startFrom, defaults)));
     setAdvanced(true);
   };
   const isSweep = advanced ? check.ok && !!check.sweep : mode === "sweep";
@@ -257,12 +299,20 @@ export function SubmitJobForm({
               id="job-epochs"
               label="Epochs"
               error={fieldError("train.epochs")}
-              hint={mode === "sweep" ? "Each trial’s budget; the pruner may stop it sooner" : undefined}
+              hint={
+                [
+                  mode === "sweep" ? "Each trial’s budget; the pruner may stop it sooner" : "",
+                  defaults.epochs !== undefined ? `Empty: the platform default, ${defaults.epochs} (DEFAULT_EPOCHS)` : "",
+                ]
+                  .filter(Boolean)
+                  .join(". ") || undefined
+              }
             >
               <Input
                 id="job-epochs"
                 inputMode="numeric"
-                value={simple.epochs}
+                placeholder={defaults.epochs !== undefined ? String(defaults.epochs) : undefined}
+                value={fields.epochs}
                 onChange={(e) => set("epochs", e.target.value)}
                 aria-invalid={!!fieldError("train.epochs")}
               />
@@ -276,10 +326,20 @@ export function SubmitJobForm({
                 aria-invalid={!!fieldError("train.imgsz")}
               />
             </Field>
-            <Field id="job-batch" label="Batch" error={fieldError("train.batch")} hint="auto, a number, or a GPU memory fraction like 0.7">
+            <Field
+              id="job-batch"
+              label="Batch"
+              error={fieldError("train.batch")}
+              hint={`auto, a number, or a GPU memory fraction like 0.7${
+                defaults.batch !== undefined
+                  ? `. Empty: the platform default, ${defaults.batch === -1 ? "auto" : defaults.batch} (DEFAULT_BATCH_SIZE)`
+                  : ""
+              }`}
+            >
               <Input
                 id="job-batch"
-                value={simple.batch}
+                placeholder={defaults.batch !== undefined ? (defaults.batch === -1 ? "auto" : String(defaults.batch)) : undefined}
+                value={fields.batch}
                 onChange={(e) => set("batch", e.target.value)}
                 aria-invalid={!!fieldError("train.batch")}
               />
@@ -316,6 +376,7 @@ export function SubmitJobForm({
                   {check.sweep
                     ? `✓ Valid sweep: ${check.config.model} · ${check.config.task} · ${check.sweep.n_trials} trials of ${check.config.train.epochs} epochs · ${check.sweep.sampler} · ${check.sweep.pruner} pruner`
                     : `✓ Valid: ${check.config.model} · ${check.config.task} · ${check.config.train.epochs} epochs`}
+                  {fromPlatform(check.sources)}
                   {check.warnings.map((w) => (
                     <span key={w} className="block text-amber-700 dark:text-amber-400">
                       {w}
