@@ -177,9 +177,12 @@ describe("training jobs through a real worker process", () => {
     expect(kinds.indexOf("stalled")).toBeLessThan(kinds.lastIndexOf("resumed"));
     const epochs = await db.jobEpoch.findMany({ where: { jobId: id }, select: { epoch: true } });
     expect(epochs).toHaveLength(12);
-    // Resumed from the checkpoint, not from scratch: the second run started after the last saved epoch.
+    // Resumed from the checkpoint, not from scratch: the second run started after the last saved epoch. The
+    // recorder's flush may trail the trainer's checkpoints by an epoch or two on a loaded machine.
     const resumed = done.events.find((e) => e.kind === "running" && e.message.includes("resumed"));
-    expect(resumed?.message).toMatch(new RegExp(`epochs (${epochAtDeath}|${epochAtDeath + 1})–12`));
+    const startEpoch = Number(/epochs (\d+)–12/.exec(resumed?.message ?? "")?.[1]);
+    expect(startEpoch).toBeGreaterThanOrEqual(epochAtDeath);
+    expect(startEpoch).toBeLessThanOrEqual(epochAtDeath + 2);
   });
 
   it("on SIGTERM, stops the trainer at an epoch boundary and puts the job back for another worker", async () => {

@@ -133,6 +133,7 @@ export async function runTrainer(
     flushMs: env.FLUSH_INTERVAL_MS,
     heartbeatMs: env.HEARTBEAT_INTERVAL_MS,
     maxLogLines: env.MAX_LOG_LINES,
+    logLevel: run.config.logging?.level,
     log,
     spillDir: dirs.runDir,
     mayWrite: () => !ctx.lease?.lost(),
