@@ -36,6 +36,8 @@ type JobDetail = {
     retryOfId: string | null;
     /** A sweep's trial: what its sweep told Optuna (null while not told), its final objective, the epoch its pruner stopped it. */
     trialState: TrialState | null;
+    /** Values the config left out, by path, and where they came from (a platform default such as DEFAULT_EPOCHS). */
+    configSources: Record<string, string>;
     trialValue: number | null;
     prunedAtEpoch: number | null;
   };
@@ -330,6 +332,15 @@ export function JobView({
           <Card>
             <h2 className="mb-3 font-semibold">Resolved config</h2>
             <pre className="max-h-96 overflow-auto rounded bg-zinc-50 p-3 text-xs dark:bg-zinc-950">{toYaml(job.config)}</pre>
+            {Object.keys(job.configSources ?? {}).length > 0 && (
+              <ul className="mt-2 space-y-0.5 text-xs text-zinc-500" aria-label="Where values came from">
+                {Object.entries(job.configSources).map(([path, from]) => (
+                  <li key={path}>
+                    <code>{path}</code>: not in the submitted config; from {from}
+                  </li>
+                ))}
+              </ul>
+            )}
           </Card>
         </div>
       </div>
