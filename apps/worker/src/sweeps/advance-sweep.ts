@@ -397,6 +397,8 @@ async function createTrialJob(
       sweepId: sweep.id,
       trialNumber: number,
       trialParams: params as object,
+      // The base config's platform defaults hold for every trial.
+      ...(sweep.configSources ? { configSources: sweep.configSources } : {}),
     },
     select: TRIAL_SELECT,
   });
