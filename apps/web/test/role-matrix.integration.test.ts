@@ -127,6 +127,7 @@ const MATRIX: Record<string, Partial<Record<HttpMethod, Case>>> = {
     POST: { access: { kind: "signedIn" }, prepare: () => ({ params: {}, body: { name: "Another team" } }) },
   },
   workers: { GET: { access: { kind: "signedIn" }, prepare: () => ({ params: {} }) } },
+  "config-defaults": { GET: { access: { kind: "signedIn" }, prepare: () => ({ params: {} }) } },
 };
 
 // A platform admin without a membership acts as its team's ADMIN (server/access.ts).

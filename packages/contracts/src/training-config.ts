@@ -524,10 +524,59 @@ function relativizeDataPath(raw: Record<string, unknown>, warnings: string[]): R
 }
 
 /** Parses a config given as an object, a JSON string or a YAML string (the old config.yaml shape). */
+/** Deeper than any real config; far below where the YAML parser's recursion could exhaust the stack. */
+export const MAX_YAML_NESTING = 64;
+
+/**
+ * Whether YAML text nests deeper than `max`, found by a scan before parsing: flow collections
+ * (`[`, `{` outside quotes) and compact block sequences (`- - - x`). A parser that recurses
+ * thousands of levels deep can exhaust the stack inside a regular expression, which V8 does not
+ * survive as an exception but as a process crash.
+ */
+export function yamlNestingExceeds(text: string, max = MAX_YAML_NESTING): boolean {
+  let depth = 0;
+  let quote: string | null = null;
+  let lineStart = true;
+  let dashes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (quote === '"' && c === "\\") i++;
+      else if (c === quote) quote = null;
+      continue;
+    }
+    if (c === "\n") {
+      lineStart = true;
+      dashes = 0;
+      continue;
+    }
+    if (lineStart) {
+      if (c === " " || c === "\t") continue;
+      if ((c === "-" || c === "?") && (text[i + 1] === " " || text[i + 1] === "\t")) {
+        if (++dashes > max) return true;
+        i++;
+        continue;
+      }
+      lineStart = false;
+    }
+    if (c === '"' || c === "'") quote = c;
+    else if (c === "[" || c === "{") {
+      if (++depth > max) return true;
+    } else if (c === "]" || c === "}") depth = Math.max(0, depth - 1);
+    else if (c === "#" && (i === 0 || text[i - 1] === " ")) {
+      const end = text.indexOf("\n", i);
+      i = end === -1 ? text.length : end - 1;
+    }
+  }
+  return false;
+}
+
 export function parseTrainingConfig(input: unknown, options: ParseTrainingConfigOptions = {}): ParsedConfig {
   let raw = input;
   if (typeof input === "string") {
     if (input.length > 100_000) return { ok: false, issues: [{ path: "config", message: "Config is larger than 100 kB" }] };
+    if (yamlNestingExceeds(input))
+      return { ok: false, issues: [{ path: "config", message: `Nested more than ${MAX_YAML_NESTING} levels deep` }] };
     try {
       raw = parseYaml(input, { maxAliasCount: 50 });
     } catch (err) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseJobWeightsRef, parseTrainingConfig, taskFromModel } from "../src/index.ts";
+import { parseJobWeightsRef, parseTrainingConfig, taskFromModel, yamlNestingExceeds } from "../src/index.ts";
 
 const base = { model: "yolo11n.pt", train: { data: "d/data.yaml" } };
 const issuesOf = (input: unknown) => {
@@ -72,6 +72,14 @@ describe("training config", () => {
     expect(r.warnings).toHaveLength(2);
     expect(r.warnings[1]).toContain("tune");
     expect(r.sweep).toBeUndefined();
+  });
+
+  it("refuses YAML nested deeper than 64 levels before parsing it (a deep parse can crash the process), and keeps real configs", () => {
+    for (const text of ["[".repeat(20_000), "{a: ".repeat(5_000), "- ".repeat(5_000) + "x", "model: x\ntrain:\n  data: " + "[".repeat(70)])
+      expect(issuesOf(text).config).toBe("Nested more than 64 levels deep");
+    // Brackets in quotes and comments do not count.
+    expect(yamlNestingExceeds(`a: "${"[".repeat(100)}"\nb: '${"{".repeat(100)}' # ${"[".repeat(100)}`)).toBe(false);
+    expect(yamlNestingExceeds("- a\n- - b\n  - c\nx: [1, [2, {y: 3}]]")).toBe(false);
   });
 
   it("refuses things that are not configs", () => {

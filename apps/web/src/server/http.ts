@@ -1,6 +1,7 @@
 import "server-only";
 import type { z } from "zod";
 import { parse as parseYaml } from "yaml";
+import { MAX_YAML_NESTING, yamlNestingExceeds } from "@wyolo/contracts";
 import { env } from "@/env";
 import { AppError, toErrorResponse, validationError } from "./errors";
 import { userFromRequest, type SessionUser } from "./auth/session";
@@ -181,6 +182,8 @@ export function readQuery<S extends z.ZodType>(req: Request, schema: S): z.infer
 export function checkYamlText(text: string, field: string): void {
   const reason = unsafeTextReason(text);
   if (reason) throw new AppError("VALIDATION_FAILED", "Some fields are invalid", { [field]: [reason] });
+  if (yamlNestingExceeds(text))
+    throw new AppError("VALIDATION_FAILED", "Some fields are invalid", { [field]: [`Nested more than ${MAX_YAML_NESTING} levels deep`] });
   let doc: unknown;
   try {
     doc = parseYaml(text, { maxAliasCount: 50 });
