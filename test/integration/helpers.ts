@@ -22,7 +22,7 @@ export async function createUser(opts: { email?: string; name?: string; isPlatfo
   });
 }
 
-export async function createTeamWith(members: { userId: string; role: Role }[], slug = `team-${randomBytes(3).toString("hex")}`) {
+export async function createTeamWith(members: { userId: string; role: Role }[], slug = `team-${randomBytes(6).toString("hex")}`) {
   const team = await db.team.create({ data: { name: `Team ${slug}`, slug }, select: { id: true, slug: true, name: true } });
   await db.membership.createMany({ data: members.map((m) => ({ teamId: team.id, userId: m.userId, role: m.role })) });
   return team;
