@@ -524,8 +524,11 @@ function relativizeDataPath(raw: Record<string, unknown>, warnings: string[]): R
 }
 
 /** Parses a config given as an object, a JSON string or a YAML string (the old config.yaml shape). */
-/** Deeper than any real config; far below where the YAML parser's recursion could exhaust the stack. */
-export const MAX_YAML_NESTING = 64;
+/**
+ * Far deeper than any real config (the web app refuses past 64 levels after parsing, naming the
+ * field) and far below where the YAML parser's recursion exhausts the stack (a few thousand).
+ */
+export const MAX_YAML_NESTING = 512;
 
 /**
  * Whether YAML text nests deeper than `max`, found by a scan before parsing: flow collections

@@ -74,9 +74,10 @@ describe("training config", () => {
     expect(r.sweep).toBeUndefined();
   });
 
-  it("refuses YAML nested deeper than 64 levels before parsing it (a deep parse can crash the process), and keeps real configs", () => {
-    for (const text of ["[".repeat(20_000), "{a: ".repeat(5_000), "- ".repeat(5_000) + "x", "model: x\ntrain:\n  data: " + "[".repeat(70)])
-      expect(issuesOf(text).config).toBe("Nested more than 64 levels deep");
+  it("refuses YAML nested deeper than 512 levels before parsing it (a deep parse can crash the process), and keeps real configs", () => {
+    for (const text of ["[".repeat(20_000), "{a: ".repeat(5_000), "- ".repeat(5_000) + "x", "model: x\ntrain:\n  data: " + "[".repeat(513)])
+      expect(issuesOf(text).config).toBe("Nested more than 512 levels deep");
+    expect(yamlNestingExceeds("[".repeat(512))).toBe(false);
     // Brackets in quotes and comments do not count.
     expect(yamlNestingExceeds(`a: "${"[".repeat(100)}"\nb: '${"{".repeat(100)}' # ${"[".repeat(100)}`)).toBe(false);
     expect(yamlNestingExceeds("- a\n- - b\n  - c\nx: [1, [2, {y: 3}]]")).toBe(false);
