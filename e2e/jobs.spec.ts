@@ -19,7 +19,7 @@ test("a MEMBER submits a job and watches it live to SUCCEEDED; a VIEWER watches 
   // The YAML editor validates as you type; the fixture trainer reads its pace from metadata.
   await member.getByRole("button", { name: "Advanced (YAML)" }).click();
   const yaml = member.getByLabel("Config (YAML)");
-  await yaml.fill(`${await yaml.inputValue()}metadata:\n  fake:\n    delayMs: 1500\n`);
+  await yaml.fill(`${await yaml.inputValue()}metadata:\n  fake:\n    delayMs: 3000\n`);
   await expect(member.getByText(/✓ Valid: yolo11n.pt · detect · 6 epochs/)).toBeVisible();
   await member.getByRole("button", { name: "Submit job" }).click();
   await expect(member).toHaveURL(/\/jobs\/[a-z0-9]+$/);
