@@ -2,6 +2,8 @@ import path from "node:path";
 import type { NextConfig } from "next";
 
 const config: NextConfig = {
+  // Several checkouts' builds side by side (parallel e2e runs): set the same NEXT_DIST_DIR for the build and the server.
+  distDir: process.env.NEXT_DIST_DIR || ".next",
   // The repo root, so the build traces files of the workspace packages.
   outputFileTracingRoot: path.join(import.meta.dirname, "../.."),
   turbopack: { root: path.join(import.meta.dirname, "../..") },

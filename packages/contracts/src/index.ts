@@ -11,3 +11,5 @@ export * from "./workers.ts";
 export * from "./exports.ts";
 export * from "./lifecycle.ts";
 export * from "./sweeps.ts";
+export * from "./tokens.ts";
+export * from "./webhooks.ts";
