@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseResultsCsv } from "../src/training/results-csv.ts";
-import { bestOfEpochs } from "../src/training/job-recorder.ts";
+import { bestEpochOf as bestOfEpochs } from "@wyolo/contracts";
 
 // Headers as Ultralytics 8.3 writes them (time is cumulative seconds since the run began).
 const detect = [
@@ -69,7 +69,7 @@ describe("parseResultsCsv", () => {
 });
 
 describe("bestOfEpochs", () => {
-  it("takes the metric the latest epoch reports, at its highest value, the earliest epoch on a tie", () => {
+  it("takes the metric the latest epoch reports, at the epoch of best.pt: the LAST epoch on a tie, as Ultralytics replaces best.pt", () => {
     expect(bestOfEpochs([])).toBeNull();
     expect(bestOfEpochs([{ epoch: 1, metrics: { "val/box_loss": 1 } }])).toBeNull();
     expect(
@@ -78,6 +78,6 @@ describe("bestOfEpochs", () => {
         { epoch: 1, metrics: { "metrics/mAP50-95(B)": 0.5 } },
         { epoch: 2, metrics: { "metrics/mAP50-95(B)": null } },
       ]),
-    ).toEqual({ name: "metrics/mAP50-95(B)", value: 0.5, epoch: 1 });
+    ).toEqual({ name: "metrics/mAP50-95(B)", value: 0.5, epoch: 3 });
   });
 });

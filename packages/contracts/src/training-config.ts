@@ -170,6 +170,28 @@ export const SWEEP_DIRECTIONS = ["maximize", "minimize"] as const;
 export type SweepSampler = (typeof SWEEP_SAMPLERS)[number];
 export type SweepPruner = (typeof SWEEP_PRUNERS)[number];
 
+/**
+ * RT-DETR's decoder picks its 300 queries (top-k) among the anchors of three feature maps, strides 8,
+ * 16 and 32: (s/8)² + (s/16)² + (s/32)² of them for an image of s px. Below 128 px there are fewer than
+ * 300 and Ultralytics crashes after training started ("selected index k out of range"); `multi_scale`
+ * trains down to half the size.
+ */
+export const RTDETR_QUERIES = 300;
+const rtdetrAnchors = (s: number) => (s / 8) ** 2 + (s / 16) ** 2 + (s / 32) ** 2;
+const isRtdetr = (c: { type: string; model: string }) => c.type === "rtdetr" || /(^|\/)rtdetr[^/]*$/i.test(c.model);
+
+/** The smallest `imgsz` (a multiple of 32) an RT-DETR job can train at; null for other models. */
+export function rtdetrMinImgsz(c: { type: string; model: string; train: { multi_scale?: boolean } }): number | null {
+  if (!isRtdetr(c)) return null;
+  let s = 32;
+  while (rtdetrAnchors(c.train.multi_scale ? s / 2 : s) < RTDETR_QUERIES) s += 32;
+  return s;
+}
+
+function rtdetrImgszMessage(min: number, multiScale: boolean): string {
+  return `RT-DETR needs imgsz ≥ ${min}${multiScale ? " with multi_scale (it trains down to half the size)" : ""}: its decoder picks ${RTDETR_QUERIES} queries among the image's anchors, and a smaller image has fewer`;
+}
+
 const choice = z.union([z.string().max(200), z.number(), z.boolean()]);
 const searchParamSchema = z.discriminatedUnion(
   "type",
@@ -404,6 +426,9 @@ export const trainingConfigSchema = z
     redis: z.unknown().optional(),
   })
   .superRefine((c, ctx) => {
+    const rtdetrMin = rtdetrMinImgsz(c);
+    if (rtdetrMin !== null && c.train.imgsz < rtdetrMin)
+      ctx.addIssue({ code: "custom", path: ["train", "imgsz"], message: rtdetrImgszMessage(rtdetrMin, c.train.multi_scale) });
     if (!c.sweeper?.tune) return;
     checkSearchSpace(c.sweeper.search_space, ctx);
     if (c.sweeper.sampler === "GridSampler") {

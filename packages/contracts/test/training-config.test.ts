@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseJobWeightsRef, parseTrainingConfig, taskFromModel, yamlNestingExceeds } from "../src/index.ts";
+import { parseJobWeightsRef, parseTrainingConfig, rtdetrMinImgsz, taskFromModel, yamlNestingExceeds } from "../src/index.ts";
 
 const base = { model: "yolo11n.pt", train: { data: "d/data.yaml" } };
 const issuesOf = (input: unknown) => {
@@ -342,5 +342,19 @@ describe("the old service's config.yaml", () => {
       expect.stringContaining("S3_ENDPOINT"),
       expect.stringContaining("REDIS_URL"),
     ]);
+  });
+
+  it("refuses an RT-DETR image size it cannot train, naming the field (300 queries need (s/8)² + (s/16)² + (s/32)² ≥ 300 anchors)", () => {
+    const rtdetr = { model: "rtdetr-l.yaml", type: "rtdetr", train: { data: "d/data.yaml" } };
+    expect(issuesOf({ ...rtdetr, train: { ...rtdetr.train, imgsz: 96 } })["train.imgsz"]).toContain("RT-DETR needs imgsz ≥ 128");
+    expect(parseTrainingConfig({ ...rtdetr, train: { ...rtdetr.train, imgsz: 128 } }).ok).toBe(true);
+    // multi_scale trains down to half the size.
+    expect(issuesOf({ ...rtdetr, train: { ...rtdetr.train, imgsz: 192, multi_scale: true } })["train.imgsz"]).toContain(
+      "≥ 256 with multi_scale",
+    );
+    // An rtdetr architecture named with the default type is still RT-DETR; YOLO models keep the schema's 32.
+    expect(issuesOf({ model: "rtdetr-l.yaml", train: { data: "d/data.yaml", imgsz: 64 } })["train.imgsz"]).toContain("≥ 128");
+    expect(parseTrainingConfig({ ...base, train: { ...base.train, imgsz: 64 } }).ok).toBe(true);
+    expect(rtdetrMinImgsz({ type: "yolo", model: "yolo11n.yaml", train: {} })).toBeNull();
   });
 });

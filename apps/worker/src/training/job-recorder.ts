@@ -1,8 +1,11 @@
 import { readFile } from "node:fs/promises";
 import { Prisma, type Db } from "@wyolo/db";
 import {
+  bestEpochOf,
+  headlineMetric,
   LOG_LEVEL_RANK,
-  pickBestMetric,
+  taskFitness,
+  type BestEpoch,
   type EpochEvent,
   type JobEpochRow,
   type JobLogLine,
@@ -99,23 +102,6 @@ function mergeEpoch(base: JobEpochRow, over: JobEpochRow): JobEpochRow {
   };
 }
 
-/**
- * The job's best: the metric pickBestMetric names for its latest epoch that has one, at its highest
- * value (the earliest epoch on a tie), as epoch() keeps it while the job runs.
- */
-export function bestOfEpochs(epochs: Pick<JobEpochRow, "epoch" | "metrics">[]): { name: string; value: number; epoch: number } | null {
-  const sorted = [...epochs].sort((a, b) => a.epoch - b.epoch);
-  const latest = sorted.findLast((e) => pickBestMetric(e.metrics));
-  if (!latest) return null;
-  const name = pickBestMetric(latest.metrics)!.name;
-  let best: { name: string; value: number; epoch: number } | null = null;
-  for (const e of sorted) {
-    const value = e.metrics[name];
-    if (typeof value === "number" && Number.isFinite(value) && (!best || value > best.value)) best = { name, value, epoch: e.epoch };
-  }
-  return best;
-}
-
 function abortError(signal: AbortSignal): DOMException {
   const err = new DOMException("Recording stopped before everything was written; the spill file keeps the rest", "AbortError");
   (err as { cause?: unknown }).cause = signal.reason;
@@ -138,7 +124,8 @@ export class JobRecorder {
   private inFlight: { epochs: Map<number, PendingEpoch>; logs: JobLogLine[]; patch: JobPatch } | null = null;
   private liveLogs: JobLogLine[] = [];
   private patch: JobPatch = {};
-  private best: { name: string; value: number; epoch: number } | null;
+  /** `fitness`: what ranks it (null for a best read from the row, which any new epoch replaces). */
+  private best: (BestEpoch & { fitness: number | null }) | null;
   private lastWrite = 0;
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -176,7 +163,7 @@ export class JobRecorder {
   ) {
     this.best =
       job.bestMetric != null && job.bestMetricName && job.bestEpoch != null
-        ? { name: job.bestMetricName, value: job.bestMetric, epoch: job.bestEpoch }
+        ? { name: job.bestMetricName, value: job.bestMetric, epoch: job.bestEpoch, fitness: null }
         : null;
     this.spill = new SpillFile(opts.spillDir);
     // A previous attempt's spill: new lines must number after its lines, and its outage is still unreported.
@@ -201,16 +188,13 @@ export class JobRecorder {
   }
 
   epoch(ev: EpochEvent) {
-    // Ultralytics' fitness is kept with the metrics (a sweep's default objective); pickBestMetric never names it.
+    // Ultralytics' fitness is kept with the metrics (a sweep's default objective, and what ranks epochs for best.pt).
     const metrics = ev.fitness == null ? ev.metrics : { ...ev.metrics, fitness: ev.fitness };
     const row: JobEpochRow = { epoch: ev.epoch, losses: ev.losses, metrics, lr: ev.lr, epochTime: ev.epochTime ?? null };
     this.queueEpoch(row, false);
     this.seenEpochs.add(ev.epoch);
     this.opts.onEpoch?.(row);
-    const candidate = pickBestMetric(ev.metrics);
-    if (candidate && (!this.best || this.best.name !== candidate.name || candidate.value > this.best.value)) {
-      this.best = { ...candidate, epoch: ev.epoch };
-    }
+    this.considerBest(ev.epoch, ev.metrics, ev.fitness);
     this.live.epoch(this.job.id, row);
     // An epoch sent again (after a resume) does not move the progress back.
     this.latestEpoch = Math.max(this.latestEpoch, ev.epoch);
@@ -224,6 +208,27 @@ export class JobRecorder {
     // Epochs are rare and precious: write now rather than at the next tick, so a worker that
     // dies right after an epoch has still recorded it.
     void this.flush();
+  }
+
+  /**
+   * Keeps the epoch of best.pt while the job runs, as Ultralytics picks it: the highest fitness, the
+   * later epoch on a tie. An epoch sent again (after a resume) without the trainer's fitness is ranked
+   * by the fitness its metrics give; close() settles it over every stored epoch with one source.
+   */
+  private considerBest(epoch: number, metrics: Record<string, number | null>, own: number | null | undefined) {
+    const headline = headlineMetric(metrics);
+    if (!headline) return;
+    const fitness = typeof own === "number" && Number.isFinite(own) ? own : (taskFitness(metrics) ?? headline.value);
+    const b = this.best;
+    const wins =
+      !b ||
+      b.fitness === null ||
+      b.name !== headline.name ||
+      fitness > b.fitness ||
+      (fitness === b.fitness && epoch >= b.epoch) ||
+      // The best epoch sent again with other numbers: they are its numbers now.
+      epoch === b.epoch;
+    if (wins) this.best = { ...headline, epoch, fitness };
   }
 
   output(stream: JobLogLine["stream"], raw: string) {
@@ -590,12 +595,12 @@ export class JobRecorder {
   /** The best metric over every stored epoch, so epochs filled or merged after the fact count too. */
   private async recomputeBest() {
     const rows = await this.db.jobEpoch.findMany({ where: { jobId: this.job.id }, select: { epoch: true, metrics: true } });
-    const best = bestOfEpochs(rows.map((r) => ({ epoch: r.epoch, metrics: (r.metrics ?? {}) as Record<string, number | null> })));
+    const best = bestEpochOf(rows.map((r) => ({ epoch: r.epoch, metrics: (r.metrics ?? {}) as Record<string, number | null> })));
     const fields: JobPatch = best ? { bestMetric: best.value, bestMetricName: best.name, bestEpoch: best.epoch } : {};
     if (this.filledFromCsv && rows.length) fields.currentEpoch = Math.max(...rows.map((r) => r.epoch));
     if (!Object.keys(fields).length) return;
     await this.db.trainingJob.update({ where: { id: this.job.id }, data: fields, select: { id: true } });
-    this.best = best;
+    this.best = best && { ...best, fitness: null };
     this.live.jobUpdated({ id: this.job.id, projectId: this.job.projectId, ...fields });
   }
 }
