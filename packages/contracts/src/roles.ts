@@ -39,6 +39,8 @@ export const PERMISSIONS = {
   /** Cancel a sweep or add trials to it: your own as a writer, any as a manager. */
   "sweep.update.own": WRITERS,
   "sweep.update.any": MANAGERS,
+  /** Create and revoke the team's service tokens (from a browser session only: a token never mints tokens). */
+  "token.manage": MANAGERS,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -40,6 +40,7 @@ export const PERMISSION_SCOPE = {
   "sweep.create": "sweeps:write",
   "sweep.update.own": "sweeps:write",
   "sweep.update.any": "sweeps:write",
+  "token.manage": "admin",
 } as const satisfies Record<Permission, TokenScope>;
 
 export function scopeFor(permission: Permission): TokenScope {

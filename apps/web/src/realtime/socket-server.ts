@@ -12,13 +12,14 @@ import {
   type SubscribeAck,
 } from "@wyolo/contracts";
 import { env } from "@/env";
-import { sessionFromCookieHeader, userFromCookieHeader, type SessionUser } from "@/server/auth/session";
+import { sessionFromCredentials, type Credentials, type SessionUser } from "@/server/auth/session";
+import { clientIp } from "@/server/request-ip";
 import { sessionRoom, userRoom } from "@/server/realtime/rooms";
 import { projectAccess } from "@/server/access";
 import { jobAccess } from "@/server/jobs/job-access";
 import { sweepAccess } from "@/server/sweeps/sweep-access";
 import { logger } from "@/server/logger";
-import { isRedisDown } from "@/server/errors";
+import { AppError, isRedisDown } from "@/server/errors";
 import { isDatabaseUnavailable } from "@/server/db-errors";
 
 type SocketData = { user: SessionUser; sessionId: string | null; expiresAt: number | null };
@@ -34,13 +35,31 @@ export function handshakeOriginAllowed(origin: string | undefined, publicUrl: st
   return origin === undefined || origin === new URL(publicUrl).origin;
 }
 
+type Handshake = { headers: Record<string, string | string[] | undefined>; auth: Record<string, unknown> };
+
+/**
+ * What a socket authenticates with: an API token from `auth: { token }` or an Authorization
+ * header (a token wins over the cookie, as on the API), else the session cookie.
+ */
+export function handshakeCredentials(handshake: Handshake): Credentials {
+  const { headers, auth } = handshake;
+  const header = typeof headers.authorization === "string" ? headers.authorization : null;
+  const token = typeof auth?.token === "string" ? auth.token : null;
+  return {
+    authorization: token !== null ? `Bearer ${token}` : header,
+    cookie: typeof headers.cookie === "string" ? headers.cookie : null,
+    ip: clientIp(headers),
+  };
+}
+
 /**
  * socket.io on the web app's own port. The connection is authenticated with the next-auth
- * session cookie; joining a project or job room needs read permission on its project, checked
+ * session cookie or an API token (then every room check applies its grant); joining a project or job room needs read permission on its project, checked
  * against the database at every subscribe. Workers and API handlers publish through the Redis
  * emitter; the Redis adapter fans events out to every web instance. Every socket is also in
- * the rooms of its user and its session, through which sign-out, a disabled account, a removed
- * member, a role or password change disconnect it on whichever process holds it.
+ * the rooms of its user and its session (for a token: `token:<id>`), through which sign-out, a
+ * revoked token, a disabled account, a removed member, a role or password change disconnect it
+ * on whichever process holds it.
  */
 export function attachRealtime(httpServer: HttpServer, redisUrl: string) {
   const pub = new Redis(redisUrl, { maxRetriesPerRequest: null });
@@ -73,11 +92,12 @@ export function attachRealtime(httpServer: HttpServer, redisUrl: string) {
 
   io.use(async (socket, next) => {
     try {
-      const session = await sessionFromCookieHeader(socket.request.headers.cookie);
+      const session = await sessionFromCredentials(handshakeCredentials(socket.handshake));
       if (!session) return next(new Error("unauthorized"));
       socket.data = { user: session.user, sessionId: session.sessionId, expiresAt: session.expiresAt };
       next();
     } catch (err) {
+      if (err instanceof AppError && err.code === "UNAUTHENTICATED") return next(new Error(err.message));
       logger.error({ err }, "socket auth failed");
       next(new Error("unavailable"));
     }
@@ -96,8 +116,13 @@ export function attachRealtime(httpServer: HttpServer, redisUrl: string) {
       const parsed = subscribeSchema.safeParse(raw);
       if (!parsed.success) return reply({ ok: false, error: "Bad request" });
       try {
-        // Re-read the user: a disabled account or a changed password ends live access too.
-        const user = await userFromCookieHeader(socket.request.headers.cookie);
+        // Re-read the user: a disabled account, a changed password or a revoked token ends live access too.
+        const user = await sessionFromCredentials(handshakeCredentials(socket.handshake))
+          .then((session) => session?.user ?? null)
+          .catch((err: unknown) => {
+            if (err instanceof AppError && err.code === "UNAUTHENTICATED") return null;
+            throw err;
+          });
         if (!user) {
           reply({ ok: false, error: "Sign in first" });
           return void socket.disconnect(true);

@@ -1,5 +1,7 @@
 import "server-only";
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { Db, Prisma } from "@wyolo/db";
+import type { TokenGrant } from "@wyolo/contracts";
 
 type Tx = Pick<Db, "auditLog">;
 
@@ -13,7 +15,22 @@ export type AuditEntry = {
   metadata?: Prisma.InputJsonValue;
 };
 
+// The API token of the request being handled (http.ts runs each handler inside it), so every
+// entry a token-authenticated call writes says which token did it, without each action passing it.
+const tokenCall = new AsyncLocalStorage<{ tokenId: string }>();
+
+export function withAuditToken<T>(grant: TokenGrant | undefined, fn: () => T): T {
+  return grant ? tokenCall.run({ tokenId: grant.tokenId }, fn) : fn();
+}
+
+function withTokenId(metadata: Prisma.InputJsonValue | undefined, tokenId: string): Prisma.InputJsonValue {
+  if (metadata === undefined) return { tokenId };
+  if (typeof metadata === "object" && metadata !== null && !Array.isArray(metadata)) return { ...metadata, tokenId };
+  return { value: metadata, tokenId };
+}
+
 /** Written inside the same transaction as the change it records. Never put secrets in metadata. */
 export function audit(tx: Tx, entry: AuditEntry) {
-  return tx.auditLog.create({ data: entry });
+  const tokenId = tokenCall.getStore()?.tokenId;
+  return tx.auditLog.create({ data: tokenId ? { ...entry, metadata: withTokenId(entry.metadata, tokenId) } : entry });
 }

@@ -5,6 +5,8 @@ import { MAX_YAML_NESTING, yamlNestingExceeds } from "@wyolo/contracts";
 import { env } from "@/env";
 import { AppError, toErrorResponse, validationError } from "./errors";
 import { userFromRequest, type SessionUser } from "./auth/session";
+import { bearerToken } from "./auth/bearer";
+import { withAuditToken } from "./audit";
 import { clientIp } from "./request-ip";
 import { jsonNestingExceeds, MAX_NESTING_DEPTH, unsafeInputFields, unsafeTextReason } from "./input-safety";
 
@@ -19,8 +21,11 @@ export const YAML_TYPES = ["application/yaml", "application/x-yaml", "text/yaml"
 export const MAX_BODY_BYTES = 1_000_000;
 export const MAX_CONFIG_BYTES = 100_000;
 
-/** What a route takes as a body: JSON unless it says otherwise (the config upload takes YAML too). */
-export type RouteOptions = { bodyTypes?: readonly string[] };
+/**
+ * What a route takes as a body: JSON unless it says otherwise (the config upload takes YAML too);
+ * `sessionOnly`: refused to API tokens (minting tokens, changing the password).
+ */
+export type RouteOptions = { bodyTypes?: readonly string[]; sessionOnly?: boolean };
 
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const PARAM = /^[A-Za-z0-9_-]{1,128}$/;
@@ -51,15 +56,16 @@ const unsupportedType = (types: readonly string[]) => new AppError("UNSUPPORTED_
 /**
  * Checks every state-changing call before anything is read or looked up: its declared size
  * (413); CSRF: with cookies it must come from the dashboard's own pages (Origin, or
- * Sec-Fetch-Site where a browser sends no Origin), while without cookies (scripts, API tokens)
- * there is no ambient credential to abuse; and a body must be one of the route's types (415) —
- * a form or text/plain POST is what a foreign page can send without a CORS preflight.
+ * Sec-Fetch-Site where a browser sends no Origin), while without cookies there is no ambient
+ * credential to abuse — nor with a Bearer header, which then is the only credential read (a
+ * foreign page cannot set it without a CORS preflight); and a body must be one of the route's
+ * types (415) — a form or text/plain POST is what a foreign page can send without a preflight.
  */
 function checkStateChangingRequest(req: Request, bodyTypes: readonly string[]): void {
   if (!STATE_CHANGING.has(req.method.toUpperCase())) return;
   const length = contentLength(req);
   if (length !== null && length > MAX_BODY_BYTES) throw tooLarge(MAX_BODY_BYTES);
-  if (req.headers.get("cookie")) {
+  if (req.headers.get("cookie") && bearerToken(req.headers.get("authorization")) === null) {
     const origin = req.headers.get("origin");
     const site = req.headers.get("sec-fetch-site");
     const sameOrigin = origin !== null ? origin === dashboardOrigin() : site === "same-origin" || site === "none";
@@ -75,6 +81,11 @@ function checkStateChangingRequest(req: Request, bodyTypes: readonly string[]): 
   if (declaresBody && (type === null || !bodyTypes.includes(type))) throw unsupportedType(bodyTypes);
 }
 
+function refuseToken(user: SessionUser | null, options: RouteOptions): void {
+  if (user?.grant && options.sessionOnly)
+    throw new AppError("FORBIDDEN", "An API token cannot do this: sign in to the dashboard and do it there");
+}
+
 /** A route open to anyone (sign-up by invitation, health). The session is resolved when present. */
 export function publicRoute<P extends Params = Params>(
   fn: (args: HandlerArgs<P> & { user: SessionUser | null }) => Promise<Response>,
@@ -84,7 +95,9 @@ export function publicRoute<P extends Params = Params>(
     try {
       checkStateChangingRequest(req, options.bodyTypes ?? [JSON_TYPE]);
       const params = await readParams<P>(ctx);
-      return await fn({ req, params, ip: clientIp(req.headers), user: await userFromRequest(req) });
+      const user = await userFromRequest(req);
+      refuseToken(user, options);
+      return await withAuditToken(user?.grant, () => fn({ req, params, ip: clientIp(req.headers), user }));
     } catch (err) {
       return toErrorResponse(err);
     }
@@ -92,7 +105,7 @@ export function publicRoute<P extends Params = Params>(
 }
 
 /**
- * A route that needs a signed-in, enabled user. The permission itself is checked by the action
+ * A route that needs a signed-in, enabled user (a session cookie or an API token). The permission itself is checked by the action
  * the handler calls (teamAccess / projectAccess), since it depends on the team of the object.
  */
 export function withAuth<P extends Params = Params>(fn: (args: AuthedArgs<P>) => Promise<Response>, options: RouteOptions = {}) {
@@ -101,8 +114,9 @@ export function withAuth<P extends Params = Params>(fn: (args: AuthedArgs<P>) =>
       checkStateChangingRequest(req, options.bodyTypes ?? [JSON_TYPE]);
       const user = await userFromRequest(req);
       if (!user) throw new AppError("UNAUTHENTICATED", "Sign in first");
+      refuseToken(user, options);
       const params = await readParams<P>(ctx);
-      return await fn({ req, params, ip: clientIp(req.headers), user });
+      return await withAuditToken(user.grant, () => fn({ req, params, ip: clientIp(req.headers), user }));
     } catch (err) {
       return toErrorResponse(err);
     }

@@ -1,13 +1,18 @@
 import "server-only";
 import { decode } from "next-auth/jwt";
+import type { TokenGrant } from "@wyolo/contracts";
 import { env } from "@/env";
 import { db } from "../db";
+import { clientIp } from "../request-ip";
+import { bearerToken, sessionFromBearer } from "./bearer";
 
 export type SessionUser = {
   id: string;
   email: string;
   name: string;
   isPlatformAdmin: boolean;
+  /** Present when the caller authenticated with an API token: the access checks narrow the role by it. */
+  grant?: TokenGrant;
 };
 
 export const SESSION_COOKIE = env.NEXTAUTH_URL.startsWith("https://") ? "__Secure-next-auth.session-token" : "next-auth.session-token";
@@ -97,8 +102,25 @@ export async function userFromCookieHeader(header: string | null | undefined): P
   return (await sessionFromCookieHeader(header))?.user ?? null;
 }
 
-export function userFromRequest(req: Request): Promise<SessionUser | null> {
-  return userFromCookieHeader(req.headers.get("cookie"));
+/** The credentials a request or a socket handshake may carry. */
+export type Credentials = { authorization?: string | null; cookie?: string | null; ip: string };
+
+/**
+ * A Bearer token wins over a cookie (and a bad one is a 401 naming the problem, never a fall
+ * back to the cookie); without one, the session cookie. No credentials → null.
+ */
+export function sessionFromCredentials(creds: Credentials): Promise<Session | null> {
+  const token = bearerToken(creds.authorization);
+  if (token !== null) return sessionFromBearer(token, creds.ip);
+  return sessionFromCookieHeader(creds.cookie);
+}
+
+export async function userFromRequest(req: Request): Promise<SessionUser | null> {
+  const { headers } = req;
+  return (
+    (await sessionFromCredentials({ authorization: headers.get("authorization"), cookie: headers.get("cookie"), ip: clientIp(headers) }))
+      ?.user ?? null
+  );
 }
 
 /** For server components and server actions. */
