@@ -85,7 +85,28 @@ class TrainerError(Exception):
         self.suggestion = suggestion
 
 
-def classify_failure(exc: BaseException, batch: Any = None) -> tuple[str, str | None]:
+# What each task trains from, for DATASET_* suggestions.
+DETECT_LAYOUT = (
+    "a data.yaml naming train/val image folders (or .txt lists), each image with a YOLO label file in the matching "
+    "labels/ folder (images/train/a.jpg → labels/train/a.txt)"
+)
+CLASSIFY_LAYOUT = "a folder with train/ and val/, one subfolder of images per class (train/cat/1.jpg, val/cat/2.jpg)"
+
+
+def dataset_layout(task: str | None) -> str:
+    """The layout a task trains from, in words."""
+    if task == "classify":
+        return f"A classify model trains from {CLASSIFY_LAYOUT}; give that folder as `data`"
+    kind = {"segment": "polygon", "pose": "keypoint", "obb": "oriented box"}.get(task or "", "box")
+    return f"A {task or 'detect'} model trains from {DETECT_LAYOUT} ({kind} labels)"
+
+
+# Ultralytics wraps every dataset check in RuntimeError("Dataset '…' error ❌ …") (BaseTrainer.get_dataset).
+ULTRALYTICS_DATASET_ERROR = re.compile(r"dataset .* error", re.IGNORECASE)
+NOT_FOUND_WORDS = ("not found", "does not exist", "missing path", "no such file", "download failure", "not online")
+
+
+def classify_failure(exc: BaseException, batch: Any = None, task: str | None = None) -> tuple[str, str | None]:
     """Maps an exception to a protocol failure class and, where one helps, a suggestion."""
     if isinstance(exc, TrainerError):
         return exc.error_class, exc.suggestion
@@ -97,10 +118,13 @@ def classify_failure(exc: BaseException, batch: Any = None) -> tuple[str, str | 
         if isinstance(batch, (int, float)) and batch >= 2:
             smaller = f"Retry with batch {max(1, int(batch) // 2)}, or batch -1 (auto) to size it to the GPU"
         return "OUT_OF_MEMORY", smaller or "Retry with a smaller batch, or batch -1 (auto)"
+    if ULTRALYTICS_DATASET_ERROR.search(str(exc)) or "no training images" in text or "no images found" in text or "no labels found" in text:
+        missing = any(word in text for word in NOT_FOUND_WORDS)
+        return ("DATASET_NOT_FOUND" if missing else "DATASET_INVALID"), dataset_layout(task)
     if ("dataset" in text and ("not found" in text or "does not exist" in text or "missing" in text)) or (
         isinstance(exc, FileNotFoundError) and "data" in text
     ):
-        return "DATASET_NOT_FOUND", "Check the dataset path as the worker sees it (WYOLO_DATASETS_DIR for relative paths)"
+        return "DATASET_NOT_FOUND", f"Check the dataset path as the worker sees it (relative to DATASETS_DIR). {dataset_layout(task)}"
     if isinstance(exc, (SyntaxError, TypeError, ValueError, KeyError)) or "not a valid yolo argument" in text or "invalid" in text:
         return "INVALID_ARGUMENT", None
     return "UNKNOWN", None
@@ -324,12 +348,244 @@ def continue_stripped(last: Path, save_dir: Path, config: dict, done: int) -> No
     trim_results(save_dir / "results.csv", done)
 
 
-def resolve_data(data: str, datasets_dir: str | None) -> str:
-    """The dataset, relative to DATASETS_DIR and inside it once symlinks are followed."""
+IMAGE_SUFFIXES = {".bmp", ".dng", ".jpeg", ".jpg", ".mpo", ".png", ".tif", ".tiff", ".webp", ".pfm", ".heic"}
+DATA_YAML_NAMES = ("data.yaml", "data.yml", "dataset.yaml", "dataset.yml")
+
+
+def has_images(folder: Path, limit: int = 2000) -> bool:
+    """Whether a folder holds an image within its first `limit` entries (any depth)."""
+    for i, f in enumerate(folder.rglob("*")):
+        if f.suffix.lower() in IMAGE_SUFFIXES:
+            return True
+        if i >= limit:
+            return False
+    return False
+
+
+def is_classify_root(folder: Path) -> bool:
+    """train/ with at least one class folder of images (a detection split's images/ and labels/ are not classes)."""
+    train = folder / "train"
+    if not train.is_dir():
+        return False
+    classes = [d for d in train.iterdir() if d.is_dir()]
+    if not classes or {d.name for d in classes} <= {"images", "labels"}:
+        return False
+    return any(has_images(d, 200) for d in classes)
+
+
+def data_yaml_in(folder: Path) -> Path | None:
+    """The folder's data.yaml (or its only .yaml), None when there is none or several."""
+    for name in DATA_YAML_NAMES:
+        if (folder / name).is_file():
+            return folder / name
+    yamls = [f for f in folder.iterdir() if f.suffix in (".yaml", ".yml") and f.is_file()]
+    return yamls[0] if len(yamls) == 1 else None
+
+
+def inspect_dataset(path: Path, data: str, task: str | None, events: "Events | None" = None) -> str:
+    """What Ultralytics gets for `data`: a folder is looked into for its data.yaml (detect, segment,
+    pose, obb) or taken as a classify root; a layout the task cannot train from fails DATASET_INVALID
+    here, before Ultralytics turns it into "Is a directory" or an attempted download."""
+    if task == "classify":
+        if path.is_dir() and is_classify_root(path):
+            return str(path)
+        if path.is_file() or (path.is_dir() and (data_yaml_in(path) or (path / "labels").is_dir())):
+            raise TrainerError("DATASET_INVALID", f"Dataset '{data}' is a detection-style dataset (a data.yaml with images and labels), not classification folders", dataset_layout(task))
+        raise TrainerError("DATASET_INVALID", f"Dataset '{data}' has no train/ folder with a subfolder of images per class", dataset_layout(task))
+    if path.is_file():
+        return str(path)
+    found = data_yaml_in(path)
+    if found:
+        if events:
+            events.emit("log", level="info", message=f"Dataset '{data}' is a folder: training from its {found.name}")
+        return str(found)
+    if is_classify_root(path):
+        raise TrainerError(
+            "DATASET_INVALID",
+            f"Dataset '{data}' is a classification folder (train/<class>/…), but this is a {task or 'detect'} job",
+            f"{dataset_layout(task)}; or train a classify model (e.g. yolo11n-cls.yaml) on this folder",
+        )
+    raise TrainerError("DATASET_INVALID", f"Dataset '{data}' is a folder without a data.yaml", dataset_layout(task))
+
+
+def resolve_data(data: str, datasets_dir: str | None, task: str | None = None, events: "Events | None" = None) -> str:
+    """The dataset, relative to DATASETS_DIR and inside it once symlinks are followed; a folder is
+    looked into (inspect_dataset)."""
     path = confined(datasets_dir, data, "Dataset", "DATASETS_DIR")
     if not path.exists():
-        raise TrainerError("DATASET_NOT_FOUND", f"Dataset '{data}' not found in DATASETS_DIR ({datasets_dir})")
-    return str(path)
+        raise TrainerError(
+            "DATASET_NOT_FOUND",
+            f"Dataset '{data}' not found in DATASETS_DIR ({datasets_dir})",
+            f"Check the path as the worker sees it. {dataset_layout(task)}",
+        )
+    return inspect_dataset(path, data, task, events)
+
+
+# RT-DETR's decoder takes 300 queries (top-k) from (s/8)² + (s/16)² + (s/32)² anchors; multi_scale halves s.
+# The schema refuses such configs (training-config.ts rtdetrMinImgsz); this catches stored older ones.
+RTDETR_QUERIES = 300
+
+
+def rtdetr_min_imgsz(multi_scale: bool) -> int:
+    s = 32
+    while sum(((s / 2 if multi_scale else s) / stride) ** 2 for stride in (8, 16, 32)) < RTDETR_QUERIES:
+        s += 32
+    return s
+
+
+def check_rtdetr_imgsz(config: dict) -> None:
+    train = config["train"]
+    if config.get("type") != "rtdetr" and not Path(str(config.get("model", ""))).name.lower().startswith("rtdetr"):
+        return
+    least = rtdetr_min_imgsz(bool(train.get("multi_scale")))
+    if int(train.get("imgsz", 640)) < least:
+        raise TrainerError(
+            "INVALID_ARGUMENT",
+            f"RT-DETR needs imgsz ≥ {least}: its decoder picks {RTDETR_QUERIES} queries among the image's anchors, and a smaller image has fewer",
+            f"Set imgsz to {least} or more",
+        )
+
+
+# ── AutoBatch ───────────────────────────────────────────────────────────────────────────────
+# Ultralytics 8.3 computes a batch for a share of the GPU's memory, but outside 1–1024 (3146 for a
+# YOLOv8n at 256 px on an H200) it silently trains at 16. Wyolo measures with the same profiler and
+# clamps to a ceiling (AUTO_BATCH_MAX, and never more than the training images) instead.
+DEFAULT_AUTO_BATCH_MAX = 512
+ULTRALYTICS_DEFAULT_BATCH = 16
+
+
+def decide_auto_batch(
+    computed: int | None,
+    ceiling: int,
+    images: int | None = None,
+    first_failed: int | None = None,
+    largest_profiled: int | None = None,
+) -> tuple[int, str]:
+    """The batch for Ultralytics' estimate `computed` (None: no estimate), and why (AUTO_BATCH_REASONS).
+    `first_failed`: the smallest profiled size that ran out of memory, `largest_profiled` the size before it."""
+    if computed is None:
+        return ULTRALYTICS_DEFAULT_BATCH, "error"
+    limits = [(ceiling, "ceiling")]
+    if images:
+        limits.append((images, "images"))
+    if first_failed is not None and largest_profiled is not None and computed >= first_failed:
+        limits.append((largest_profiled, "profiled"))
+    batch, reason = computed, "fits"
+    for limit, why in sorted(limits):
+        if batch > limit:
+            batch, reason = limit, why
+    if batch < 1:
+        return 1, "floor"
+    return batch, reason
+
+
+def count_images(train: Any, fraction: float = 1.0) -> int | None:
+    """Training images of a resolved dataset (`trainer.data["train"]`: folders, .txt lists or a list of them)."""
+    total = 0
+    for item in train if isinstance(train, (list, tuple)) else [train]:
+        path = Path(str(item))
+        if path.is_dir():
+            total += sum(1 for f in path.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES)
+        elif path.suffix == ".txt" and path.is_file():
+            total += sum(1 for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip())
+        else:
+            return None
+    return max(1, int(total * fraction)) if total else None
+
+
+def measure_auto_batch(model: Any, imgsz: int, fraction: float, max_num_obj: int = 1) -> dict:
+    """Ultralytics 8.3's AutoBatch measurement (utils/autobatch.py) without its fallback to 16: the
+    memory profile of a few batch sizes, a linear fit, and the batch that fills `fraction` of the GPU."""
+    import numpy as np
+    import torch
+    from ultralytics.utils.torch_utils import profile_ops
+
+    device = next(model.parameters()).device
+    gb = 1 << 30
+    props = torch.cuda.get_device_properties(device)
+    t = props.total_memory / gb
+    r = torch.cuda.memory_reserved(device) / gb
+    a = torch.cuda.memory_allocated(device) / gb
+    f = t - (r + a)
+    sizes = [1, 2, 4, 8, 16] if t < 16 else [1, 2, 4, 8, 16, 32, 64]
+    out: dict = {"totalGb": t, "name": props.name}
+    try:
+        img = [torch.empty(b, 3, imgsz, imgsz) for b in sizes]
+        results = profile_ops(img, model, n=1, device=device, max_num_obj=max_num_obj)
+        xy = [
+            [x, y[2]]
+            for i, (x, y) in enumerate(zip(sizes, results))
+            if y and isinstance(y[2], (int, float)) and 0 < y[2] < t and (i == 0 or not results[i - 1] or y[2] > results[i - 1][2])
+        ]
+        fit_x, fit_y = zip(*xy) if xy else ([], [])
+        p = np.polyfit(fit_x, fit_y, deg=1)
+        out["computed"] = int((round(f * fraction) - p[1]) / p[0])
+        if None in results:
+            i = results.index(None)
+            out["firstFailed"], out["largestProfiled"] = sizes[i], sizes[max(i - 1, 0)]
+        out["predict"] = lambda b: float((np.polyval(p, b) + r + a) / t)
+    except Exception as exc:  # noqa: BLE001 — as Ultralytics: a failed profile falls back, here with the reason said
+        out["error"] = f"{type(exc).__name__}: {exc}"[:500]
+    finally:
+        torch.cuda.empty_cache()
+    return out
+
+
+class AutoBatch:
+    """Replaces ultralytics.utils.autobatch.autobatch for this run (the trainer calls it through
+    check_train_batch_size, under its AMP autocast, with the model on the job's device) and sends the
+    decision as an `autobatch` event."""
+
+    def __init__(self, events: "Events", ceiling: int, trainer_ref: Callable[[], Any]):
+        self.events, self.ceiling, self.trainer_ref = events, ceiling, trainer_ref
+
+    def install(self) -> None:
+        from ultralytics.utils import autobatch as module
+
+        module.autobatch = self.autobatch
+
+    def images(self) -> int | None:
+        trainer = self.trainer_ref()
+        data = getattr(trainer, "data", None) or {}
+        try:
+            return count_images(data.get("train"), float(getattr(getattr(trainer, "args", None), "fraction", 1.0) or 1.0))
+        except OSError:
+            return None
+
+    def autobatch(self, model: Any, imgsz: int = 640, fraction: float = 0.60, batch_size: int = ULTRALYTICS_DEFAULT_BATCH, max_num_obj: int = 1) -> int:
+        import torch
+
+        device = next(model.parameters()).device
+        fields: dict[str, Any] = {"fraction": fraction, "device": str(device), "ceiling": self.ceiling}
+        if device.type in {"cpu", "mps"}:
+            self.events.emit("autobatch", batch=batch_size, reason="cpu", **fields)
+            return batch_size
+        if torch.backends.cudnn.benchmark:
+            self.events.emit("autobatch", batch=batch_size, reason="error", error="torch.backends.cudnn.benchmark is on", **fields)
+            return batch_size
+        measured = measure_auto_batch(model, imgsz, fraction, max_num_obj)
+        images = self.images()
+        batch, reason = decide_auto_batch(measured.get("computed"), self.ceiling, images, measured.get("firstFailed"), measured.get("largestProfiled"))
+        predict = measured.get("predict")
+        self.events.emit(
+            "autobatch",
+            batch=batch,
+            reason=reason,
+            computed=measured.get("computed"),
+            memoryTotalGb=round(measured["totalGb"], 1),
+            predictedShare=round(predict(batch), 3) if predict and reason != "error" else None,
+            **({"images": images} if images else {}),
+            **({"error": measured["error"]} if "error" in measured else {}),
+            **fields,
+        )
+        return batch
+
+
+def auto_batch_ceiling() -> int:
+    try:
+        return max(1, int(os.environ.get("WYOLO_AUTO_BATCH_MAX") or DEFAULT_AUTO_BATCH_MAX))
+    except ValueError:
+        return DEFAULT_AUTO_BATCH_MAX
 
 
 # ── callbacks → events ───────────────────────────────────────────────────────────────────────
@@ -350,10 +606,16 @@ class Reporter:
         self.started = False
         self.last_epoch = 0
         self.total_epochs = 0
+        self.trainer: Any = None
+        # The epoch whose weights are best.pt (None on a resume until one replaces it).
+        self.best_epoch: int | None = None
 
     def register(self, model: Any) -> None:
-        for name in ("on_train_start", "on_train_epoch_end", "on_model_save", "on_fit_epoch_end"):
+        for name in ("on_pretrain_routine_start", "on_train_start", "on_train_epoch_end", "on_model_save", "on_fit_epoch_end"):
             model.add_callback(name, getattr(self, name))
+
+    def on_pretrain_routine_start(self, trainer: Any) -> None:
+        self.trainer = trainer  # AutoBatch reads the training set's size from it
 
     def on_train_start(self, trainer: Any) -> None:
         self.started = True
@@ -408,6 +670,10 @@ class Reporter:
         self.lrs[epoch] = numbers(getattr(trainer, "lr", {}))
 
     def on_model_save(self, trainer: Any) -> None:
+        # BaseTrainer.save_model writes best.pt exactly when best_fitness == fitness (a tie replaces it).
+        best_fitness, fitness = getattr(trainer, "best_fitness", None), getattr(trainer, "fitness", None)
+        if best_fitness is not None and fitness is not None and best_fitness == fitness:
+            self.best_epoch = int(trainer.epoch) + 1
         best = Path(trainer.best)
         self.events.emit("checkpoint", epoch=int(trainer.epoch) + 1, last=str(trainer.last), **({"best": str(best)} if best.exists() else {}))
         # Taken here, right after last.pt is written: a shutdown's copy must be this epoch's.
@@ -492,6 +758,10 @@ def watch_lifeline() -> None:
     threading.Thread(target=wait, name="lifeline", daemon=True).start()
 
 
+def is_auto_batch(batch: Any) -> bool:
+    return isinstance(batch, (int, float)) and (batch == -1 or 0 < batch < 1)
+
+
 def build_train_args(config: dict, run_dir: Path) -> dict:
     args = dict(config["train"])
     args.update(project=str(run_dir), name="train", exist_ok=True)
@@ -508,6 +778,8 @@ def run(config: dict, run_dir: Path, events: Events, stop_file: Path | None, res
     """Trains one job; returns the exit code. Every outcome is reported as an event."""
     train_args = build_train_args(config, run_dir)
     reporter = Reporter(events, stop_file)
+    if is_auto_batch(config["train"].get("batch")):
+        AutoBatch(events, auto_batch_ceiling(), lambda: reporter.trainer).install()
     save_dir = run_dir / "train"
     last = save_dir / "weights" / "last.pt"
     try:
@@ -539,7 +811,8 @@ def run(config: dict, run_dir: Path, events: Events, stop_file: Path | None, res
             events.emit("log", level="info", message=f"Resuming from this job's own checkpoint {last}")
             model.train(resume=str(last))
         else:
-            train_args["data"] = resolve_data(str(train_args["data"]), os.environ.get("WYOLO_DATASETS_DIR"))
+            check_rtdetr_imgsz(config)
+            train_args["data"] = resolve_data(str(train_args["data"]), os.environ.get("WYOLO_DATASETS_DIR"), config.get("task"), events)
             weights_dir, inputs_dir = os.environ.get("WYOLO_WEIGHTS_DIR"), os.environ.get("WYOLO_INPUTS_DIR")
             weights = resolve_model(config["model"], weights_dir, inputs_dir)
             if isinstance(train_args.get("pretrained"), str):
@@ -563,20 +836,23 @@ def run(config: dict, run_dir: Path, events: Events, stop_file: Path | None, res
             reason = "time_limit"
         else:
             reason = "completed"
-        best_epoch = getattr(stopper, "best_epoch", None)
+        best_epoch = reporter.best_epoch
         (save_dir / FINISHED_MARK).write_text(json.dumps({"reason": reason, "epoch": reporter.last_epoch}), encoding="utf-8")
         events.emit(
             "finished",
             reason=reason,
             last=str(last_path),
             **({"best": str(best)} if best.exists() else {}),
-            **({"bestEpoch": int(best_epoch)} if isinstance(best_epoch, int) and best_epoch > 0 else {}),  # already 1-based
+            **({"bestEpoch": best_epoch} if best_epoch else {}),
             metrics=reporter.final_metrics,
             resultsCsv=str(trainer.csv),
         )
         return 0
     except BaseException as exc:  # noqa: BLE001 - every failure is reported, then the code says it failed
-        error_class, suggestion = classify_failure(exc, train_args.get("batch"))
+        error_class, suggestion = classify_failure(exc, train_args.get("batch"), config.get("task"))
+        # The log shows the cause too (the event's traceback is not in the log).
+        if not isinstance(exc, (TrainerError, KeyboardInterrupt)):
+            print("".join(traceback.format_exception(exc))[-4000:], file=sys.stderr, flush=True)
         events.emit(
             "failed",
             errorClass=error_class,

@@ -36,9 +36,8 @@ class _Trainer:
         self.epochs = int(args.get("epochs", 100))
         self.start_epoch = start_epoch
         self.epoch = start_epoch
-        batch = args.get("batch", 16)
-        self.batch_size = 16 if batch == -1 or (isinstance(batch, float) and batch < 1) else batch
-        self.device = "cpu"
+        self.batch_size = args.get("batch", 16)
+        self.device = "cuda:0" if _knobs().get("gpu") else "cpu"
         # Like Ultralytics: a save_dir in the (checkpoint's) args wins over project/name.
         self.save_dir = Path(args["save_dir"]) if args.get("save_dir") else Path(args["project"]) / args["name"]
         self.train_args = {**args, "save_dir": str(self.save_dir)}
@@ -48,11 +47,12 @@ class _Trainer:
         self.csv = self.save_dir / "results.csv"
         self.metrics = {"metrics/mAP50-95(B)": 0.0, "val/box_loss": 0.0}
         self.fitness = None
+        self.best_fitness = None
         self.tloss = None
         self.lr = {}
         self.stop = False
         self.epoch_time = None
-        self.data = {"train": "images/train", "val": "images/val", "nc": 3, "names": {0: "circle", 1: "square", 2: "triangle"}}
+        self.data = {"train": _knobs().get("train", "images/train"), "val": "images/val", "nc": 3, "names": {0: "circle", 1: "square", 2: "triangle"}}
         self.stopper = SimpleNamespace(best_epoch=0, possible_stop=False)
         self.train_time_start = None
 
@@ -68,6 +68,14 @@ class _Trainer:
         self.run("on_pretrain_routine_start")
         if knobs.get("raise_before_start"):
             raise _exception(knobs["raise_before_start"])
+        if self.batch_size == -1 or 0 < self.batch_size < 1:
+            # As BaseTrainer._setup_train: AutoBatch on the model, on the job's device.
+            from ultralytics.utils.autobatch import check_train_batch_size
+
+            import torch
+
+            model = SimpleNamespace(parameters=lambda: iter([SimpleNamespace(device=torch.device(self.device))]))
+            self.batch_size = check_train_batch_size(model, int(self.args.imgsz if hasattr(self.args, "imgsz") else 640), True, self.batch_size)
         clock[0] += 7.0  # setup (dataloaders, model) before the clock starts
         self.train_time_start = clock[0]
         self.run("on_train_start")
@@ -83,7 +91,10 @@ class _Trainer:
             seconds = float(knobs.get("epoch_seconds", {}).get(str(n), 0.5))
             clock[0] += seconds
             self.metrics = {"metrics/mAP50(B)": 0.1 * n, "metrics/mAP50-95(B)": 0.05 * n, "val/box_loss": 3.0 / n}
-            self.fitness = 0.05 * n
+            self.fitness = float(knobs["fitness"][n - 1]) if knobs.get("fitness") else 0.05 * n
+            # BaseTrainer.validate, then save_model: best.pt only when best_fitness == fitness (a tie replaces it).
+            if not self.best_fitness or self.best_fitness < self.fitness:
+                self.best_fitness = self.fitness
             self.stopper.best_epoch = n
             self._write_csv(n)
             # As in BaseTrainer._do_train: stop for the last epoch / early stop, then save, then the callbacks.
@@ -91,7 +102,8 @@ class _Trainer:
             if knobs.get("early_stop_at") == n:
                 self.stopper.possible_stop = True
             self.last.write_text(json.dumps({"epoch": epoch, "optimizer": "state", "train_args": self.train_args}))
-            self.best.write_text("best")
+            if self.best_fitness == self.fitness:
+                self.best.write_text(json.dumps({"epoch": n}))
             self.run("on_model_save")
             self.epoch_time = seconds
             self.run("on_fit_epoch_end")
