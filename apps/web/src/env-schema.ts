@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { secretsKeyEnv } from "@wyolo/db/secret-box";
+import { allowListEnv } from "@wyolo/db/webhook-target";
 
 const bool = z.enum(["true", "false", "1", "0", ""]).transform((v) => v === "true" || v === "1");
 
@@ -87,6 +89,10 @@ export const webEnvSchema = z
       .refine((v) => v !== 0, "-1 (auto) or a batch size ≥ 1")
       .optional(),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** Key of the secrets stored encrypted (webhook URLs and signing secrets): 32 bytes, base64 or hex; the same on web and workers. Unset = no webhooks. */
+    SECRETS_KEY: secretsKeyEnv,
+    /** Hosts, IPs and CIDR ranges webhooks may call although private, loopback or link-local (comma list). */
+    WEBHOOK_ALLOWED_HOSTS: allowListEnv,
   })
   .superRefine((env, ctx) => {
     const oidc = [env.OIDC_ISSUER, env.OIDC_CLIENT_ID, env.OIDC_CLIENT_SECRET];

@@ -1,6 +1,8 @@
 import os from "node:os";
 import { z } from "zod";
-import { parseByteSize } from "@wyolo/contracts";
+import { DELIVERY_RETRY_WINDOW_MS, parseByteSize } from "@wyolo/contracts";
+import { secretsKeyEnv } from "@wyolo/db/secret-box";
+import { allowListEnv } from "@wyolo/db/webhook-target";
 
 export const workerEnvSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -139,6 +141,20 @@ export const workerEnvSchema = z.object({
    * for this long before the job ends without it (the files stay in WORKER_DATA_DIR).
    */
   ARTIFACT_RETRY_WINDOW_MS: z.coerce.number().int().min(0).max(3_600_000).default(600_000),
+  /** Key of the secrets stored encrypted (webhook URLs and signing secrets): the web app's SECRETS_KEY. Unset = deliveries wait. */
+  SECRETS_KEY: secretsKeyEnv,
+  /** Hosts, IPs and CIDR ranges webhooks may call although private, loopback or link-local (comma list). */
+  WEBHOOK_ALLOWED_HOSTS: allowListEnv,
+  /** The dashboard's address, for the links in webhook payloads (the web app's NEXTAUTH_URL). */
+  DASHBOARD_URL: z.url().default("http://localhost:3000"),
+  /** A webhook that has not answered after this long is a failed attempt. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** Retries wait this × 2^(attempt − 1), at most WEBHOOK_RETRY_MAX_MS, for DELIVERY_RETRY_WINDOW_MS (24 h) after the event. */
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+  WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10).max(86_400_000).default(3_600_000),
+  WEBHOOK_RETRY_WINDOW_MS: z.coerce.number().int().min(0).default(DELIVERY_RETRY_WINDOW_MS),
+  /** How often due webhook deliveries are looked for (retries, and rows whose queue entry was lost). */
+  WEBHOOK_SCAN_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(5_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

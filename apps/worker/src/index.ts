@@ -38,6 +38,7 @@ import { enqueueAdvance, enqueueTrial } from "./sweeps/sweep-queue.ts";
 import { SweepTracking } from "./sweeps/sweep-tracking.ts";
 import { TrialReporter } from "./sweeps/trial-reporter.ts";
 import { maxDataloaderWorkers, MemoryWatch } from "./training/memory-watch.ts";
+import { startWebhookDeliveries } from "./webhooks/webhook-worker.ts";
 
 const env: WorkerEnv = parseEnvOrExit(workerEnvSchema, process.env);
 
@@ -89,6 +90,18 @@ void bridge.hello().then(
   (err: Error) =>
     log.warn({ err: { message: err.message }, command: env.OPTUNA_COMMAND }, "optuna bridge cannot start: sweeps will not advance here"),
 );
+const webhooks = startWebhookDeliveries({
+  env,
+  connection,
+  deps: {
+    db,
+    log,
+    workerName: env.WORKER_NAME,
+    secretsKey: env.SECRETS_KEY,
+    allow: env.WEBHOOK_ALLOWED_HOSTS,
+    dashboardUrl: env.DASHBOARD_URL,
+  },
+});
 const lifecycle = workerLifecycle(db, live, log, (sweepId) => enqueueAdvance(sweepQueue, sweepId, "trial-ended"));
 const runtime: TrainingRuntime = {
   env,
@@ -240,6 +253,7 @@ await worker.waitUntilReady();
 void worker.run();
 await sweepWorker.waitUntilReady();
 void sweepWorker.run();
+await webhooks.start();
 reporter.start();
 log.info(
   {
@@ -264,6 +278,8 @@ const shutdown = createShutdown({
     // Waits for running jobs, which hand back at their next epoch boundary.
     { name: "worker", run: () => worker.close() },
     { name: "sweep worker", run: () => sweepWorker.close() },
+    // A delivery cut short is attempted again by the next worker's scan (its claim lapses).
+    { name: "webhooks", run: () => webhooks.stop() },
     { name: "optuna bridge", run: () => bridge.close() },
     { name: "reporter", run: () => reporter.stop() },
     { name: "memory watch", run: async () => runtime.limits?.memory?.stop() },

@@ -12,6 +12,7 @@ import {
 } from "@wyolo/contracts";
 import type { ModelExport, Prisma, Sweep, TrainingJob } from "./generated/prisma/client.ts";
 import type { Db, DbTx } from "./index.ts";
+import { recordExportWebhooks, recordJobWebhooks, recordSweepWebhooks } from "./webhook-outbox.ts";
 
 /**
  * The one place a training's or an export's status is written (the rules are @wyolo/contracts'
@@ -141,6 +142,8 @@ export function createLifecycle(deps: {
   log: LifecycleLog;
   /** A sweep's trial job reached a final status: its sweep must advance (tell Optuna, ask the next trial). */
   onTrialEnded?: (sweepId: string, jobId: string) => void;
+  /** Webhook deliveries written with a change (webhook-outbox.ts), after its commit: queue them now (the workers' scan would find them anyway). */
+  onWebhookDeliveries?: (deliveryIds: string[]) => void;
 }) {
   const { db, publish, log } = deps;
 
@@ -172,7 +175,8 @@ export function createLifecycle(deps: {
       const entry = typeof t.entry === "function" ? t.entry(row) : t.entry;
       const event = entry ? await writeTimelineEntry(tx, jobId, entry) : null;
       if (t.audit) await tx.auditLog.create({ data: { ...t.audit, targetType, targetId: t.id } });
-      return { row, jobId, event };
+      const deliveries = "jobId" in row ? await recordExportWebhooks(tx, row) : await recordJobWebhooks(tx, row);
+      return { row, jobId, event, deliveries };
     });
     if (!done) {
       const current =
@@ -194,7 +198,8 @@ export function createLifecycle(deps: {
         );
       return { applied: false, refused, status };
     }
-    const { row, jobId, event } = done;
+    const { row, jobId, event, deliveries } = done;
+    if (deliveries.length) deps.onWebhookDeliveries?.(deliveries);
     publish(
       "jobId" in row
         ? { kind: "export", jobId, patch: exportPatch(row), event }
@@ -218,20 +223,23 @@ export function createLifecycle(deps: {
       log.error({ kind: "sweep", id: t.id, to: t.to, cause: t.cause }, "illegal status change refused");
       return { applied: false, status: null };
     }
-    const row = await db.$transaction(async (tx) => {
+    const done = await db.$transaction(async (tx) => {
       const { count } = await tx.sweep.updateMany({
         where: { AND: [{ id: t.id, status: { in: from } }, t.where ?? {}] },
         data: { ...t.data, status: t.to },
       });
       if (count === 0) return null;
       if (t.audit) await tx.auditLog.create({ data: { ...t.audit, targetType: "sweep", targetId: t.id } });
-      return tx.sweep.findUniqueOrThrow({ where: { id: t.id } });
+      const changed = await tx.sweep.findUniqueOrThrow({ where: { id: t.id } });
+      return { changed, deliveries: await recordSweepWebhooks(tx, changed) };
     });
-    if (!row) {
+    if (!done) {
       const current = await db.sweep.findUnique({ where: { id: t.id }, select: { status: true } });
       log.debug({ kind: "sweep", id: t.id, to: t.to, cause: t.cause, status: current?.status }, "sweep status change not applied");
       return { applied: false, status: current?.status ?? null };
     }
+    const row = done.changed;
+    if (done.deliveries.length) deps.onWebhookDeliveries?.(done.deliveries);
     publish({ kind: "sweep", sweepId: row.id, patch: sweepPatch(row) });
     return { applied: true, row };
   }
