@@ -95,6 +95,11 @@ export const workerEnvSchema = z.object({
   MEMORY_CHECK_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
   /** GPU memory share AutoBatch aims at when a job asks for batch "auto" (-1); unset = Ultralytics' default. */
   AUTO_BATCH_FRACTION: z.coerce.number().gt(0).lt(1).optional(),
+  /**
+   * The largest batch AutoBatch may choose. Ultralytics' estimate for a big GPU can be far above what helps
+   * (3146 for YOLOv8n at 256 px on an H200), where Ultralytics itself would fall back to 16; Wyolo takes this.
+   */
+  AUTO_BATCH_MAX: z.coerce.number().int().min(1).max(65_536).default(512),
   /** Where each job's run directory (checkpoints, config, stop file) lives. */
   WORKER_DATA_DIR: z.string().trim().min(1).default(".data/worker"),
   /**

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { parseEnv, parseTrainingConfig, type TrainingConfig } from "@wyolo/contracts";
 import { workerEnvSchema } from "../src/env.ts";
-import { maxDataloaderWorkers, processTree, readProcessTable, treeMemory } from "../src/training/memory-watch.ts";
+import os from "node:os";
+import { dataloaderLimits, maxDataloaderWorkers, processTree, readProcessTable, treeMemory } from "../src/training/memory-watch.ts";
+import { workersLeftOut } from "../src/training/run-training.ts";
 import { applyWorkerLimits } from "../src/training/trainer-run.ts";
 
 const config = (train: Record<string, unknown> = {}) => {
@@ -38,6 +40,34 @@ describe("WORKER_CPU_CORES and WORKER_RAM_MEMORY", () => {
     expect(asked.config.train.workers).toBe(2);
     expect(asked.note).toBeUndefined();
     expect(applyWorkerLimits(config(), undefined).config.train.workers).toBe(8);
+  });
+
+  it("defaults dataloader workers to the job's share of the cores where the config leaves them out, not Ultralytics' 8", () => {
+    // 16 cores, 4 jobs at once: 3 each (one of the 4 kept for the trainer); unlimited cores: the host's.
+    expect(dataloaderLimits(16, 4)).toEqual({ maxWorkers: 3, defaultWorkers: 3 });
+    expect(dataloaderLimits(undefined, 1)).toEqual({ defaultWorkers: Math.max(0, os.availableParallelism() - 1) });
+    expect(dataloaderLimits(256, 1).defaultWorkers).toBe(64);
+    const left = applyWorkerLimits(config(), { defaultWorkers: 15 }, true);
+    expect(left.config.train.workers).toBe(15);
+    expect(left.note).toMatch(/Dataloader workers: 15, this job's share .* Ultralytics would take 8/);
+    expect(applyWorkerLimits(config(), { defaultWorkers: 15, maxWorkers: 3 }, true).config.train.workers).toBe(3);
+    expect(applyWorkerLimits(config(), { defaultWorkers: 8 }, true).note).toBeUndefined();
+    // Asked for: kept (under the cap), whatever the default.
+    expect(applyWorkerLimits(config({ workers: 2 }), { defaultWorkers: 15 }, false).config.train.workers).toBe(2);
+  });
+
+  it("tells a left-out `workers` from the config's sources", () => {
+    const parsed = parseTrainingConfig({ model: "yolov8n.pt", train: { data: "d.yaml" } });
+    expect(parsed.ok && workersLeftOut(parsed.sources)).toBe(true);
+    const asked = parseTrainingConfig({ model: "yolov8n.pt", train: { data: "d.yaml", workers: 8 } });
+    expect(asked.ok && workersLeftOut(asked.sources)).toBe(false);
+    expect(workersLeftOut(null)).toBe(false);
+  });
+
+  it("reads AUTO_BATCH_MAX (default 512), names a bad one", () => {
+    expect(parseEnv(workerEnvSchema, {}).AUTO_BATCH_MAX).toBe(512);
+    expect(parseEnv(workerEnvSchema, { AUTO_BATCH_MAX: "1024" }).AUTO_BATCH_MAX).toBe(1024);
+    expect(() => parseEnv(workerEnvSchema, { AUTO_BATCH_MAX: "0" })).toThrow(/AUTO_BATCH_MAX/);
   });
 
   it("measures a process tree from /proc", () => {

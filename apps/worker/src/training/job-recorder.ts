@@ -84,6 +84,15 @@ export function keepsLine(level: LogLevel | undefined, stream: JobLogLine["strea
   return error || (stream === "stderr" && !LOOKS_LIKE_WARNING.test(line));
 }
 
+// Ultralytics prints these on every first start (each job has its own YOLO_CONFIG_DIR): never the cause of a failure.
+const SETTINGS_NOISE =
+  /Creating new Ultralytics Settings|View Ultralytics Settings with|Update Settings with 'yolo settings|quickstart\/#ultralytics-settings|Ultralytics settings reset to default/i;
+
+/** A line a failure excerpt leaves out: Ultralytics' settings notices, and lines with nothing on them. */
+export function isExcerptNoise(line: string): boolean {
+  return SETTINGS_NOISE.test(line) || !line.replace(/^! /, "").trim();
+}
+
 /** Prisma's "record to update not found" and "foreign key violation": the job row is gone (deleted), so there is nowhere to write. */
 const JOB_GONE_CODES = new Set(["P2025", "P2003"]);
 
@@ -254,9 +263,12 @@ export class JobRecorder {
     return { epochs: this.pendingEpochs.size, logLines: this.pendingLogs.length, logBytes: this.pendingLogBytes };
   }
 
-  /** The last lines of output, for a failure message. */
+  /** The last lines of output, for a failure message: Ultralytics' settings notices and blank lines left out. */
   tail(n = 30): string {
-    return this.recent.slice(-n).join("\n");
+    return this.recent
+      .filter((line) => !isExcerptNoise(line))
+      .slice(-n)
+      .join("\n");
   }
 
   /**

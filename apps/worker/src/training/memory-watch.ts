@@ -1,3 +1,4 @@
+import os from "node:os";
 import { readdirSync, readFileSync } from "node:fs";
 import type { Logger } from "../logger.ts";
 
@@ -154,4 +155,17 @@ export class MemoryWatch {
 export function maxDataloaderWorkers(cores: number | undefined, concurrency: number): number | undefined {
   if (cores === undefined) return undefined;
   return Math.max(0, Math.floor(cores / Math.max(1, concurrency)) - 1);
+}
+
+/**
+ * What WORKER_CPU_CORES and the concurrency mean for dataloaders: the cap on an asked-for `workers`
+ * (only when the cores are limited) and the default for a config that leaves `workers` out (the
+ * host's cores when they are not), each a job's share less one for the trainer itself.
+ */
+export function dataloaderLimits(cores: number | undefined, concurrency: number): { maxWorkers?: number; defaultWorkers: number } {
+  const maxWorkers = maxDataloaderWorkers(cores, concurrency);
+  return {
+    ...(maxWorkers !== undefined ? { maxWorkers } : {}),
+    defaultWorkers: Math.min(64, maxDataloaderWorkers(cores ?? os.availableParallelism(), concurrency)!),
+  };
 }

@@ -4,6 +4,7 @@ import { isDatabaseUnavailable, type Db, type Lifecycle } from "@wyolo/db";
 import {
   objectiveValue,
   TERMINAL_STATUSES,
+  ULTRALYTICS_DEFAULT,
   type FailureClass,
   type JobStatus,
   type SweepSettings,
@@ -59,6 +60,7 @@ const summaryFields = {
   workerName: true,
   cancelRequestedAt: true,
   config: true,
+  configSources: true,
   bestMetric: true,
   bestMetricName: true,
   bestEpoch: true,
@@ -80,6 +82,11 @@ const loadRow = (db: Db, jobId: string) => db.trainingJob.findUnique({ where: { 
 type Final = "SUCCEEDED" | "FAILED" | "CANCELLED";
 type Failure = { failureReason?: string; failureClass?: FailureClass; logTail?: string };
 type EndFields = Failure & { progress?: number; prunedAtEpoch?: number };
+
+/** Whether the job's config left dataloader `workers` out (its sources say Ultralytics' default filled it). */
+export function workersLeftOut(sources: unknown): boolean {
+  return typeof sources === "object" && sources !== null && (sources as Record<string, unknown>)["train.workers"] === ULTRALYTICS_DEFAULT;
+}
 
 /** An objective for a timeline line: 4 significant digits, as the web shows metrics. */
 const formatObjective = (v: number) => String(Number(v.toPrecision(4)));
@@ -228,6 +235,7 @@ class TrainingRun {
     const trained = await runTrainer(this.rt, ctx, {
       job: row,
       config,
+      workersDefaulted: workersLeftOut(row.configSources),
       dirs,
       placement,
       inputsEnv: inputs.env,

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { writeFileSync } from "node:fs";
-import type { EpochEvent, TrainerEvent, TrainingConfig } from "@wyolo/contracts";
+import { describeAutoBatch, type EpochEvent, type TrainerEvent, type TrainingConfig } from "@wyolo/contracts";
 import type { JobContext } from "../catalog.ts";
 import type { Placement } from "../gpus.ts";
 import { epochMetrics } from "../mlflow/tracker.ts";
@@ -8,7 +8,7 @@ import type { StopReason } from "../outcome.ts";
 import { JobRecorder } from "./job-recorder.ts";
 import type { RunDir } from "./run-dir.ts";
 import { TrainerProcess, type TrainerExit } from "./trainer-process.ts";
-import { formatBytes, type MemoryWatch } from "./memory-watch.ts";
+import { dataloaderLimits, formatBytes, type MemoryWatch } from "./memory-watch.ts";
 import type { TrainingRuntime } from "./run-training.ts";
 
 export type TrainerRunJob = {
@@ -22,8 +22,12 @@ export type TrainerRunJob = {
   bestEpoch: number | null;
 };
 
-/** What WORKER_RAM_MEMORY and WORKER_CPU_CORES mean for each trainer (index.ts builds it). */
-export type TrainerLimits = { memory?: MemoryWatch; maxWorkers?: number };
+/**
+ * What WORKER_RAM_MEMORY and WORKER_CPU_CORES mean for each trainer (index.ts builds it):
+ * `maxWorkers` caps an asked-for dataloader `workers`, `defaultWorkers` replaces Ultralytics' 8
+ * where the config left it out (dataloaderLimits).
+ */
+export type TrainerLimits = { memory?: MemoryWatch; maxWorkers?: number; defaultWorkers?: number };
 
 /** What a job whose trainer went over WORKER_RAM_MEMORY is told to change. */
 export const MEMORY_SUGGESTION = "try a smaller `batch`, `cache: false` or fewer dataloader `workers`";
@@ -31,14 +35,28 @@ export const MEMORY_SUGGESTION = "try a smaller `batch`, `cache: false` or fewer
 /**
  * The config the trainer reads: `workers` capped at the job's share of WORKER_CPU_CORES. Ultralytics caps
  * it at the host's CPU count, which a container with `cpus` set still sees whole, so an asked-for value
- * above the share is lowered too. Returns the note for the job's timeline when it changed.
+ * above the share is lowered too. Where the config left `workers` out (`defaulted`), the job's share of
+ * the worker's cores replaces Ultralytics' fixed 8. Returns the note for the job's timeline when it changed.
  */
-export function applyWorkerLimits(config: TrainingConfig, limits: TrainerLimits | undefined): { config: TrainingConfig; note?: string } {
+export function applyWorkerLimits(
+  config: TrainingConfig,
+  limits: TrainerLimits | undefined,
+  defaulted = false,
+): { config: TrainingConfig; note?: string } {
   const max = limits?.maxWorkers;
+  const fallback = limits?.defaultWorkers;
+  if (defaulted && fallback !== undefined) {
+    const workers = max === undefined ? fallback : Math.min(fallback, max);
+    if (workers === config.train.workers) return { config };
+    return {
+      config: { ...config, train: { ...config.train, workers } },
+      note: `Dataloader workers: ${workers}, this job's share of the worker's CPU cores (one kept for the trainer); the config leaves \`workers\` out, where Ultralytics would take ${config.train.workers}`,
+    };
+  }
   if (max === undefined || config.train.workers <= max) return { config };
   return {
     config: { ...config, train: { ...config.train, workers: max } },
-    note: `Dataloader workers: ${max} instead of ${config.train.workers} (this worker's share of WORKER_CPU_CORES, one core kept for the trainer)`,
+    note: `Dataloader workers: ${max} instead of ${config.train.workers} (this worker's share of WORKER_CPU_CORES, one kept for the trainer)`,
   };
 }
 
@@ -67,6 +85,8 @@ export async function runTrainer(
   run: {
     job: TrainerRunJob;
     config: TrainingConfig;
+    /** The config leaves dataloader `workers` out (its sources say Ultralytics' default): the worker sizes it. */
+    workersDefaulted?: boolean;
     dirs: RunDir;
     placement: Extract<Placement, { device: string }>;
     inputsEnv: Record<string, string>;
@@ -82,7 +102,12 @@ export async function runTrainer(
   const { job, dirs } = run;
   const log = ctx.log;
   const configFile = path.join(dirs.runDir, "config.json");
-  const limited = applyWorkerLimits(run.config, rt.limits);
+  // Until index.ts passes dataloaderLimits' default, the share is taken from WORKER_CONCURRENCY (or 1).
+  const limits =
+    rt.limits?.defaultWorkers === undefined
+      ? { ...rt.limits, defaultWorkers: dataloaderLimits(env.WORKER_CPU_CORES, env.WORKER_CONCURRENCY ?? 1).defaultWorkers }
+      : rt.limits;
+  const limited = applyWorkerLimits(run.config, limits, run.workersDefaulted);
   writeFileSync(configFile, JSON.stringify(limited.config, null, 2));
   if (limited.note) await rt.lifecycle.note(job.id, { kind: "limits", message: limited.note }).catch(() => {});
 
@@ -163,6 +188,7 @@ export async function runTrainer(
       WYOLO_DEVICE: run.placement.device,
       ...run.inputsEnv,
       ...(env.AUTO_BATCH_FRACTION ? { WYOLO_AUTO_BATCH_FRACTION: String(env.AUTO_BATCH_FRACTION) } : {}),
+      WYOLO_AUTO_BATCH_MAX: String(env.AUTO_BATCH_MAX),
     },
     dirs.stopFile,
     {
@@ -179,6 +205,16 @@ export async function runTrainer(
           case "log":
             recorder.output("trainer", `[${ev.level}] ${ev.message}`);
             break;
+          case "autobatch": {
+            // The batch a job trains at is a decision worth its own timeline line, not only a log line.
+            const message = describeAutoBatch(ev);
+            recorder.output("trainer", `[info] ${message}`);
+            if (!ctx.lease?.lost())
+              void rt.lifecycle
+                .note(job.id, { kind: "autobatch", message })
+                .catch((err: Error) => log.warn({ err: { message: err.message } }, "AutoBatch note not recorded"));
+            break;
+          }
           case "checkpoint":
             if (Date.now() - lastUpload >= env.ARTIFACT_CHECKPOINT_INTERVAL_MS) {
               lastUpload = Date.now();
