@@ -16,6 +16,8 @@ redis-cli -u "$REDIS_URL" --scan --pattern 'wyolo:login-fail:*' | xargs -r redis
 redis-cli -u "$REDIS_URL" --scan --pattern 'wyolo:workers:e2e-*' | xargs -r redis-cli -u "$REDIS_URL" del >/dev/null
 
 export LOG_LEVEL=warn
+# Webhooks: a fixed test key for web and worker, and the tests' receivers on this host allowed.
+export SECRETS_KEY="ZTJlLXNlY3JldHMta2V5LWUyZS1zZWNyZXRzLWtleSE=" WEBHOOK_ALLOWED_HOSTS="127.0.0.1,localhost" DASHBOARD_URL="http://localhost:${PORT}"
 data_dir=$(mktemp -d)
 # A real S3 server (s3rver) for artifacts and downloads.
 mkdir -p "$data_dir/s3"

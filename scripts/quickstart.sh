@@ -17,6 +17,11 @@ if [ ! -f .env ]; then
   sed -e "s|^NEXTAUTH_SECRET=.*|NEXTAUTH_SECRET=$secret|" -e "s|^ADMIN_PASSWORD=.*|ADMIN_PASSWORD=$admin_pw|" .env.example > .env
   chmod 600 .env
 fi
+# Webhooks need SECRETS_KEY (an .env from before them has none): written once, never replaced.
+if ! grep -Eq '^SECRETS_KEY=.+' .env; then
+  key=$(node -e 'console.log(require("crypto").randomBytes(32).toString("base64"))')
+  if grep -q '^SECRETS_KEY=' .env; then sed -i "s|^SECRETS_KEY=.*|SECRETS_KEY=$key|" .env; else printf 'SECRETS_KEY=%s\n' "$key" >> .env; fi
+fi
 load_env_file .env
 export NODE_ENV=production
 

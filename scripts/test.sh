@@ -22,7 +22,7 @@ fi
 if ((${#compose[@]})); then
   # Dummy secrets, an empty env file and none from this shell: valid with them, refused without
   # each one, naming it.
-  compose_secrets=(POSTGRES_PASSWORD MINIO_ROOT_USER MINIO_ROOT_PASSWORD NEXTAUTH_SECRET ADMIN_PASSWORD)
+  compose_secrets=(POSTGRES_PASSWORD MINIO_ROOT_USER MINIO_ROOT_PASSWORD NEXTAUTH_SECRET ADMIN_PASSWORD SECRETS_KEY)
   compose_env=$(mktemp)
   compose_check() { env "${compose_secrets[@]/#/-u}" "$@" "${compose[@]}" --env-file "$compose_env" -f docker-compose.yaml config -q; }
   compose_check "${compose_secrets[@]/%/=dummy-for-the-check}"

@@ -31,7 +31,7 @@ const isSecretName = (name: string) => /PASSWORD|SECRET|TOKEN|ACCESS_KEY|MINIO_R
 const optionalSecrets = new Set(["OIDC_CLIENT_SECRET", ...OLD_VARIABLE_NAMES]);
 /** The old service's variables: read only so the apps can name them at start, never suggested in an example. */
 const oldVariables = new Set(OLD_VARIABLE_NAMES);
-const requiredSecrets = ["POSTGRES_PASSWORD", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "NEXTAUTH_SECRET", "ADMIN_PASSWORD"];
+const requiredSecrets = ["POSTGRES_PASSWORD", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "NEXTAUTH_SECRET", "ADMIN_PASSWORD", "SECRETS_KEY"];
 
 /** The worker's env as a container gets it from compose (an empty value counts as unset). */
 const parseEnvCompose = (values: Record<string, string>) => parseEnv(workerEnvSchema, values);

@@ -13,6 +13,8 @@ process.env.DATABASE_URL = dbUrl(database);
 process.env.NEXTAUTH_SECRET ??= randomBytes(32).toString("base64");
 process.env.NEXTAUTH_URL ??= "http://localhost:3000";
 process.env.LOG_LEVEL ??= "silent";
+// Webhook URLs and signing secrets are encrypted with it (web and worker alike).
+process.env.SECRETS_KEY ??= randomBytes(32).toString("base64");
 // A queue of its own, so workers started by one file never take another file's jobs.
 process.env.TRAINING_QUEUE = `it-${database}`;
 

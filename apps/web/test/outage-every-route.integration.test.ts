@@ -22,8 +22,13 @@ const NAMES_REDIS = /\bRedis\b.*unavailable/;
 // ~0.2–0.3 s, far more than 2× below it; a reconnect waits at most ioredis's 2 s backoff.
 const RECOVERY_MS = 5_000;
 const margin = (ms: number) => `bound ${RECOVERY_MS} ms, margin ${(RECOVERY_MS / Math.max(ms, 1)).toFixed(1)}×`;
-// The catch-all answers "no such endpoint" without looking anything up, so it stays 404.
-const NEEDS_NO_SERVICE = new Set(["[...path]"]);
+// Answers that need neither service, with their status: the catch-all's "no such endpoint" (404)
+// and the OpenAPI document (built from the code).
+const NO_SERVICE_STATUS = new Map([
+  ["[...path]", 404],
+  ["openapi.json", 200],
+]);
+const NEEDS_NO_SERVICE = new Set(NO_SERVICE_STATUS.keys());
 // Routes whose answer depends on Redis (the queue, the workers' reports): 503 while it is away.
 const NEEDS_REDIS = [
   "GET workers",
@@ -115,7 +120,7 @@ describe("Postgres away", () => {
     const wrong: string[] = [];
     for (const c of calls) {
       const res = await send(c, world);
-      const expected = NEEDS_NO_SERVICE.has(c.route.pattern) ? 404 : 503;
+      const expected = NO_SERVICE_STATUS.get(c.route.pattern) ?? 503;
       if (
         res.status !== expected ||
         res.ms > 2_000 ||

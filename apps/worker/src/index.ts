@@ -37,7 +37,7 @@ import { advanceSweep, type AdvanceDeps } from "./sweeps/advance-sweep.ts";
 import { enqueueAdvance, enqueueTrial } from "./sweeps/sweep-queue.ts";
 import { SweepTracking } from "./sweeps/sweep-tracking.ts";
 import { TrialReporter } from "./sweeps/trial-reporter.ts";
-import { maxDataloaderWorkers, MemoryWatch } from "./training/memory-watch.ts";
+import { dataloaderLimits, MemoryWatch } from "./training/memory-watch.ts";
 import { startWebhookDeliveries } from "./webhooks/webhook-worker.ts";
 
 const env: WorkerEnv = parseEnvOrExit(workerEnvSchema, process.env);
@@ -102,7 +102,7 @@ const webhooks = startWebhookDeliveries({
     dashboardUrl: env.DASHBOARD_URL,
   },
 });
-const lifecycle = workerLifecycle(db, live, log, (sweepId) => enqueueAdvance(sweepQueue, sweepId, "trial-ended"));
+const lifecycle = workerLifecycle(db, live, log, (sweepId) => enqueueAdvance(sweepQueue, sweepId, "trial-ended"), webhooks.enqueue);
 const runtime: TrainingRuntime = {
   env,
   db,
@@ -114,7 +114,7 @@ const runtime: TrainingRuntime = {
   placeJob: async (jobId, gpus) => allocator.place(jobId, gpus, await queryGpus(env.NVIDIA_SMI)),
   releaseJob: (jobId) => allocator.release(jobId),
   trials: new TrialReporter({ db, bridge, live, log }),
-  limits: { maxWorkers: maxDataloaderWorkers(env.WORKER_CPU_CORES, concurrency) },
+  limits: dataloaderLimits(env.WORKER_CPU_CORES, concurrency),
 };
 if (env.WORKER_RAM_MEMORY) {
   if (MemoryWatch.available()) runtime.limits!.memory = new MemoryWatch(env.WORKER_RAM_MEMORY, env.MEMORY_CHECK_INTERVAL_MS, log);

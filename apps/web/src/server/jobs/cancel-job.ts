@@ -1,5 +1,5 @@
 import "server-only";
-import { CANCEL_CHANNEL, can, TERMINAL_STATUSES, type JobStatus, type JobSummary } from "@wyolo/contracts";
+import { CANCEL_CHANNEL, can, grantAllows, scopeFor, TERMINAL_STATUSES, type JobStatus, type JobSummary } from "@wyolo/contracts";
 import { db } from "../db";
 import { AppError, forbidden } from "../errors";
 import { logger } from "../logger";
@@ -11,6 +11,7 @@ import { lifecycle } from "./lifecycle";
 import { runIsDead, silentWhere } from "./run-liveness";
 import type { SessionUser } from "../auth/session";
 import { jobAccess } from "./job-access";
+import { allows } from "../access";
 import { jobSummarySelect, toJobSummary } from "./job-summary";
 
 /**
@@ -21,9 +22,13 @@ import { jobSummarySelect, toJobSummary } from "./job-summary";
  * whose worker was heard from lately is a 409 until it is dead.
  */
 export async function cancelJob(user: SessionUser, jobId: string, ip: string) {
-  const { job, role, team } = await jobAccess(user, jobId, "job.read");
-  const allowed = can(role, "job.cancel.any") || (job.createdById === user.id && can(role, "job.cancel.own"));
-  if (!allowed) throw forbidden(can(role, "job.cancel.own") ? "You can cancel only your own jobs" : "Your role does not allow this");
+  const access = await jobAccess(user, jobId, "job.read");
+  const { job, role, team } = access;
+  const allowed = allows(access, "job.cancel.any") || (job.createdById === user.id && allows(access, "job.cancel.own"));
+  if (!allowed) {
+    if (!grantAllows(access.grant, "job.cancel.own")) throw forbidden(`This token lacks the "${scopeFor("job.cancel.own")}" scope`);
+    throw forbidden(can(role, "job.cancel.own") ? "You can cancel only your own jobs" : "Your role does not allow this");
+  }
   if (TERMINAL_STATUSES.includes(job.status)) throw new AppError("CONFLICT", `The job already ended (${job.status.toLowerCase()})`);
 
   return cancelActiveJob(jobId, job.status, user, { actorId: user.id, action: "job.cancel", teamId: team.id, ip });

@@ -1,9 +1,9 @@
 import "server-only";
-import { can, parseTrainingConfig, type Priority } from "@wyolo/contracts";
+import { can, parseTrainingConfig, scopeFor, type Priority } from "@wyolo/contracts";
 import { platformDefaults } from "@/env";
 import { newId } from "@wyolo/db";
 import { db } from "../db";
-import { projectAccess } from "../access";
+import { allows, projectAccess } from "../access";
 import { AppError, forbidden } from "../errors";
 import { logger } from "../logger";
 import { emitJobUpdated } from "../realtime/emitter";
@@ -32,6 +32,7 @@ export async function createJob(user: SessionUser, projectId: string, args: Crea
   // `sweeper.tune: true` makes the submission a sweep; a retry is always the one job again.
   if (parsed.sweep && !args.retryOfId) {
     if (!can(access.role, "sweep.create")) throw forbidden();
+    if (!allows(access, "sweep.create")) throw forbidden(`This token lacks the "${scopeFor("sweep.create")}" scope`);
     const created = await insertSweep(
       user,
       access,

@@ -4,11 +4,13 @@ import { db } from "../db";
 import { logger } from "../logger";
 import { emitExportUpdated, emitJobEvent, emitJobUpdated, emitSweepUpdated } from "../realtime/emitter";
 import { enqueueSweepAdvanceLater } from "../sweeps/enqueue-advance";
+import { queueNewDeliveries } from "../webhooks/queue";
 
 /**
  * The web side's status changes (cancel, the reconciler): @wyolo/db's lifecycle over this
  * process's emitter. A trial that ended here (cancelled, failed by the reconciler) advances its
  * sweep; best effort, since the reconciler asks an advance for every active sweep each minute.
+ * Webhook deliveries the change wrote are queued at once (the workers' scan finds them anyway).
  */
 export const lifecycle = createLifecycle({
   db,
@@ -20,4 +22,5 @@ export const lifecycle = createLifecycle({
     if (notice.event) emitJobEvent(notice.jobId, notice.event);
   },
   onTrialEnded: (sweepId) => void enqueueSweepAdvanceLater(sweepId, "trial-ended"),
+  onWebhookDeliveries: (ids) => void queueNewDeliveries(ids),
 });

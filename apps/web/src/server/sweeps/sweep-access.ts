@@ -1,7 +1,7 @@
 import "server-only";
-import { can, type Permission } from "@wyolo/contracts";
+import { can, grantAllows, scopeFor, type Permission } from "@wyolo/contracts";
 import { db } from "../db";
-import { projectAccess } from "../access";
+import { allows, projectAccess } from "../access";
 import { AppError, forbidden, notFound } from "../errors";
 import type { SessionUser } from "../auth/session";
 
@@ -24,7 +24,10 @@ export async function sweepAccess(user: SessionUser, sweepId: string, permission
 export async function sweepUpdateAccess(user: SessionUser, sweepId: string) {
   const access = await sweepAccess(user, sweepId, "job.read");
   const { role, sweep } = access;
-  const allowed = can(role, "sweep.update.any") || (sweep.createdById === user.id && can(role, "sweep.update.own"));
-  if (!allowed) throw forbidden(can(role, "sweep.update.own") ? "You can change only your own sweeps" : "Your role does not allow this");
+  const allowed = allows(access, "sweep.update.any") || (sweep.createdById === user.id && allows(access, "sweep.update.own"));
+  if (!allowed) {
+    if (!grantAllows(access.grant, "sweep.update.own")) throw forbidden(`This token lacks the "${scopeFor("sweep.update.own")}" scope`);
+    throw forbidden(can(role, "sweep.update.own") ? "You can change only your own sweeps" : "Your role does not allow this");
+  }
   return access;
 }

@@ -13,9 +13,10 @@ export async function transferOwnership(user: SessionUser, teamId: string, toUse
   await db.$transaction(async (tx) => {
     const target = await tx.membership.findUnique({
       where: { teamId_userId: { teamId: team.id, userId: toUserId } },
-      select: { id: true },
+      select: { id: true, user: { select: { serviceAccount: true } } },
     });
-    if (!target) throw new AppError("NOT_FOUND", "That user is not a member of this team");
+    // A service token's account never owns a team.
+    if (!target || target.user.serviceAccount) throw new AppError("NOT_FOUND", "That user is not a member of this team");
     await tx.membership.update({ where: { id: target.id }, data: { role: "OWNER" } });
     await tx.membership.update({ where: { teamId_userId: { teamId: team.id, userId: user.id } }, data: { role: "ADMIN" } });
     await audit(tx, { actorId: user.id, action: "team.transfer", targetType: "user", targetId: toUserId, teamId: team.id, ip });

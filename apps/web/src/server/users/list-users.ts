@@ -6,6 +6,8 @@ import type { SessionUser } from "../auth/session";
 export async function listUsers(user: SessionUser) {
   requirePlatformAdmin(user);
   return db.user.findMany({
+    // Service accounts belong to team tokens and show on the team's Tokens page.
+    where: { serviceAccount: false },
     select: {
       id: true,
       email: true,
