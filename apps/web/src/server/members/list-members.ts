@@ -7,7 +7,8 @@ import type { SessionUser } from "../auth/session";
 export async function listMembers(user: SessionUser, teamId: string) {
   const { team } = await teamAccess(user, { id: teamId }, "member.read");
   const rows = await db.membership.findMany({
-    where: { teamId: team.id },
+    // Service accounts are listed with their tokens (team Tokens page), not as members.
+    where: { teamId: team.id, user: { serviceAccount: false } },
     select: { role: true, createdAt: true, user: { select: { id: true, email: true, name: true, disabled: true } } },
   });
   return rows

@@ -5,7 +5,7 @@ import { teamAccess } from "../access";
 import { AppError, forbidden } from "../errors";
 import type { SessionUser } from "../auth/session";
 import { disconnectUserSockets } from "../realtime/emitter";
-import { lockTeam, ownerCount } from "./lock-team";
+import { findMember, lockTeam, ownerCount } from "./lock-team";
 
 /**
  * Removes a member, or lets the caller leave (memberId = own id, any role). The last owner stays.
@@ -16,10 +16,7 @@ export async function removeMember(user: SessionUser, teamId: string, memberId: 
   const access = await teamAccess(user, { id: teamId }, leaving ? "team.read" : "member.remove");
   await db.$transaction(async (tx) => {
     await lockTeam(tx, access.team.id);
-    const member = await tx.membership.findUnique({
-      where: { teamId_userId: { teamId: access.team.id, userId: memberId } },
-      select: { id: true, role: true },
-    });
+    const member = await findMember(tx, access.team.id, memberId);
     if (!member) throw new AppError("NOT_FOUND", "That user is not a member of this team");
     if (!leaving && member.role === "OWNER" && access.role !== "OWNER") throw forbidden("Only an owner can remove an owner");
     if (member.role === "OWNER" && (await ownerCount(tx, access.team.id)) <= 1) {
