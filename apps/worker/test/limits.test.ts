@@ -49,9 +49,10 @@ describe("WORKER_CPU_CORES and WORKER_RAM_MEMORY", () => {
     expect(dataloaderLimits(256, 1).defaultWorkers).toBe(64);
     const left = applyWorkerLimits(config(), { defaultWorkers: 15 }, true);
     expect(left.config.train.workers).toBe(15);
-    expect(left.note).toMatch(/Dataloader workers: 15, this job's share .* Ultralytics would take 8/);
+    expect(left.info).toMatch(/Dataloader workers: 15, this job's share .* Ultralytics would take 8/);
+    expect(left.note).toBeUndefined();
     expect(applyWorkerLimits(config(), { defaultWorkers: 15, maxWorkers: 3 }, true).config.train.workers).toBe(3);
-    expect(applyWorkerLimits(config(), { defaultWorkers: 8 }, true).note).toBeUndefined();
+    expect(applyWorkerLimits(config(), { defaultWorkers: 8 }, true).info).toBeUndefined();
     // Asked for: kept (under the cap), whatever the default.
     expect(applyWorkerLimits(config({ workers: 2 }), { defaultWorkers: 15 }, false).config.train.workers).toBe(2);
   });

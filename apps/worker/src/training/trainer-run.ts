@@ -36,13 +36,14 @@ export const MEMORY_SUGGESTION = "try a smaller `batch`, `cache: false` or fewer
  * The config the trainer reads: `workers` capped at the job's share of WORKER_CPU_CORES. Ultralytics caps
  * it at the host's CPU count, which a container with `cpus` set still sees whole, so an asked-for value
  * above the share is lowered too. Where the config left `workers` out (`defaulted`), the job's share of
- * the worker's cores replaces Ultralytics' fixed 8. Returns the note for the job's timeline when it changed.
+ * the worker's cores replaces Ultralytics' fixed 8. Returns the note for the job's timeline when an asked-for
+ * value was lowered, and `info` for its log when the default was sized (nothing the user asked for changed).
  */
 export function applyWorkerLimits(
   config: TrainingConfig,
   limits: TrainerLimits | undefined,
   defaulted = false,
-): { config: TrainingConfig; note?: string } {
+): { config: TrainingConfig; note?: string; info?: string } {
   const max = limits?.maxWorkers;
   const fallback = limits?.defaultWorkers;
   if (defaulted && fallback !== undefined) {
@@ -50,7 +51,7 @@ export function applyWorkerLimits(
     if (workers === config.train.workers) return { config };
     return {
       config: { ...config, train: { ...config.train, workers } },
-      note: `Dataloader workers: ${workers}, this job's share of the worker's CPU cores (one kept for the trainer); the config leaves \`workers\` out, where Ultralytics would take ${config.train.workers}`,
+      info: `Dataloader workers: ${workers}, this job's share of the worker's CPU cores (one kept for the trainer); the config leaves \`workers\` out, where Ultralytics would take ${config.train.workers}`,
     };
   }
   if (max === undefined || config.train.workers <= max) return { config };
@@ -238,6 +239,7 @@ export async function runTrainer(
   );
 
   rt.active.set(job.id, { requestStop });
+  if (limited.info) recorder.output("trainer", `[info] ${limited.info}`);
   recorder.start();
   const onAbort = () => requestStop("shutdown");
   ctx.signal.addEventListener("abort", onAbort);
