@@ -1,14 +1,19 @@
+import { randomBytes } from "node:crypto";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WorkerReport } from "@wyolo/contracts";
 import type { Actor, ApiRoute, HttpMethod, World } from "./api-world";
+import type { TestTokenOptions } from "./tokens-helper";
 
 // Downloads sign a URL locally; no object store is contacted. Set before server modules load.
 process.env.S3_ENDPOINT ??= "http://127.0.0.1:9";
 process.env.S3_ACCESS_KEY_ID ??= "test-key";
 process.env.S3_SECRET_ACCESS_KEY ??= "test-secret";
+// Webhooks: a key for their secrets, and a loopback receiver allowed (nothing listens there: deliveries are only queued).
+process.env.SECRETS_KEY ??= randomBytes(32).toString("base64");
+process.env.WEBHOOK_ALLOWED_HOSTS ??= "127.0.0.1";
 
 /**
  * Real answers of every /api/v1 route match the OpenAPI document: each route × method is called
@@ -19,7 +24,15 @@ process.env.S3_SECRET_ACCESS_KEY ??= "test-secret";
  * in the document. A route without a line here fails the test.
  */
 
-type Call = { as?: keyof World["actors"] | null; params?: Record<string, string>; body?: unknown; query?: string; yaml?: string };
+type Call = {
+  as?: keyof World["actors"] | null;
+  /** Call with an API token of the actor (these options) instead of the session cookie. */
+  token?: TestTokenOptions;
+  params?: Record<string, string>;
+  body?: unknown;
+  query?: string;
+  yaml?: string;
+};
 type Prepare = (w: World) => Call | Promise<Call>;
 
 const team = (w: World) => ({ teamId: w.team.id });
@@ -75,6 +88,27 @@ const SUCCESS: Record<string, Prepare> = {
   "POST sweeps/[sweepId]/cancel": (w) => ({ params: { sweepId: w.sweeps.members.id } }),
   "POST sweeps/[sweepId]/trials": (w) => ({ params: { sweepId: w.sweeps.peers.id }, body: { count: 2 } }),
   "POST sweeps/[sweepId]/train-best": (w) => ({ params: { sweepId: w.sweeps.peers.id } }),
+  "GET account/tokens": () => ({}),
+  "POST account/tokens": () => ({ body: { name: "ci", scopes: ["read", "jobs:write"], expiresInDays: 30 } }),
+  "DELETE account/tokens/[tokenId]": async (w) => ({ params: { tokenId: (await made(w)).personalToken } }),
+  "GET teams/[teamId]/tokens": (w) => ({ params: team(w) }),
+  "POST teams/[teamId]/tokens": (w) => ({ params: team(w), body: { name: "deployer", scopes: ["read"], role: "MEMBER" } }),
+  "DELETE teams/[teamId]/tokens/[tokenId]": async (w) => ({ params: { ...team(w), tokenId: (await made(w)).serviceToken } }),
+  "GET teams/[teamId]/webhooks": (w) => ({ params: team(w) }),
+  "POST teams/[teamId]/webhooks": (w) => ({
+    params: team(w),
+    body: { name: "ci", url: "http://127.0.0.1:9/hook?key=abc", events: ["job.succeeded", "job.failed"] },
+  }),
+  "GET webhooks/[webhookId]": async (w) => ({ params: { webhookId: (await made(w)).webhook } }),
+  "PATCH webhooks/[webhookId]": async (w) => ({ params: { webhookId: (await made(w)).webhook }, body: { enabled: false } }),
+  "DELETE webhooks/[webhookId]": async (w) => ({ params: { webhookId: (await made(w)).webhook } }),
+  "POST webhooks/[webhookId]/rotate-secret": async (w) => ({ params: { webhookId: (await made(w)).webhook } }),
+  "POST webhooks/[webhookId]/test": async (w) => ({ params: { webhookId: (await made(w)).webhook } }),
+  "GET webhooks/[webhookId]/deliveries": async (w) => ({ params: { webhookId: (await made(w)).webhook }, query: "limit=5" }),
+  "POST webhooks/[webhookId]/deliveries/[deliveryId]/redeliver": async (w) => {
+    const { webhook, delivery } = await made(w);
+    return { params: { webhookId: webhook, deliveryId: delivery } };
+  },
 };
 /** More successful answers of another shape than the first. */
 const MORE_SUCCESS: [string, Prepare][] = [
@@ -92,6 +126,10 @@ const MORE_SUCCESS: [string, Prepare][] = [
     async (w) => ({ as: null, body: { token: await newInvitation(w), name: "New Person", password: "a-long-password" } }),
   ],
   ["GET openapi.json", () => ({ as: "owner" })],
+  ["GET me", () => ({ token: { scopes: ["read"] } })],
+  ["GET projects/[projectId]/jobs", (w) => ({ params: project(w), token: { scopes: ["read"], teamId: w.team.id } })],
+  ["POST projects/[projectId]/jobs", (w) => ({ params: project(w), body: { config: VALID_CONFIG }, token: { scopes: ["jobs:write"] } })],
+  ["PATCH webhooks/[webhookId]", async (w) => ({ params: { webhookId: (await made(w)).slack }, body: { kind: "GENERIC" } })],
 ];
 
 let helpers: typeof import("./api-world");
@@ -223,6 +261,48 @@ async function richWorld(): Promise<World> {
   return w;
 }
 
+type Made = { personalToken: string; serviceToken: string; webhook: string; slack: string; delivery: string };
+const madeFor = new WeakMap<World, Promise<Made>>();
+
+/** Tokens, webhooks and a delivery of a world, made through the API as a client would (once per world). */
+function made(w: World): Promise<Made> {
+  let m = madeFor.get(w);
+  if (!m) madeFor.set(w, (m = makeObjects(w)));
+  return m;
+}
+
+async function makeObjects(w: World): Promise<Made> {
+  const post = async (pattern: string, params: Record<string, string>, body?: unknown) => {
+    const res = await helpers.callRoute(routes.find((r) => r.pattern === pattern)!, "POST", {
+      params,
+      headers: { origin: "http://localhost:3000", cookie: w.actors.owner.cookie, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (res.status >= 300) throw new Error(`POST ${pattern}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  };
+  const personal = await post("account/tokens", {}, { name: "mine", scopes: ["read"] });
+  const service = await post("teams/[teamId]/tokens", { teamId: w.team.id }, { name: "svc", scopes: ["read"] });
+  const hook = await post(
+    "teams/[teamId]/webhooks",
+    { teamId: w.team.id },
+    { name: "h", url: "http://127.0.0.1:9/h", events: ["job.failed"] },
+  );
+  const slack = await post(
+    "teams/[teamId]/webhooks",
+    { teamId: w.team.id },
+    { name: "s", kind: "SLACK", url: "http://127.0.0.1:9/s", events: ["job.failed"] },
+  );
+  const delivery = await post("webhooks/[webhookId]/test", { webhookId: hook.webhook.id });
+  return {
+    personalToken: personal.summary.id,
+    serviceToken: service.summary.id,
+    webhook: hook.webhook.id,
+    slack: slack.webhook.id,
+    delivery: delivery.delivery.id,
+  };
+}
+
 const openApiPath = (pattern: string) => `/${pattern.replace(/\[([^\]]+)\]/g, "{$1}")}`;
 const escapePointer = (s: string) => s.replace(/~/g, "~0").replace(/\//g, "~1");
 
@@ -243,7 +323,10 @@ type Outcome = { label: string; status: number; problems: string[] };
 async function check(route: ApiRoute, method: HttpMethod, w: World, call: Call, label: string): Promise<Outcome> {
   const actor: Actor | null = call.as === null ? null : w.actors[call.as ?? "owner"];
   const headers: Record<string, string> = { origin: "http://localhost:3000" };
-  if (actor) headers.cookie = actor.cookie;
+  if (actor && call.token) {
+    const { createTestToken } = await import("./tokens-helper");
+    headers.authorization = (await createTestToken({ userId: actor.id, ...call.token })).authorization;
+  } else if (actor) headers.cookie = actor.cookie;
   let body: string | undefined;
   if (call.yaml !== undefined) {
     headers["content-type"] = "application/yaml";
@@ -303,6 +386,24 @@ describe("real answers match the OpenAPI document", () => {
     );
   }, 240_000);
 
+  it("error answers of token callers: a missing scope, a session-only route, an expired or narrowed-away token", async () => {
+    const w = await richWorld();
+    const probes: [string, Call, number][] = [
+      ["POST projects/[projectId]/jobs", { params: project(w), body: { config: VALID_CONFIG }, token: { scopes: ["read"] } }, 403],
+      ["GET account/tokens", { token: {} }, 403],
+      ["GET me", { token: { expiresAt: new Date(Date.now() - 1000) } }, 401],
+      ["GET teams/[teamId]", { params: team(w), token: { teamId: w.otherTeam.id } }, 404],
+    ];
+    const problems: string[] = [];
+    for (const [key, call, want] of probes) {
+      const [method, pattern] = key.split(" ") as [HttpMethod, string];
+      const out = await check(routes.find((r) => r.pattern === pattern)!, method, w, call, "(token)");
+      problems.push(...out.problems);
+      if (out.status !== want) problems.push(`${out.label}: expected ${want}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
   it("error answers: signed out, unknown ids, invalid, malformed and wrongly typed bodies", async () => {
     const problems: string[] = [];
     const w = await richWorld();
@@ -318,7 +419,7 @@ describe("real answers match the OpenAPI document", () => {
         if (route.params.length)
           probes.push(["unknown id", { ...base, params: Object.fromEntries(route.params.map((p) => [p.name, "no-such-id"])) }, 404]);
         if (op.requestBody) {
-          probes.push(["invalid body", { ...base, body: {}, yaml: undefined }, null]);
+          probes.push(["invalid body", { ...base, body: [], yaml: undefined }, 422]);
           probes.push(["malformed JSON", { ...base, body: "{ not json", yaml: undefined }, 400]);
           probes.push(["wrong media type", { ...base, body: undefined, yaml: undefined }, null]);
         }

@@ -1,7 +1,15 @@
 import { OpenApiGeneratorV31, OpenAPIRegistry, type RouteConfig } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
-import { ERROR_STATUS, type ErrorCode } from "@wyolo/contracts";
-import { errorSchema } from "./schemas";
+import {
+  DELIVERY_HEADER,
+  ERROR_STATUS,
+  EVENT_HEADER,
+  SIGNATURE_HEADER,
+  SIGNATURE_TOLERANCE_SECONDS,
+  WEBHOOK_EVENTS,
+  type ErrorCode,
+} from "@wyolo/contracts";
+import { errorSchema, webhookPayloadSchema } from "./schemas";
 import { API_OPERATIONS, type ApiOperation } from "./operations";
 
 // The OpenAPI 3.1 document of /api/v1, generated from the zod schemas the routes parse with
@@ -94,6 +102,32 @@ function routeConfig(op: ApiOperation): RouteConfig {
   };
 }
 
+/** What a generic webhook receives for an event (OpenAPI 3.1 `webhooks`). */
+function webhookConfig(event: string): RouteConfig {
+  return {
+    method: "post",
+    path: event,
+    operationId: `webhook_${event.replace(/\W/g, "_")}`,
+    summary: `The \`${event}\` event`,
+    description: `POSTed to a generic webhook's URL. Verify \`${SIGNATURE_HEADER}\` (t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with the webhook's secret>) and refuse a \`t\` older than ${SIGNATURE_TOLERANCE_SECONDS} s. Slack webhooks get a formatted message instead.`,
+    tags: ["Webhooks"],
+    request: {
+      headers: z.object({
+        [SIGNATURE_HEADER]: z.string().describe("t=<unix seconds>,v1=<hex HMAC-SHA256>"),
+        [EVENT_HEADER]: z.string().describe("The event name"),
+        [DELIVERY_HEADER]: z.string().describe("The delivery's id; the same on a retry"),
+      }),
+      body: { required: true, content: { "application/json": { schema: webhookPayloadSchema } } },
+    },
+    responses: {
+      200: {
+        description:
+          "Any 2xx acknowledges. Anything else, a redirect (never followed) or no answer within 10 s is retried with exponential backoff for up to 24 hours.",
+      },
+    },
+  };
+}
+
 export function buildOpenApiDocument(): OpenAPIObject {
   const registry = new OpenAPIRegistry();
   registry.registerComponent("securitySchemes", "bearer", {
@@ -110,6 +144,7 @@ export function buildOpenApiDocument(): OpenAPIObject {
       "The dashboard's session cookie (`__Secure-next-auth.session-token` over https). A change sent with it must come from the dashboard's origin.",
   });
   for (const op of API_OPERATIONS) registry.registerPath(routeConfig(op));
+  for (const event of WEBHOOK_EVENTS) registry.registerWebhook(webhookConfig(event));
   const generator = new OpenApiGeneratorV31(registry.definitions, { sortComponents: "alphabetically" });
   return generator.generateDocument({
     openapi: "3.1.0",

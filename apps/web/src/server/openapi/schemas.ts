@@ -12,6 +12,8 @@ import {
   TASKS,
   TOKEN_SCOPES,
   TRIAL_STATES,
+  WEBHOOK_EVENTS,
+  type ApiTokenSummary,
   type DatasetEntry,
   type ExportSummary,
   type JobEpochRow,
@@ -20,6 +22,7 @@ import {
   type JobSummary,
   type SweepSummary,
   type SweepTrialRow,
+  type WebhookPayload,
 } from "@wyolo/contracts";
 
 // The answers of /api/v1 as zod schemas, for the OpenAPI document and the test that checks real
@@ -382,3 +385,101 @@ export const trainingOptionsSchema = z
     truncated: z.boolean().describe("A worker's scan stopped at its bounds"),
   })
   .meta({ id: "TrainingOptions" });
+
+export const tokenSummarySchema = z
+  .object({
+    id: z.string(),
+    kind: z.enum(["PERSONAL", "SERVICE"]),
+    name: z.string(),
+    prefix: z.string().describe("The token's first characters, to recognise it"),
+    scopes: z.array(z.enum(TOKEN_SCOPES)),
+    team: teamRef.nullable().describe("The team it is narrowed to (personal) or belongs to (service)"),
+    role: z.enum(["ADMIN", "MEMBER", "VIEWER"]).nullable().describe("A service token's role in its team"),
+    expiresAt: isoDate,
+    lastUsedAt: nullableDate,
+    lastUsedIp: z.string().nullable(),
+    revokedAt: nullableDate,
+    createdAt: isoDate,
+    createdBy: userRef.nullable(),
+  })
+  .meta({ id: "ApiToken" }) satisfies z.ZodType<ApiTokenSummary>;
+export const createdTokenSchema = z
+  .object({ token: z.string().describe("`wyolo_…`: shown in this answer only, stored hashed"), summary: tokenSummarySchema })
+  .meta({ id: "CreatedApiToken" });
+
+const deliveryStatus = z.enum(["PENDING", "SUCCEEDED", "FAILED"]);
+export const webhookSchema = z
+  .object({
+    id: z.string(),
+    teamId: z.string(),
+    name: z.string(),
+    kind: z.enum(["GENERIC", "SLACK"]),
+    url: z.string().describe("The URL with its path and query masked (the full URL is stored encrypted)"),
+    events: z.array(z.enum(WEBHOOK_EVENTS)),
+    enabled: z.boolean(),
+    signed: z.boolean().describe("Deliveries carry a `wyolo-signature` header (generic webhooks)"),
+    createdAt: isoDate,
+    updatedAt: isoDate,
+    lastDelivery: z.object({ status: deliveryStatus, createdAt: isoDate, statusCode: z.int().nullable() }).nullable(),
+  })
+  .meta({ id: "Webhook" });
+export const webhookWithSecretSchema = z
+  .object({
+    webhook: webhookSchema,
+    secret: z.string().nullable().describe("`whsec_…` signing secret, in this answer only; null when none was made"),
+  })
+  .meta({ id: "WebhookWithSecret" });
+
+export const webhookPayloadSchema = z
+  .object({
+    id: z.string().describe("The delivery's id (also in the `wyolo-delivery` header)"),
+    event: z.enum(WEBHOOK_EVENTS),
+    createdAt: isoDate,
+    team: z.object({ id: z.string(), slug: z.string(), name: z.string() }),
+    project: z.object({ id: z.string(), slug: z.string(), name: z.string() }).optional(),
+    job: z
+      .object({
+        id: z.string(),
+        name: z.string(),
+        status: z.string(),
+        task: z.string(),
+        model: z.string(),
+        bestMetric: z.number().nullable(),
+        bestMetricName: z.string().nullable(),
+        bestEpoch: z.int().nullable(),
+        failureClass: z.string().nullable(),
+        failureReason: z.string().nullable(),
+        startedAt: nullableDate,
+        finishedAt: nullableDate,
+      })
+      .optional(),
+    export: z
+      .object({ id: z.string(), jobId: z.string(), format: z.string(), status: z.string(), failureReason: z.string().nullable() })
+      .optional(),
+    sweep: z
+      .object({ id: z.string(), name: z.string(), status: z.string(), bestValue: z.number().nullable(), bestJobId: z.string().nullable() })
+      .optional(),
+    links: z.record(z.string(), z.string()).describe("Absolute links into the dashboard"),
+  })
+  .meta({ id: "WebhookPayload" }) satisfies z.ZodType<WebhookPayload>;
+
+export const webhookDeliverySchema = z
+  .object({
+    id: z.string(),
+    event: z.string(),
+    payload: freeForm.describe("The JSON body sent (a `WebhookPayload`; Slack webhooks: the message)"),
+    status: deliveryStatus,
+    attempts: z.int(),
+    nextAttemptAt: nullableDate.describe("When the next try is due, while PENDING"),
+    lastStatusCode: z.int().nullable(),
+    durationMs: z.int().nullable(),
+    responseSnippet: z.string().nullable().describe("The receiver's answer, at most 1 kB"),
+    error: z.string().nullable(),
+    redeliveryOfId: z.string().nullable(),
+    createdAt: isoDate,
+    deliveredAt: nullableDate,
+  })
+  .meta({ id: "WebhookDelivery" });
+export const deliveryPageSchema = z
+  .object({ deliveries: z.array(webhookDeliverySchema), nextCursor: z.string().nullable() })
+  .meta({ id: "WebhookDeliveryPage" });
