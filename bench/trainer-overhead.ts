@@ -20,6 +20,14 @@ const QUEUE = `bench-trainer-${process.pid}`;
 const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
+// `npm run bench:trainer -- --gpu [options]`: the GPU mode, bench/gpu/gpu_bench.py (it runs on a GPU host
+// without Node too: `python3 bench/gpu/gpu_bench.py --help`).
+const gpu = process.argv.indexOf("--gpu");
+if (gpu >= 0) {
+  const run = spawnSync(python, ["bench/gpu/gpu_bench.py", ...process.argv.slice(gpu + 1)], { cwd: ROOT, stdio: "inherit" });
+  process.exit(run.status ?? 1);
+}
+
 const check = spawnSync(python, ["apps/worker/trainer/train.py", "--check"], { cwd: ROOT, encoding: "utf8" });
 const report = (() => {
   try {

@@ -498,7 +498,10 @@ def measure_auto_batch(model: Any, imgsz: int, fraction: float, max_num_obj: int
     memory profile of a few batch sizes, a linear fit, and the batch that fills `fraction` of the GPU."""
     import numpy as np
     import torch
-    from ultralytics.utils.torch_utils import profile_ops
+    from ultralytics.utils import torch_utils
+
+    # 8.3.1xx renamed `profile` to `profile_ops` and added max_num_obj (the detection loss's memory).
+    profile_ops = getattr(torch_utils, "profile_ops", None) or torch_utils.profile
 
     device = next(model.parameters()).device
     gb = 1 << 30
@@ -511,7 +514,10 @@ def measure_auto_batch(model: Any, imgsz: int, fraction: float, max_num_obj: int
     out: dict = {"totalGb": t, "name": props.name}
     try:
         img = [torch.empty(b, 3, imgsz, imgsz) for b in sizes]
-        results = profile_ops(img, model, n=1, device=device, max_num_obj=max_num_obj)
+        try:
+            results = profile_ops(img, model, n=1, device=device, max_num_obj=max_num_obj)
+        except TypeError:
+            results = profile_ops(img, model, n=1, device=device)
         xy = [
             [x, y[2]]
             for i, (x, y) in enumerate(zip(sizes, results))
