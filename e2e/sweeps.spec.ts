@@ -44,7 +44,7 @@ test("a MEMBER starts a sweep from the form, watches trials arrive and get prune
   await expect(yaml).toHaveValue(/sweeper:\n {2}tune: true\n {2}n_trials: 6/);
   await yaml.fill(`${await yaml.inputValue()}metadata:\n  standin: true\n  fake:\n    delayMs: 700\n`);
   await expect(
-    form.getByText("✓ Valid sweep: yolo11n.pt · detect · 6 trials of 4 epochs · TPESampler · successive_halving pruner"),
+    form.getByText("✓ Valid sweep: yolo11n.yaml · detect · 6 trials of 4 epochs · TPESampler · successive_halving pruner"),
   ).toBeVisible();
   await form.getByRole("button", { name: "Start sweep" }).click();
   await expect(member).toHaveURL(/\/sweeps\/[a-z0-9]+$/);

@@ -19,6 +19,9 @@ export LOG_LEVEL=warn
 # Webhooks: a fixed test key for web and worker, and the tests' receivers on this host allowed.
 export SECRETS_KEY="ZTJlLXNlY3JldHMta2V5LWUyZS1zZWNyZXRzLWtleSE=" WEBHOOK_ALLOWED_HOSTS="127.0.0.1,localhost" DASHBOARD_URL="http://localhost:${PORT}"
 data_dir=$(mktemp -d)
+# The quickstart's demo set, so the submit form's dataset picker offers what a newcomer sees.
+export DATASETS_DIR="${DATASETS_DIR:-$data_dir/datasets}"
+python3 apps/worker/trainer/make_dataset.py detect "$DATASETS_DIR/shapes" --train 8 --val 4 >/dev/null
 # A real S3 server (s3rver) for artifacts and downloads.
 mkdir -p "$data_dir/s3"
 node node_modules/s3rver/bin/s3rver.js -d "$data_dir/s3" -a 127.0.0.1 -p "${E2E_S3_PORT:-4579}" --silent --configure-bucket wyolo-artifacts & s3=$!
