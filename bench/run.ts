@@ -478,6 +478,7 @@ try {
     await prepareDatabase();
   }
   if (!ONLY || ONLY === "worker_loss_resume") await workerLossResume();
+  if (!ONLY || ONLY === "cli_follow") await (await import("./cli-follow.ts")).cliFollowBench(report);
 } finally {
   await stopAll();
   // The bench's workers leave their reports behind: not for a real Workers page.
