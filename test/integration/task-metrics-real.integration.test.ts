@@ -135,6 +135,32 @@ describe.skipIf(!ready)(`task metrics with real Ultralytics ${report.ultralytics
     expect(of(classify, "epoch")[0]!.metrics["metrics/accuracy_top1"]).toBeTypeOf("number");
   });
 
+  it.each([
+    ["segment", "yolov8n-seg.yaml", "metrics/mAP50-95(M)"],
+    ["pose", "yolov8n-pose.yaml", "metrics/mAP50-95(P)"],
+  ])("%s: the epochs carry the task's own metric, which is the job's best, at best.pt's epoch", async (task, model, name) => {
+    execFileSync(
+      python,
+      ["apps/worker/trainer/make_dataset.py", task, path.join(datasets, task), "--train", "16", "--val", "8", "--size", "64"],
+      {
+        cwd: ROOT,
+      },
+    );
+    const run = await trainPy({ model, type: "yolo", task, train: train(`${task}/data.yaml`, { epochs: 2 }) });
+    expect(run.code, run.stderr.slice(-2000)).toBe(0);
+    const epochs = of(run, "epoch").map((e) => ({
+      epoch: e.epoch,
+      metrics: { ...e.metrics, ...(e.fitness != null ? { fitness: e.fitness } : {}) },
+    }));
+    expect(Object.keys(epochs[0]!.metrics)).toEqual(expect.arrayContaining(["metrics/mAP50-95(B)", name, "fitness"]));
+    const best = bestEpochOf(epochs)!;
+    console.log(
+      `real ${task} run: ${name} per epoch ${epochs.map((e) => e.metrics[name]).join(", ")}; best.pt epoch ${of(run, "finished")[0]!.bestEpoch}`,
+    );
+    expect(best.name).toBe(name);
+    expect(of(run, "finished")[0]!.bestEpoch).toBe(best.epoch);
+  });
+
   it("classifies Ultralytics' own dataset errors (past train.py's checks) as dataset failures with the layout", () => {
     // Ultralytics called directly, as a layout train.py does not check would reach it.
     const script = `
