@@ -87,7 +87,9 @@ export function progressLine(
   columns = 80,
 ): string {
   const epochs = `${p.currentEpoch ?? 0}/${p.totalEpochs} epochs`;
-  const eta = p.status === "RUNNING" && p.etaSeconds != null ? ` · ETA ${duration(p.etaSeconds)}` : "";
+  // After the last epoch the trainer still validates best.pt and the worker uploads: no "ETA 0s".
+  const finishing = p.status === "RUNNING" && p.currentEpoch != null && p.currentEpoch >= p.totalEpochs;
+  const eta = finishing ? " · finishing…" : p.status === "RUNNING" && p.etaSeconds != null ? ` · ETA ${duration(p.etaSeconds)}` : "";
   const tail = ` ${epochs}${eta} · ${p.status}`;
   const width = Math.max(10, Math.min(30, columns - tail.length - 3));
   const filled = Math.round(Math.min(1, Math.max(0, p.progress)) * width);

@@ -51,6 +51,9 @@ describe("formatting", () => {
     const line = progressLine({ status: "RUNNING", currentEpoch: 5, totalEpochs: 10, progress: 0.5, etaSeconds: 80 }, 80);
     expect(line).toMatch(/^\[█+░+\] 5\/10 epochs · ETA 1m20s · RUNNING$/);
     expect(line.match(/█/g)!.length).toBe(line.match(/░/g)!.length);
+    expect(progressLine({ status: "RUNNING", currentEpoch: 10, totalEpochs: 10, progress: 1, etaSeconds: 0 })).toMatch(
+      /^\[█+\] 10\/10 epochs · finishing… · RUNNING$/,
+    );
     expect(progressLine({ status: "QUEUED", currentEpoch: null, totalEpochs: 3, progress: 0, etaSeconds: null })).toMatch(
       /^\[░+\] 0\/3 epochs · QUEUED$/,
     );
