@@ -115,8 +115,9 @@ export async function followJob(opts: FollowOptions): Promise<JobDetail["job"]> 
     refresh().then(
       () => (outageSince = null),
       (err: unknown) => {
-        // The server away for a moment (a restart, a Postgres failover) is waited out; a refusal is final.
-        if (err instanceof CliError && err.exitCode === EXIT.UNAVAILABLE) {
+        // The server away for a moment (a restart, a Postgres failover) is waited out once the job
+        // was seen; a refusal, or no answer at all to the first read, is final.
+        if (err instanceof CliError && err.exitCode === EXIT.UNAVAILABLE && job !== null) {
           if (outageSince === null) {
             outageSince = Date.now();
             if (!json) print(io.stderr, `warning: ${err.message}; retrying`);

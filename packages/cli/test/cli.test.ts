@@ -74,6 +74,16 @@ describe("arguments", () => {
     const r = await wyolo(["jobs", "show", "abc"], { WYOLO_URL: url, WYOLO_TOKEN: "wyolo_x" });
     expect(r.code).toBe(EXIT.UNAVAILABLE);
     expect(r.stderr).toBe(`error: Cannot reach ${url} (ECONNREFUSED)\n`);
+    // Following a job never seen gives up at once (an outage is waited out only once the job was read).
+    for (const args of [
+      ["follow", "abc"],
+      ["logs", "abc", "-f"],
+    ]) {
+      const started = Date.now();
+      const f = await wyolo(args, { WYOLO_URL: url, WYOLO_TOKEN: "wyolo_x" });
+      expect(f).toMatchObject({ code: EXIT.UNAVAILABLE, stderr: `error: Cannot reach ${url} (ECONNREFUSED)\n` });
+      expect(Date.now() - started).toBeLessThan(5000);
+    }
   });
 
   it("login refuses what is not a Wyolo token before asking the server, and needs a token source off a terminal", async () => {
