@@ -5,7 +5,7 @@ import { MAX_YAML_NESTING, yamlNestingExceeds } from "@wyolo/contracts";
 import { env } from "@/env";
 import { AppError, toErrorResponse, validationError } from "./errors";
 import { userFromRequest, type SessionUser } from "./auth/session";
-import { bearerToken } from "./auth/bearer";
+import { bearerToken } from "./tokens/token-secret";
 import { withAuditToken } from "./audit";
 import { clientIp } from "./request-ip";
 import { jsonNestingExceeds, MAX_NESTING_DEPTH, unsafeInputFields, unsafeTextReason } from "./input-safety";

@@ -9,15 +9,6 @@ import type { Session } from "./session";
 /** lastUsedAt/lastUsedIp are written at most this often per token (and when the address changes). */
 export const LAST_USED_EVERY_MS = 60_000;
 
-/**
- * The credential of an `Authorization: Bearer …` header; "" for a Bearer header without one;
- * null for no header or another scheme (a proxy's Basic auth is not ours to judge).
- */
-export function bearerToken(header: string | null | undefined): string | null {
-  const match = /^\s*bearer(?:\s+(.*))?$/i.exec(header ?? "");
-  return match ? (match[1] ?? "").trim() : null;
-}
-
 /** What the sockets of one token are grouped by, so revoking it can disconnect them (like a sign-out). */
 export const tokenSessionId = (tokenId: string) => `token:${tokenId}`;
 

@@ -4,7 +4,8 @@ import type { TokenGrant } from "@wyolo/contracts";
 import { env } from "@/env";
 import { db } from "../db";
 import { clientIp } from "../request-ip";
-import { bearerToken, sessionFromBearer } from "./bearer";
+import { bearerToken } from "../tokens/token-secret";
+import { sessionFromBearer } from "./bearer";
 
 export type SessionUser = {
   id: string;

@@ -23,3 +23,12 @@ export function newApiToken(): { token: string; prefix: string; tokenHash: strin
   const token = `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
   return { token, prefix: tokenPrefix(token), tokenHash: hashApiToken(token) };
 }
+
+/**
+ * The credential of an `Authorization: Bearer …` header; "" for a Bearer header without one;
+ * null for no header or another scheme (a proxy's Basic auth is not ours to judge).
+ */
+export function bearerToken(header: string | null | undefined): string | null {
+  const match = /^\s*bearer(?:\s+(.*))?$/i.exec(header ?? "");
+  return match ? (match[1] ?? "").trim() : null;
+}
