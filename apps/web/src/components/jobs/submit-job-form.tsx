@@ -4,26 +4,32 @@ import { useParams, useRouter } from "next/navigation";
 import { useMemo, useState } from "react";
 import { toast } from "sonner";
 import { stringify as toYaml } from "yaml";
-import { parseTrainingConfig, PRIORITIES, TASKS, type ConfigDefaults, type Priority, type Task } from "@wyolo/contracts";
+import {
+  modelKind,
+  parseTrainingConfig,
+  PRIORITIES,
+  TASK_SUFFIX,
+  TASKS,
+  type ConfigDefaults,
+  type Priority,
+  type Task,
+} from "@wyolo/contracts";
 import { Button, Card, Field, Input, Select } from "@/components/ui";
 import { api, ApiRequestError } from "@/lib/api";
 import { sweepPath } from "@/lib/sweeps";
 import { defaultSweepValues, rowIssues, SweepFields, sweeperBlock, type SweepValues } from "@/components/sweeps/sweep-fields";
 import type { JobSummary, SweepSummary } from "@wyolo/contracts";
+import type { TrainingOptions } from "@/server/workers/training-options";
+import { placeIssues } from "./yaml-issues";
+import { YamlEditor } from "./yaml-editor";
 
-const FAMILIES = {
-  yolo11: { label: "YOLO11", sizes: ["n", "s", "m", "l", "x"], tasks: TASKS },
-  yolov8: { label: "YOLOv8", sizes: ["n", "s", "m", "l", "x"], tasks: TASKS },
-  rtdetr: { label: "RT-DETR", sizes: ["l", "x"], tasks: ["detect"] as readonly Task[] },
-} as const;
-type Family = keyof typeof FAMILIES;
-const SUFFIX: Record<Task, string> = { detect: "", segment: "-seg", classify: "-cls", pose: "-pose", obb: "-obb" };
+/** The dataset picker's entry for a path typed by hand. */
+const OTHER = "";
 
 type Simple = {
   name: string;
-  family: Family;
-  size: string;
   task: Task;
+  model: string;
   data: string;
   epochs: string;
   imgsz: string;
@@ -36,8 +42,27 @@ type Simple = {
 export type StartFrom = { id: string; name: string; task: Task; type: "yolo" | "rtdetr"; data: string };
 
 function modelFile(s: Simple, from?: StartFrom) {
-  if (from) return `job:${from.id}/${s.weights}`;
-  return s.family === "rtdetr" ? `rtdetr-${s.size}.pt` : `${s.family}${s.size}${SUFFIX[s.task]}.pt`;
+  return from ? `job:${from.id}/${s.weights}` : s.model;
+}
+
+/** Named weights a worker has for the task (yolo11n first), else the nano YOLO11 architecture, which every worker trains. */
+function defaultModel(task: Task, options?: TrainingOptions): string {
+  const weights = (options?.weights ?? []).filter((w) => w.task === task).map((w) => w.model);
+  const preferred = [`yolo11n${TASK_SUFFIX[task]}.pt`, `yolov8n${TASK_SUFFIX[task]}.pt`].find((m) => weights.includes(m));
+  return preferred ?? weights[0] ?? `yolo11n${TASK_SUFFIX[task]}.yaml`;
+}
+
+/** Reported datasets of the layout the task reads: classification roots for classify, dataset YAMLs for the others. */
+const datasetsFor = (task: Task, options?: TrainingOptions) =>
+  (options?.datasets ?? []).filter((d) => (task === "classify") === (d.kind === "classify"));
+
+/** What the workers can train from (architectures always; weights and datasets as reported). */
+function useTrainingOptions(): TrainingOptions | undefined {
+  return useQuery({
+    queryKey: ["training-options"],
+    queryFn: () => api<TrainingOptions>("/api/v1/workers/training-options"),
+    staleTime: 30_000,
+  }).data;
 }
 
 /** An empty Epochs or Batch field leaves the value out, for the platform default to fill (only where there is one). */
@@ -53,11 +78,20 @@ function simpleConfig(s: Simple, from?: StartFrom, defaults: ConfigDefaults = {}
   if (s.batch.trim() === "" && defaults.batch !== undefined) delete train.batch;
   return {
     model: modelFile(s, from),
-    type: from ? from.type : s.family === "rtdetr" ? "rtdetr" : "yolo",
+    type: from ? from.type : modelKind(s.model).type,
     task: from ? from.task : s.task,
     train,
   };
 }
+
+/** The simple form's field for each config path, to focus the first one with an issue. */
+const FIELD_IDS: Record<string, string> = {
+  model: "job-model",
+  "train.data": "job-data",
+  "train.epochs": "job-epochs",
+  "train.imgsz": "job-imgsz",
+  "train.batch": "job-batch",
+};
 
 /** " · epochs from DEFAULT_EPOCHS, …": the values a platform default filled in. */
 function fromPlatform(sources: Record<string, string>): string {
@@ -101,9 +135,8 @@ export function SubmitJobForm({
   const params = useParams<{ teamSlug: string; projectSlug: string }>();
   const [simple, setSimple] = useState<Simple>({
     name: "",
-    family: "yolo11",
-    size: "n",
     task: startFrom?.task ?? "detect",
+    model: "",
     data: startFrom?.data ?? "",
     epochs: "50",
     imgsz: "640",
@@ -117,16 +150,29 @@ export function SubmitJobForm({
   const [yaml, setYaml] = useState(initialYaml ?? "");
   const [serverErrors, setServerErrors] = useState<Record<string, string[]>>({});
   const defaults = usePlatformDefaults();
+  const options = useTrainingOptions();
   const [edited, setEdited] = useState<Partial<Record<keyof Simple, true>>>({});
-  // Epochs and Batch show empty, untouched, where a platform default exists: the job then says the value came from it.
-  const fields = useMemo<Simple>(
-    () => ({
+  // Set by a submit with issues: from then on empty required fields show their message too.
+  const [attempted, setAttempted] = useState(false);
+  const datasets = useMemo(() => datasetsFor(simple.task, options), [simple.task, options]);
+  // Untouched fields follow what the workers reported: the task's default model, the first dataset
+  // of the task's layout, and that dataset's image size. Epochs and Batch show empty, untouched,
+  // where a platform default exists: the job then says the value came from it.
+  const fields = useMemo<Simple>(() => {
+    const data = edited.data || startFrom || !datasets.length ? simple.data : datasets[0]!.path;
+    const picked = datasets.find((d) => d.path === data);
+    return {
       ...simple,
+      model: edited.model && simple.model ? simple.model : defaultModel(simple.task, options),
+      data,
+      imgsz: !edited.imgsz && picked?.imgsz ? String(picked.imgsz) : simple.imgsz,
       epochs: defaults.epochs !== undefined && !edited.epochs ? "" : simple.epochs,
       batch: defaults.batch !== undefined && !edited.batch ? "" : simple.batch,
-    }),
-    [simple, edited, defaults],
-  );
+    };
+  }, [simple, edited, defaults, options, datasets, startFrom]);
+  const pickedDataset = datasets.find((d) => d.path === fields.data);
+  const architectures = (options?.architectures ?? []).filter((a) => a.task === simple.task);
+  const weightsOffered = (options?.weights ?? []).filter((w) => w.task === simple.task);
 
   const sweeping = mode === "sweep" && !advanced;
   const config = useMemo(
@@ -139,12 +185,22 @@ export function SubmitJobForm({
     [advanced, yaml, sweeping, fields, startFrom, sweep, defaults],
   );
   const check = useMemo(() => parseTrainingConfig(config, { defaults }), [config, defaults]);
-  const issues = check.ok ? [] : check.issues;
+  const issues = useMemo(() => (check.ok ? [] : check.issues), [check]);
   const spaceIssues = sweeping ? rowIssues(sweep.space) : {};
   // Sweep paths match deeper issues too (`sweeper.search_space.lr0` shows `….lr0.high`).
   const fieldError = (path: string) =>
     serverErrors[`config.${path}`]?.[0] ??
     (advanced ? undefined : issues.find((i) => i.path === path || (path.startsWith("sweeper.") && i.path.startsWith(`${path}.`)))?.message);
+  const yamlIssues = useMemo(
+    () =>
+      advanced
+        ? placeIssues(yaml, [
+            ...issues,
+            ...Object.entries(serverErrors).map(([path, m]) => ({ path: path.replace(/^config\.?/, ""), message: m.join(", ") })),
+          ])
+        : [],
+    [advanced, yaml, issues, serverErrors],
+  );
 
   const openSweep = (s: SweepSummary) => {
     toast.success(`Sweep “${s.name}” started`);
@@ -173,14 +229,9 @@ export function SubmitJobForm({
 
   const set = <K extends keyof Simple>(key: K, value: Simple[K]) => {
     setServerErrors({});
-    setEdited((e) => (e[key] ? e : { ...e, [key]: true }));
-    setSimple((s) => {
-      const next = { ...s, [key]: value };
-      const fam = FAMILIES[next.family];
-      if (!(fam.sizes as readonly string[]).includes(next.size)) next.size = fam.sizes[0];
-      if (!fam.tasks.includes(next.task)) next.task = "detect";
-      return next;
-    });
+    // Another task has other models and datasets: those follow its defaults again.
+    setEdited((e) => (key === "task" ? { ...e, model: undefined, data: undefined } : e[key] ? e : { ...e, [key]: true }));
+    setSimple((s) => ({ ...s, [key]: value }));
   };
 
   const openAdvanced = () => {
@@ -194,7 +245,13 @@ export function SubmitJobForm({
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          if ((!check.ok || Object.keys(spaceIssues).length) && !advanced) return toast.error("Fix the highlighted fields first");
+          if ((!check.ok || Object.keys(spaceIssues).length) && !advanced) {
+            setAttempted(true);
+            const first = check.ok ? undefined : FIELD_IDS[check.issues[0]?.path ?? ""];
+            // After the render that shows the messages, so the screen reader reads the field with its message.
+            if (first) setTimeout(() => document.getElementById(first)?.focus());
+            return toast.error("Fix the highlighted fields first");
+          }
           submit.mutate();
         }}
         className="space-y-4"
@@ -256,44 +313,93 @@ export function SubmitJobForm({
               </div>
             ) : (
               <>
-                <Field id="job-family" label="Model family">
-                  <Select id="job-family" value={simple.family} onChange={(e) => set("family", e.target.value as Family)}>
-                    {Object.entries(FAMILIES).map(([k, f]) => (
-                      <option key={k} value={k}>
-                        {f.label}
-                      </option>
-                    ))}
-                  </Select>
-                </Field>
-                <Field id="job-size" label="Size">
-                  <Select id="job-size" value={simple.size} onChange={(e) => set("size", e.target.value)}>
-                    {FAMILIES[simple.family].sizes.map((s) => (
-                      <option key={s} value={s}>
-                        {s}
-                      </option>
-                    ))}
-                  </Select>
-                </Field>
-                <Field id="job-task" label="Task" hint={`Model: ${modelFile(simple)}`}>
+                <Field id="job-task" label="Task">
                   <Select id="job-task" value={simple.task} onChange={(e) => set("task", e.target.value as Task)}>
-                    {FAMILIES[simple.family].tasks.map((t) => (
+                    {TASKS.map((t) => (
                       <option key={t} value={t}>
                         {t}
                       </option>
                     ))}
                   </Select>
                 </Field>
+                <div className="sm:col-span-2">
+                  <Field
+                    id="job-model"
+                    label="Model"
+                    error={fieldError("model")}
+                    hint={
+                      fields.model.endsWith(".yaml")
+                        ? "An architecture: trained from scratch (no weights file needed)"
+                        : "Pretrained weights a worker has (WEIGHTS_DIR or WEIGHTS_S3_PREFIX)"
+                    }
+                  >
+                    <Select id="job-model" value={fields.model} onChange={(e) => set("model", e.target.value)}>
+                      {weightsOffered.length > 0 && (
+                        <optgroup label="Pretrained weights on the workers">
+                          {weightsOffered.map((w) => (
+                            <option key={w.model} value={w.model}>
+                              {w.model}
+                            </option>
+                          ))}
+                        </optgroup>
+                      )}
+                      <optgroup label="Architectures (from scratch)">
+                        {(architectures.length ? architectures : [{ model: fields.model }]).map((a) => (
+                          <option key={a.model} value={a.model}>
+                            {a.model}
+                          </option>
+                        ))}
+                      </optgroup>
+                    </Select>
+                  </Field>
+                </div>
               </>
             )}
-            <div className="sm:col-span-3">
-              <Field
-                id="job-data"
-                label="Dataset path"
-                error={simple.data ? fieldError("train.data") : serverErrors["config.train.data"]?.[0]}
-                hint="The dataset YAML (or folder for classification), relative to the worker's datasets directory (DATASETS_DIR)"
-              >
-                <Input id="job-data" placeholder="shapes/data.yaml" value={simple.data} onChange={(e) => set("data", e.target.value)} />
-              </Field>
+            <div className="grid gap-4 sm:col-span-3 sm:grid-cols-3">
+              {datasets.length > 0 && (
+                <Field
+                  id="job-dataset"
+                  label="Dataset"
+                  hint={`Found by ${options && options.workers > 1 ? "the workers" : "the worker"} in DATASETS_DIR`}
+                >
+                  <Select
+                    id="job-dataset"
+                    value={pickedDataset?.path ?? OTHER}
+                    onChange={(e) => {
+                      set("data", e.target.value);
+                      if (e.target.value === OTHER) document.getElementById("job-data")?.focus();
+                    }}
+                  >
+                    {datasets.map((d) => (
+                      <option key={d.path} value={d.path}>
+                        {d.path}
+                        {d.imgsz ? ` (${d.imgsz} px)` : ""}
+                      </option>
+                    ))}
+                    <option value={OTHER}>Another path…</option>
+                  </Select>
+                </Field>
+              )}
+              <div className={datasets.length > 0 ? "sm:col-span-2" : "sm:col-span-3"}>
+                <Field
+                  id="job-data"
+                  label="Dataset path"
+                  error={fields.data || attempted ? fieldError("train.data") : serverErrors["config.train.data"]?.[0]}
+                  hint={
+                    simple.task === "classify"
+                      ? "The dataset folder (train/ and val/, a folder per class), relative to the workers' datasets directory (DATASETS_DIR)"
+                      : "The dataset YAML, relative to the workers' datasets directory (DATASETS_DIR)"
+                  }
+                >
+                  <Input
+                    id="job-data"
+                    placeholder={simple.task === "classify" ? "flowers" : "shapes/data.yaml"}
+                    value={fields.data}
+                    onChange={(e) => set("data", e.target.value)}
+                    aria-invalid={!!((fields.data || attempted) && fieldError("train.data"))}
+                  />
+                </Field>
+              </div>
             </div>
             <Field
               id="job-epochs"
@@ -317,11 +423,16 @@ export function SubmitJobForm({
                 aria-invalid={!!fieldError("train.epochs")}
               />
             </Field>
-            <Field id="job-imgsz" label="Image size" error={fieldError("train.imgsz")}>
+            <Field
+              id="job-imgsz"
+              label="Image size"
+              error={fieldError("train.imgsz")}
+              hint={!edited.imgsz && pickedDataset?.imgsz ? "The dataset's image size" : undefined}
+            >
               <Input
                 id="job-imgsz"
                 inputMode="numeric"
-                value={simple.imgsz}
+                value={fields.imgsz}
                 onChange={(e) => set("imgsz", e.target.value)}
                 aria-invalid={!!fieldError("train.imgsz")}
               />
@@ -360,15 +471,12 @@ export function SubmitJobForm({
             <label htmlFor="job-yaml" className="block text-sm font-medium">
               Config (YAML)
             </label>
-            <textarea
+            <YamlEditor
               id="job-yaml"
               value={yaml}
-              onChange={(e) => (setServerErrors({}), setYaml(e.target.value))}
-              spellCheck={false}
-              rows={14}
-              aria-invalid={!check.ok}
-              aria-describedby="job-yaml-status"
-              className="mt-1 block w-full rounded-md border border-zinc-300 bg-zinc-50 p-3 font-mono text-xs dark:border-zinc-700 dark:bg-zinc-950"
+              onChange={(text) => (setServerErrors({}), setYaml(text))}
+              issues={yamlIssues}
+              describedBy="job-yaml-status"
             />
             <div id="job-yaml-status" aria-live="polite" className="mt-2 text-xs">
               {check.ok && !Object.keys(serverErrors).length ? (
@@ -384,13 +492,10 @@ export function SubmitJobForm({
                   ))}
                 </p>
               ) : (
-                <ul className="space-y-0.5 text-red-600 dark:text-red-400">
-                  {[
-                    ...issues,
-                    ...Object.entries(serverErrors).map(([path, m]) => ({ path: path.replace(/^config\.?/, ""), message: m.join(", ") })),
-                  ].map((i) => (
-                    <li key={`${i.path}:${i.message}`}>
-                      <code>{i.path || "config"}</code>: {i.message}
+                <ul className="space-y-0.5 text-red-600 dark:text-red-400" aria-label="Config issues">
+                  {yamlIssues.map((i) => (
+                    <li key={`${i.line}:${i.path}:${i.message}`}>
+                      <span className="font-medium">line {i.line}</span> · <code>{i.path || "config"}</code>: {i.message}
                     </li>
                   ))}
                 </ul>
