@@ -38,7 +38,18 @@ function describe(o: ExportOptions): string {
  * Exports of a finished job: ask for one (MEMBER and up, formats the online workers support)
  * and follow its status live; a finished export's file is also in the job's artifact list.
  */
-export function ExportsPanel({ jobId, jobSucceeded, hasWeights }: { jobId: string; jobSucceeded: boolean; hasWeights: boolean }) {
+/** `trainImgsz`: the job's training image size, which an export without one uses. */
+export function ExportsPanel({
+  jobId,
+  jobSucceeded,
+  hasWeights,
+  trainImgsz,
+}: {
+  jobId: string;
+  jobSucceeded: boolean;
+  hasWeights: boolean;
+  trainImgsz?: number;
+}) {
   const queryClient = useQueryClient();
   const key = exportsKey(jobId);
   const list = useQuery({ queryKey: key, queryFn: () => api<ExportList>(`/api/v1/jobs/${jobId}/exports`) });
@@ -129,13 +140,13 @@ export function ExportsPanel({ jobId, jobSucceeded, hasWeights }: { jobId: strin
             <Field
               id="export-imgsz"
               label="Image size (optional)"
-              hint="Defaults to the training size"
+              hint={trainImgsz ? `Empty: the training size, ${trainImgsz}` : "Empty: the training size"}
               error={form.formState.errors.imgsz?.message}
             >
               <Input
                 id="export-imgsz"
                 inputMode="numeric"
-                placeholder="640"
+                placeholder={trainImgsz ? String(trainImgsz) : undefined}
                 aria-invalid={!!form.formState.errors.imgsz}
                 {...form.register("imgsz")}
               />

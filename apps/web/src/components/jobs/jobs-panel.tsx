@@ -11,6 +11,8 @@ import { api } from "@/lib/api";
 import { formatDuration, formatMetric, jobDuration, metricLabel, timeAgo } from "@/lib/format";
 import { useLive } from "@/lib/live";
 import { SubmitJobForm } from "./submit-job-form";
+import { cloneSource } from "./clone-source";
+import { progressLabel } from "./progress-label";
 
 type Member = { userId: string; name: string };
 const SORTS = {
@@ -22,24 +24,6 @@ const SORTS = {
 } as const;
 
 const col = createColumnHelper<JobSummary>();
-
-export function progressLabel(job: JobSummary): string {
-  if (job.status === "QUEUED") return job.attempt > 0 ? "re-queued" : "waiting for a worker";
-  const epoch = `epoch ${job.currentEpoch ?? 0}/${job.totalEpochs}`;
-  if (job.status === "RUNNING" || job.status === "STARTING")
-    return job.etaSeconds != null ? `${epoch} · ETA ${formatDuration(job.etaSeconds)}` : epoch;
-  return epoch;
-}
-
-/** A config to start a new job from: a trial's own sweep marks (metadata) stay with the trial. */
-export function cloneSource(job: { configSource: string | null; config: unknown; sweepId?: string | null }): string {
-  if (job.configSource) return job.configSource;
-  const config = job.config as { metadata?: Record<string, unknown> };
-  if (!job.sweepId || !config.metadata) return JSON.stringify(config, null, 2);
-  const { sweep_id: _sweep, trial: _trial, ...metadata } = config.metadata;
-  const { metadata: _all, ...rest } = config;
-  return JSON.stringify(Object.keys(metadata).length ? { ...rest, metadata } : rest, null, 2);
-}
 
 /** "tune lr #3", linking to the sweep a trial belongs to. */
 export function TrialBadge({ job, base }: { job: Pick<JobSummary, "sweepId" | "trialNumber" | "sweep">; base: string }) {

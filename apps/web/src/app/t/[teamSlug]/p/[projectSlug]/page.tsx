@@ -3,17 +3,26 @@ import Link from "next/link";
 import { can } from "@wyolo/contracts";
 import { projectAccess } from "@/server/access";
 import { orNotFound, requirePageUser } from "@/server/pages";
-import { Suspense } from "react";
+import { cache, Suspense } from "react";
 import { PageHeader, RoleBadge } from "@/components/ui";
 import { JobsPanel } from "@/components/jobs/jobs-panel";
 import { SweepsPanel } from "@/components/sweeps/sweeps-panel";
 
-export const metadata: Metadata = { title: "Project" };
+type Params = { teamSlug: string; projectSlug: string };
 
-export default async function ProjectPage({ params }: { params: Promise<{ teamSlug: string; projectSlug: string }> }) {
-  const { teamSlug, projectSlug } = await params;
+// One access check per request, shared by the tab title and the page.
+const load = cache(async ({ teamSlug, projectSlug }: Params) => {
   const user = await requirePageUser(`/t/${teamSlug}/p/${projectSlug}`);
-  const { project, team, role } = await orNotFound(projectAccess(user, { teamSlug, projectSlug }, "project.read"));
+  return orNotFound(projectAccess(user, { teamSlug, projectSlug }, "project.read"));
+});
+
+export async function generateMetadata({ params }: { params: Promise<Params> }): Promise<Metadata> {
+  const { project, team } = await load(await params);
+  return { title: `${project.name} · ${team.name}` };
+}
+
+export default async function ProjectPage({ params }: { params: Promise<Params> }) {
+  const { project, team, role } = await load(await params);
   return (
     <>
       <nav aria-label="Breadcrumb" className="mb-2 text-sm text-zinc-500">

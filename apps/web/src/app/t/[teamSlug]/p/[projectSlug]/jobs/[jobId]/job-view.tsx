@@ -17,13 +17,14 @@ import {
 } from "@wyolo/contracts";
 import { Button, Card, PageHeader } from "@/components/ui";
 import { JobStatusBadge, ProgressBar } from "@/components/job-status";
-import { progressLabel } from "@/components/jobs/jobs-panel";
+import { progressLabel } from "@/components/jobs/progress-label";
 import { MetricChart } from "@/components/jobs/metric-chart";
 import { api } from "@/lib/api";
 import { reportError } from "@/lib/form-errors";
 import { formatBytes, formatDuration, formatMetric, jobDuration, metricLabel } from "@/lib/format";
 import { ExportsPanel } from "@/components/jobs/exports-panel";
 import { SubmitJobForm, type StartFrom } from "@/components/jobs/submit-job-form";
+import { ConfirmDialog } from "@/components/sweeps/confirm-dialog";
 import { useLive } from "@/lib/live";
 
 type JobDetail = {
@@ -52,6 +53,7 @@ const MAX_LINES = 2000;
 const FAILURE_LABELS: Record<FailureClass, string> = {
   OUT_OF_MEMORY: "out of memory",
   DATASET_NOT_FOUND: "dataset not found",
+  DATASET_INVALID: "dataset not usable",
   INVALID_ARGUMENT: "invalid argument",
   PATH_NOT_ALLOWED: "path not allowed",
   INTERRUPTED: "interrupted",
@@ -74,6 +76,7 @@ export function JobView({
   const queryClient = useQueryClient();
   const router = useRouter();
   const [fineTuning, setFineTuning] = useState(false);
+  const [confirmingCancel, setConfirmingCancel] = useState(false);
   const detailKey = ["job", jobId];
   const metricsKey = ["job-metrics", jobId];
   const logsKey = ["job-logs", jobId];
@@ -153,10 +156,11 @@ export function JobView({
   const cancel = useMutation({
     mutationFn: () => api<{ job: JobSummary }>(`/api/v1/jobs/${jobId}/cancel`, { method: "POST" }),
     onSuccess: ({ job }) => {
+      setConfirmingCancel(false);
       toast.success(job.status === "CANCELLED" ? "Job cancelled" : "Stopping at the next epoch boundary");
       resync();
     },
-    onError: (err) => reportError(err),
+    onError: (err) => (setConfirmingCancel(false), reportError(err)),
   });
   const retry = useMutation({
     mutationFn: () => api<{ job: JobSummary }>(`/api/v1/jobs/${jobId}/retry`, { method: "POST" }),
@@ -180,7 +184,7 @@ export function JobView({
   };
   const points = epochs.map((e) => ({ epoch: e.epoch, ...e.losses, ...e.metrics, ...e.lr }));
   const hasBestWeights = !!artifacts.data?.some((a) => a.name === "weights/best.pt");
-  const source = job.config as { type?: StartFrom["type"]; train?: { data?: unknown } };
+  const source = job.config as { type?: StartFrom["type"]; train?: { data?: unknown; imgsz?: unknown } };
   const startFrom: StartFrom = {
     id: job.id,
     name: job.name,
@@ -191,7 +195,7 @@ export function JobView({
 
   return (
     <>
-      <nav aria-label="Breadcrumb" className="mb-2 text-sm text-zinc-500">
+      <nav aria-label="Breadcrumb" className="mb-2 text-sm break-words text-zinc-500">
         <Link href={crumbs.teamHref} className="hover:underline">
           {crumbs.team}
         </Link>{" "}
@@ -212,12 +216,7 @@ export function JobView({
         actions={
           <>
             {permissions.cancel && !ended && (
-              <Button
-                variant="danger"
-                busy={cancel.isPending}
-                disabled={!!job.cancelRequestedAt}
-                onClick={() => confirm("Cancel this job?") && cancel.mutate()}
-              >
+              <Button variant="danger" busy={cancel.isPending} disabled={!!job.cancelRequestedAt} onClick={() => setConfirmingCancel(true)}>
                 {job.cancelRequestedAt ? "Cancelling…" : "Cancel"}
               </Button>
             )}
@@ -239,6 +238,18 @@ export function JobView({
           </>
         }
       />
+      <ConfirmDialog
+        open={confirmingCancel}
+        title="Cancel this job?"
+        confirmLabel="Cancel job"
+        busy={cancel.isPending}
+        onConfirm={() => cancel.mutate()}
+        onClose={() => setConfirmingCancel(false)}
+      >
+        {job.status === "QUEUED"
+          ? `“${job.name}” has not started; it leaves the queue.`
+          : `“${job.name}” stops at the next epoch boundary; what it trained so far (last.pt, best.pt, its metrics) is kept.`}
+      </ConfirmDialog>
       {fineTuning && (
         <section aria-label="Fine-tune from this job">
           <SubmitJobForm projectId={job.projectId} startFrom={startFrom} onDone={(created) => router.push(`${base}/jobs/${created.id}`)} />
@@ -248,8 +259,8 @@ export function JobView({
       {job.sweepId && <TrialLine job={job} base={base} ended={ended} />}
       <MlflowLine uiUrl={detail.data.mlflow.uiUrl} job={job} />
 
-      <div className="mb-6 grid gap-4 sm:grid-cols-2 lg:grid-cols-5">
-        <Card className="lg:col-span-2">
+      <div className="mb-6 grid gap-4 sm:grid-cols-2 lg:grid-cols-5 [&>*]:min-w-0">
+        <Card className="sm:col-span-2">
           <p className="mb-2 text-xs uppercase text-zinc-500">Progress</p>
           <ProgressBar progress={job.progress} label={progressLabel(job)} />
         </Card>
@@ -267,20 +278,22 @@ export function JobView({
           <h2 className="font-semibold text-red-700 dark:text-red-400">
             Failed{detail.data.job.failureClass ? ` · ${failureLabel(detail.data.job.failureClass)}` : ""}
           </h2>
-          <p className="mt-1 text-sm">{job.failureReason}</p>
+          <p className="mt-1 text-sm break-words">{job.failureReason}</p>
           {detail.data.job.logTail && (
-            <pre className="mt-3 max-h-60 overflow-auto rounded bg-zinc-950 p-3 text-xs text-zinc-200">{detail.data.job.logTail}</pre>
+            <pre className="mt-3 max-h-60 overflow-auto rounded bg-zinc-950 p-3 text-xs break-words whitespace-pre-wrap text-zinc-200">
+              {detail.data.job.logTail}
+            </pre>
           )}
         </Card>
       )}
 
-      <div className="mb-6 grid gap-4 lg:grid-cols-3">
+      <div className="mb-6 grid gap-4 lg:grid-cols-3 [&>*]:min-w-0">
         <MetricChart title="Train losses" data={points} keys={series(/^train\//)} />
         <MetricChart title="Validation metrics" data={points} keys={series(/^metrics\//)} />
         <MetricChart title="Learning rate" data={points} keys={series(/^lr\//)} />
       </div>
 
-      <div className="grid gap-6 lg:grid-cols-3">
+      <div className="grid gap-6 lg:grid-cols-3 [&>*]:min-w-0">
         <div className="lg:col-span-2">
           <LogConsole lines={logs.data ?? []} live={!ended} />
         </div>
@@ -291,15 +304,15 @@ export function JobView({
               <ul className="space-y-2 text-sm" aria-label="Artifacts">
                 {artifacts.data.map((a) => (
                   <li key={a.id} className="flex items-center justify-between gap-2">
-                    <span>
-                      <span className="font-mono">{a.name}</span>
+                    <span className="min-w-0">
+                      <span className="font-mono break-all">{a.name}</span>
                       <span className="block text-xs text-zinc-500" title={`sha256 ${a.sha256}`}>
                         {formatBytes(a.size)} · sha256 {a.sha256.slice(0, 12)}…
                       </span>
                     </span>
                     <a
                       href={`/api/v1/jobs/${jobId}/artifacts/${a.id}/download`}
-                      className="rounded-md border border-zinc-300 px-2 py-1 text-xs font-medium hover:bg-zinc-50 dark:border-zinc-700 dark:hover:bg-zinc-800"
+                      className="shrink-0 rounded-md border border-zinc-300 px-2 py-1 text-xs font-medium hover:bg-zinc-50 dark:border-zinc-700 dark:hover:bg-zinc-800"
                       aria-label={`Download ${a.name}`}
                     >
                       Download
@@ -315,13 +328,18 @@ export function JobView({
               </p>
             )}
           </Card>
-          <ExportsPanel jobId={jobId} jobSucceeded={job.status === "SUCCEEDED"} hasWeights={hasBestWeights} />
+          <ExportsPanel
+            jobId={jobId}
+            jobSucceeded={job.status === "SUCCEEDED"}
+            hasWeights={hasBestWeights}
+            trainImgsz={typeof source.train?.imgsz === "number" ? source.train.imgsz : undefined}
+          />
           <Card>
             <h2 className="mb-3 font-semibold">Timeline</h2>
             <ol className="space-y-2 text-sm" aria-label="Status timeline">
               {events.map((e) => (
                 <li key={e.id} className="border-l-2 border-indigo-300 pl-3 dark:border-indigo-800">
-                  <p>{e.message}</p>
+                  <p className="break-words">{e.message}</p>
                   <time className="text-xs text-zinc-500" dateTime={e.createdAt}>
                     {new Date(e.createdAt).toLocaleString()}
                   </time>
@@ -409,7 +427,7 @@ function Stat({ label, value, hint }: { label: string; value: string; hint?: str
   return (
     <Card>
       <p className="text-xs uppercase text-zinc-500">{label}</p>
-      <p className="mt-1 text-xl font-semibold tabular-nums">{value}</p>
+      <p className="mt-1 text-xl font-semibold break-words tabular-nums">{value}</p>
       {hint && <p className="text-xs text-zinc-500">{hint}</p>}
     </Card>
   );
@@ -436,7 +454,7 @@ function LogConsole({ lines, live }: { lines: JobLogLine[]; live: boolean }) {
           const el = e.currentTarget;
           follow.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
         }}
-        className="h-96 overflow-auto bg-zinc-950 p-4 font-mono text-xs leading-relaxed text-zinc-200"
+        className="h-96 overflow-auto bg-zinc-950 p-4 font-mono text-xs leading-relaxed break-all whitespace-pre-wrap text-zinc-200"
       >
         {lines.length === 0 ? (
           <span className="text-zinc-500">No output yet.</span>
