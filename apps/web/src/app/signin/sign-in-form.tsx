@@ -13,6 +13,8 @@ const schema = z.object({
   password: z.string().min(1, "Required"),
 });
 type Values = z.infer<typeof schema>;
+/** One id for every sign-in error toast: a new attempt replaces it, a successful one dismisses it. */
+const ERROR_TOAST = "sign-in-error";
 
 export function SignInForm({
   callbackUrl,
@@ -26,13 +28,14 @@ export function SignInForm({
   const router = useRouter();
   const { register, handleSubmit, formState } = useForm<Values>({ resolver: zodResolver(schema) });
   useEffect(() => {
-    if (initialError) toast.error(initialError);
+    if (initialError) toast.error(initialError, { id: ERROR_TOAST });
   }, [initialError]);
 
   const onSubmit = handleSubmit(async (values) => {
+    toast.dismiss(ERROR_TOAST);
     const res = await signIn("credentials", { ...values, redirect: false });
     if (!res || res.error) {
-      toast.error(res?.error && res.error !== "CredentialsSignin" ? res.error : "Invalid email or password");
+      toast.error(res?.error && res.error !== "CredentialsSignin" ? res.error : "Invalid email or password", { id: ERROR_TOAST });
       return;
     }
     router.replace(callbackUrl);
