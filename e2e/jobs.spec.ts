@@ -19,8 +19,8 @@ test("a MEMBER submits a job and watches it live to SUCCEEDED; a VIEWER watches 
   // The YAML editor validates as you type; the fixture trainer reads its pace from metadata.
   await member.getByRole("button", { name: "Advanced (YAML)" }).click();
   const yaml = member.getByLabel("Config (YAML)");
-  await yaml.fill(`${await yaml.inputValue()}metadata:\n  fake:\n    delayMs: 3000\n`);
-  await expect(member.getByText(/✓ Valid: yolo11n.pt · detect · 6 epochs/)).toBeVisible();
+  await yaml.fill(`${await yaml.innerText()}\nmetadata:\n  fake:\n    delayMs: 3000\n`);
+  await expect(member.getByText(/✓ Valid: yolo11n.yaml · detect · 6 epochs/)).toBeVisible();
   await member.getByRole("button", { name: "Submit job" }).click();
   await expect(member).toHaveURL(/\/jobs\/[a-z0-9]+$/);
   const jobUrl = new URL(member.url()).pathname;
@@ -101,8 +101,8 @@ test("a MEMBER submits a job and watches it live to SUCCEEDED; a VIEWER watches 
   // Clone and edit: the project page opens the YAML editor with this job's config, above a
   // job table that already has rows (a render loop once hid here).
   await member.getByRole("button", { name: "Clone and edit" }).click();
-  await expect(member.getByLabel("Config (YAML)")).toHaveValue(/data: shapes\/data.yaml/);
-  await expect(member.getByText(/✓ Valid: yolo11n.pt · detect · 6 epochs/)).toBeVisible();
+  await expect(member.getByLabel("Config (YAML)")).toContainText("data: shapes/data.yaml");
+  await expect(member.getByText(/✓ Valid: yolo11n.yaml · detect · 6 epochs/)).toBeVisible();
   await expect(member.getByRole("row").filter({ hasText: "e2e shapes", hasNotText: "from e2e shapes" })).toBeVisible();
 
   // Fine-tune from this job: the form starts from its best.pt (model: job:<id>/best.pt); the new
@@ -145,8 +145,8 @@ test("a MEMBER cancels their running job from the job page", async ({ browser })
   const { job } = await res.json();
   await member.goto(`/t/team-${stamp}/p/shapes/jobs/${job.id}`);
   await expect(member.getByTestId("progress-label")).toHaveText(/epoch [1-9]\/100/, { timeout: 20_000 });
-  member.once("dialog", (d) => void d.accept());
   await member.getByRole("button", { name: "Cancel" }).click();
+  await member.getByRole("dialog", { name: "Cancel this job?" }).getByRole("button", { name: "Cancel job" }).click();
   await expect(member.getByTestId("job-status").first()).toHaveText(/CANCELLED/, { timeout: 15_000 });
   await expect(member.getByRole("list", { name: "Status timeline" })).toContainText("epoch boundary");
   await Promise.all([admin.close(), member.context().close()]);
