@@ -99,9 +99,9 @@ if await_port 127.0.0.1 "${PORT:-3000}" 120; then
   (demo team "demo", project "shapes"). Ctrl-C stops the web app and the worker.
   Logs: .run/web.log, .run/worker.log.
 
-  Demo job: in project "shapes", New training job → Advanced (YAML):
-    model: yolov8n.yaml
-    train: { data: shapes/data.yaml, epochs: 3, imgsz: 128, batch: 16, workers: 0 }
+  Demo job: in project "shapes", New training job → Submit job. The form's defaults are what
+  the worker reported: the demo set shapes/data.yaml (in $DATASETS_DIR), the architecture
+  yolo11n.yaml (trained from scratch; no weights file needed) and the set's image size, 128.
 
 MSG
 elif children_running; then
