@@ -1,30 +1,35 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
-import { can, ROLES, type Permission, type Role } from "@wyolo/contracts";
+import { can, ROLES, scopeFor, TOKEN_SCOPES, type Permission, type Role, type TokenScope } from "@wyolo/contracts";
 import type { ApiRoute, HttpMethod, World } from "./api-world";
 
 // Downloads sign a URL locally; no object store is contacted.
 process.env.S3_ENDPOINT ??= "http://127.0.0.1:9";
 process.env.S3_ACCESS_KEY_ID ??= "test-key";
 process.env.S3_SECRET_ACCESS_KEY ??= "test-secret";
+// Webhooks: a sealing key, and a receiver address the SSRF guard lets through (nothing listens there).
+process.env.SECRETS_KEY ??= Buffer.alloc(32, 7).toString("base64");
+process.env.WEBHOOK_ALLOWED_HOSTS ??= "127.0.0.1";
 
 /**
  * Who may call what, per route and method, written against the permission table: the expected
  * status of every route × method × role is computed from PERMISSIONS, never written by hand.
  * A route or method on disk that is missing here fails the test, so a new route needs a line.
  */
-type Access =
+type Access = (
   | { kind: "public" } // anyone, signed in or not
   | { kind: "signedIn" } // any signed-in user
   | { kind: "platformAdmin" }
   | { kind: "team"; permission: Permission } // checked against the caller's role in the object's team
-  | { kind: "unknownPath" }; // the catch-all: the API's 404 for everyone
+  | { kind: "unknownPath" } // the catch-all: the API's 404 for everyone
+) & { sessionOnly?: true }; // refused to API tokens (403), whatever their scopes
 
 type Prepared = { params: Record<string, string>; body?: unknown };
 type Case = { access: Access; prepare: (w: World, actor: Actor) => Prepared | Promise<Prepared> };
 type Actor = { key: ActorKey; id: string | null; email: string | null; cookie: string | null };
 
 const team = (permission: Permission): Access => ({ kind: "team", permission });
+const session = (access: Access): Access => ({ ...access, sessionOnly: true });
 const teamParams = (w: World) => ({ teamId: w.team.id });
 const jobParams = (w: World) => ({ jobId: w.jobs.ended.id });
 
@@ -37,9 +42,63 @@ const MATRIX: Record<string, Partial<Record<HttpMethod, Case>>> = {
   ),
   "account/password": {
     POST: {
-      access: { kind: "signedIn" },
+      access: session({ kind: "signedIn" }),
       prepare: () => ({ params: {}, body: { currentPassword: PASSWORD, newPassword: "another-long-password" } }),
     },
+  },
+  "account/tokens": {
+    GET: { access: session({ kind: "signedIn" }), prepare: () => ({ params: {} }) },
+    POST: { access: session({ kind: "signedIn" }), prepare: () => ({ params: {}, body: { name: "CI", scopes: ["read"] } }) },
+  },
+  // The caller's own token (or, signed out, someone's).
+  "account/tokens/[tokenId]": {
+    DELETE: {
+      access: session({ kind: "signedIn" }),
+      prepare: async (w, actor) => ({ params: { tokenId: (await tokens.createTestToken({ userId: actor.id ?? w.actors.owner.id })).id } }),
+    },
+  },
+  "teams/[teamId]/tokens": {
+    GET: { access: session(team("token.manage")), prepare: (w) => ({ params: teamParams(w) }) },
+    POST: { access: session(team("token.manage")), prepare: (w) => ({ params: teamParams(w), body: { name: "Bot", scopes: ["read"] } }) },
+  },
+  "teams/[teamId]/tokens/[tokenId]": {
+    DELETE: {
+      access: session(team("token.manage")),
+      prepare: async (w) => ({
+        params: { teamId: w.team.id, tokenId: (await tokens.createTestToken({ kind: "SERVICE", teamId: w.team.id })).id },
+      }),
+    },
+  },
+  "openapi.json": { GET: { access: { kind: "public" }, prepare: () => ({ params: {} }) } },
+  "teams/[teamId]/webhooks": {
+    GET: { access: team("team.update"), prepare: (w) => ({ params: teamParams(w) }) },
+    POST: {
+      access: team("team.update"),
+      prepare: (w) => ({
+        params: teamParams(w),
+        body: { name: "Hook", kind: "GENERIC", url: "http://127.0.0.1:9/hook", events: ["job.succeeded"] },
+      }),
+    },
+  },
+  "webhooks/[webhookId]": {
+    GET: { access: team("team.update"), prepare: async (w) => ({ params: { webhookId: (await webhookOf(w)).webhookId } }) },
+    PATCH: {
+      access: team("team.update"),
+      prepare: async (w) => ({ params: { webhookId: (await webhookOf(w)).webhookId }, body: { enabled: false } }),
+    },
+    DELETE: { access: team("team.update"), prepare: async (w) => ({ params: { webhookId: (await webhookOf(w)).webhookId } }) },
+  },
+  "webhooks/[webhookId]/deliveries": {
+    GET: { access: team("team.update"), prepare: async (w) => ({ params: { webhookId: (await webhookOf(w)).webhookId } }) },
+  },
+  "webhooks/[webhookId]/deliveries/[deliveryId]/redeliver": {
+    POST: { access: team("team.update"), prepare: async (w) => ({ params: await webhookOf(w) }) },
+  },
+  "webhooks/[webhookId]/rotate-secret": {
+    POST: { access: team("team.update"), prepare: async (w) => ({ params: { webhookId: (await webhookOf(w)).webhookId } }) },
+  },
+  "webhooks/[webhookId]/test": {
+    POST: { access: team("team.update"), prepare: async (w) => ({ params: { webhookId: (await webhookOf(w)).webhookId } }) },
   },
   "admin/users": { GET: { access: { kind: "platformAdmin" }, prepare: () => ({ params: {} }) } },
   "admin/users/[userId]": {
@@ -47,7 +106,7 @@ const MATRIX: Record<string, Partial<Record<HttpMethod, Case>>> = {
   },
   "invitations/accept": {
     POST: {
-      access: { kind: "public" },
+      access: session({ kind: "public" }),
       // An invitation made out to the caller (or, signed out, to a new address) into a team of its own.
       prepare: async (w, actor) => ({
         params: {},
@@ -124,9 +183,10 @@ const MATRIX: Record<string, Partial<Record<HttpMethod, Case>>> = {
   },
   teams: {
     GET: { access: { kind: "signedIn" }, prepare: () => ({ params: {} }) },
-    POST: { access: { kind: "signedIn" }, prepare: () => ({ params: {}, body: { name: "Another team" } }) },
+    POST: { access: session({ kind: "signedIn" }), prepare: () => ({ params: {}, body: { name: "Another team" } }) },
   },
   workers: { GET: { access: { kind: "signedIn" }, prepare: () => ({ params: {} }) } },
+  "workers/training-options": { GET: { access: { kind: "signedIn" }, prepare: () => ({ params: {} }) } },
   "config-defaults": { GET: { access: { kind: "signedIn" }, prepare: () => ({ params: {} }) } },
 };
 
@@ -146,6 +206,60 @@ function expected(access: Access, actor: ActorKey): "ok" | 401 | 403 | 404 {
   return can(role, access.permission) ? "ok" : 403;
 }
 
+/**
+ * API-token callers: the same permission table, narrowed by PERMISSION_SCOPE. Each is a token of
+ * the world's team (or of the other team), so the expected answer follows from its role, its
+ * scopes and its team: a missing scope is 403, another team 404, a session-only route 403.
+ */
+const TOKEN_CALLERS = [
+  "OWNER token, read + the scope",
+  "OWNER token, every scope but that one",
+  "OWNER token narrowed to the other team",
+  "VIEWER token, every scope",
+  "ADMIN service token, read + the scope",
+  "service token of the other team",
+  "platform admin token, admin scope",
+  "platform admin token without admin",
+] as const;
+type TokenCaller = (typeof TOKEN_CALLERS)[number];
+
+/** The scope a route needs: its permission's; routes not tied to a permission need none (any scope will do). */
+const neededScope = (access: Access): TokenScope | null => (access.kind === "team" ? scopeFor(access.permission) : null);
+
+function expectedForToken(access: Access, caller: TokenCaller): "ok" | 401 | 403 | 404 {
+  if (access.kind === "unknownPath") return 404;
+  if (access.sessionOnly) return 403;
+  if (access.kind === "public" || access.kind === "signedIn") return "ok";
+  const platform = caller.startsWith("platform admin");
+  if (access.kind === "platformAdmin") return caller === "platform admin token, admin scope" ? "ok" : 403;
+  if (caller === "OWNER token narrowed to the other team" || caller === "service token of the other team") return 404;
+  if (platform && caller === "platform admin token without admin") return 404; // no membership, no platform rights
+  if (caller === "OWNER token, every scope but that one") return 403;
+  const role: Role = caller.startsWith("VIEWER") ? "VIEWER" : caller.startsWith("OWNER") ? "OWNER" : "ADMIN";
+  return can(role, access.permission) ? "ok" : 403;
+}
+
+async function tokenFor(w: World, access: Access, caller: TokenCaller): Promise<string> {
+  const needed = neededScope(access);
+  // A write scope acts on what the token can see: cancelling a job looks it up with job.read first.
+  const exactly: TokenScope[] = needed ? [...new Set<TokenScope>(["read", needed])] : [...TOKEN_SCOPES];
+  const allBut: TokenScope[] = TOKEN_SCOPES.filter((s) => s !== needed);
+  const t = await {
+    "OWNER token, read + the scope": () => tokens.createTestToken({ userId: w.actors.owner.id, scopes: exactly }),
+    "OWNER token, every scope but that one": () => tokens.createTestToken({ userId: w.actors.owner.id, scopes: allBut }),
+    "OWNER token narrowed to the other team": () => tokens.createTestToken({ userId: w.actors.owner.id, teamId: w.otherTeam.id }),
+    "VIEWER token, every scope": () => tokens.createTestToken({ userId: w.actors.viewer.id }),
+    "ADMIN service token, read + the scope": () =>
+      tokens.createTestToken({ kind: "SERVICE", teamId: w.team.id, role: "ADMIN", scopes: exactly }),
+    "service token of the other team": () => tokens.createTestToken({ kind: "SERVICE", teamId: w.otherTeam.id, role: "ADMIN" }),
+    "platform admin token, admin scope": () =>
+      tokens.createTestToken({ userId: w.actors.platformAdmin.id, scopes: [...new Set([...exactly, "admin" as const])] }),
+    "platform admin token without admin": () =>
+      tokens.createTestToken({ userId: w.actors.platformAdmin.id, scopes: allBut.filter((s) => s !== "admin") }),
+  }[caller]();
+  return t.authorization;
+}
+
 let routes: ApiRoute[];
 let redis: Redis;
 let helpers: typeof import("./api-world");
@@ -153,6 +267,8 @@ let PASSWORD: string;
 let VALID_CONFIG: unknown;
 let uniqueEmail: (prefix?: string) => string;
 let invitationFor: (w: World, email: string) => Promise<string>;
+let tokens: typeof import("./tokens-helper");
+let webhookOf: (w: World) => Promise<{ webhookId: string; deliveryId: string }>;
 
 beforeAll(async () => {
   helpers = await import("./api-world");
@@ -176,12 +292,48 @@ beforeAll(async () => {
     });
     return token;
   };
+  tokens = await import("./tokens-helper");
+  const { seal } = await import("@/server/webhooks/secrets");
+  const webhooks = new WeakMap<World, Promise<{ webhookId: string; deliveryId: string }>>();
+  // One webhook of the world's team, with one delivery, made on first use.
+  webhookOf = (w) => {
+    const made =
+      webhooks.get(w) ??
+      (async () => {
+        const hook = await db.webhook.create({
+          data: {
+            teamId: w.team.id,
+            name: "Hook",
+            kind: "GENERIC",
+            urlEncrypted: seal("http://127.0.0.1:9/hook"),
+            urlDisplay: "http://127.0.0.1:9",
+            secretEncrypted: seal("whsec_test"),
+            events: ["job.succeeded"],
+          },
+          select: { id: true },
+        });
+        const delivery = await db.webhookDelivery.create({
+          data: { webhookId: hook.id, event: "job.succeeded", payload: {}, status: "FAILED" },
+          select: { id: true },
+        });
+        return { webhookId: hook.id, deliveryId: delivery.id };
+      })();
+    webhooks.set(w, made);
+    return made;
+  };
   routes = await helpers.loadApiRoutes();
   redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
 });
 
 afterAll(async () => {
   const { trainingQueue, sweepQueue } = await import("@/server/queue");
+  const { Queue } = await import("bullmq");
+  const { webhookQueueName } = await import("@wyolo/contracts");
+  const webhookQueue = new Queue(webhookQueueName(process.env.TRAINING_QUEUE!), {
+    connection: { url: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" },
+  });
+  await webhookQueue.obliterate({ force: true }).catch(() => {});
+  await webhookQueue.close();
   await trainingQueue.obliterate({ force: true }).catch(() => {});
   await sweepQueue.obliterate({ force: true }).catch(() => {});
   redis?.disconnect();
@@ -200,6 +352,41 @@ function actorOf(w: World, key: ActorKey): Actor {
   return { key, id: a?.id ?? null, email: a?.email ?? null, cookie: a?.cookie ?? null };
 }
 
+type CallAs = { actor: Actor; headers: Record<string, string>; want: "ok" | 401 | 403 | 404 };
+
+/** Calls every route × method on disk once per caller and expects what `as` says; reads share one world, changes get a fresh one. */
+async function checkEveryRoute<C extends string>(callers: readonly C[], as: (world: World, spec: Case, caller: C) => Promise<CallAs>) {
+  const mismatches: string[] = [];
+  let checks = 0;
+  let shared: World | null = null;
+  for (const route of routes) {
+    for (const method of Object.keys(route.handlers) as HttpMethod[]) {
+      const spec = MATRIX[route.pattern]?.[method];
+      if (!spec) continue; // reported by the first test
+      for (const caller of callers) {
+        // A fresh world per change, so an allowed delete cannot hide the next check.
+        const world: World = method === "GET" ? (shared ??= await helpers.buildWorld()) : await helpers.buildWorld();
+        await helpers.reportExportWorker(redis);
+        const { actor, headers, want } = await as(world, spec, caller);
+        const { params, body } = await spec.prepare(world, actor);
+        const res = await helpers.callRoute(route, method, {
+          params,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        const ok = want === "ok" ? res.status >= 200 && res.status < 400 : res.status === want;
+        checks++;
+        if (!ok)
+          mismatches.push(
+            `${method} /api/v1/${route.pattern} as ${caller}: expected ${want}, got ${res.status} ${JSON.stringify(res.body)?.slice(0, 200)}`,
+          );
+      }
+    }
+  }
+  expect(mismatches).toEqual([]);
+  expect(checks).toBeGreaterThanOrEqual(callers.length * 30);
+}
+
 describe("role matrix (generated from PERMISSIONS)", () => {
   it("has a line for every route and method on disk, and none for a route that is gone", () => {
     const onDisk = routes.flatMap((r) => r.exportedMethods.map((m) => `${m} ${r.pattern}`)).sort();
@@ -211,37 +398,20 @@ describe("role matrix (generated from PERMISSIONS)", () => {
 
   it("answers every route × method × role as the permission table says", async () => {
     expect(ROLES.every((r) => ACTORS.includes(r))).toBe(true);
-    const mismatches: string[] = [];
-    let checks = 0;
-    let shared: World | null = null;
-    for (const route of routes) {
-      for (const method of Object.keys(route.handlers) as HttpMethod[]) {
-        const spec = MATRIX[route.pattern]?.[method];
-        if (!spec) continue; // reported by the test above
-        for (const key of ACTORS) {
-          // Reads share one world; a change gets a fresh one, so an allowed delete cannot hide the next check.
-          const world: World = method === "GET" ? (shared ??= await helpers.buildWorld()) : await helpers.buildWorld();
-          await helpers.reportExportWorker(redis);
-          const actor = actorOf(world, key);
-          const { params, body } = await spec.prepare(world, actor);
-          const headers: Record<string, string> = { origin: "http://localhost:3000", "content-type": "application/json" };
-          if (actor.cookie) headers.cookie = actor.cookie;
-          const res = await helpers.callRoute(route, method, {
-            params,
-            headers,
-            body: body === undefined ? undefined : JSON.stringify(body),
-          });
-          const want = expected(spec.access, key);
-          const ok = want === "ok" ? res.status >= 200 && res.status < 400 : res.status === want;
-          checks++;
-          if (!ok)
-            mismatches.push(
-              `${method} /api/v1/${route.pattern} as ${key}: expected ${want}, got ${res.status} ${JSON.stringify(res.body)?.slice(0, 200)}`,
-            );
-        }
-      }
-    }
-    expect(mismatches).toEqual([]);
-    expect(checks).toBeGreaterThanOrEqual(ACTORS.length * 30);
+    await checkEveryRoute(ACTORS, async (world, spec, key) => {
+      const actor = actorOf(world, key);
+      const headers: Record<string, string> = { origin: "http://localhost:3000", "content-type": "application/json" };
+      if (actor.cookie) headers.cookie = actor.cookie;
+      return { actor, headers, want: expected(spec.access, key) };
+    });
   }, 240_000);
+
+  it("answers every route × method × API token (scope, team, role) as PERMISSIONS × PERMISSION_SCOPE say", async () => {
+    await checkEveryRoute(TOKEN_CALLERS, async (world, spec, caller) => {
+      const authorization = await tokenFor(world, spec.access, caller);
+      // Own-object routes (a personal token to revoke) act for the owner; a script sends no Origin and no cookie.
+      const actor: Actor = { key: "OWNER", id: world.actors.owner.id, email: world.actors.owner.email, cookie: null };
+      return { actor, headers: { authorization, "content-type": "application/json" }, want: expectedForToken(spec.access, caller) };
+    });
+  }, 400_000);
 });
