@@ -87,21 +87,15 @@ let token: string;
 let teamSlug: string;
 let db: pg.Client;
 
-/** A personal token of the admin: through the API when token management is there, else a row as the API would write it. */
-async function createToken(request: APIRequestContext, scopes: string[]): Promise<string> {
+/** A personal token of the admin, made as a user makes one (Account → Tokens, through its API): shown once. */
+async function createToken(request: APIRequestContext, scopes: string[]): Promise<{ token: string; id: string }> {
   const res = await request.post("/api/v1/account/tokens", {
     data: { name: `cli e2e ${Date.now()}`, scopes, expiresInDays: 1 },
     headers: FROM_DASHBOARD,
   });
-  if (res.status() === 201) return (await res.json()).token;
-  console.log(`POST /api/v1/account/tokens → ${res.status()}: token row written directly`);
-  const secret = `wyolo_${randomBytes(32).toString("base64url")}`;
-  const { rows } = await db.query(`SELECT id FROM "User" WHERE email = $1`, [ADMIN.email]);
-  await db.query(
-    `INSERT INTO "ApiToken" (id, kind, name, prefix, "tokenHash", scopes, "userId", "expiresAt") VALUES ($1, 'PERSONAL', 'cli e2e', $2, $3, $4, $5, now() + interval '1 day')`,
-    [`tok${Date.now()}`, secret.slice(0, 14), createHash("sha256").update(secret).digest("hex"), scopes, rows[0].id],
-  );
-  return secret;
+  expect(res.status()).toBe(201);
+  const { token, summary } = await res.json();
+  return { token, id: summary.id };
 }
 
 test.beforeAll(async ({ request }) => {
@@ -119,7 +113,7 @@ test.beforeAll(async ({ request }) => {
       await request.post(`/api/v1/teams/${team.id}/projects`, { data: { name: "Shapes", slug: "shapes" }, headers: FROM_DASHBOARD })
     ).status(),
   ).toBe(201);
-  token = await createToken(request, ["read", "jobs:write", "sweeps:write"]);
+  token = (await createToken(request, ["read", "jobs:write", "sweeps:write"])).token;
 });
 
 test.afterAll(async () => {
@@ -211,7 +205,7 @@ test("login → the old config.yaml through wyolo train → follow to SUCCEEDED 
   expect(readFileSync(exported.download.path, "utf8")).toContain(`FAKE-EXPORT onnx of ${best.sha256}`);
 });
 
-test("--follow --json: NDJSON that parses, exit 1 on FAILED; cancel → exit 2; refusals are one line", async () => {
+test("--follow --json: NDJSON that parses, exit 1 on FAILED; cancel → exit 2; refusals are one line", async ({ request }) => {
   test.setTimeout(120_000);
   const env = { WYOLO_URL: E2E_BASE_URL, WYOLO_TOKEN: token, WYOLO_PROJECT: `${teamSlug}/shapes` };
   writeFileSync(
@@ -254,9 +248,15 @@ test("--follow --json: NDJSON that parses, exit 1 on FAILED; cancel → exit 2; 
   const missing = await wyolo(["jobs", "show", "nope123", "--json"], { env });
   expect(missing.code).toBe(3);
   expect(JSON.parse(missing.stdout)).toMatchObject({ error: { exitCode: 3 } });
-  const revoked = await wyolo(["jobs", "ls"], { env: { ...env, WYOLO_TOKEN: `wyolo_${randomBytes(32).toString("base64url")}` } });
-  expect(revoked.code).toBe(4);
-  expect(revoked.stderr).toMatch(/^error: .*not valid.* \(run wyolo login with a valid token\)\n$/);
+  const unknown = await wyolo(["jobs", "ls"], { env: { ...env, WYOLO_TOKEN: `wyolo_${randomBytes(32).toString("base64url")}` } });
+  expect(unknown).toMatchObject({ code: 4, stderr: "error: This API token is not valid (run wyolo login with a valid token)\n" });
+  // A token revoked in the dashboard stops working for the CLI at once.
+  await signInThroughApi(request, ADMIN.email, ADMIN.password);
+  const second = await createToken(request, ["read"]);
+  expect((await wyolo(["whoami"], { env: { ...env, WYOLO_TOKEN: second.token } })).code).toBe(0);
+  expect((await request.delete(`/api/v1/account/tokens/${second.id}`, { headers: FROM_DASHBOARD })).ok()).toBe(true);
+  const revoked = await wyolo(["whoami"], { env: { ...env, WYOLO_TOKEN: second.token } });
+  expect(revoked).toMatchObject({ code: 4, stderr: "error: This token has been revoked (run wyolo login with a valid token)\n" });
 });
 
 test("npm pack → npm i -g of the tarball: the installed wyolo runs without the repository", async () => {
