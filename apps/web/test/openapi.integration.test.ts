@@ -81,4 +81,16 @@ describe("OpenAPI document", () => {
     );
     expect(again.status).toBe(304);
   });
+
+  it("the reference page's assets come from swagger-ui-dist, and nothing else is served from there", async () => {
+    const { GET } = await import("@/app/api-docs/assets/[file]/route");
+    const get = (file: string) => GET(new Request(`http://localhost:3000/api-docs/assets/${file}`), { params: Promise.resolve({ file }) });
+    const bundle = await get("swagger-ui-bundle.js");
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers.get("content-type")).toContain("text/javascript");
+    expect((await bundle.text()).length).toBeGreaterThan(100_000);
+    expect((await get("swagger-ui.css")).headers.get("content-type")).toContain("text/css");
+    for (const other of ["index.html", "package.json", "..%2Fpackage.json", "swagger-initializer.js", "__proto__"])
+      expect((await get(other)).status).toBe(404);
+  });
 });
