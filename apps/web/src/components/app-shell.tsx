@@ -25,6 +25,9 @@ export function AppShell({
     ? [
         { href: `/t/${currentTeam.slug}`, label: "Projects" },
         { href: `/t/${currentTeam.slug}/members`, label: "Members" },
+        // Managers' pages; others see a notice there saying who manages them.
+        { href: `/t/${currentTeam.slug}/tokens`, label: "Tokens" },
+        { href: `/t/${currentTeam.slug}/webhooks`, label: "Webhooks" },
       ]
     : [];
   return (
