@@ -110,6 +110,10 @@ describe("Bearer tokens on the API", () => {
     expect((await call(projectsRoute.GET, { params: { teamId: stranger.id }, ...asToken(readOnly) })).status).toBe(404);
 
     const narrowed = await createTestToken({ userId: user.id, teamId: team.id });
+    // It lists only its team.
+    const listed = await call(teamsRoute.GET, asToken(narrowed));
+    expect(listed.body.teams.map((t: { id: string }) => t.id)).toEqual([team.id]);
+    expect((await call(teamsRoute.GET, asToken(readOnly))).body.teams).toHaveLength(2);
     expect((await call(projectsRoute.GET, { params: { teamId: team.id }, ...asToken(narrowed) })).status).toBe(200);
     expect((await call(projectsRoute.GET, { params: { teamId: second.id }, ...asToken(narrowed) })).status).toBe(404);
     const project = await db.project.create({ data: { teamId: second.id, name: "P", slug: "p" }, select: { id: true } });
