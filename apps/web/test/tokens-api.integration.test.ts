@@ -32,6 +32,13 @@ async function databaseText(): Promise<string> {
 }
 
 describe("personal tokens", () => {
+  it("bring read with any write scope, so a jobs:write token can follow the job it submits", async () => {
+    const { cookie } = await signedIn();
+    const made = await call(accountTokens.POST, { cookie, body: { name: "Writer", scopes: ["jobs:write"] } });
+    expect(made.status).toBe(201);
+    expect(made.body.summary.scopes).toEqual(["read", "jobs:write"]);
+  });
+
   it("are shown once, stored only as a hash, listed by prefix, audited, and work until revoked", async () => {
     const { user, cookie } = await signedIn();
     const made = await call(accountTokens.POST, { cookie, body: { name: "CI", scopes: ["read", "jobs:write"], expiresInDays: 30 } });

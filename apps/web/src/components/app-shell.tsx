@@ -36,7 +36,8 @@ export function AppShell({
         Skip to content
       </a>
       <header className="border-b border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900">
-        <div className="mx-auto flex max-w-6xl flex-wrap items-center gap-3 px-4 py-3">
+        {/* One row at any width: on a phone the row scrolls sideways inside the header, never the page. */}
+        <div className="mx-auto flex max-w-6xl items-center gap-2 overflow-x-auto px-4 py-3 whitespace-nowrap sm:gap-3 [&>*]:shrink-0">
           <Link href="/" className="text-lg font-bold tracking-tight text-indigo-600 dark:text-indigo-400">
             Wyolo
           </Link>
@@ -47,7 +48,7 @@ export function AppShell({
             id="team-switcher"
             value={currentTeam?.slug ?? ""}
             onChange={(e) => router.push(e.target.value === "__new" ? "/teams/new" : `/t/${e.target.value}`)}
-            className="rounded-md border border-zinc-300 bg-white px-2 py-1.5 text-sm dark:border-zinc-700 dark:bg-zinc-900"
+            className="max-w-36 rounded-md border border-zinc-300 bg-white px-2 py-1.5 text-sm sm:max-w-none dark:border-zinc-700 dark:bg-zinc-900"
           >
             {!currentTeam && <option value="">Select a team…</option>}
             {teams.map((t) => (
@@ -64,7 +65,7 @@ export function AppShell({
                 href={item.href}
                 aria-current={pathname === item.href ? "page" : undefined}
                 className={clsx(
-                  "rounded-md px-3 py-1.5 text-sm font-medium",
+                  "rounded-md px-2 py-1.5 text-sm font-medium sm:px-3",
                   pathname === item.href
                     ? "bg-zinc-100 text-zinc-900 dark:bg-zinc-800 dark:text-zinc-50"
                     : "text-zinc-600 hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-800",
@@ -77,30 +78,30 @@ export function AppShell({
           <div className="ml-auto flex items-center gap-1">
             <Link
               href="/workers"
-              className="rounded-md px-3 py-1.5 text-sm text-zinc-600 hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-800"
+              className="rounded-md px-2 py-1.5 text-sm text-zinc-600 hover:bg-zinc-100 sm:px-3 dark:text-zinc-400 dark:hover:bg-zinc-800"
             >
               Workers
             </Link>
             {user.isPlatformAdmin && (
               <Link
                 href="/admin/users"
-                className="rounded-md px-3 py-1.5 text-sm text-zinc-600 hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-800"
+                className="rounded-md px-2 py-1.5 text-sm text-zinc-600 hover:bg-zinc-100 sm:px-3 dark:text-zinc-400 dark:hover:bg-zinc-800"
               >
                 Users
               </Link>
             )}
             <Link
               href="/account"
-              className="rounded-md px-3 py-1.5 text-sm text-zinc-600 hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-800"
+              className="rounded-md px-2 py-1.5 text-sm text-zinc-600 hover:bg-zinc-100 sm:px-3 dark:text-zinc-400 dark:hover:bg-zinc-800"
               title={user.email}
             >
-              {user.name}
+              <span className="inline-block max-w-24 truncate align-bottom sm:max-w-48">{user.name}</span>
             </Link>
             <ThemeToggle />
             <button
               type="button"
               onClick={() => signOut({ callbackUrl: "/signin" })}
-              className="rounded-md px-3 py-1.5 text-sm text-zinc-600 hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-800"
+              className="rounded-md px-2 py-1.5 text-sm text-zinc-600 hover:bg-zinc-100 sm:px-3 dark:text-zinc-400 dark:hover:bg-zinc-800"
             >
               Sign out
             </button>

@@ -1,5 +1,5 @@
 import "server-only";
-import { canAssignRole, type ApiTokenSummary, type CreateTokenInput } from "@wyolo/contracts";
+import { canAssignRole, type ApiTokenSummary, type CreateTokenInput, type TokenScope } from "@wyolo/contracts";
 import { newId, type DbTx } from "@wyolo/db";
 import { db } from "../db";
 import { audit } from "../audit";
@@ -11,6 +11,12 @@ import { tokenExpiry } from "./token-expiry";
 import { tokenSummarySelect, toTokenSummary } from "./token-summary";
 
 export type CreatedToken = { token: string; summary: ApiTokenSummary };
+
+/**
+ * A write scope acts on what the token can see (cancelling a job looks it up first), so any
+ * scope brings `read` with it: a `jobs:write` token can follow the job it submitted.
+ */
+export const withRead = (scopes: readonly TokenScope[]): TokenScope[] => [...new Set<TokenScope>(["read", ...scopes])];
 
 const serviceAccountEmail = (tokenId: string) => `svc-${tokenId}@tokens.invalid`;
 
@@ -79,7 +85,7 @@ async function insertToken(
         name: input.name,
         prefix,
         tokenHash,
-        scopes: input.scopes,
+        scopes: withRead(input.scopes),
         userId,
         teamId: owner.teamId,
         createdById: user.id,
@@ -98,7 +104,7 @@ async function insertToken(
         kind: owner.kind,
         name: input.name,
         prefix,
-        scopes: input.scopes,
+        scopes: withRead(input.scopes),
         ...(owner.kind === "SERVICE" ? { role: owner.role } : {}),
         expiresAt: expiresAt.toISOString(),
       },

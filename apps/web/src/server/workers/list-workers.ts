@@ -2,6 +2,7 @@ import "server-only";
 import { isWorkerOnline, parseWorkerReport, workersKey, type WorkerReport } from "@wyolo/contracts";
 import { env } from "@/env";
 import { db } from "../db";
+import { visibleTeamsWhere } from "../access";
 import { redis } from "../redis";
 import { withTimeout } from "../timeout";
 import type { SessionUser } from "../auth/session";
@@ -29,7 +30,7 @@ export async function listWorkers(user: SessionUser, now = Date.now()) {
   const visible = new Map<string, JobRef>();
   if (jobIds.length) {
     const jobs = await db.trainingJob.findMany({
-      where: { id: { in: jobIds }, ...(user.isPlatformAdmin ? {} : { project: { team: { memberships: { some: { userId: user.id } } } } }) },
+      where: { id: { in: jobIds }, project: { team: visibleTeamsWhere(user) } },
       select: { id: true, name: true, status: true, project: { select: { slug: true, team: { select: { slug: true } } } } },
     });
     for (const j of jobs)
