@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { ADMIN, FROM_DASHBOARD, expect, seedTeam, test } from "./helpers";
 import type { Page } from "@playwright/test";
 

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 import { request as playwrightRequest, type Page } from "@playwright/test";
 import { E2E_BASE_URL } from "../playwright.config";
 import { ADMIN, expect, FROM_DASHBOARD, signInThroughApi, test } from "./helpers";

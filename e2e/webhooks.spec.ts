@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { createHmac } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";

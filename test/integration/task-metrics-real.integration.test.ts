@@ -150,7 +150,7 @@ describe.skipIf(!ready)(`task metrics with real Ultralytics ${report.ultralytics
     expect(run.code, run.stderr.slice(-2000)).toBe(0);
     const epochs = of(run, "epoch").map((e) => ({
       epoch: e.epoch,
-      metrics: { ...e.metrics, ...(e.fitness != null ? { fitness: e.fitness } : {}) },
+      metrics: { ...e.metrics, ...(e.fitness != null ? { fitness: e.fitness } : {}) } as Record<string, number>,
     }));
     expect(Object.keys(epochs[0]!.metrics)).toEqual(expect.arrayContaining(["metrics/mAP50-95(B)", name, "fitness"]));
     const best = bestEpochOf(epochs)!;

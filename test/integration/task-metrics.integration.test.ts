@@ -105,7 +105,7 @@ describe("AutoBatch and dataloader workers", () => {
     const { workers: _, ...train } = config("yolov8n.yaml", {}).train;
     const left = await run("workers left out", {
       model: "yolov8n.yaml",
-      train: { ...train, epochs: 1 },
+      train: { ...train, epochs: 1 } as ReturnType<typeof config>["train"],
       metadata: { fake: { echoWorkers: true } },
     });
     const lines = await logOf(left.id);

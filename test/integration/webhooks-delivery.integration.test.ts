@@ -157,7 +157,7 @@ describe("webhook deliveries through a real worker process", () => {
     // The first attempt is recorded as a timeout before the retry succeeds.
     const failedOnce = await waitFor(async () => {
       const r = await db.webhookDelivery.findUniqueOrThrow({ where: { id } });
-      return r.attempts >= 1 && r.error && r;
+      return r.attempts >= 1 && r.error ? r : null;
     });
     expect(failedOnce.error).toMatch(/no answer within 1000 ms/);
     expect(failedOnce.durationMs).toBeGreaterThanOrEqual(900);
@@ -169,7 +169,7 @@ describe("webhook deliveries through a real worker process", () => {
     const id = await sendTest(hook.id);
     const row = await waitFor(async () => {
       const r = await db.webhookDelivery.findUniqueOrThrow({ where: { id } });
-      return r.attempts >= 1 && r.lastStatusCode && r;
+      return r.attempts >= 1 && r.lastStatusCode ? r : null;
     });
     expect(row.lastStatusCode).toBe(302);
     expect(row.error).toMatch(/redirects are not followed/);
