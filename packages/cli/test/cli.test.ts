@@ -1,9 +1,11 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../src/cli.ts";
 import { destination, pickArtifact } from "../src/commands/download.ts";
 import { exportBody } from "../src/commands/export.ts";
@@ -154,5 +156,65 @@ describe("download and export arguments", () => {
     });
     expect(() => exportBody({ format: "onnx", opset: "x" })).toThrow(/--opset must be a whole number/);
     expect(() => exportBody({})).toThrow(/--format is required/);
+  });
+});
+
+describe("download to disk", () => {
+  // A tiny stand-in for the API and the object store, on this helper's port range.
+  const port = 5831;
+  const url = `http://127.0.0.1:${port}`;
+  const blob = Buffer.from("weights".repeat(1000));
+  const artifacts = [
+    { id: "a1", name: "weights/best.pt", size: blob.length, sha256: createHash("sha256").update(blob).digest("hex"), updatedAt: "" },
+    { id: "a2", name: "weights/last.pt", size: blob.length, sha256: "x", updatedAt: "" },
+  ];
+  const server = createHttpServer((req, res) => {
+    const json = (body: unknown) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+    const path = new URL(req.url ?? "/", url).pathname;
+    if (path === "/api/v1/jobs/j1/artifacts") return json({ artifacts });
+    if (path === "/api/v1/jobs/j1/artifacts/a1/download") return json({ url: `${url}/blob/best` });
+    if (path === "/api/v1/jobs/j1/artifacts/a2/download") return json({ url: `${url}/blob/cut` });
+    if (path === "/blob/best") return res.writeHead(200, { "content-length": blob.length }).end(blob);
+    if (path === "/blob/cut") {
+      // Promises the whole file, sends a tenth, then drops the connection.
+      res.writeHead(200, { "content-length": blob.length });
+      res.write(blob.subarray(0, blob.length / 10), () => res.destroy());
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  beforeAll(() => new Promise<void>((r) => server.listen(port, "127.0.0.1", r)));
+  afterAll(() => new Promise((r) => server.close(r)));
+  const env = { WYOLO_URL: url, WYOLO_TOKEN: "wyolo_x" };
+
+  it("saves the file and checks its SHA-256", async () => {
+    const r = await wyolo(["download", "j1", "-o", "model.pt"], env);
+    expect(r.code, r.stderr).toBe(EXIT.OK);
+    expect(readFileSync(path.join(r.dir, "model.pt")).equals(blob)).toBe(true);
+  });
+
+  it("a folder that does not exist is a file problem: exit 3, one line naming the path, nothing left", async () => {
+    const r = await wyolo(["download", "j1", "-o", "missing/sub/model.pt"], env);
+    expect(r.code).toBe(EXIT.ERROR);
+    expect(r.stderr).toBe(`error: Cannot write ${path.join(r.dir, "missing/sub/model.pt")}: ENOENT\n`);
+    expect(existsSync(path.join(r.dir, "missing"))).toBe(false);
+  });
+
+  it("a write that fails mid-file (a full disk) is a file problem too: exit 3", async (t) => {
+    if (!existsSync("/dev/full")) return t.skip("no /dev/full here to stand for a full disk");
+    // The partial file leads to /dev/full, which takes the open and refuses every write with ENOSPC.
+    const dir = mkdtempSync(path.join(os.tmpdir(), "wyolo-full-"));
+    symlinkSync("/dev/full", path.join(dir, "model.pt.part"));
+    const r = await wyolo(["download", "j1", "-o", path.join(dir, "model.pt")], env);
+    expect(r).toMatchObject({ code: EXIT.ERROR, stderr: `error: Cannot write ${path.join(dir, "model.pt")}: ENOSPC\n` });
+    expect(existsSync(path.join(dir, "model.pt"))).toBe(false);
+  });
+
+  it("a connection dropped mid-file is still the network: exit 5, no partial file", async () => {
+    const r = await wyolo(["download", "j1", "last", "-o", "last.pt"], env);
+    expect(r.code).toBe(EXIT.UNAVAILABLE);
+    expect(r.stderr).toMatch(/^error: Download of weights\/last.pt broke off: /);
+    expect(existsSync(path.join(r.dir, "last.pt.part"))).toBe(false);
+    expect(existsSync(path.join(r.dir, "last.pt"))).toBe(false);
   });
 });

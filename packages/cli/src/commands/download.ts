@@ -71,11 +71,19 @@ export async function fetchArtifact(
       done(null, chunk);
     },
   });
+  const source = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
+  const file = createWriteStream(partial, { mode: 0o644 });
+  // pipeline hands the first error to every stream, so the one that failed is the one that reported first.
+  let failed: "network" | "file" | undefined;
+  source.once("error", () => (failed ??= "network"));
+  file.once("error", () => (failed ??= "file"));
   try {
-    await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), tap, createWriteStream(partial, { mode: 0o644 }));
+    await pipeline(source, tap, file);
   } catch (err) {
     rmSync(partial, { force: true });
-    throw new CliError(`Download of ${artifact.name} broke off: ${(err as Error).message}`, EXIT.UNAVAILABLE);
+    const e = err as NodeJS.ErrnoException;
+    if (failed === "file") throw new CliError(`Cannot write ${dest}: ${e.code ?? e.message}`, EXIT.ERROR);
+    throw new CliError(`Download of ${artifact.name} broke off: ${e.message}`, EXIT.UNAVAILABLE);
   }
   const sha256 = hash.digest("hex");
   if (sha256 !== artifact.sha256) {
