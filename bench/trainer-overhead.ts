@@ -43,7 +43,7 @@ if (check.status !== 0 || !report.ok) {
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "wyolo-overhead-"));
 const dataset = path.join(tmp, "shapes");
-execFileSync(python, ["apps/worker/trainer/make_dataset.py", "detect", dataset], { cwd: ROOT });
+execFileSync(python, ["apps/worker/trainer/make_dataset.py", "detect", dataset, "--train", "64", "--val", "16"], { cwd: ROOT });
 const train = { data: path.join(dataset, "data.yaml"), epochs: EPOCHS, imgsz: 128, batch: 16, workers: 0, plots: false, seed: 0 };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -65,8 +65,11 @@ fi
 
 # 256 training images: Ultralytics' warmup (≥ 100 iterations) ends after ~6 epochs, and mAP rises
 # within a few minutes on 2 CPU cores. A demo set from an older quickstart (64 images) is remade.
-if [ ! -f "$DATASETS_DIR/shapes/images/train/0255.png" ] && command -v python3 >/dev/null; then
-  python3 apps/worker/trainer/make_dataset.py detect "$DATASETS_DIR/shapes" --train 256 --val 32 >/dev/null && say "Demo dataset: $DATASETS_DIR/shapes"
+# A set of the user's own under that name (not numbered as ours) is left alone.
+demo="$DATASETS_DIR/shapes"
+if { [ ! -f "$demo/data.yaml" ] || { [ -f "$demo/images/train/0000.png" ] && [ ! -f "$demo/images/train/0255.png" ]; }; } &&
+  command -v python3 >/dev/null; then
+  python3 apps/worker/trainer/make_dataset.py detect "$demo" --train 256 --val 32 >/dev/null && say "Demo dataset: $demo"
 fi
 
 say "Building the web app"
@@ -104,6 +107,7 @@ if await_port 127.0.0.1 "${PORT:-3000}" 120; then
   Demo job: in project "shapes", New training job → Submit job. The form's defaults are what
   the worker reported: the demo set shapes/data.yaml (in $DATASETS_DIR), the architecture
   yolo11n.yaml (trained from scratch; no weights file needed) and the set's image size, 128.
+  With the real trainer, mAP50 leaves 0 at about epoch 6 (a minute on 2 idle cores).
 
 MSG
 elif children_running; then

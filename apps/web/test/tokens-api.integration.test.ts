@@ -32,6 +32,14 @@ async function databaseText(): Promise<string> {
 }
 
 describe("personal tokens", () => {
+  it("cannot make their owner leave a team, whatever their scopes (leaving needs no right of the team's)", async () => {
+    const { user, team } = await signedIn("MEMBER");
+    const t = await createTestToken({ userId: user.id, scopes: ["read"] });
+    const left = await call(memberRoute.DELETE, { ...asToken(t.token), params: { teamId: team.id, userId: user.id } });
+    expect(left.status).toBe(403);
+    expect(await db.membership.count({ where: { teamId: team.id, userId: user.id } })).toBe(1);
+  });
+
   it("bring read with any write scope, so a jobs:write token can follow the job it submits", async () => {
     const { cookie } = await signedIn();
     const made = await call(accountTokens.POST, { cookie, body: { name: "Writer", scopes: ["jobs:write"] } });
@@ -166,7 +174,8 @@ describe("team service tokens", () => {
     expect(
       (await call(memberRoute.PATCH, { cookie, params: { teamId: team.id, userId: row.user.id }, body: { role: "VIEWER" } })).status,
     ).toBe(404);
-    expect((await call(memberRoute.DELETE, { ...asToken(token), params: { teamId: team.id, userId: row.user.id } })).status).toBe(404);
+    // Nor can a token make its account leave the team (leaving needs no right, so tokens may not).
+    expect((await call(memberRoute.DELETE, { ...asToken(token), params: { teamId: team.id, userId: row.user.id } })).status).toBe(403);
 
     const list = await call(teamTokens.GET, { cookie, params: { teamId: team.id } });
     expect(list.body.tokens.map((t: { id: string }) => t.id)).toEqual([summary.id]);

@@ -5,6 +5,8 @@ import * as teamsRoute from "@/app/api/v1/teams/route";
 import * as projectsRoute from "@/app/api/v1/teams/[teamId]/projects/route";
 import * as projectRoute from "@/app/api/v1/projects/[projectId]/route";
 import * as adminUsersRoute from "@/app/api/v1/admin/users/route";
+import * as jobsRoute from "@/app/api/v1/projects/[projectId]/jobs/route";
+import * as cancelRoute from "@/app/api/v1/jobs/[jobId]/cancel/route";
 import { call, createTeamWith, createUser, sessionCookie } from "../../../test/integration/helpers";
 import { createTestToken } from "./tokens-helper";
 import { LAST_USED_EVERY_MS } from "@/server/auth/bearer";
@@ -168,5 +170,29 @@ describe("Bearer tokens on the API", () => {
     await call(projectsRoute.POST, { params: { teamId: team.id }, cookie: await sessionCookie(user), body: { name: "By session" } });
     const entries = await db.auditLog.findMany({ where: { action: "project.create", teamId: team.id }, select: { metadata: true } });
     expect(entries.filter((e) => (e.metadata as { tokenId?: string } | null)?.tokenId === t.id)).toHaveLength(1);
+  });
+
+  it("job submit and cancel by a token (raw insert, shared lifecycle) name the token too", async () => {
+    const { user, team } = await ownerWithTeam();
+    const project = await db.project.create({ data: { teamId: team.id, name: "Audit", slug: "audit" } });
+    const t = await createTestToken({ userId: user.id, scopes: ["read", "jobs:write"] });
+    const made = await call(jobsRoute.POST, {
+      params: { projectId: project.id },
+      ...asToken(t),
+      body: { config: { model: "yolo11n.yaml", train: { data: "shapes/data.yaml", epochs: 1 } } },
+    });
+    expect(made.status).toBe(201);
+    const jobId = made.body.job.id as string;
+    // 200 when it left the queue at once, 202 when a worker already held it: audited either way.
+    expect([200, 202]).toContain((await call(cancelRoute.POST, { params: { jobId }, ...asToken(t) })).status);
+    const entries = await db.auditLog.findMany({
+      where: { targetId: jobId },
+      select: { action: true, metadata: true },
+      orderBy: { createdAt: "asc" },
+    });
+    expect(entries).toEqual([
+      { action: "job.create", metadata: { tokenId: t.id } },
+      { action: "job.cancel", metadata: { tokenId: t.id } },
+    ]);
   });
 });

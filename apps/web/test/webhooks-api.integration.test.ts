@@ -249,6 +249,11 @@ describe("webhooks API", () => {
 
     const slack = await call(hookRoute.PATCH, { cookie: admin, params: { webhookId: webhook.id }, body: { kind: "SLACK" } });
     expect(slack.body.webhook.signed).toBe(false);
+    // An edit changes only what it names: renaming keeps it disabled, toggling keeps it Slack.
+    const renamed = await call(hookRoute.PATCH, { cookie: admin, params: { webhookId: webhook.id }, body: { name: "Renamed" } });
+    expect(renamed.body.webhook).toMatchObject({ name: "Renamed", enabled: false, kind: "SLACK" });
+    const toggled = await call(hookRoute.PATCH, { cookie: admin, params: { webhookId: webhook.id }, body: { enabled: true } });
+    expect(toggled.body.webhook).toMatchObject({ enabled: true, kind: "SLACK", signed: false });
     expect((await call(rotateRoute.POST, { cookie: admin, params: { webhookId: webhook.id } })).status).toBe(409);
     const generic = await call(hookRoute.PATCH, { cookie: admin, params: { webhookId: webhook.id }, body: { kind: "GENERIC" } });
     expect(generic.body.secret).toMatch(/^whsec_/);
@@ -257,6 +262,6 @@ describe("webhooks API", () => {
     expect(del.status).toBe(204);
     expect(await db.webhookDelivery.count({ where: { webhookId: webhook.id } })).toBe(0);
     expect((await call(hookRoute.GET, { cookie: admin, params: { webhookId: webhook.id } })).status).toBe(404);
-    expect(await db.auditLog.count({ where: { targetId: webhook.id, action: { startsWith: "webhook." } } })).toBe(6);
+    expect(await db.auditLog.count({ where: { targetId: webhook.id, action: { startsWith: "webhook." } } })).toBe(8);
   });
 });

@@ -47,6 +47,9 @@ describe("SSRF guard", () => {
       "ff02::1",
       "::ffff:10.0.0.1",
       "::ffff:169.254.169.254",
+      "::127.0.0.1", // IPv4-compatible (deprecated ::/96)
+      "64:ff9b::a9fe:a9fe", // NAT64 of 169.254.169.254
+      "100::1", // discard-only
     ])
       expect(refusedAddress(ip, EMPTY_ALLOW_LIST), ip).not.toBeNull();
     for (const ip of ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946", "::ffff:93.184.216.34"])

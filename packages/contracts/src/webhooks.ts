@@ -51,9 +51,9 @@ export type WebhookPayload = {
   links: Record<string, string>;
 };
 
-export const createWebhookSchema = z.object({
+const webhookFields = {
   name: z.string().trim().min(1, "Name the webhook").max(80),
-  kind: z.enum(["GENERIC", "SLACK"]).default("GENERIC"),
+  kind: z.enum(["GENERIC", "SLACK"]),
   url: z
     .string()
     .trim()
@@ -61,7 +61,13 @@ export const createWebhookSchema = z.object({
     .url("Enter an http(s) URL")
     .refine((u) => /^https?:\/\//i.test(u), "Enter an http(s) URL"),
   events: z.array(webhookEventSchema).min(1, "Choose at least one event"),
-  enabled: z.boolean().default(true),
+  enabled: z.boolean(),
+};
+export const createWebhookSchema = z.object({
+  ...webhookFields,
+  kind: webhookFields.kind.default("GENERIC"),
+  enabled: webhookFields.enabled.default(true),
 });
 export type CreateWebhookInput = z.infer<typeof createWebhookSchema>;
-export const updateWebhookSchema = createWebhookSchema.partial();
+/** An edit changes only what it names: no defaults here (a toggle must not turn Slack into GENERIC). */
+export const updateWebhookSchema = z.object(webhookFields).partial();

@@ -144,8 +144,15 @@ export function createLifecycle(deps: {
   onTrialEnded?: (sweepId: string, jobId: string) => void;
   /** Webhook deliveries written with a change (webhook-outbox.ts), after its commit: queue them now (the workers' scan would find them anyway). */
   onWebhookDeliveries?: (deliveryIds: string[]) => void;
+  /** The caller's additions to every audit entry (the web app: the API token of the call). */
+  auditMetadata?: (metadata: Prisma.InputJsonValue | undefined) => Prisma.InputJsonValue | undefined;
 }) {
   const { db, publish, log } = deps;
+  const audited = (audit: AuditInput | undefined): AuditInput | undefined => {
+    if (!audit || !deps.auditMetadata) return audit;
+    const metadata = deps.auditMetadata(audit.metadata);
+    return metadata === undefined ? audit : { ...audit, metadata };
+  };
 
   async function transition<T extends Transition>(t: T): Promise<TransitionResult<T>> {
     const from = allowedFrom(t.kind, t.to, t.cause);
@@ -174,7 +181,7 @@ export function createLifecycle(deps: {
       const targetType = t.kind === "training" ? "job" : t.kind;
       const entry = typeof t.entry === "function" ? t.entry(row) : t.entry;
       const event = entry ? await writeTimelineEntry(tx, jobId, entry) : null;
-      if (t.audit) await tx.auditLog.create({ data: { ...t.audit, targetType, targetId: t.id } });
+      if (t.audit) await tx.auditLog.create({ data: { ...audited(t.audit)!, targetType, targetId: t.id } });
       const deliveries = "jobId" in row ? await recordExportWebhooks(tx, row) : await recordJobWebhooks(tx, row);
       return { row, jobId, event, deliveries };
     });
@@ -211,7 +218,7 @@ export function createLifecycle(deps: {
 
   /** A timeline entry on its own (no status change); audited when `audit` is given. */
   async function note(jobId: string, entry: TimelineEntry, audit?: AuditInput): Promise<JobEventRow> {
-    const event = await db.$transaction((tx) => writeTimelineEntry(tx, jobId, entry, audit));
+    const event = await db.$transaction((tx) => writeTimelineEntry(tx, jobId, entry, audited(audit)));
     publish({ kind: "note", jobId, event });
     return event;
   }
@@ -229,7 +236,7 @@ export function createLifecycle(deps: {
         data: { ...t.data, status: t.to },
       });
       if (count === 0) return null;
-      if (t.audit) await tx.auditLog.create({ data: { ...t.audit, targetType: "sweep", targetId: t.id } });
+      if (t.audit) await tx.auditLog.create({ data: { ...audited(t.audit)!, targetType: "sweep", targetId: t.id } });
       const changed = await tx.sweep.findUniqueOrThrow({ where: { id: t.id } });
       return { changed, deliveries: await recordSweepWebhooks(tx, changed) };
     });

@@ -64,7 +64,11 @@ export function refusedAddress(address: string, allow: AllowList): string | null
     for (const [range, bits] of allow.ranges) if (range.kind() === "ipv4" && parsed.match(range, bits)) return null;
   }
   const range = parsed.range();
-  return range === "unicast" ? null : `${range} address`;
+  if (range !== "unicast") return `${range} address`;
+  // IPv6 "unicast" also covers the deprecated IPv4-compatible ::/96 (::127.0.0.1) and other
+  // unassigned space: only global unicast (2000::/3) goes out.
+  if (parsed.kind() === "ipv6" && !parsed.match(ipaddr.parseCIDR("2000::/3"))) return "non-global IPv6 address";
+  return null;
 }
 
 export type Target = {

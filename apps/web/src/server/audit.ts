@@ -29,8 +29,17 @@ function withTokenId(metadata: Prisma.InputJsonValue | undefined, tokenId: strin
   return { value: metadata, tokenId };
 }
 
+/**
+ * An entry's metadata with the token of the current call, for audit rows written elsewhere than
+ * through audit() (raw SQL inserts, @wyolo/db's lifecycle).
+ */
+export function auditMetadata(metadata?: Prisma.InputJsonValue): Prisma.InputJsonValue | undefined {
+  const tokenId = tokenCall.getStore()?.tokenId;
+  return tokenId ? withTokenId(metadata, tokenId) : metadata;
+}
+
 /** Written inside the same transaction as the change it records. Never put secrets in metadata. */
 export function audit(tx: Tx, entry: AuditEntry) {
-  const tokenId = tokenCall.getStore()?.tokenId;
-  return tx.auditLog.create({ data: tokenId ? { ...entry, metadata: withTokenId(entry.metadata, tokenId) } : entry });
+  const metadata = auditMetadata(entry.metadata);
+  return tx.auditLog.create({ data: metadata === undefined ? entry : { ...entry, metadata } });
 }

@@ -103,7 +103,7 @@ export async function runTrainer(
   const { job, dirs } = run;
   const log = ctx.log;
   const configFile = path.join(dirs.runDir, "config.json");
-  // Until index.ts passes dataloaderLimits' default, the share is taken from WORKER_CONCURRENCY (or 1).
+  // A caller without limits (index.ts passes dataloaderLimits): the share from WORKER_CONCURRENCY (or 1).
   const limits =
     rt.limits?.defaultWorkers === undefined
       ? { ...rt.limits, defaultWorkers: dataloaderLimits(env.WORKER_CPU_CORES, env.WORKER_CONCURRENCY ?? 1).defaultWorkers }

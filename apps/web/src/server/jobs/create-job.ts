@@ -4,6 +4,7 @@ import { platformDefaults } from "@/env";
 import { newId } from "@wyolo/db";
 import { db } from "../db";
 import { allows, projectAccess } from "../access";
+import { auditMetadata } from "../audit";
 import { AppError, forbidden } from "../errors";
 import { logger } from "../logger";
 import { emitJobUpdated } from "../realtime/emitter";
@@ -51,6 +52,8 @@ export async function createJob(user: SessionUser, projectId: string, args: Crea
   const jobId = newId();
   const name = args.name ?? defaultName(config, modelJob?.name);
   const priority = args.priority.toUpperCase();
+  const tokenAudit = auditMetadata();
+  const auditJson = tokenAudit === undefined ? null : JSON.stringify(tokenAudit);
   const [row] = await db.$queryRaw<JobInsertRow[]>`
     WITH job AS (
       INSERT INTO "TrainingJob" ("id", "projectId", "createdById", "name", "config", "configSource", "configSources", "priority", "model", "task", "totalEpochs", "retryOfId", "updatedAt")
@@ -60,7 +63,8 @@ export async function createJob(user: SessionUser, projectId: string, args: Crea
     ), event AS (
       INSERT INTO "JobEvent" ("id", "jobId", "kind", "message") SELECT ${newId()}, "id", 'queued', ${`Queued with ${args.priority} priority by ${user.name}`} FROM job
     ), audit AS (
-      INSERT INTO "AuditLog" ("id", "actorId", "action", "targetType", "targetId", "teamId", "ip") SELECT ${newId()}, ${user.id}, 'job.create', 'job', "id", ${team.id}, ${ip} FROM job
+      INSERT INTO "AuditLog" ("id", "actorId", "action", "targetType", "targetId", "teamId", "ip", "metadata")
+      SELECT ${newId()}, ${user.id}, 'job.create', 'job', "id", ${team.id}, ${ip}, ${auditJson}::jsonb FROM job
     )
     SELECT "id", "createdAt" FROM job`;
   const job = {

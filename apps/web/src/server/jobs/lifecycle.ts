@@ -1,6 +1,7 @@
 import "server-only";
 import { createLifecycle } from "@wyolo/db";
 import { db } from "../db";
+import { auditMetadata } from "../audit";
 import { logger } from "../logger";
 import { emitExportUpdated, emitJobEvent, emitJobUpdated, emitSweepUpdated } from "../realtime/emitter";
 import { enqueueSweepAdvanceLater } from "../sweeps/enqueue-advance";
@@ -23,4 +24,5 @@ export const lifecycle = createLifecycle({
   },
   onTrialEnded: (sweepId) => void enqueueSweepAdvanceLater(sweepId, "trial-ended"),
   onWebhookDeliveries: (ids) => void queueNewDeliveries(ids),
+  auditMetadata,
 });

@@ -1,7 +1,7 @@
 import "server-only";
 import { db } from "../db";
 import { audit } from "../audit";
-import { teamAccess } from "../access";
+import { requireSession, teamAccess } from "../access";
 import { AppError, forbidden } from "../errors";
 import type { SessionUser } from "../auth/session";
 import { disconnectUserSockets } from "../realtime/emitter";
@@ -13,6 +13,8 @@ import { findMember, lockTeam, ownerCount } from "./lock-team";
  */
 export async function removeMember(user: SessionUser, teamId: string, memberId: string, ip: string) {
   const leaving = memberId === user.id;
+  // Leaving needs no right of the team's, so a token (even read-only) must not do it for its owner.
+  if (leaving) requireSession(user);
   const access = await teamAccess(user, { id: teamId }, leaving ? "team.read" : "member.remove");
   await db.$transaction(async (tx) => {
     await lockTeam(tx, access.team.id);

@@ -7,6 +7,7 @@ import type { SessionUser } from "../auth/session";
 import { lifecycle } from "../jobs/lifecycle";
 import { enqueueSweepAdvanceLater } from "./enqueue-advance";
 import { sweepUpdateAccess } from "./sweep-access";
+import { audit as writeAudit } from "../audit";
 import { sweepSummary } from "./sweep-summary";
 
 /** Optuna's study of a sweep may grow to this many trials in all. */
@@ -54,7 +55,7 @@ export async function addTrials(user: SessionUser, sweepId: string, count: numbe
     } else {
       const applied = await db.$transaction(async (tx) => {
         const { count: n } = await tx.sweep.updateMany({ where: { id: sweepId, status: { in: ["QUEUED", "RUNNING"] }, ...fits }, data });
-        if (n) await tx.auditLog.create({ data: { ...audit, targetType: "sweep", targetId: sweepId } });
+        if (n) await writeAudit(tx, { ...audit, targetType: "sweep", targetId: sweepId });
         return n > 0;
       });
       if (applied) {

@@ -8,6 +8,7 @@ import type { SessionUser } from "../auth/session";
 import { cancelActiveJob } from "../jobs/cancel-job";
 import { enqueueSweepAdvanceLater } from "./enqueue-advance";
 import { sweepUpdateAccess } from "./sweep-access";
+import { audit as writeAudit } from "../audit";
 import { sweepSummary } from "./sweep-summary";
 
 /**
@@ -25,9 +26,7 @@ export async function cancelSweep(user: SessionUser, sweepId: string, ip: string
       UPDATE "Sweep" SET "cancelRequestedAt" = COALESCE("cancelRequestedAt", now()), "updatedAt" = now()
       WHERE "id" = ${sweepId} AND "status" IN ('QUEUED', 'RUNNING')`;
     if (count)
-      await tx.auditLog.create({
-        data: { actorId: user.id, action: "sweep.cancel", targetType: "sweep", targetId: sweepId, teamId: team.id, ip },
-      });
+      await writeAudit(tx, { actorId: user.id, action: "sweep.cancel", targetType: "sweep", targetId: sweepId, teamId: team.id, ip });
     return count > 0;
   });
   if (!marked) throw new AppError("CONFLICT", "The sweep ended meanwhile");

@@ -13,6 +13,7 @@ import { parse as parseYaml } from "yaml";
 import { newId, type Prisma } from "@wyolo/db";
 import { db } from "../db";
 import { projectAccess, type ProjectAccess } from "../access";
+import { audit } from "../audit";
 import { AppError } from "../errors";
 import { logger } from "../logger";
 import { emitSweepUpdated } from "../realtime/emitter";
@@ -103,9 +104,7 @@ export async function insertSweep(
       },
       select: sweepSummarySelect,
     });
-    await tx.auditLog.create({
-      data: { actorId: user.id, action: "sweep.create", targetType: "sweep", targetId: id, teamId: team.id, ip },
-    });
+    await audit(tx, { actorId: user.id, action: "sweep.create", targetType: "sweep", targetId: id, teamId: team.id, ip });
     return created;
   });
 
