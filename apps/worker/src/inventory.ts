@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync, type Dirent } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { INVENTORY_MAX_DATASETS, INVENTORY_MAX_DEPTH, type DatasetEntry, type WorkerInventory } from "@wyolo/contracts";
@@ -10,9 +10,7 @@ const IMAGE = /\.(png|jpe?g|bmp|webp|tiff?)$/i;
 // Folders that hold a dataset's images or labels: never a dataset themselves, and often huge.
 const SKIP = new Set(["images", "labels", "train", "val", "valid", "__pycache__", "node_modules"]);
 /** Directory listings per scan, whatever the depth: a DATASETS_DIR with thousands of folders is cut short, saying so. */
-const MAX_LISTINGS = 500;
-
-const isDatasetYaml = (text: string) => /^train\s*:/m.test(text) && /^(names|nc)\s*:/m.test(text);
+export const MAX_LISTINGS = 500;
 
 /**
  * What this worker can train from, for the submit form: `.pt` files in WEIGHTS_DIR (and under
@@ -55,8 +53,17 @@ async function remoteWeights(env: WorkerEnv): Promise<string[]> {
   }
 }
 
+type Dir = { full: string; real: string };
+/** An entry with symlinks followed: what it is and where it really lies. */
+type Found = { full: string; real: string; isDir: boolean };
+type Scan = { list: (dir: string) => Promise<Dirent[] | null>; follow: (dir: Dir, e: Dirent) => Promise<Found | null> };
+
+const inside = (root: string, p: string) => p === root || p.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
+
 export async function scanDatasets(root: string): Promise<{ datasets: DatasetEntry[]; truncated: boolean }> {
   const datasets: DatasetEntry[] = [];
+  const realRoot = await realpath(root).catch(() => null);
+  if (!realRoot) return { datasets, truncated: false };
   let listings = 0;
   let truncated = false;
   const list = async (dir: string): Promise<Dirent[] | null> => {
@@ -64,29 +71,49 @@ export async function scanDatasets(root: string): Promise<{ datasets: DatasetEnt
     listings++;
     return readdir(dir, { withFileTypes: true }).catch(() => null);
   };
+  /** Symlinks (a common layout: datasets linked in from elsewhere) are followed, but only while they stay under the root. */
+  const follow = async (dir: Dir, e: Dirent): Promise<Found | null> => {
+    const full = path.join(dir.full, e.name);
+    if (!e.isSymbolicLink())
+      return e.isFile() || e.isDirectory() ? { full, real: path.join(dir.real, e.name), isDir: e.isDirectory() } : null;
+    const real = await realpath(full).catch(() => null);
+    if (!real || !inside(realRoot, real)) return null;
+    const st = await stat(real).catch(() => null);
+    return st && (st.isFile() || st.isDirectory()) ? { full, real, isDir: st.isDirectory() } : null;
+  };
   const add = (entry: DatasetEntry) => {
     if (datasets.length >= INVENTORY_MAX_DATASETS) truncated = true;
     else datasets.push(entry);
   };
+  const scan: Scan = { list, follow };
+  // Each folder is listed once, whatever links lead to it: no cycles, no double work.
+  const visited = new Set([realRoot]);
+  const rootEntries = await list(root);
   // Breadth first, so the shallow datasets are listed before a deep tree uses up the bounds.
-  let level: { dir: string; rel: string }[] = [{ dir: root, rel: "" }];
+  let level: (Dir & { rel: string; entries: Dirent[] })[] = rootEntries
+    ? [{ full: root, real: realRoot, rel: "", entries: rootEntries }]
+    : [];
   for (let depth = 0; depth < INVENTORY_MAX_DEPTH && level.length; depth++) {
     const next: typeof level = [];
-    for (const { dir, rel } of level) {
-      const entries = await list(dir);
-      if (!entries) continue;
-      entries.sort((a, b) => a.name.localeCompare(b.name));
-      for (const e of entries) {
+    for (const dir of level) {
+      dir.entries.sort((a, b) => a.name.localeCompare(b.name));
+      for (const e of dir.entries) {
         if (e.name.startsWith(".")) continue;
-        const full = path.join(dir, e.name);
-        const relPath = rel ? `${rel}/${e.name}` : e.name;
-        if (e.isFile() && /\.ya?ml$/.test(e.name)) {
-          const text = await readFile(full, "utf8").catch(() => "");
-          if (text.length < 1_000_000 && isDatasetYaml(text)) add({ path: relPath, kind: "yaml", imgsz: await sizeHint(dir, list) });
-        } else if (e.isDirectory() && !SKIP.has(e.name)) {
-          if (await isClassifyRoot(full, list))
-            add({ path: relPath, kind: "classify", imgsz: await sizeHint(path.join(full, "train"), list) });
-          else next.push({ dir: full, rel: relPath });
+        const relPath = dir.rel ? `${dir.rel}/${e.name}` : e.name;
+        const isYaml = /\.ya?ml$/.test(e.name);
+        // Only YAMLs and folders matter here; a plain file or a linked image costs no lookup.
+        if (!isYaml && (SKIP.has(e.name) || e.isFile() || IMAGE.test(e.name))) continue;
+        const found = await follow(dir, e);
+        if (!found) continue;
+        if (!found.isDir && isYaml) {
+          if (await isDatasetYaml(found.real)) add({ path: relPath, kind: "yaml", imgsz: await sizeHint(dir, scan) });
+        } else if (found.isDir && !visited.has(found.real)) {
+          visited.add(found.real);
+          const entries = await list(found.full);
+          if (!entries) continue;
+          const train = await classifyTrain(found, entries, scan);
+          if (train) add({ path: relPath, kind: "classify", imgsz: await sizeHint(train, scan) });
+          else next.push({ ...found, rel: relPath, entries });
         }
       }
     }
@@ -95,33 +122,54 @@ export async function scanDatasets(root: string): Promise<{ datasets: DatasetEnt
   return { datasets, truncated };
 }
 
-/** train/ holding only folders (one per class) that hold images. */
-async function isClassifyRoot(dir: string, list: (d: string) => Promise<Dirent[] | null>): Promise<boolean> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  if (!entries.some((e) => e.isDirectory() && e.name === "train")) return false;
-  const classes = await list(path.join(dir, "train"));
-  return !!classes?.length && classes.every((c) => c.isDirectory() || c.name.startsWith("."));
+/** A YAML with `train:` and `names:`/`nc:`; its size is checked before it is read, so a huge file costs nothing. */
+async function isDatasetYaml(file: string): Promise<boolean> {
+  const st = await stat(file).catch(() => null);
+  if (!st || st.size >= 1_000_000) return false;
+  const text = await readFile(file, "utf8").catch(() => "");
+  return /^train\s*:/m.test(text) && /^(names|nc)\s*:/m.test(text);
+}
+
+/** The train/ folder of a classification root: one holding only folders (one per class) that hold images; else null. */
+async function classifyTrain(dir: Dir, entries: Dirent[], scan: Scan): Promise<Found | null> {
+  const entry = entries.find((e) => e.name === "train");
+  const train = entry && (await scan.follow(dir, entry));
+  if (!train?.isDir) return null;
+  const classes = await scan.list(train.full);
+  if (!classes?.length) return null;
+  for (const c of classes) if (!c.name.startsWith(".") && !(await scan.follow(train, c))?.isDir) return null;
+  return train;
 }
 
 /** The image size for a dataset, from the first image found a few folders below `dir` (images/train, train/<class>, …). */
-async function sizeHint(dir: string, list: (d: string) => Promise<Dirent[] | null>): Promise<number | undefined> {
+async function sizeHint(dir: Dir, scan: Scan): Promise<number | undefined> {
   let here = dir;
   for (let depth = 0; depth < 3; depth++) {
-    const entries = await list(here);
+    const entries = await scan.list(here.full);
     if (!entries) return undefined;
-    const image = entries.find((e) => e.isFile() && IMAGE.test(e.name));
+    const image = await firstFound(here, entries, scan, (e) => IMAGE.test(e.name), false);
     if (image) {
-      const size = imageSize(path.join(here, image.name));
+      const size = imageSize(image.real);
       return size ? Math.min(640, Math.max(32, Math.ceil(Math.max(size.width, size.height) / 32) * 32)) : undefined;
     }
     const sub =
-      entries.find((e) => e.isDirectory() && e.name === "images") ??
-      entries.find((e) => e.isDirectory() && e.name === "train") ??
-      entries.find((e) => e.isDirectory() && !e.name.startsWith("."));
+      (await firstFound(here, entries, scan, (e) => e.name === "images", true)) ??
+      (await firstFound(here, entries, scan, (e) => e.name === "train", true)) ??
+      (await firstFound(here, entries, scan, (e) => !e.name.startsWith("."), true));
     if (!sub) return undefined;
-    here = path.join(here, sub.name);
+    here = sub;
   }
   return undefined;
+}
+
+/** The first entry that matches and is a folder (or a file), symlinks followed; only entries that could be links cost a lookup. */
+async function firstFound(dir: Dir, entries: Dirent[], scan: Scan, match: (e: Dirent) => boolean, isDir: boolean) {
+  for (const e of entries) {
+    if (!match(e) || !(e.isSymbolicLink() || (isDir ? e.isDirectory() : e.isFile()))) continue;
+    const found = await scan.follow(dir, e);
+    if (found && found.isDir === isDir) return found;
+  }
+  return null;
 }
 
 /** Width and height from a PNG or JPEG header (the first 64 kB), or null. */
