@@ -9,13 +9,19 @@ import { scanInventory } from "./inventory.ts";
 
 /** Weights and datasets change rarely: scanned at most this often, not on every report. */
 const INVENTORY_REFRESH_MS = 60_000;
+/** How long a report waits for a scan while it has no inventory yet (the first report, usually); then it goes without. */
+const FIRST_INVENTORY_WAIT_MS = 1_000;
 
 /** Publishes this worker and its GPUs (with the job on each) to Redis every few seconds, for the Workers page. */
 export class WorkerReporter {
   private timer: NodeJS.Timeout | null = null;
   private readonly startedAt = new Date().toISOString();
   latestGpus: Omit<GpuStats, "jobId">[] = [];
-  private inventory: { at: number; value: WorkerInventory } | null = null;
+  /** The last finished scan; a report sends this, never waiting on a slow DATASETS_DIR or object store. */
+  private inventory: WorkerInventory | undefined;
+  private scanStartedAt = 0;
+  private scanning: Promise<void> | null = null;
+  private stopped = false;
 
   constructor(
     private readonly redis: Redis,
@@ -32,20 +38,30 @@ export class WorkerReporter {
     this.timer = setInterval(() => void this.report(), this.env.REPORT_INTERVAL_MS);
   }
 
+  /** Starts a scan in the background when the last one began a minute ago or more; one at a time. */
+  private refreshInventory(): Promise<void> | null {
+    if (this.scanning || this.stopped || Date.now() - this.scanStartedAt < INVENTORY_REFRESH_MS) return this.scanning;
+    this.scanStartedAt = Date.now();
+    this.scanning = scanInventory(this.env)
+      .then((value) => void (this.inventory = value))
+      .catch((err: Error) => this.log.warn({ err: { message: err.message } }, "could not list weights and datasets"))
+      .finally(() => (this.scanning = null));
+    return this.scanning;
+  }
+
   private async currentInventory(): Promise<WorkerInventory | undefined> {
-    if (!this.inventory || Date.now() - this.inventory.at >= INVENTORY_REFRESH_MS) {
-      try {
-        this.inventory = { at: Date.now(), value: await scanInventory(this.env) };
-      } catch (err) {
-        this.log.warn({ err: { message: (err as Error).message } }, "could not list weights and datasets");
-      }
+    const scan = this.refreshInventory();
+    if (scan && !this.inventory) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([scan, new Promise((resolve) => (timer = setTimeout(resolve, FIRST_INVENTORY_WAIT_MS)))]);
+      clearTimeout(timer);
     }
-    return this.inventory?.value;
+    return this.inventory;
   }
 
   async report() {
-    this.latestGpus = await queryGpus(this.env.NVIDIA_SMI);
-    const inventory = await this.currentInventory();
+    const [gpus, inventory] = await Promise.all([queryGpus(this.env.NVIDIA_SMI), this.currentInventory()]);
+    this.latestGpus = gpus;
     const report: WorkerReport = {
       name: this.env.WORKER_NAME,
       host: os.hostname(),
@@ -66,6 +82,7 @@ export class WorkerReporter {
   }
 
   async stop() {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.report();
   }
