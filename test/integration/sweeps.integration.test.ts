@@ -121,7 +121,8 @@ describe("sweeps with real Optuna and real workers", { timeout: 90_000 }, () => 
   it("prunes: pruned trials stop early and are PRUNED in Optuna; the sweep completes with its best, nested in MLflow", async () => {
     const id = await createSweep(
       "pruning",
-      sweepConfig({ n_trials: 6, parallel: 2, pruner: "successive_halving", grace_period: 1, sampler: "TPESampler", seed: 3 }, 6, 30),
+      // 200 ms epochs: a prune verdict (worker → Optuna bridge → stop file) lands within an epoch even on a busy machine.
+      sweepConfig({ n_trials: 6, parallel: 2, pruner: "successive_halving", grace_period: 1, sampler: "TPESampler", seed: 3 }, 6, 200),
     );
     const sweep = await sweepEnds(id, "COMPLETED");
     const jobs = await trialJobs(id);

@@ -36,8 +36,12 @@ afterAll(async () => {
   await trainingQueue.obliterate({ force: true });
 });
 
-async function submit(name: string, hog: Record<string, unknown>) {
-  const config = { model: "yolov8n.yaml", train: { data: "shapes/data.yaml", epochs: 1, imgsz: 64, batch: 4 }, metadata: { hog } };
+async function submit(name: string, hog: Record<string, unknown>, train: Record<string, unknown> = {}) {
+  const config = {
+    model: "yolov8n.yaml",
+    train: { data: "shapes/data.yaml", epochs: 1, imgsz: 64, batch: 4, ...train },
+    metadata: { hog },
+  };
   const res = await call(jobsRoute.POST, { cookie, params: { projectId }, body: { name, priority: "normal", config } });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.job.id as string;
@@ -92,7 +96,8 @@ describe("worker limits from the old service's variables", () => {
   }, 90_000);
 
   it("a trainer under the limit trains as usual, its dataloader workers capped at its share of WORKER_CPU_CORES", async () => {
-    const id = await submit("small", { mb: 64, stepMb: 32 });
+    // A config that asks for 8 (one that leaves them out gets its share: task-metrics tests it).
+    const id = await submit("small", { mb: 64, stepMb: 32 }, { workers: 8 });
     const job = await ended(id);
     expect(job.status, job.failureReason ?? "").toBe("SUCCEEDED");
     // 3 cores, one job at a time, one core kept for the trainer: 2 instead of the config's 8.

@@ -43,6 +43,7 @@ let api: typeof import("./api-world");
 let routes: ApiRoute[];
 let world: World;
 let redis: Redis;
+let webhookId: string;
 
 beforeAll(async () => {
   api = await import("./api-world");
@@ -50,6 +51,14 @@ beforeAll(async () => {
   ({ redis } = await import("@/server/redis"));
   world = await api.buildWorld();
   await api.reportExportWorker(redis);
+  // A webhook of the team, so its reads have something to answer (an IP literal: no DNS here).
+  const made = await api.callRoute(routes.find((r) => r.pattern === "teams/[teamId]/webhooks")!, "POST", {
+    params: { teamId: world.team.id },
+    headers: { cookie: world.actors.owner.cookie, origin: "http://localhost:3000", "content-type": "application/json" },
+    body: JSON.stringify({ name: "Outage hook", url: "https://93.184.216.34/hook", events: ["job.succeeded"] }),
+  });
+  expect(made.status, JSON.stringify(made.body)).toBe(201);
+  webhookId = made.body.webhook.id;
 });
 
 afterAll(async () => {
@@ -98,6 +107,7 @@ function send(c: Call, w: World) {
     userId: w.actors.peer.id,
     invitationId: w.invitation.id,
     sweepId: w.sweeps.members.id,
+    webhookId,
     path: "no/such",
   };
   const params = Object.fromEntries(c.route.params.map((p) => [p.name, ids[p.name] ?? "x"]));
