@@ -40,9 +40,14 @@ test("a MEMBER starts a sweep from the form, watches trials arrive and get prune
 
   // The Advanced (YAML) view carries the sweeper block; the fixture trainer reads its curve and pace from metadata.
   await form.getByRole("button", { name: "Advanced (YAML)" }).click();
+  // A code editor (CodeMirror, which renders only the lines in view): the sweeper block opens the
+  // text; the metadata block is typed at its end as it is (insertText: no auto-indent).
   const yaml = form.getByLabel("Config (YAML)");
-  await expect(yaml).toHaveValue(/sweeper:\n {2}tune: true\n {2}n_trials: 6/);
-  await yaml.fill(`${await yaml.inputValue()}metadata:\n  standin: true\n  fake:\n    delayMs: 700\n`);
+  await expect(yaml).toContainText("tune: true");
+  expect(await yaml.innerText()).toMatch(/sweeper:\n {2}tune: true\n {2}n_trials: 6/);
+  await yaml.click();
+  await member.keyboard.press("Control+End");
+  await member.keyboard.insertText("metadata:\n  standin: true\n  fake:\n    delayMs: 700\n");
   await expect(
     form.getByText("✓ Valid sweep: yolo11n.yaml · detect · 6 trials of 4 epochs · TPESampler · successive_halving pruner"),
   ).toBeVisible();
