@@ -1,11 +1,11 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { clsx } from "clsx";
-import { useEffect, useRef, useState } from "react";
+import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { toast } from "sonner";
 import { TOKEN_DEFAULT_DAYS, TOKEN_SCOPES, type ApiTokenSummary, type CreateTokenInput, type TokenScope } from "@wyolo/contracts";
-import { ConfirmDialog } from "@/components/sweeps/confirm-dialog";
+import { ConfirmDialog, FormDialog } from "@/components/dialog";
 import { Button, Card, EmptyState, Field, Input, PageHeader, RoleBadge, Select } from "@/components/ui";
 import { api } from "@/lib/api";
 import { reportError } from "@/lib/form-errors";
@@ -242,7 +242,6 @@ function CreateDialog({
   onClose: () => void;
   onCreated: (r: { token: string; summary: ApiTokenSummary }) => void;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
   const defaults: Values = {
     name: "",
     scopes: ["read", "jobs:write"],
@@ -252,12 +251,6 @@ function CreateDialog({
     role: "MEMBER",
   };
   const form = useForm<Values>({ defaultValues: defaults });
-  useEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    if (open && !d.open) d.showModal();
-    if (!open && d.open) d.close();
-  }, [open]);
   const create = useMutation({
     mutationFn: (v: Values) => api<{ token: string; summary: ApiTokenSummary }>(endpointOf(mode), { body: toInput(v, mode) }),
     onSuccess: (result) => {
@@ -272,102 +265,86 @@ function CreateDialog({
   const maxDate = new Date(Date.now() + 365 * 86_400_000).toISOString().slice(0, 10);
   const minDate = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
   return (
-    <dialog
-      ref={ref}
+    <FormDialog
+      open={open}
       onClose={onClose}
-      aria-labelledby="new-token-title"
-      className="m-auto w-[min(32rem,calc(100vw-2rem))] rounded-lg border border-zinc-200 bg-white p-5 text-zinc-900 shadow-xl backdrop:bg-black/40 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
+      title={mode.kind === "personal" ? "New API token" : "New service token"}
+      onSubmit={form.handleSubmit((v) => create.mutate(v))}
+      submitLabel="Create token"
+      busy={create.isPending}
     >
-      <h2 id="new-token-title" className="text-lg font-semibold">
-        {mode.kind === "personal" ? "New API token" : "New service token"}
-      </h2>
-      <form onSubmit={form.handleSubmit((v) => create.mutate(v))} className="mt-4 space-y-4" noValidate>
-        <Field id="token-name" label="Name" error={errors.name?.message} hint="What it is for, e.g. “GitHub Actions”">
-          <Input id="token-name" aria-invalid={!!errors.name} {...form.register("name")} />
-        </Field>
-        <fieldset className="space-y-2">
-          <legend className="text-sm font-medium text-zinc-800 dark:text-zinc-200">Scopes</legend>
-          {TOKEN_SCOPES.map((scope) => (
-            <div key={scope} className="flex items-start gap-2 text-sm">
-              <input
-                id={`scope-${scope}`}
-                type="checkbox"
-                value={scope}
-                className="mt-1"
-                aria-describedby={`scope-${scope}-hint`}
-                {...form.register("scopes")}
-              />
-              <div>
-                <label htmlFor={`scope-${scope}`} className="font-mono">
-                  {scope}
-                </label>
-                <p id={`scope-${scope}-hint`} className="text-xs text-zinc-500">
-                  {SCOPE_HINTS[scope]}
-                </p>
-              </div>
+      <Field id="token-name" label="Name" error={errors.name?.message} hint="What it is for, e.g. “GitHub Actions”">
+        <Input id="token-name" aria-invalid={!!errors.name} {...form.register("name")} />
+      </Field>
+      <fieldset className="space-y-2">
+        <legend className="text-sm font-medium text-zinc-800 dark:text-zinc-200">Scopes</legend>
+        {TOKEN_SCOPES.map((scope) => (
+          <div key={scope} className="flex items-start gap-2 text-sm">
+            <input
+              id={`scope-${scope}`}
+              type="checkbox"
+              value={scope}
+              className="mt-1"
+              aria-describedby={`scope-${scope}-hint`}
+              {...form.register("scopes")}
+            />
+            <div>
+              <label htmlFor={`scope-${scope}`} className="font-mono">
+                {scope}
+              </label>
+              <p id={`scope-${scope}-hint`} className="text-xs text-zinc-500">
+                {SCOPE_HINTS[scope]}
+              </p>
             </div>
+          </div>
+        ))}
+        {errors.scopes && (
+          <p role="alert" className="text-xs text-red-600 dark:text-red-400">
+            {errors.scopes.message}
+          </p>
+        )}
+      </fieldset>
+      <Field id="token-expiry" label="Expires" error={errors.expiry?.message}>
+        <Select id="token-expiry" {...form.register("expiry")}>
+          {EXPIRY_CHOICES.map((c) => (
+            <option key={c.value} value={c.value}>
+              {c.label}
+            </option>
           ))}
-          {errors.scopes && (
-            <p role="alert" className="text-xs text-red-600 dark:text-red-400">
-              {errors.scopes.message}
-            </p>
-          )}
-        </fieldset>
-        <Field id="token-expiry" label="Expires" error={errors.expiry?.message}>
-          <Select id="token-expiry" {...form.register("expiry")}>
-            {EXPIRY_CHOICES.map((c) => (
-              <option key={c.value} value={c.value}>
-                {c.label}
+        </Select>
+      </Field>
+      {expiry === "date" && (
+        <Field id="token-expires-at" label="Expiry date" error={errors.expiresAt?.message} hint="At most a year from now">
+          <Input
+            id="token-expires-at"
+            type="date"
+            min={minDate}
+            max={maxDate}
+            aria-invalid={!!errors.expiresAt}
+            {...form.register("expiresAt")}
+          />
+        </Field>
+      )}
+      {mode.kind === "personal" ? (
+        <Field id="token-team" label="Team" error={errors.team?.message} hint="Narrow the token to one team, or let it reach all of yours">
+          <Select id="token-team" {...form.register("team")}>
+            <option value="">All my teams</option>
+            {mode.teams.map((t) => (
+              <option key={t.slug} value={t.slug}>
+                {t.name}
               </option>
             ))}
           </Select>
         </Field>
-        {expiry === "date" && (
-          <Field id="token-expires-at" label="Expiry date" error={errors.expiresAt?.message} hint="At most a year from now">
-            <Input
-              id="token-expires-at"
-              type="date"
-              min={minDate}
-              max={maxDate}
-              aria-invalid={!!errors.expiresAt}
-              {...form.register("expiresAt")}
-            />
-          </Field>
-        )}
-        {mode.kind === "personal" ? (
-          <Field
-            id="token-team"
-            label="Team"
-            error={errors.team?.message}
-            hint="Narrow the token to one team, or let it reach all of yours"
-          >
-            <Select id="token-team" {...form.register("team")}>
-              <option value="">All my teams</option>
-              {mode.teams.map((t) => (
-                <option key={t.slug} value={t.slug}>
-                  {t.name}
-                </option>
-              ))}
-            </Select>
-          </Field>
-        ) : (
-          <Field id="token-role" label="Role in the team" error={errors.role?.message}>
-            <Select id="token-role" {...form.register("role")}>
-              <option value="VIEWER">Viewer</option>
-              <option value="MEMBER">Member</option>
-              <option value="ADMIN">Admin</option>
-            </Select>
-          </Field>
-        )}
-        <div className="flex justify-end gap-2 pt-2">
-          <Button type="button" variant="secondary" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" busy={create.isPending}>
-            Create token
-          </Button>
-        </div>
-      </form>
-    </dialog>
+      ) : (
+        <Field id="token-role" label="Role in the team" error={errors.role?.message}>
+          <Select id="token-role" {...form.register("role")}>
+            <option value="VIEWER">Viewer</option>
+            <option value="MEMBER">Member</option>
+            <option value="ADMIN">Admin</option>
+          </Select>
+        </Field>
+      )}
+    </FormDialog>
   );
 }

@@ -2,13 +2,13 @@
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { clsx } from "clsx";
-import { useEffect, useRef, useState, type ReactNode } from "react";
+import { useState } from "react";
 import { useForm } from "react-hook-form";
 import type { z } from "zod";
 import { toast } from "sonner";
 import { createWebhookSchema, WEBHOOK_EVENTS, type CreateWebhookInput } from "@wyolo/contracts";
 import { Button, Card, EmptyState, Field, Input, PageHeader, Select } from "@/components/ui";
-import { ConfirmDialog } from "@/components/sweeps/confirm-dialog";
+import { ConfirmDialog, FormDialog } from "@/components/dialog";
 import { api } from "@/lib/api";
 import { reportError } from "@/lib/form-errors";
 import { timeAgo } from "@/lib/format";
@@ -143,29 +143,6 @@ export function WebhooksView({ team }: { team: Team }) {
   );
 }
 
-function Dialog({ open, onClose, title, children }: { open: boolean; onClose: () => void; title: string; children: ReactNode }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    if (open && !d.open) d.showModal();
-    if (!open && d.open) d.close();
-  }, [open]);
-  return (
-    <dialog
-      ref={ref}
-      onClose={onClose}
-      aria-labelledby="webhook-dialog-title"
-      className="m-auto w-[min(32rem,calc(100vw-2rem))] rounded-lg border border-zinc-200 bg-white p-5 text-zinc-900 shadow-xl backdrop:bg-black/40 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
-    >
-      <h2 id="webhook-dialog-title" className="mb-4 text-lg font-semibold">
-        {title}
-      </h2>
-      {open && children}
-    </dialog>
-  );
-}
-
 const EVENT_HINTS: Record<string, string> = {
   "model.version_created": "when the model registry lands",
 };
@@ -198,52 +175,49 @@ function CreateDialog({
   const { errors } = form.formState;
   const kind = form.watch("kind");
   return (
-    <Dialog open={open} onClose={onClose} title="New webhook">
-      <form onSubmit={form.handleSubmit((v) => create.mutate(v))} className="space-y-4" noValidate>
-        <Field id="webhook-name" label="Name" error={errors.name?.message}>
-          <Input id="webhook-name" aria-invalid={!!errors.name} placeholder="CI notifications" {...form.register("name")} />
-        </Field>
-        <Field id="webhook-kind" label="Kind" error={errors.kind?.message}>
-          <Select id="webhook-kind" {...form.register("kind")}>
-            <option value="GENERIC">JSON (signed with a secret)</option>
-            <option value="SLACK">Slack incoming webhook</option>
-          </Select>
-        </Field>
-        <Field
-          id="webhook-url"
-          label="URL"
-          error={errors.url?.message}
-          hint={kind === "SLACK" ? "https://hooks.slack.com/services/… (stored encrypted)" : "Receives a POST with a JSON body"}
-        >
-          <Input id="webhook-url" type="url" aria-invalid={!!errors.url} className="font-mono" {...form.register("url")} />
-        </Field>
-        <fieldset>
-          <legend className="text-sm font-medium text-zinc-800 dark:text-zinc-200">Events</legend>
-          <div className="mt-1 grid gap-1 sm:grid-cols-2">
-            {WEBHOOK_EVENTS.map((e) => (
-              <label key={e} className="flex items-center gap-2 text-sm">
-                <input type="checkbox" value={e} {...form.register("events")} className="size-4 accent-indigo-600" />
-                <span className="font-mono text-xs">{e}</span>
-                {EVENT_HINTS[e] && <span className="text-xs text-zinc-500">({EVENT_HINTS[e]})</span>}
-              </label>
-            ))}
-          </div>
-          {errors.events && (
-            <p role="alert" className="mt-1 text-xs text-red-600 dark:text-red-400">
-              {errors.events.message ?? errors.events.root?.message}
-            </p>
-          )}
-        </fieldset>
-        <div className="flex justify-end gap-2">
-          <Button type="button" variant="secondary" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" busy={create.isPending}>
-            Create webhook
-          </Button>
+    <FormDialog
+      open={open}
+      onClose={onClose}
+      title="New webhook"
+      onSubmit={form.handleSubmit((v) => create.mutate(v))}
+      submitLabel="Create webhook"
+      busy={create.isPending}
+    >
+      <Field id="webhook-name" label="Name" error={errors.name?.message}>
+        <Input id="webhook-name" aria-invalid={!!errors.name} placeholder="CI notifications" {...form.register("name")} />
+      </Field>
+      <Field id="webhook-kind" label="Kind" error={errors.kind?.message}>
+        <Select id="webhook-kind" {...form.register("kind")}>
+          <option value="GENERIC">JSON (signed with a secret)</option>
+          <option value="SLACK">Slack incoming webhook</option>
+        </Select>
+      </Field>
+      <Field
+        id="webhook-url"
+        label="URL"
+        error={errors.url?.message}
+        hint={kind === "SLACK" ? "https://hooks.slack.com/services/… (stored encrypted)" : "Receives a POST with a JSON body"}
+      >
+        <Input id="webhook-url" type="url" aria-invalid={!!errors.url} className="font-mono" {...form.register("url")} />
+      </Field>
+      <fieldset>
+        <legend className="text-sm font-medium text-zinc-800 dark:text-zinc-200">Events</legend>
+        <div className="mt-1 grid gap-1 sm:grid-cols-2">
+          {WEBHOOK_EVENTS.map((e) => (
+            <label key={e} className="flex items-center gap-2 text-sm">
+              <input type="checkbox" value={e} {...form.register("events")} className="size-4 accent-indigo-600" />
+              <span className="font-mono text-xs">{e}</span>
+              {EVENT_HINTS[e] && <span className="text-xs text-zinc-500">({EVENT_HINTS[e]})</span>}
+            </label>
+          ))}
         </div>
-      </form>
-    </Dialog>
+        {errors.events && (
+          <p role="alert" className="mt-1 text-xs text-red-600 dark:text-red-400">
+            {errors.events.message ?? errors.events.root?.message}
+          </p>
+        )}
+      </fieldset>
+    </FormDialog>
   );
 }
 

@@ -24,7 +24,7 @@ import { reportError } from "@/lib/form-errors";
 import { formatBytes, formatDuration, formatMetric, jobDuration, metricLabel } from "@/lib/format";
 import { ExportsPanel } from "@/components/jobs/exports-panel";
 import { SubmitJobForm, type StartFrom } from "@/components/jobs/submit-job-form";
-import { ConfirmDialog } from "@/components/sweeps/confirm-dialog";
+import { ConfirmDialog } from "@/components/dialog";
 import { useLive } from "@/lib/live";
 
 type JobDetail = {

@@ -10,7 +10,7 @@ import { stringify as toYaml } from "yaml";
 import type { z } from "zod";
 import { addTrialsSchema, SWEEP_TERMINAL_STATUSES, type JobSummary, type SweepDetail, type SweepSummary } from "@wyolo/contracts";
 import { Button, Card, Input, PageHeader } from "@/components/ui";
-import { ConfirmDialog } from "@/components/sweeps/confirm-dialog";
+import { ConfirmDialog } from "@/components/dialog";
 import { IntermediateValues, Importances, OptimizationHistory, ParallelCoordinates } from "@/components/sweeps/sweep-charts";
 import { bestLabel, SweepProgress, SweepStatusBadge } from "@/components/sweeps/sweep-status";
 import { TrialsTable } from "@/components/sweeps/trials-table";
