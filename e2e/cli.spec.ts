@@ -20,43 +20,9 @@ const DB_URL = `${(process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0
 const S3_ENDPOINT = `http://127.0.0.1:${process.env.E2E_S3_PORT ?? 4579}`;
 
 // The old service's README example (wyoloservice2_worker), verbatim: 100 epochs, its MLflow,
-// MinIO and Redis blocks, an absolute dataset path and a sweeper block with tune: false.
-const OLD_CONFIG = `# Model configuration
-model: "yolov8n.pt"
-type: "yolo"
-task_id: "training_session_001"
-
-# Training parameters
-train:
-  data: "/path/to/dataset.yaml"
-  epochs: 100
-  imgsz: 640
-  batch: -1  # Auto-optimize
-  verbose: true
-  plots: true
-
-# MLOps configuration
-mlflow:
-  MLFLOW_TRACKING_URI: "http://localhost:5000"
-minio:
-  MINIO_ENDPOINT: "http://localhost:9000"
-  MINIO_ID: "mlflow"
-  MINIO_SECRET_KEY: "password"
-
-# Redis queue configuration
-redis:
-  REDIS_HOST: "localhost"
-  REDIS_PORT: 6379
-  REDIS_DB: 0
-  TOPIC: "training_queue"
-
-# Hyperparameter optimization
-sweeper:
-  study_name: "yolo_optimization"
-  n_trials: 10
-  tune: false
-  grace_period: 5
-`;
+// MinIO and Redis blocks, an absolute dataset path and a sweeper block with tune: false
+// (test/fixtures/old-readme-config.yaml, shared with the integration test of those configs).
+const OLD_CONFIG = readFileSync(path.join(ROOT, "test/fixtures/old-readme-config.yaml"), "utf8");
 
 /** Only PATH from this process: the CLI sees what a user's shell would give it, nothing of the test's. */
 const bareEnv = (vars: Record<string, string>) => ({ PATH: process.env.PATH!, ...vars }) as unknown as NodeJS.ProcessEnv;

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/server/db";
 import { trainingQueue } from "@/server/queue";
@@ -5,43 +7,9 @@ import * as jobsRoute from "@/app/api/v1/projects/[projectId]/jobs/route";
 import { createTeamWith, createUser, DASHBOARD_ORIGIN, sessionCookie } from "../../../test/integration/helpers";
 
 // The YAML examples of the old service's README (wyoloservice2_worker), verbatim. Its tuning and
-// logging examples are blocks it tells users to put in config.yaml, so they go in CONFIG_YAML there.
-const CONFIG_YAML = `# Model configuration
-model: "yolov8n.pt"
-type: "yolo"
-task_id: "training_session_001"
-
-# Training parameters
-train:
-  data: "/path/to/dataset.yaml"
-  epochs: 100
-  imgsz: 640
-  batch: -1  # Auto-optimize
-  verbose: true
-  plots: true
-
-# MLOps configuration
-mlflow:
-  MLFLOW_TRACKING_URI: "http://localhost:5000"
-minio:
-  MINIO_ENDPOINT: "http://localhost:9000"
-  MINIO_ID: "mlflow"
-  MINIO_SECRET_KEY: "password"
-
-# Redis queue configuration
-redis:
-  REDIS_HOST: "localhost"
-  REDIS_PORT: 6379
-  REDIS_DB: 0
-  TOPIC: "training_queue"
-
-# Hyperparameter optimization
-sweeper:
-  study_name: "yolo_optimization"
-  n_trials: 10
-  tune: false
-  grace_period: 5
-`;
+// logging examples are blocks it tells users to put in config.yaml, so they go in CONFIG_YAML there
+// (test/fixtures/old-readme-config.yaml, which the CLI e2e spec submits too).
+const CONFIG_YAML = readFileSync(path.join(import.meta.dirname, "../../../test/fixtures/old-readme-config.yaml"), "utf8");
 
 const TUNING_YAML = `# Enable hyperparameter tuning in config.yaml
 sweeper:
