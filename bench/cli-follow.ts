@@ -3,9 +3,9 @@
 // measured in the same run: a plain socket.io client subscribed to the same job, which is the
 // floor the CLI's live path can reach. Starts its own web server (the production build, from
 // NEXT_DIST_DIR if set) and worker with the fixture trainer, on a database and queue of their own.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -14,11 +14,10 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { workersKey } from "@wyolo/contracts";
 import { io } from "socket.io-client";
+import { percentile } from "../test/integration/process-table.ts";
+import { benchDbUrl, BENCH_ADMIN, ensureWebBuild, prepareBenchDatabase, Processes, REDIS_URL, ROOT } from "./stack.ts";
 
-const ROOT = path.resolve(import.meta.dirname, "..");
-const PG_ADMIN = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
-const DB_URL = `${PG_ADMIN.replace(/\/[^/]*$/, "")}/wyolo_bench_cli`;
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const DB_URL = benchDbUrl("wyolo_bench_cli");
 const PORT = Number(process.env.BENCH_CLI_PORT ?? 5350);
 const BASE = `http://127.0.0.1:${PORT}`;
 const QUEUE = `bench-cli-${process.pid}`;
@@ -27,19 +26,8 @@ const DELAY_MS = Number(process.env.BENCH_CLI_DELAY_MS ?? 300);
 const JOBS_PER_MODE = Number(process.env.BENCH_CLI_JOBS ?? 2);
 const BIN = path.join(ROOT, "packages/cli/bin/wyolo.js");
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const info = (msg: string) => console.error(`bench cli-follow: ${msg}`);
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? Math.round(s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!) : null;
-};
-
-function run(cmd: string, args: string[], env: Record<string, string>) {
-  return new Promise<void>((resolve, reject) => {
-    const c = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
-    c.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(" ")} exited ${code}`))));
-  });
-}
+const pct = (xs: number[], p: number) => (xs.length ? Math.round(percentile(xs, p)) : null);
 
 /** One job through `wyolo submit --follow`: when each epoch line reached us, and when the reference socket got it. */
 async function followOnce(configFile: string, mode: "json" | "table", env: Record<string, string>, token: string) {
@@ -82,34 +70,16 @@ async function followOnce(configFile: string, mode: "json" | "table", env: Recor
 }
 
 export async function cliFollowBench(report: (fig: Record<string, unknown>) => void = (f) => console.log(JSON.stringify(f))) {
-  const children: ChildProcess[] = [];
-  const start = (args: string[], env: Record<string, string>) => {
-    const c = spawn(process.execPath, args, {
-      cwd: ROOT,
-      env: { ...process.env, LOG_LEVEL: "warn", ...env },
-      stdio: ["ignore", "ignore", "inherit"],
-    });
-    children.push(c);
-    return c;
-  };
+  const processes = new Processes();
   const db = new pg.Client({ connectionString: DB_URL });
   try {
     info("preparing database, build and servers");
-    await run("npx", ["tsx", "scripts/db.ts", "reset"], { DATABASE_URL: DB_URL });
-    await run("npx", ["prisma", "migrate", "deploy"], { DATABASE_URL: DB_URL, CHECKPOINT_DISABLE: "1" });
-    await run("npx", ["tsx", "prisma/seed.ts"], {
-      DATABASE_URL: DB_URL,
-      ADMIN_EMAIL: "admin@bench.test",
-      ADMIN_PASSWORD: "bench-admin-password",
-      SEED_DEMO: "false",
-    });
-    const distDir = process.env.NEXT_DIST_DIR ?? ".next";
-    if (!existsSync(path.join(ROOT, "apps/web", distDir, "BUILD_ID")))
-      await run("npm", ["run", "build", "-w", "@wyolo/web"], { NEXT_TELEMETRY_DISABLED: "1" });
+    await prepareBenchDatabase(DB_URL);
+    await ensureWebBuild();
     await db.connect();
 
     // A team, project and personal token of the admin, written as the API writes them.
-    const adminId = (await db.query(`SELECT id FROM "User" WHERE email = 'admin@bench.test'`)).rows[0].id as string;
+    const adminId = (await db.query(`SELECT id FROM "User" WHERE email = $1`, [BENCH_ADMIN.email])).rows[0].id as string;
     await db.query(`INSERT INTO "Team" (id, name, slug, "updatedAt") VALUES ('benchteam', 'Bench', 'bench', now())`);
     await db.query(
       `INSERT INTO "Membership" (id, "teamId", "userId", role, "updatedAt") VALUES ('benchmember', 'benchteam', $1, 'OWNER', now())`,
@@ -125,32 +95,14 @@ export async function cliFollowBench(report: (fig: Record<string, unknown>) => v
     );
 
     const common = { DATABASE_URL: DB_URL, REDIS_URL, TRAINING_QUEUE: QUEUE };
-    start(["--import", "./apps/web/server-only-shim.mjs", "--import", "tsx", "apps/web/server.ts"], {
-      ...common,
-      NODE_ENV: "production",
-      PORT: String(PORT),
-      HOSTNAME: "127.0.0.1",
-      NEXTAUTH_URL: BASE,
-      NEXTAUTH_SECRET: "bench-secret-bench-secret-bench-secret-00",
-    });
-    start(["--import", "tsx", "apps/worker/src/index.ts"], {
+    processes.start(["--import", "tsx", "apps/worker/src/index.ts"], {
       ...common,
       WORKER_NAME: "bench-cli",
       WORKER_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), "wyolo-bench-cli-")),
       TRAINER_COMMAND: "node apps/worker/test/fixtures/fake-trainer.mjs",
       TRAINER_CHECK: "false",
     });
-    for (let i = 0; ; i++) {
-      if (
-        await fetch(`${BASE}/api/health`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      if (i > 300) throw new Error("web server did not start");
-      await sleep(200);
-    }
+    await processes.startWeb(PORT, common);
 
     const dir = mkdtempSync(path.join(os.tmpdir(), "wyolo-bench-cli-cfg-"));
     const configFile = path.join(dir, "config.yaml");
@@ -198,9 +150,7 @@ export async function cliFollowBench(report: (fig: Record<string, unknown>) => v
     }
   } finally {
     await db.end().catch(() => {});
-    await Promise.all(
-      children.map((c) => (c.exitCode === null && c.signalCode === null ? (c.kill("SIGTERM"), new Promise((r) => c.on("exit", r))) : null)),
-    );
+    await processes.stopAll();
     // The worker's report is not for a real Workers page.
     const redis = new Redis(REDIS_URL);
     await redis.del(workersKey(QUEUE)).catch(() => {});

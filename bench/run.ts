@@ -1,7 +1,7 @@
 // `npm run bench`: the platform's performance figures against the local Postgres and Redis.
 // Prints one JSON line per figure. Starts its own web server (the production build) and
 // worker on a database and queues of their own, and stops them at the end.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -12,50 +12,22 @@ import { parseTrainingConfig, TRAIN_JOB_NAME, workersKey } from "@wyolo/contract
 import { io } from "socket.io-client";
 import { workerEnvSchema } from "../apps/worker/src/env.ts";
 import { liveTrainers, percentile } from "../test/integration/process-table.ts";
+import { BENCH_ADMIN, benchDbUrl, ensureWebBuild, prepareBenchDatabase, Processes, REDIS_URL, run, sleep } from "./stack.ts";
 
-const ROOT = path.resolve(import.meta.dirname, "..");
-const PG_ADMIN = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
-const DB_URL = `${PG_ADMIN.replace(/\/[^/]*$/, "")}/wyolo_bench`;
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const DB_URL = benchDbUrl("wyolo_bench");
 const PORT = Number(process.env.BENCH_PORT ?? 3310);
 const BASE = `http://127.0.0.1:${PORT}`;
 const QUEUE = `bench-${process.pid}`;
-const ADMIN = { email: "admin@bench.test", password: "bench-admin-password" };
-const children: ChildProcess[] = [];
+const ADMIN = BENCH_ADMIN;
+const processes = new Processes();
+const start = (args: string[], env: Record<string, string>) => processes.start(args, env);
+const stopAll = () => processes.stopAll();
 // `BENCH_ONLY=worker_loss_resume` runs that figure alone (it needs no web server or build).
 const ONLY = process.env.BENCH_ONLY;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return Math.round(s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]! * 10) / 10;
-};
+const pct = (xs: number[], p: number) => Math.round(percentile(xs, p) * 10) / 10;
 const report = (fig: Record<string, unknown>) => console.log(JSON.stringify(fig));
 const info = (msg: string) => console.error(`bench: ${msg}`);
-
-function run(cmd: string, args: string[], env: Record<string, string> = {}) {
-  return new Promise<void>((resolve, reject) => {
-    const c = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
-    c.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(" ")} exited ${code}`))));
-  });
-}
-
-function start(args: string[], env: Record<string, string>) {
-  const c = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  children.push(c);
-  return c;
-}
-
-async function stopAll() {
-  // A child already ended by a signal (the worker-loss figure SIGKILLs some) has no exit to wait for.
-  await Promise.all(
-    children.map((c) => (c.exitCode === null && c.signalCode === null ? (c.kill("SIGTERM"), new Promise((r) => c.on("exit", r))) : null)),
-  );
-}
 
 /** A tiny cookie-keeping client for the web API. */
 class Api {
@@ -100,44 +72,13 @@ async function pool<T>(n: number, concurrency: number, task: (i: number) => Prom
 
 const config = (extra: Record<string, unknown> = {}) => ({ model: "yolo11n.pt", train: { data: "shapes/data.yaml", epochs: 1, ...extra } });
 
-async function prepareDatabase() {
-  await run("npx", ["tsx", "scripts/db.ts", "reset"], { DATABASE_URL: DB_URL });
-  await run("npx", ["prisma", "migrate", "deploy"], { DATABASE_URL: DB_URL, CHECKPOINT_DISABLE: "1" });
-  await run("npx", ["tsx", "prisma/seed.ts"], {
-    DATABASE_URL: DB_URL,
-    ADMIN_EMAIL: ADMIN.email,
-    ADMIN_PASSWORD: ADMIN.password,
-    SEED_DEMO: "false",
-  });
-}
-
 async function main() {
   info("preparing database, build and servers");
-  await prepareDatabase();
-  if (!existsSync(path.join(ROOT, "apps/web/.next/BUILD_ID")))
-    await run("npm", ["run", "build", "-w", "@wyolo/web"], { NEXT_TELEMETRY_DISABLED: "1" });
+  await prepareBenchDatabase(DB_URL);
+  await ensureWebBuild();
 
   const common = { DATABASE_URL: DB_URL, REDIS_URL, TRAINING_QUEUE: QUEUE };
-  start(["--import", "./apps/web/server-only-shim.mjs", "--import", "tsx", "apps/web/server.ts"], {
-    ...common,
-    NODE_ENV: "production",
-    PORT: String(PORT),
-    HOSTNAME: "127.0.0.1",
-    WEB_CONCURRENCY: process.env.WEB_CONCURRENCY ?? "2",
-    NEXTAUTH_URL: BASE,
-    NEXTAUTH_SECRET: "bench-secret-bench-secret-bench-secret-00",
-  });
-  for (let i = 0; ; i++) {
-    if (
-      await fetch(`${BASE}/api/health`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    if (i > 300) throw new Error("web server did not start");
-    await sleep(200);
-  }
+  await processes.startWeb(PORT, { ...common, WEB_CONCURRENCY: process.env.WEB_CONCURRENCY ?? "2" });
   const api = new Api();
   const { csrfToken } = await api.json<{ csrfToken: string }>("GET", "/api/auth/csrf");
   await api.req("POST", "/api/auth/callback/credentials", { csrfToken, ...ADMIN, json: "true" }, true);
@@ -475,7 +416,7 @@ try {
     await events();
   } else {
     info("preparing database");
-    await prepareDatabase();
+    await prepareBenchDatabase(DB_URL);
   }
   if (!ONLY || ONLY === "worker_loss_resume") await workerLossResume();
   if (!ONLY || ONLY === "cli_follow") await (await import("./cli-follow.ts")).cliFollowBench(report);
