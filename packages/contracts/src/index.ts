@@ -13,3 +13,5 @@ export * from "./lifecycle.ts";
 export * from "./sweeps.ts";
 export * from "./tokens.ts";
 export * from "./webhooks.ts";
+export * from "./datasets.ts";
+export * from "./resources.ts";

@@ -2,12 +2,15 @@ import { z } from "zod";
 import type { JobEpochRow, JobEventRow, JobLogLine, JobSummary } from "./jobs.ts";
 import type { ExportSummary } from "./exports.ts";
 import type { SweepSummary, SweepTrialPatch } from "./sweeps.ts";
+import type { ResourceSample } from "./resources.ts";
 
 /** Rooms: every reader of a project is in `project:<id>`; a job page joins `job:<id>`. */
 export const projectRoom = (projectId: string) => `project:${projectId}`;
 export const jobRoom = (jobId: string) => `job:${jobId}`;
 /** A sweep page joins `sweep:<id>`. */
 export const sweepRoom = (sweepId: string) => `sweep:${sweepId}`;
+/** A dataset page joins `dataset:<id>` (readers of the dataset's team). */
+export const datasetRoom = (datasetId: string) => `dataset:${datasetId}`;
 
 // Ids only (as in the API's params): anything else cannot name a room, and never reaches Postgres.
 const roomId = z
@@ -15,7 +18,12 @@ const roomId = z
   .min(1)
   .max(64)
   .regex(/^[A-Za-z0-9_-]+$/);
-export const subscribeSchema = z.union([z.object({ projectId: roomId }), z.object({ jobId: roomId }), z.object({ sweepId: roomId })]);
+export const subscribeSchema = z.union([
+  z.object({ projectId: roomId }),
+  z.object({ jobId: roomId }),
+  z.object({ sweepId: roomId }),
+  z.object({ datasetId: roomId }),
+]);
 export type SubscribeRequest = z.infer<typeof subscribeSchema>;
 export type SubscribeAck = { ok: true } | { ok: false; error: string };
 
@@ -33,6 +41,10 @@ export interface ServerToClientEvents {
   "sweep:updated": (sweep: Partial<SweepSummary> & { id: string; projectId: string }) => void;
   /** One trial of a sweep changed, or reported an epoch's objective (sent to the sweep's room). */
   "sweep:trial": (patch: SweepTrialPatch) => void;
+  /** A running job's latest resource sample (sent to the job's room). */
+  "job:resources": (payload: { jobId: string; sample: ResourceSample }) => void;
+  /** A dataset version changed (status, report ready): sent to `dataset:<datasetId>`. */
+  "dataset:version": (payload: { datasetId: string; versionId: string; status: string }) => void;
 }
 
 export interface ClientToServerEvents {

@@ -41,6 +41,13 @@ export const PERMISSIONS = {
   "sweep.update.any": MANAGERS,
   /** Create and revoke the team's service tokens (from a browser session only: a token never mints tokens). */
   "token.manage": MANAGERS,
+  /** Set or remove a registered model's aliases (champion, staging…). */
+  "model.alias": MANAGERS,
+  "dataset.read": ALL,
+  /** Create a dataset, upload a version, make a version from another. */
+  "dataset.upload": WRITERS,
+  /** Archive a version; delete a version no job references, or a dataset with none. */
+  "dataset.delete": MANAGERS,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

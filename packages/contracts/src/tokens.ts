@@ -6,7 +6,7 @@ export const TOKEN_PREFIX = "wyolo_";
 /** `wyolo_` + this many characters are stored and shown to recognise a token. */
 export const TOKEN_DISPLAY_CHARS = 8;
 
-export const TOKEN_SCOPES = ["read", "jobs:write", "sweeps:write", "models:write", "admin"] as const;
+export const TOKEN_SCOPES = ["read", "jobs:write", "sweeps:write", "models:write", "datasets:write", "admin"] as const;
 export const tokenScopeSchema = z.enum(TOKEN_SCOPES);
 export type TokenScope = z.infer<typeof tokenScopeSchema>;
 
@@ -41,6 +41,10 @@ export const PERMISSION_SCOPE = {
   "sweep.update.own": "sweeps:write",
   "sweep.update.any": "sweeps:write",
   "token.manage": "admin",
+  "model.alias": "models:write",
+  "dataset.read": "read",
+  "dataset.upload": "datasets:write",
+  "dataset.delete": "datasets:write",
 } as const satisfies Record<Permission, TokenScope>;
 
 export function scopeFor(permission: Permission): TokenScope {

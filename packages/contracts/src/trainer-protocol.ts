@@ -26,6 +26,25 @@ export type FailureClass = (typeof FAILURE_CLASSES)[number];
 
 const base = { v: z.literal(TRAINER_PROTOCOL_VERSION), time: z.number().optional() };
 
+const share = z.number().min(0).max(1).nullable();
+const classScores = z.object({ p: share, r: share, map50: share, map50_95: share });
+/**
+ * One class of the final validation (Ultralytics' `validator.metrics`, per class index): the box
+ * scores, and for segment/pose the mask or pose scores too. `images`/`instances` are validation counts.
+ */
+export const classMetricsSchema = z.object({
+  id: z.int().min(0),
+  name: z.string().max(200),
+  images: z.int().min(0).nullable().optional(),
+  instances: z.int().min(0).nullable().optional(),
+  box: classScores.optional(),
+  mask: classScores.optional(),
+  pose: classScores.optional(),
+  /** classify: the class's top-1 accuracy (its row of the confusion matrix). */
+  top1: share.optional(),
+});
+export type ClassMetrics = z.infer<typeof classMetricsSchema>;
+
 /**
  * Why AutoBatch's batch is what it is: `fits` (Ultralytics' estimate), `ceiling` (the estimate was above
  * AUTO_BATCH_MAX), `images` (above the training images), `profiled` (above the largest size that profiled
@@ -81,6 +100,8 @@ export const trainerEventSchema = z.discriminatedUnion("type", [
     bestEpoch: z.int().min(1).optional(),
     metrics: metricMap.optional(),
     resultsCsv: path.optional(),
+    /** Per-class metrics of the final validation, by class id. */
+    classes: z.array(classMetricsSchema).max(5000).optional(),
   }),
   /**
    * The batch AutoBatch chose for `batch: -1` or a fraction (before `started`, whose `batch` is the same).

@@ -5,6 +5,7 @@ import { Redis } from "ioredis";
 import {
   jobRoom,
   sweepRoom,
+  datasetRoom,
   projectRoom,
   subscribeSchema,
   type ClientToServerEvents,
@@ -18,6 +19,7 @@ import { sessionRoom, userRoom } from "@/server/realtime/rooms";
 import { projectAccess } from "@/server/access";
 import { jobAccess } from "@/server/jobs/job-access";
 import { sweepAccess } from "@/server/sweeps/sweep-access";
+import { datasetAccess } from "@/server/datasets/dataset-access";
 import { logger } from "@/server/logger";
 import { AppError, isRedisDown } from "@/server/errors";
 import { isDatabaseUnavailable } from "@/server/db-errors";
@@ -133,9 +135,12 @@ export function attachRealtime(httpServer: HttpServer, redisUrl: string) {
         } else if ("jobId" in parsed.data) {
           const { job } = await jobAccess(user, parsed.data.jobId, "job.read");
           await socket.join(jobRoom(job.id));
-        } else {
+        } else if ("sweepId" in parsed.data) {
           const { sweep } = await sweepAccess(user, parsed.data.sweepId, "job.read");
           await socket.join(sweepRoom(sweep.id));
+        } else {
+          const { dataset } = await datasetAccess(user, parsed.data.datasetId, "dataset.read");
+          await socket.join(datasetRoom(dataset.id));
         }
         reply({ ok: true });
       } catch (err) {
@@ -153,7 +158,15 @@ export function attachRealtime(httpServer: HttpServer, redisUrl: string) {
       const parsed = subscribeSchema.safeParse(raw);
       if (!parsed.success) return;
       const req = parsed.data;
-      void socket.leave("projectId" in req ? projectRoom(req.projectId) : "jobId" in req ? jobRoom(req.jobId) : sweepRoom(req.sweepId));
+      void socket.leave(
+        "projectId" in req
+          ? projectRoom(req.projectId)
+          : "jobId" in req
+            ? jobRoom(req.jobId)
+            : "sweepId" in req
+              ? sweepRoom(req.sweepId)
+              : datasetRoom(req.datasetId),
+      );
     });
   });
 

@@ -15,7 +15,8 @@ const SCOPE_HINTS: Record<TokenScope, string> = {
   read: "See teams, projects, jobs, sweeps, logs and artifacts",
   "jobs:write": "Submit, retry and cancel jobs; export models",
   "sweeps:write": "Start, extend and cancel sweeps",
-  "models:write": "Change the model registry (when it lands)",
+  "models:write": "Set aliases in the model registry",
+  "datasets:write": "Upload datasets and make versions",
   admin: "Manage projects, members and team settings",
 };
 
