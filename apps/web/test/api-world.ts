@@ -72,6 +72,7 @@ export async function callRoute(
 }
 
 export type Actor = { id: string; email: string; cookie: string };
+export type BaseWorld = Awaited<ReturnType<typeof buildBaseWorld>>;
 export type World = Awaited<ReturnType<typeof buildWorld>>;
 
 let passwordHash: Promise<string> | undefined;
@@ -164,6 +165,12 @@ async function sweep(projectId: string, createdById: string, activeTrial: boolea
  * queued trial, another team's), and an open invitation.
  */
 export async function buildWorld() {
+  const base = await buildBaseWorld();
+  const { seedDomains } = await import("./routes/index");
+  return { ...base, ...(await seedDomains(base)) };
+}
+
+async function buildBaseWorld() {
   const [owner, admin, member, viewer, peer, outsider, platformAdmin, invitee] = await Promise.all([
     user("owner"),
     user("admin"),

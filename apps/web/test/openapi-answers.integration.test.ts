@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WorkerReport } from "@wyolo/contracts";
 import type { Actor, ApiRoute, HttpMethod, World } from "./api-world";
 import type { TestTokenOptions } from "./tokens-helper";
+import { domainSuccess } from "./routes/index";
 
 // Downloads sign a URL locally; no object store is contacted. Set before server modules load.
 process.env.S3_ENDPOINT ??= "http://127.0.0.1:9";
@@ -109,6 +110,7 @@ const SUCCESS: Record<string, Prepare> = {
     const { webhook, delivery } = await made(w);
     return { params: { webhookId: webhook, deliveryId: delivery } };
   },
+  ...domainSuccess(),
 };
 /** More successful answers of another shape than the first. */
 const MORE_SUCCESS: [string, Prepare][] = [

@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import { msUntil, ownRedis } from "./outages";
 import { startPgProxy } from "../../../test/integration/pg-proxy";
 import type { ApiRoute, HttpMethod, World } from "./api-world";
+import { DOMAINS } from "./routes/index";
 
 // Every /api/v1 route × method (as found on disk) while Postgres is away (a TCP proxy this file
 // cuts) and while Redis is away (a redis-server of this file's own, killed): never a 500, a 503
@@ -37,6 +38,7 @@ const NEEDS_REDIS = [
   "POST projects/[projectId]/sweeps",
   "POST sweeps/[sweepId]/cancel", // its queued trial leaves the queue
   "POST sweeps/[sweepId]/train-best",
+  ...Object.values(DOMAINS).flatMap((d) => d.needsRedis),
 ];
 
 let api: typeof import("./api-world");
@@ -93,6 +95,7 @@ const BODIES = (w: World): Record<string, unknown> => ({
   "PATCH teams/[teamId]": { name: "Renamed team" },
   "POST teams/[teamId]/transfer": { userId: w.actors.peer.id },
   "POST teams": { name: "Another team" },
+  ...Object.assign({}, ...Object.values(DOMAINS).map((d) => d.outageBodies(w))),
 });
 
 /** The call as a signed-in owner (platform admin for admin routes, signed out for invitation links) would make it, with a body the route accepts. */
@@ -109,6 +112,7 @@ function send(c: Call, w: World) {
     sweepId: w.sweeps.members.id,
     webhookId,
     path: "no/such",
+    ...Object.assign({}, ...Object.values(DOMAINS).map((d) => d.outageIds(w))),
   };
   const params = Object.fromEntries(c.route.params.map((p) => [p.name, ids[p.name] ?? "x"]));
   const actor = pattern.startsWith("admin/") ? w.actors.platformAdmin : pattern.startsWith("invitations/") ? null : w.actors.owner;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { can, ROLES, scopeFor, TOKEN_SCOPES, type Permission, type Role, type TokenScope } from "@wyolo/contracts";
 import type { ApiRoute, HttpMethod, World } from "./api-world";
+import { domainMatrix } from "./routes/index";
 
 // Downloads sign a URL locally; no object store is contacted.
 process.env.S3_ENDPOINT ??= "http://127.0.0.1:9";
@@ -24,7 +25,7 @@ type Access = (
   | { kind: "unknownPath" } // the catch-all: the API's 404 for everyone
 ) & { sessionOnly?: true }; // refused to API tokens (403), whatever their scopes
 
-type Prepared = { params: Record<string, string>; body?: unknown };
+type Prepared = { params: Record<string, string>; body?: unknown; query?: string };
 type Case = { access: Access; prepare: (w: World, actor: Actor) => Prepared | Promise<Prepared> };
 type Actor = { key: ActorKey; id: string | null; email: string | null; cookie: string | null };
 
@@ -188,6 +189,7 @@ const MATRIX: Record<string, Partial<Record<HttpMethod, Case>>> = {
   workers: { GET: { access: { kind: "signedIn" }, prepare: () => ({ params: {} }) } },
   "workers/training-options": { GET: { access: { kind: "signedIn" }, prepare: () => ({ params: {} }) } },
   "config-defaults": { GET: { access: { kind: "signedIn" }, prepare: () => ({ params: {} }) } },
+  ...domainMatrix(),
 };
 
 // A platform admin without a membership acts as its team's ADMIN (server/access.ts).
@@ -368,9 +370,10 @@ async function checkEveryRoute<C extends string>(callers: readonly C[], as: (wor
         const world: World = method === "GET" ? (shared ??= await helpers.buildWorld()) : await helpers.buildWorld();
         await helpers.reportExportWorker(redis);
         const { actor, headers, want } = await as(world, spec, caller);
-        const { params, body } = await spec.prepare(world, actor);
+        const { params, body, query } = await spec.prepare(world, actor);
         const res = await helpers.callRoute(route, method, {
           params,
+          query,
           headers,
           body: body === undefined ? undefined : JSON.stringify(body),
         });

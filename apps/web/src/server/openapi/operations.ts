@@ -28,6 +28,11 @@ import {
 import { listSweepsQuerySchema } from "../sweeps/list-sweeps";
 import { listDeliveriesQuerySchema } from "../webhooks/list-deliveries";
 import * as s from "./schemas";
+import { COMPARE_OPERATIONS } from "./ops/compare";
+import { MODELS_OPERATIONS } from "./ops/models";
+import { DATASETS_OPERATIONS } from "./ops/datasets";
+import { JOB_PAGE_OPERATIONS } from "./ops/job-page";
+import { RESOURCES_OPERATIONS } from "./ops/resources";
 
 /**
  * One entry per route file and exported method under app/api/v1 (the catch-all excepted).
@@ -693,4 +698,9 @@ export const API_OPERATIONS: ApiOperation[] = [
     auth: "user",
     ok: [{ status: 202, description: "Queued", schema: wrap("delivery", s.webhookDeliverySchema) }],
   },
+  ...COMPARE_OPERATIONS,
+  ...MODELS_OPERATIONS,
+  ...DATASETS_OPERATIONS,
+  ...JOB_PAGE_OPERATIONS,
+  ...RESOURCES_OPERATIONS,
 ];

@@ -1,0 +1,4 @@
+import type { ApiOperation } from "../operations";
+
+/** The models routes (one entry per route file and method), with their answer schemas beside them. */
+export const MODELS_OPERATIONS: ApiOperation[] = [];
