@@ -15,3 +15,4 @@ export * from "./tokens.ts";
 export * from "./webhooks.ts";
 export * from "./datasets.ts";
 export * from "./resources.ts";
+export * from "./datasets-api.ts";
