@@ -16,3 +16,4 @@ export * from "./webhooks.ts";
 export * from "./datasets.ts";
 export * from "./resources.ts";
 export * from "./datasets-api.ts";
+export * from "./compare.ts";
