@@ -22,13 +22,15 @@ import {
  *   DELETE /dataset-versions/{versionId}                  → 204; 409 while a job references it (dataset.delete)
  *   GET    /dataset-versions/{versionId}/upload           → { upload: UploadState }        (dataset.upload; resume: which parts are there)
  *   POST   /dataset-versions/{versionId}/upload/parts  SignParts → { parts: SignedPart[] } (dataset.upload; fresh URLs)
- *   POST   /dataset-versions/{versionId}/upload/complete  → { version: DatasetVersionSummary } (dataset.upload; → VALIDATING)
+ *   POST   /dataset-versions/{versionId}/upload/complete CompleteUpload → { version: DatasetVersionSummary } (dataset.upload; → VALIDATING)
  *   DELETE /dataset-versions/{versionId}/upload           → 204 (dataset.upload; aborts, the UPLOADING version is removed)
  *   GET    /dataset-versions/{versionId}/items?…   ItemsQuery → DatasetItemsAnswer         (dataset.read)
  *   GET    /dataset-versions/{versionId}/diff?against=N   → DatasetDiffAnswer              (dataset.read)
+ *   GET    /teams/{teamId}/datasets/versions              → { versions: TrainableVersion[] } (dataset.read; the submit form's picker)
  *
  * The bytes never pass through the web app: a version's archive goes to the object store in parts,
- * each PUT to a presigned URL (`PUT <url>` with the part's bytes as the body; no other headers needed).
+ * each PUT to a presigned URL (`PUT <url>` with the part's bytes as the body; no other headers needed); keep
+ * each answer's ETag header (the bucket's CORS exposes it) and send them all to …/upload/complete.
  * The status of a version changes live: socket event `dataset:version` in room `dataset:<datasetId>`.
  */
 
@@ -110,6 +112,19 @@ export const signPartsSchema = z.object({
     .max(DATASET_SIGN_PARTS_MAX, `At most ${DATASET_SIGN_PARTS_MAX} parts at a time`),
 });
 export type SignPartsInput = z.input<typeof signPartsSchema>;
+
+/**
+ * Finishing an upload: the parts with the ETags their PUTs answered. May be left out where the
+ * store lists parts itself (S3, MinIO); s3rver cannot, so browsers and the CLI always send them.
+ */
+export const completeUploadSchema = z.object({
+  parts: z
+    .array(z.object({ partNumber: z.number().int().min(1).max(DATASET_UPLOAD_MAX_PARTS), etag: z.string().trim().min(1).max(200) }))
+    .min(1, "Name the uploaded parts")
+    .max(DATASET_UPLOAD_MAX_PARTS)
+    .optional(),
+});
+export type CompleteUploadInput = z.input<typeof completeUploadSchema>;
 
 const boolFlag = z
   .enum(["1", "0", "true", "false"])
@@ -229,8 +244,11 @@ export const uploadStateSchema = z.object({
   size: z.number(),
   partSize: z.number().int(),
   partCount: z.number().int(),
-  /** Parts already in the object store (resume sends the others). */
-  uploaded: z.array(z.object({ partNumber: z.number().int(), size: z.number() })),
+  /**
+   * Parts already in the object store (resume sends the others); null where the store cannot list
+   * parts (s3rver): the client then resumes from the parts and ETags it kept.
+   */
+  uploaded: z.array(z.object({ partNumber: z.number().int(), size: z.number(), etag: z.string() })).nullable(),
   /** When the presigned URLs handed out now stop working. */
   urlsExpireAt: isoDate,
 });
@@ -289,7 +307,7 @@ export const datasetDiffAnswerSchema = z.object({
 });
 export type DatasetDiffAnswer = z.infer<typeof datasetDiffAnswerSchema>;
 
-/** The submit form's picker (in GET /workers/training-options?teamId=…): the team's READY, unarchived versions, newest first. */
+/** The submit form's picker (GET /teams/{teamId}/datasets/versions): the team's READY, unarchived versions, newest first. */
 export const trainableVersionSchema = z.object({
   datasetId: z.string(),
   name: z.string(),
