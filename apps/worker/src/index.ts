@@ -27,6 +27,7 @@ import { GpuAllocator, queryGpus } from "./gpus.ts";
 import { WorkerReporter } from "./reporter.ts";
 import { MlflowClient } from "./mlflow/client.ts";
 import { Tracker } from "./mlflow/tracker.ts";
+import { RegistryMirror } from "./registry/mirror.ts";
 import { ArtifactStore } from "./artifacts/store.ts";
 import { runExport } from "./export/run-export.ts";
 import { workerLifecycle } from "./lifecycle.ts";
@@ -144,6 +145,17 @@ const tracker = mlflowClient
   : undefined;
 runtime.tracker = tracker;
 tracker?.start();
+// The model registry's outbox, mirrored to MLflow by any worker that has it (rows wait otherwise).
+const registryMirror = mlflowClient
+  ? new RegistryMirror(db, mlflowClient, log, {
+      intervalMs: 1_000,
+      maxBackoffMs: env.MLFLOW_MAX_BACKOFF_MS,
+      runWaitMs: 10 * 60_000,
+      leaseMs: 60_000,
+      bucket: env.S3_BUCKET,
+    })
+  : undefined;
+registryMirror?.start();
 const reporter = new WorkerReporter(
   connection,
   env,
@@ -285,6 +297,7 @@ const shutdown = createShutdown({
     { name: "memory watch", run: async () => runtime.limits?.memory?.stop() },
     // Unsent MLflow calls stay in the outbox for the worker that resumes or inspects them.
     { name: "tracker", run: async () => tracker?.stop(3_000) },
+    { name: "registry mirror", run: async () => registryMirror?.stop(2_000) },
     { name: "queues", run: () => Promise.allSettled([sweepQueue.close(), trainingQueue.close()]) },
     { name: "redis", run: () => Promise.allSettled([subscriber.quit(), connection.quit()]) },
     { name: "postgres", run: () => db.$disconnect().catch(() => {}) },

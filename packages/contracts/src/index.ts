@@ -17,3 +17,4 @@ export * from "./datasets.ts";
 export * from "./resources.ts";
 export * from "./datasets-api.ts";
 export * from "./compare.ts";
+export * from "./models.ts";

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { roleSchema } from "./roles.ts";
+import { registrySettingsFields } from "./models.ts";
 
 export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
@@ -70,8 +71,9 @@ export const updateProjectSchema = z
   .object({
     name: z.string().trim().min(2, "At least 2 characters").max(80, "At most 80 characters").optional(),
     description: z.string().trim().max(500, "At most 500 characters").optional(),
+    ...registrySettingsFields,
   })
-  .refine((v) => v.name !== undefined || v.description !== undefined, "Nothing to update");
+  .refine((v) => Object.values(v).some((x) => x !== undefined), "Nothing to update");
 
 export const createInvitationSchema = z.object({
   email: emailSchema,

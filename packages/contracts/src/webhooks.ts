@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { ModelVersionWebhook } from "./models.ts";
 
 export const WEBHOOK_EVENTS = [
   "job.succeeded",
@@ -47,6 +48,8 @@ export type WebhookPayload = {
   };
   export?: { id: string; jobId: string; format: string; status: string; failureReason: string | null };
   sweep?: { id: string; name: string; status: string; bestValue: number | null; bestJobId: string | null };
+  /** `model.version_created`: the new version of the project's registered model. */
+  model?: ModelVersionWebhook;
   /** Absolute links into the dashboard (built from NEXTAUTH_URL). */
   links: Record<string, string>;
 };

@@ -25,3 +25,4 @@ export function newId(): string {
 }
 export * from "./lifecycle.ts";
 export * from "./errors.ts";
+export * from "./model-registry.ts";

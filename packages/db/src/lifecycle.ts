@@ -13,6 +13,7 @@ import {
 import type { ModelExport, Prisma, Sweep, TrainingJob } from "./generated/prisma/client.ts";
 import type { Db, DbTx } from "./index.ts";
 import { recordExportWebhooks, recordJobWebhooks, recordSweepWebhooks } from "./webhook-outbox.ts";
+import { registerSucceededJob } from "./model-registry.ts";
 
 /**
  * The one place a training's or an export's status is written (the rules are @wyolo/contracts'
@@ -183,6 +184,9 @@ export function createLifecycle(deps: {
       const event = entry ? await writeTimelineEntry(tx, jobId, entry) : null;
       if (t.audit) await tx.auditLog.create({ data: { ...audited(t.audit)!, targetType, targetId: t.id } });
       const deliveries = "jobId" in row ? await recordExportWebhooks(tx, row) : await recordJobWebhooks(tx, row);
+      // A succeeded training's best.pt becomes a model version in the same transaction (model-registry.ts).
+      const registered = "jobId" in row ? null : await registerSucceededJob(tx, row);
+      if (registered) deliveries.push(...registered.deliveries);
       return { row, jobId, event, deliveries };
     });
     if (!done) {

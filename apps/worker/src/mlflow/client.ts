@@ -31,7 +31,7 @@ export class MlflowClient {
     private readonly timeoutMs = 10_000,
   ) {}
 
-  private async call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+  private async call<T>(method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (body !== undefined) headers["content-type"] = "application/json";
     if (this.auth) headers.authorization = basicAuth(this.auth);
@@ -152,7 +152,59 @@ export class MlflowClient {
   updateRun(runId: string, status: "RUNNING" | "FINISHED" | "FAILED" | "KILLED", endTime?: number) {
     return this.call("POST", "runs/update", { run_id: runId, status, ...(endTime ? { end_time: endTime } : {}) });
   }
+
+  // --- Model registry (answers as recorded from MLflow 2.22)
+
+  /** Creates a registered model; RESOURCE_ALREADY_EXISTS (another worker, an earlier attempt) counts as done. */
+  async createRegisteredModel(name: string, description: string, tags: Tag[]): Promise<void> {
+    try {
+      await this.call("POST", "registered-models/create", { name, description, tags });
+    } catch (err) {
+      if (!(err instanceof MlflowError && err.code === "RESOURCE_ALREADY_EXISTS")) throw err;
+    }
+  }
+
+  renameRegisteredModel(name: string, newName: string) {
+    return this.call("POST", "registered-models/rename", { name, new_name: newName });
+  }
+
+  async createModelVersion(v: {
+    name: string;
+    source: string;
+    runId?: string;
+    tags: Tag[];
+    description: string;
+  }): Promise<ModelVersionInfo> {
+    return (
+      await this.call<{ model_version: ModelVersionInfo }>("POST", "model-versions/create", {
+        name: v.name,
+        source: v.source,
+        ...(v.runId ? { run_id: v.runId } : {}),
+        tags: v.tags,
+        description: v.description,
+      })
+    ).model_version;
+  }
+
+  /** The versions of one model (MLflow answers newest first). */
+  async searchModelVersions(name: string): Promise<ModelVersionInfo[]> {
+    const filter = encodeURIComponent(`name='${name.replace(/'/g, "")}'`);
+    return (
+      (await this.call<{ model_versions?: ModelVersionInfo[] }>("GET", `model-versions/search?filter=${filter}&max_results=10000`))
+        .model_versions ?? []
+    );
+  }
+
+  setAlias(name: string, alias: string, version: string) {
+    return this.call("POST", "registered-models/alias", { name, alias, version });
+  }
+
+  deleteAlias(name: string, alias: string) {
+    return this.call("DELETE", "registered-models/alias", { name, alias });
+  }
 }
+
+export type ModelVersionInfo = { name: string; version: string; source: string; run_id?: string; status: string; tags?: Tag[] };
 
 /** MLflow accepts alphanumerics, _ - . space : and / in names: `metrics/mAP50(B)` becomes `metrics/mAP50B`. */
 export function mlflowKey(key: string): string {
