@@ -745,6 +745,83 @@ def _names(names: Any) -> Any:
     return names
 
 
+# ── per-class metrics ────────────────────────────────────────────────────────────────────────
+MAX_CLASSES = 5000  # the protocol's bound on finished.classes
+
+
+def _share(value: Any) -> float | None:
+    n = number(value)
+    return None if n is None else min(1.0, max(0.0, n))
+
+
+def _scores(values: Any) -> dict[str, float | None]:
+    p, r, map50, map50_95 = (_share(v) for v in values)
+    return {"p": p, "r": r, "map50": map50, "map50_95": map50_95}
+
+
+def _class_names(names: Any) -> dict[int, str]:
+    if isinstance(names, dict):
+        return {int(k): str(v) for k, v in names.items()}
+    return {i: str(v) for i, v in enumerate(names or [])}
+
+
+def class_metrics(validator: Any, fallback_names: Any = None) -> list[dict] | None:
+    """Each class's scores from the validator's last run: the final validation of best.pt when it ran
+    (BaseTrainer.final_eval), else the last epoch's. Ultralytics 8.3.186: DetMetrics and its Segment/
+    Pose/OBB kinds hold per-class results by position in `ap_class_index` (`class_result(i)`: box P, R,
+    mAP50, mAP50-95, then mask or pose's), only for classes with validation instances, and counts per
+    class id (`nt_per_class`, `nt_per_image`); classify has its confusion matrix (matrix[pred][true],
+    (nc+1)² there though only nc are filled). Classes without validation instances are listed with
+    zero counts and no scores. None when there is no validation to read."""
+    metrics = getattr(validator, "metrics", None)
+    if metrics is None:
+        return None
+    names = _class_names(getattr(metrics, "names", None) or getattr(validator, "names", None) or fallback_names)
+    if not names:
+        return None
+    ids = sorted(names)[:MAX_CLASSES]
+    if getattr(metrics, "task", None) == "classify":
+        matrix = getattr(getattr(validator, "confusion_matrix", None) or getattr(metrics, "confusion_matrix", None), "matrix", None)
+        if matrix is None:
+            return None
+        rows = [list(row) for row in matrix]
+        out = []
+        for c in ids:
+            total = sum(number(row[c]) or 0 for row in rows) if c < len(rows) else 0
+            right = number(rows[c][c]) or 0 if c < len(rows) else 0
+            out.append({"id": c, "name": names[c], "images": int(total), "top1": (right / total) if total else None})
+        return out
+    index = getattr(metrics, "ap_class_index", None)
+    if index is None:
+        return None
+    position = {int(c): i for i, c in enumerate(index)}
+    second = {"segment": "mask", "pose": "pose"}.get(str(getattr(metrics, "task", "")))
+    per_class, per_image = getattr(metrics, "nt_per_class", None), getattr(metrics, "nt_per_image", None)
+
+    def count(counts: Any, c: int) -> int | None:
+        return int(counts[c]) if counts is not None and c < len(counts) else None
+
+    out = []
+    for c in ids:
+        row: dict[str, Any] = {"id": c, "name": names[c], "images": count(per_image, c), "instances": count(per_class, c)}
+        if c in position:
+            result = list(metrics.class_result(position[c]))
+            row["box"] = _scores(result[:4])
+            if second and len(result) >= 8:
+                row[second] = _scores(result[4:8])
+        out.append(row)
+    return out
+
+
+def final_class_metrics(trainer: Any, events: Events) -> list[dict] | None:
+    """class_metrics of the trainer's validator; a surprise there costs the table, never the run."""
+    try:
+        return class_metrics(getattr(trainer, "validator", None), (getattr(trainer, "data", None) or {}).get("names"))
+    except Exception as exc:  # noqa: BLE001
+        events.emit("log", level="warning", message=f"Per-class metrics unavailable ({type(exc).__name__}: {exc})")
+        return None
+
+
 # ── main ─────────────────────────────────────────────────────────────────────────────────────
 def watch_lifeline() -> None:
     """The worker holds our stdin open; EOF means it died: stop rather than train unsupervised.
@@ -851,6 +928,7 @@ def run(config: dict, run_dir: Path, events: Events, stop_file: Path | None, res
             **({"best": str(best)} if best.exists() else {}),
             **({"bestEpoch": best_epoch} if best_epoch else {}),
             metrics=reporter.final_metrics,
+            **({"classes": classes} if (classes := final_class_metrics(trainer, events)) else {}),
             resultsCsv=str(trainer.csv),
         )
         return 0

@@ -9,6 +9,10 @@ results.csv from 1; `trainer.stop = True` in a callback ends training at that ep
 `time` column, seconds since this attempt's `train_time_start` (a resume restarts it); the final
 evaluation strips last.pt (epoch -1, no optimizer) however the run ended, a stop included, and
 resuming such a checkpoint raises AssertionError "... nothing to resume".
+The validator (trainer.validator) holds the last validation's per-class results as 8.3.186's do:
+DetMetrics-like (ap_class_index, class_result(i) by position, nt_per_class/nt_per_image by class id;
+segment/pose add mask/pose scores) or, for classify, a confusion matrix matrix[pred][true] of
+(nc+1)² with nc filled; knob `val_classes` (class ids with validation instances, default [0, 2]).
 Time is a fake clock: epoch n takes `epoch_seconds[n]` (knob, a map) or 0.5 s.
 Behaviour knobs come from the STANDIN environment variable (JSON).
 """
@@ -29,8 +33,46 @@ def _knobs() -> dict:
     return json.loads(os.environ.get("STANDIN", "{}"))
 
 
+class _Metric(SimpleNamespace):
+    def class_result(self, i: int) -> list[float]:
+        return [*self.rows[i]]
+
+
+class _Validator:
+    """The last validation's results, replaced at every validation (an epoch's, then best.pt's)."""
+
+    def __init__(self, task: str, names: dict[int, str]):
+        self.task, self.names = task, names
+        self.metrics = None
+        self.confusion_matrix = None
+
+    def __call__(self, final: bool) -> None:
+        present = _knobs().get("val_classes", [0, 2])
+        scale = 1.0 if final else 0.5  # best.pt's validation scores differ from the last epoch's
+        if self.task == "classify":
+            nc = len(self.names)
+            matrix = [[0.0] * (nc + 1) for _ in range(nc + 1)]
+            for c in present:  # 4 images per present class, (c+1) of them right, the rest called class 0 (or 1)
+                right = min(4, c + 1)
+                matrix[c][c] += right
+                matrix[1 if c == 0 else 0][c] += 4 - right
+            self.confusion_matrix = SimpleNamespace(matrix=matrix, names=self.names)
+            self.metrics = SimpleNamespace(task="classify", top1=0.5, top5=1.0, confusion_matrix=self.confusion_matrix)
+            return
+        width = 8 if self.task in ("segment", "pose") else 4
+        rows = [[round(scale * (0.1 * (c + 1) + 0.01 * k), 4) for k in range(width)] for c in present]
+        self.metrics = _Metric(
+            task=self.task,
+            names=self.names,
+            ap_class_index=list(present),
+            rows=rows,
+            nt_per_class=[(3 * (c + 1) if c in present else 0) for c in range(len(self.names))],
+            nt_per_image=[(2 * (c + 1) if c in present else 0) for c in range(len(self.names))],
+        )
+
+
 class _Trainer:
-    def __init__(self, args: dict, callbacks: dict, start_epoch: int = 0):
+    def __init__(self, args: dict, callbacks: dict, start_epoch: int = 0, task: str | None = None):
         self.args = SimpleNamespace(**args)
         self.callbacks = callbacks
         self.epochs = int(args.get("epochs", 100))
@@ -55,6 +97,7 @@ class _Trainer:
         self.data = {"train": _knobs().get("train", "images/train"), "val": "images/val", "nc": 3, "names": {0: "circle", 1: "square", 2: "triangle"}}
         self.stopper = SimpleNamespace(best_epoch=0, possible_stop=False)
         self.train_time_start = None
+        self.validator = _Validator(task or "detect", self.data["names"])
 
     def run(self, name: str) -> None:
         for cb in self.callbacks.get(name, []):
@@ -91,6 +134,7 @@ class _Trainer:
             seconds = float(knobs.get("epoch_seconds", {}).get(str(n), 0.5))
             clock[0] += seconds
             self.metrics = {"metrics/mAP50(B)": 0.1 * n, "metrics/mAP50-95(B)": 0.05 * n, "val/box_loss": 3.0 / n}
+            self.validator(final=False)
             self.fitness = float(knobs["fitness"][n - 1]) if knobs.get("fitness") else 0.05 * n
             # BaseTrainer.validate, then save_model: best.pt only when best_fitness == fitness (a tie replaces it).
             if not self.best_fitness or self.best_fitness < self.fitness:
@@ -112,6 +156,7 @@ class _Trainer:
             epoch += 1
         # Final validation of best.pt: on_fit_epoch_end again, same epoch, no val/* losses.
         self.metrics = {"metrics/mAP50(B)": 0.99, "metrics/mAP50-95(B)": 0.77}
+        self.validator(final=True)
         self.run("on_fit_epoch_end")
         # Stripped (strip_optimizer): a finished run as far as a resume can tell; save_dir is not a cfg key.
         stripped_args = {k: v for k, v in self.train_args.items() if k != "save_dir"}
@@ -150,12 +195,12 @@ class YOLO:
             if state["epoch"] + 1 <= 0:
                 raise AssertionError(f"{resume} training to N epochs is finished, nothing to resume.")
             # The run continues where the checkpoint's own args say (its save_dir).
-            self.trainer = _Trainer(state["train_args"], self.callbacks, start_epoch=state["epoch"] + 1)
+            self.trainer = _Trainer(state["train_args"], self.callbacks, start_epoch=state["epoch"] + 1, task=self.task)
         else:
             args = {**kwargs, "model": self.model}
             (Path(args["project"]) / args["name"]).mkdir(parents=True, exist_ok=True)
             (Path(args["project"]) / args["name"] / "args.json").write_text(json.dumps(args))
-            self.trainer = _Trainer(args, self.callbacks)
+            self.trainer = _Trainer(args, self.callbacks, task=self.task)
         self.trainer.train()
         return self.trainer.metrics
 
