@@ -813,6 +813,14 @@ def class_metrics(validator: Any, fallback_names: Any = None) -> list[dict] | No
     return out
 
 
+def finished_mark_classes(save_dir: Path) -> list[dict] | None:
+    try:
+        classes = json.loads((save_dir / FINISHED_MARK).read_text(encoding="utf-8")).get("classes")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return classes if isinstance(classes, list) else None
+
+
 def final_class_metrics(trainer: Any, events: Events) -> list[dict] | None:
     """class_metrics of the trainer's validator; a surprise there costs the table, never the run."""
     try:
@@ -883,7 +891,15 @@ def run(config: dict, run_dir: Path, events: Events, stop_file: Path | None, res
             reason = mark if mark in TERMINAL_REASONS else ("time_limit" if config["train"].get("time") else "completed")
             events.emit("log", level="info", message=f"The run had already finished ({reason}, {done or 'all'} epochs); nothing to resume")
             best = last.parent / "best.pt"
-            events.emit("finished", reason=reason, last=str(last), **({"best": str(best)} if best.exists() else {}), resultsCsv=str(save_dir / "results.csv"))
+            classes = finished_mark_classes(save_dir)
+            events.emit(
+                "finished",
+                reason=reason,
+                last=str(last),
+                **({"best": str(best)} if best.exists() else {}),
+                **({"classes": classes} if classes else {}),
+                resultsCsv=str(save_dir / "results.csv"),
+            )
             return 0
         if plan == "continue":
             events.emit("log", level="info", message=f"The checkpoint was stripped after {done} of {config['train']['epochs']} epochs; training the rest from its weights")
@@ -920,7 +936,10 @@ def run(config: dict, run_dir: Path, events: Events, stop_file: Path | None, res
         else:
             reason = "completed"
         best_epoch = reporter.best_epoch
-        (save_dir / FINISHED_MARK).write_text(json.dumps({"reason": reason, "epoch": reporter.last_epoch}), encoding="utf-8")
+        classes = final_class_metrics(trainer, events)
+        # The mark keeps the classes too: a resume that finds the run ended sends them again.
+        mark = {"reason": reason, "epoch": reporter.last_epoch, **({"classes": classes} if classes else {})}
+        (save_dir / FINISHED_MARK).write_text(json.dumps(mark, default=_jsonable, allow_nan=False), encoding="utf-8")
         events.emit(
             "finished",
             reason=reason,
@@ -928,7 +947,7 @@ def run(config: dict, run_dir: Path, events: Events, stop_file: Path | None, res
             **({"best": str(best)} if best.exists() else {}),
             **({"bestEpoch": best_epoch} if best_epoch else {}),
             metrics=reporter.final_metrics,
-            **({"classes": classes} if (classes := final_class_metrics(trainer, events)) else {}),
+            **({"classes": classes} if classes else {}),
             resultsCsv=str(trainer.csv),
         )
         return 0

@@ -108,3 +108,14 @@ def test_a_validator_that_never_ran_or_a_surprise_costs_the_table_not_the_run(jo
 def test_a_run_without_a_validator_sends_no_classes(job, monkeypatch):
     monkeypatch.setattr(ultralytics._Validator, "__call__", lambda self, final: None)
     assert "classes" not in finished(job)
+
+
+def test_a_resume_that_finds_the_run_ended_sends_its_classes_again(job):
+    first = finished(job)
+    os.environ["STANDIN"] = "{}"
+    events = Capture()
+    config = {"model": "yolov8n.yaml", "type": "yolo", "task": "detect", "train": {"data": "shapes/data.yaml", "epochs": 2, "batch": 8}}
+    assert train.run(config, job, events, job / "STOP", True, ultralytics) == 0
+    again = events.events[-1]
+    assert again["type"] == "finished" and again["reason"] == "completed"
+    assert again["classes"] == first["classes"]
