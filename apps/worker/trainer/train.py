@@ -421,6 +421,46 @@ def resolve_data(data: str, datasets_dir: str | None, task: str | None = None, e
     return inspect_dataset(path, data, task, events)
 
 
+DATASET_VERSION_PREFIX = "dataset:"
+
+
+def resolve_dataset_version(data: str, task: str | None = None, events: "Events | None" = None) -> str:
+    """`dataset:<name>@vN`: the worker fetched the version into its dataset cache and names what to
+    train from (WYOLO_DATA: the entry's data.yaml, or a classify folder); it must stay inside the
+    cache (WYOLO_DATASET_CACHE_DIR) once symlinks are followed. DATASETS_DIR plays no part."""
+    fetched, cache = os.environ.get("WYOLO_DATA"), os.environ.get("WYOLO_DATASET_CACHE_DIR")
+    if not fetched or not cache:
+        raise TrainerError(
+            "DATASET_NOT_FOUND",
+            f"Dataset '{data}' was not fetched by the worker",
+            "Dataset versions are fetched by the Wyolo worker into its dataset cache before the trainer starts",
+        )
+    rel = os.path.relpath(os.path.abspath(fetched), os.path.abspath(cache)).replace(os.sep, "/")
+    path = confined(cache, rel, "Dataset", "the dataset cache")
+    if not path.exists():
+        raise TrainerError("DATASET_NOT_FOUND", f"Dataset '{data}' is not in the dataset cache ({fetched})")
+    return inspect_dataset(path, data, task, events)
+
+
+def resolve_training_data(data: str, task: str | None = None, events: "Events | None" = None) -> str:
+    """What Ultralytics trains from: a dataset version from the worker's cache, or a path in DATASETS_DIR."""
+    if data.startswith(DATASET_VERSION_PREFIX):
+        return resolve_dataset_version(data, task, events)
+    return resolve_data(data, os.environ.get("WYOLO_DATASETS_DIR"), task, events)
+
+
+def retarget_checkpoint_data(last: Path, data: str) -> None:
+    """A resume trains from the checkpoint's own `data` when that path exists: a dataset version's
+    path is this worker's cache entry, which on another host (or another DATASET_CACHE_DIR) differs."""
+    import torch
+
+    ckpt = torch.load(str(last), map_location="cpu", weights_only=False)
+    args = ckpt.get("train_args") if isinstance(ckpt, dict) else None
+    if isinstance(args, dict) and args.get("data") != data:
+        args["data"] = data
+        torch.save(ckpt, str(last))
+
+
 # RT-DETR's decoder takes 300 queries (top-k) from (s/8)² + (s/16)² + (s/32)² anchors; multi_scale halves s.
 # The schema refuses such configs (training-config.ts rtdetrMinImgsz); this catches stored older ones.
 RTDETR_QUERIES = 300
@@ -884,6 +924,8 @@ def run(config: dict, run_dir: Path, events: Events, stop_file: Path | None, res
                 events.emit("log", level="warning", message=f"This job's checkpoint cannot be read ({type(exc).__name__}: {exc}); training starts over")
                 # The fresh run gets a clean directory (the old one is kept aside for a look).
                 (run_dir / "train").replace(run_dir / f"train.unreadable-{int(time.time())}")
+            if last.is_file() and str(config["train"].get("data", "")).startswith(DATASET_VERSION_PREFIX):
+                retarget_checkpoint_data(last, resolve_training_data(str(config["train"]["data"]), config.get("task"), events))
         plan, done = plan_stripped_resume(last, save_dir, config) if resume and last.is_file() else ("fresh", 0)
         if plan == "finished":
             # The run ended and trained what it was asked (or what its early stop / time limit allowed).
@@ -911,7 +953,7 @@ def run(config: dict, run_dir: Path, events: Events, stop_file: Path | None, res
             model.train(resume=str(last))
         else:
             check_rtdetr_imgsz(config)
-            train_args["data"] = resolve_data(str(train_args["data"]), os.environ.get("WYOLO_DATASETS_DIR"), config.get("task"), events)
+            train_args["data"] = resolve_training_data(str(train_args["data"]), config.get("task"), events)
             weights_dir, inputs_dir = os.environ.get("WYOLO_WEIGHTS_DIR"), os.environ.get("WYOLO_INPUTS_DIR")
             weights = resolve_model(config["model"], weights_dir, inputs_dir)
             if isinstance(train_args.get("pretrained"), str):
@@ -1050,7 +1092,7 @@ def main() -> int:
     follow_log_level(level)
     # Relative paths Ultralytics resolves on its own (a bare architecture name) look in the job's
     # run directory, not in the worker's working directory.
-    for name in ("WYOLO_WEIGHTS_DIR", "WYOLO_DATASETS_DIR", "WYOLO_INPUTS_DIR"):
+    for name in ("WYOLO_WEIGHTS_DIR", "WYOLO_DATASETS_DIR", "WYOLO_INPUTS_DIR", "WYOLO_DATA", "WYOLO_DATASET_CACHE_DIR"):
         if os.environ.get(name):
             os.environ[name] = os.path.abspath(os.environ[name])
     os.chdir(run_dir)

@@ -2,7 +2,10 @@ import { existsSync, lstatSync, mkdirSync, realpathSync, rmSync } from "node:fs"
 import path from "node:path";
 import type { Db } from "@wyolo/db";
 import {
+  datasetVersionLabel,
+  isDatasetRef,
   jobWeightsArtifactName,
+  parseDatasetRef,
   parseJobWeightsRef,
   parseTrainingConfig,
   type FailureClass,
@@ -13,10 +16,15 @@ import type { WorkerEnv } from "../env.ts";
 import type { Logger } from "../logger.ts";
 import { sha256, withRetryWindow, type ArtifactStore } from "../artifacts/store.ts";
 import { locateWeights } from "./weights.ts";
+import { DatasetCacheError, datasetCacheRoot, formatBytes, workerDatasetCache } from "../datasets/cache.ts";
 
 export type Refusal = { problem: string; failureClass: FailureClass };
-/** The trainer's WYOLO_* path variables, and timeline notes on the earlier jobs' weights fetched. */
-export type TrainerInputs = { env: Record<string, string>; notes: string[] };
+/**
+ * The trainer's WYOLO_* path variables, and timeline notes on the earlier jobs' weights and the
+ * dataset version fetched. `release` ends the job's hold on its cached dataset version (call it
+ * once the trainer has exited; until then the cache never evicts it).
+ */
+export type TrainerInputs = { env: Record<string, string>; notes: string[]; release?: () => void };
 
 /** Relative dataset paths resolve here: DATASETS_DIR, else a folder of the worker's own data directory (never its working directory). */
 export const datasetsRoot = (env: WorkerEnv) => path.resolve(env.DATASETS_DIR ?? path.join(env.WORKER_DATA_DIR, "datasets"));
@@ -87,7 +95,8 @@ export async function prepareInputs(
   const { env } = deps;
   const { config } = job;
   const datasets = datasetsRoot(env);
-  if (!staysInside(datasets, config.train.data)) {
+  const fromVersion = isDatasetRef(config.train.data);
+  if (!fromVersion && !staysInside(datasets, config.train.data)) {
     return {
       failureClass: "PATH_NOT_ALLOWED",
       problem: `\`train.data\` (${config.train.data}) leads outside the datasets directory (DATASETS_DIR) once symlinks are followed; refused`,
@@ -123,7 +132,95 @@ export async function prepareInputs(
       out.env.WYOLO_WEIGHTS_DIR ??= weights.dir;
     }
   }
+  // Last: a refusal above must not leave the version held in the cache.
+  if (fromVersion) {
+    const version = await fetchDatasetVersion(job, deps);
+    if ("problem" in version) return version;
+    Object.assign(out.env, version.env);
+    out.notes.push(version.note);
+    out.release = version.release;
+  }
   return out;
+}
+
+const versionSelect = {
+  id: true,
+  version: true,
+  status: true,
+  manifestHash: true,
+  manifestKey: true,
+  dataset: { select: { name: true, teamId: true } },
+} as const;
+
+/**
+ * `data: dataset:<name>@vN`: the version the job recorded (checked again here: this team's, READY),
+ * in the worker's dataset cache. The trainer gets the cache folder and the data.yaml (or classify
+ * folder) in it, and trains from nothing else.
+ */
+async function fetchDatasetVersion(
+  job: { id: string; teamId: string; config: TrainingConfig },
+  { env, db, store, log }: { env: WorkerEnv; db: Db; store: ArtifactStore | undefined; log: Logger },
+): Promise<{ env: Record<string, string>; note: string; release: () => void } | Refusal> {
+  const named = job.config.train.data;
+  const ref = parseDatasetRef(named);
+  if (!ref) return { failureClass: "INVALID_ARGUMENT", problem: `\`train.data\` (${named}) is not a dataset version: dataset:<name>@v<N>` };
+  const row = await db.trainingJob.findUnique({ where: { id: job.id }, select: { datasetVersionId: true } });
+  const recorded = row?.datasetVersionId ?? null;
+  if (!recorded && ref.version === "latest")
+    return {
+      failureClass: "INVALID_ARGUMENT",
+      problem: `\`train.data\` (${named}): @latest is resolved when a job is submitted, and this job has no recorded version; submit it again`,
+    };
+  const version = recorded
+    ? await db.datasetVersion.findUnique({ where: { id: recorded }, select: versionSelect })
+    : await db.datasetVersion.findFirst({
+        where: { version: ref.version as number, dataset: { teamId: job.teamId, name: ref.name } },
+        select: versionSelect,
+      });
+  if (!version)
+    return { failureClass: "DATASET_NOT_FOUND", problem: `\`train.data\` names ${named}, which is not a dataset version of this team` };
+  // Checked again here, from the database: the web app's check may have been bypassed.
+  if (version.dataset.teamId !== job.teamId)
+    return { failureClass: "PATH_NOT_ALLOWED", problem: `\`train.data\` names a dataset version of another team; refused` };
+  const label = datasetVersionLabel(version.dataset.name, version.version);
+  if (ref.version !== "latest" && (ref.name !== version.dataset.name || ref.version !== version.version))
+    return { failureClass: "INVALID_ARGUMENT", problem: `\`train.data\` says ${named}, but the job recorded ${label}` };
+  if (version.status !== "READY" || !version.manifestHash || !version.manifestKey)
+    return {
+      failureClass: "DATASET_INVALID",
+      problem: `${label} is ${version.status.toLowerCase()}: only versions that passed validation (READY) are trained from`,
+    };
+  if (!store)
+    return {
+      failureClass: "INVALID_ARGUMENT",
+      problem: `\`train.data\` names ${label}, but this worker has no object store configured (S3_ENDPOINT), which dataset versions are fetched from`,
+    };
+  // A row made around the web app (or before datasetVersionId existed) records its version now.
+  if (!recorded) await db.trainingJob.updateMany({ where: { id: job.id, datasetVersionId: null }, data: { datasetVersionId: version.id } });
+  const cache = workerDatasetCache(env);
+  try {
+    const got = await cache.acquire(
+      { teamId: job.teamId, manifestHash: version.manifestHash, manifestKey: version.manifestKey, label },
+      store,
+    );
+    const size = `${got.files.toLocaleString("en-US")} files, ${formatBytes(got.bytes)}`;
+    const seconds = (got.ms / 1000).toFixed(1);
+    const note =
+      got.outcome === "hit"
+        ? `Dataset ${label}: cache hit (${size}) on ${env.WORKER_NAME}`
+        : got.outcome === "fetched"
+          ? `Dataset ${label}: fetched ${size} from the object store in ${seconds} s, each file's sha256 checked`
+          : `Dataset ${label}: fetched by another job on ${env.WORKER_NAME} (${size}); ready after ${seconds} s`;
+    log.info({ dataset: label, outcome: got.outcome, files: got.files, bytes: got.bytes, ms: got.ms }, "dataset version ready");
+    return { env: { WYOLO_DATASET_CACHE_DIR: datasetCacheRoot(env), WYOLO_DATA: got.data }, note, release: got.release };
+  } catch (err) {
+    if (err instanceof DatasetCacheError) return { failureClass: err.failureClass, problem: err.message };
+    log.warn({ err: { message: (err as Error).message }, dataset: label }, "could not fetch a dataset version");
+    return {
+      failureClass: "INVALID_ARGUMENT",
+      problem: `${label} could not be fetched from the object store: ${(err as Error).message.slice(0, 300)}`,
+    };
+  }
 }
 
 async function fetchJobWeights(
