@@ -4,6 +4,13 @@ import { DELIVERY_RETRY_WINDOW_MS, parseByteSize } from "@wyolo/contracts";
 import { secretsKeyEnv } from "@wyolo/db/secret-box";
 import { allowListEnv } from "@wyolo/db/webhook-target";
 
+/** A size such as "50G", "512M" or a number of bytes. */
+function byteSize(value: string, ctx: z.RefinementCtx): number {
+  const bytes = parseByteSize(value);
+  if (bytes === null) ctx.addIssue({ code: "custom", message: 'a size such as "50G", "512M" or a number of bytes' });
+  return bytes ?? 0;
+}
+
 export const workerEnvSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   DATABASE_URL: z.url().default("postgresql://postgres@127.0.0.1:5432/wyolo"),
@@ -71,20 +78,28 @@ export const workerEnvSchema = z.object({
     .optional(),
   /** Relative dataset paths in job configs resolve against this directory. */
   DATASETS_DIR: z.string().trim().optional(),
-  /** Where dataset versions (`data: dataset:<name>@vN`) are cached, one folder per manifest hash; default WORKER_DATA_DIR/dataset-cache. */
-  DATASET_CACHE_DIR: z.string().trim().min(1).optional(),
-  /** The cache's size cap ("200G", "512M", bytes): least recently used versions not in use are removed past it. */
-  DATASET_CACHE_MAX_BYTES: z
+  /**
+   * Dataset validation (docs/datasets.md): the program that checks an uploaded version's folder, split on
+   * spaces; a Python with Pillow and PyYAML (Debian: python3-pil python3-yaml).
+   */
+  VALIDATOR_COMMAND: z.string().trim().min(1).default("python3 apps/worker/datasets/validate_dataset.py"),
+  /** A validation still running after this long is stopped; the version's validation is retried, then INVALID. */
+  VALIDATOR_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(24 * 3_600_000)
+    .default(3_600_000),
+  /** Processes the validator decodes images with (default: the CPUs, at most 8, or WORKER_CPU_CORES). */
+  VALIDATOR_PROCS: z.coerce.number().int().min(1).max(256).optional(),
+  /** An uploaded archive with more files than this is refused (INVALID, the report says why). */
+  DATASET_MAX_FILES: z.coerce.number().int().min(1).max(100_000_000).default(1_000_000),
+  /** An uploaded archive that unpacks to more than this ("50G", "512M", bytes) is refused, counted as it unpacks (zip bombs). */
+  DATASET_MAX_BYTES: z
     .string()
     .trim()
     .default("100G")
-    .transform((v, ctx) => {
-      const bytes = parseByteSize(v);
-      if (bytes === null) ctx.addIssue({ code: "custom", message: 'a size such as "200G", "512M" or a number of bytes' });
-      return bytes ?? 0;
-    }),
-  /** Files of a dataset version fetched from the object store at once. */
-  DATASET_FETCH_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+    .transform((v, ctx) => byteSize(v, ctx)),
   /**
    * CPU cores this worker may use (the old service's variable; docker-compose.yaml gives the container
    * `cpus` from it). A job's dataloader `workers` is capped at its share of them, one kept for the trainer itself.
