@@ -100,6 +100,16 @@ export const workerEnvSchema = z.object({
     .trim()
     .default("100G")
     .transform((v, ctx) => byteSize(v, ctx)),
+  /** Where dataset versions (`data: dataset:<name>@vN`) are cached, one folder per manifest hash; default WORKER_DATA_DIR/dataset-cache. */
+  DATASET_CACHE_DIR: z.string().trim().min(1).optional(),
+  /** The cache's size cap ("200G", "512M", bytes): least recently used versions not in use are removed past it. */
+  DATASET_CACHE_MAX_BYTES: z
+    .string()
+    .trim()
+    .default("100G")
+    .transform((v, ctx) => byteSize(v, ctx)),
+  /** Files of a dataset version fetched from the object store at once. */
+  DATASET_FETCH_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   /**
    * CPU cores this worker may use (the old service's variable; docker-compose.yaml gives the container
    * `cpus` from it). A job's dataloader `workers` is capped at its share of them, one kept for the trainer itself.
