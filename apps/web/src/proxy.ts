@@ -9,6 +9,7 @@ export function proxy(request: NextRequest) {
     nonce,
     publicUrl: process.env.NEXTAUTH_URL ?? request.nextUrl.origin,
     dev: process.env.NODE_ENV === "development",
+    objectStoreUrl: process.env.S3_PUBLIC_ENDPOINT ?? process.env.S3_ENDPOINT,
   });
   const requestHeaders = new Headers(request.headers);
   requestHeaders.set("x-nonce", nonce);

@@ -120,7 +120,8 @@ function send(c: Call, w: World) {
   const headers: Record<string, string> = { origin: "http://localhost:3000", "x-wyolo-client-ip": "127.0.0.9" };
   if (actor) headers.cookie = actor.cookie;
   if (body !== undefined) headers["content-type"] = "application/json";
-  return api.callRoute(c.route, c.method, { params, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const query = Object.assign({}, ...Object.values(DOMAINS).map((d) => ("outageQueries" in d ? d.outageQueries(w) : {})))[c.name];
+  return api.callRoute(c.route, c.method, { params, headers, query, body: body === undefined ? undefined : JSON.stringify(body) });
 }
 
 describe("Postgres away", () => {

@@ -43,6 +43,18 @@ describe("pageContentSecurityPolicy", () => {
     const dev = directives(pageContentSecurityPolicy({ nonce: "n", publicUrl: "http://localhost:3000", dev: true }));
     expect(dev.get("script-src")).toContain("'unsafe-eval'");
   });
+
+  it("lets pages reach the object store's origin (uploads, previews) and nothing more of it", () => {
+    const base = { nonce: "n", publicUrl: "https://wyolo.example.com", dev: false };
+    const csp = directives(pageContentSecurityPolicy({ ...base, objectStoreUrl: "https://s3.example.com:9000/some/path?x=1" }));
+    expect(csp.get("connect-src")).toEqual(["'self'", "wss://wyolo.example.com", "https://s3.example.com:9000"]);
+    expect(csp.get("img-src")).toEqual(["'self'", "data:", "blob:", "https://s3.example.com:9000"]);
+    for (const bad of [undefined, "", "not a url", "javascript:alert(1)", "ftp://files.example.com"]) {
+      const plain = directives(pageContentSecurityPolicy({ ...base, objectStoreUrl: bad }));
+      expect(plain.get("connect-src")).toEqual(["'self'", "wss://wyolo.example.com"]);
+      expect(plain.get("img-src")).toEqual(["'self'", "data:", "blob:"]);
+    }
+  });
 });
 
 describe("newNonce", () => {

@@ -1,6 +1,6 @@
 import os from "node:os";
 import { z } from "zod";
-import { DELIVERY_RETRY_WINDOW_MS, parseByteSize } from "@wyolo/contracts";
+import { DELIVERY_RETRY_WINDOW_MS, parseByteSize, RESOURCE_SAMPLE_MS } from "@wyolo/contracts";
 import { secretsKeyEnv } from "@wyolo/db/secret-box";
 import { allowListEnv } from "@wyolo/db/webhook-target";
 
@@ -26,6 +26,10 @@ export const workerEnvSchema = z.object({
   MAX_GPU: z.coerce.number().min(0).max(100).default(90),
   /** How often the worker reports itself and its GPUs (the Workers page). */
   REPORT_INTERVAL_MS: z.coerce.number().int().min(500).max(600_000).default(5_000),
+  /** How often a running job's resources (its process tree's CPU and memory, the host CPU, its GPUs) are sampled. */
+  RESOURCE_SAMPLE_MS: z.coerce.number().int().min(100).max(60_000).default(RESOURCE_SAMPLE_MS),
+  /** A job keeps at most this many resource rows: past it, the oldest adjacent pairs are merged. */
+  RESOURCE_MAX_ROWS: z.coerce.number().int().min(16).max(100_000).default(1_000),
   /** A job that finds no suitable GPU here goes back to the queue for this long. */
   GPU_WAIT_RETRY_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
   /** How long SIGTERM waits for running jobs before the process exits anyway. */

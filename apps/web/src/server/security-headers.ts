@@ -45,8 +45,20 @@ export function staticSecurityHeaders(publicUrl: string): Record<string, string>
 }
 
 /** The CSP of an HTML page; Next.js reads the nonce back from it and puts it on its own scripts. */
-export function pageContentSecurityPolicy({ nonce, publicUrl, dev }: { nonce: string; publicUrl: string; dev: boolean }): string {
+export function pageContentSecurityPolicy({
+  nonce,
+  publicUrl,
+  dev,
+  objectStoreUrl,
+}: {
+  nonce: string;
+  publicUrl: string;
+  dev: boolean;
+  /** The object store as browsers reach it (S3_PUBLIC_ENDPOINT, else S3_ENDPOINT): dataset uploads PUT there, previews load from it. */
+  objectStoreUrl?: string;
+}): string {
   const url = new URL(publicUrl);
+  const store = objectStoreOrigin(objectStoreUrl);
   const https = url.protocol === "https:";
   // 'self' covers same-origin websockets in CSP3 browsers; the explicit ws(s) origin is for
   // those that predate that rule (socket.io, and Next's dev reload socket).
@@ -60,9 +72,9 @@ export function pageContentSecurityPolicy({ nonce, publicUrl, dev }: { nonce: st
     // inserts at runtime on every page (it takes no nonce), and would block style="" attributes
     // in server-rendered HTML (progress bars). Scripts, what an injection needs, are nonce-locked.
     "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
+    `img-src 'self' data: blob:${store}`,
     "font-src 'self'",
-    `connect-src 'self' ${websocketOrigin}`,
+    `connect-src 'self' ${websocketOrigin}${store}`,
     // Downloads are navigations to presigned object-store links, which no fetch directive governs.
     "object-src 'none'",
     "frame-src 'none'",
@@ -78,4 +90,15 @@ export function pageContentSecurityPolicy({ nonce, publicUrl, dev }: { nonce: st
 export function newNonce(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return btoa(String.fromCharCode(...bytes));
+}
+
+/** " <origin>" of the object store for a CSP source list, or "" when none is set or it is not a plain http(s) URL. */
+function objectStoreOrigin(value: string | undefined): string {
+  if (!value) return "";
+  try {
+    const u = new URL(value);
+    return u.protocol === "http:" || u.protocol === "https:" ? ` ${u.origin}` : "";
+  } catch {
+    return "";
+  }
 }

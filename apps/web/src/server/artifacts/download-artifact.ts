@@ -11,7 +11,7 @@ import type { SessionUser } from "../auth/session";
 let signer: S3Client | null = null;
 
 /** Signs for the endpoint browsers reach (S3_PUBLIC_ENDPOINT), which may differ from the workers' one. */
-function publicSigner(): S3Client {
+export function publicSigner(): S3Client {
   const endpoint = env.S3_PUBLIC_ENDPOINT ?? env.S3_ENDPOINT;
   if (!endpoint) throw new AppError("SERVICE_UNAVAILABLE", "No object store is configured on this platform");
   signer ??= new S3Client({
