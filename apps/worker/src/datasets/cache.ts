@@ -17,6 +17,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { datasetBlobKey, isConfinedRelativePath, manifestSchema, type DatasetManifest, type FailureClass } from "@wyolo/contracts";
+import { eachLimited } from "./blobs.ts";
 
 /**
  * The worker's dataset cache (docs/datasets.md): one folder per manifest hash under `root`, fetched
@@ -330,18 +331,23 @@ export class DatasetCache {
         }
       };
       const groups = [...bySha.values()];
-      await runPool(groups, this.concurrency, signal, async (group) => {
-        const [first, ...rest] = group;
-        const dest = path.join(files, ...first!.path.split("/"));
-        await ensureDir(dest);
-        await this.fetchBlob(blobs, source, first!, dest, signal);
-        for (const other of rest) {
-          const copy = path.join(files, ...other.path.split("/"));
-          await ensureDir(copy);
-          await copyFile(dest, copy);
-          await chmod(copy, 0o444);
-        }
-      });
+      await eachLimited(
+        groups,
+        this.concurrency,
+        async (group) => {
+          const [first, ...rest] = group;
+          const dest = path.join(files, ...first!.path.split("/"));
+          await ensureDir(dest);
+          await this.fetchBlob(blobs, source, first!, dest, signal);
+          for (const other of rest) {
+            const copy = path.join(files, ...other.path.split("/"));
+            await ensureDir(copy);
+            await copyFile(dest, copy);
+            await chmod(copy, 0o444);
+          }
+        },
+        signal,
+      );
       const task = manifest.task;
       // Relative to the entry: "data.yaml", or classify's folder of splits ("files", "files/<parent>").
       const data = task === "classify" ? classifyRoot(manifest) : "data.yaml";
@@ -577,25 +583,6 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     };
     signal?.addEventListener("abort", onAbort, { once: true });
   });
-}
-
-/** `fn` over `items`, at most `limit` at once; the first failure stops the rest and is thrown. */
-async function runPool<T>(items: T[], limit: number, signal: AbortSignal | undefined, fn: (item: T) => Promise<void>) {
-  let next = 0;
-  let failed: unknown = null;
-  const lane = async () => {
-    while (failed === null && next < items.length) {
-      signal?.throwIfAborted();
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (err) {
-        failed ??= err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  if (failed !== null) throw failed;
 }
 
 export function formatBytes(n: number): string {
