@@ -12,5 +12,5 @@ const got = await cache.acquire(JSON.parse(process.env.SOURCE!) as CacheSource, 
     return { body: createReadStream(path.join(process.env.BLOBS_DIR!, key)) };
   },
 });
-console.log(JSON.stringify({ outcome: got.outcome }));
+process.stdout.write(JSON.stringify({ outcome: got.outcome }) + "\n");
 got.release();
