@@ -24,6 +24,8 @@ export function AppShell({
   const nav = currentTeam
     ? [
         { href: `/t/${currentTeam.slug}`, label: "Projects" },
+        // A section: its dataset pages below it keep the link marked.
+        { href: `/t/${currentTeam.slug}/datasets`, label: "Datasets", section: true },
         { href: `/t/${currentTeam.slug}/members`, label: "Members" },
         // Managers' pages; others see a notice there saying who manages them.
         { href: `/t/${currentTeam.slug}/tokens`, label: "Tokens" },
@@ -59,21 +61,24 @@ export function AppShell({
             <option value="__new">+ Create team</option>
           </select>
           <nav aria-label="Team" className="flex gap-1">
-            {nav.map((item) => (
-              <Link
-                key={item.href}
-                href={item.href}
-                aria-current={pathname === item.href ? "page" : undefined}
-                className={clsx(
-                  "rounded-md px-2 py-1.5 text-sm font-medium sm:px-3",
-                  pathname === item.href
-                    ? "bg-zinc-100 text-zinc-900 dark:bg-zinc-800 dark:text-zinc-50"
-                    : "text-zinc-600 hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-800",
-                )}
-              >
-                {item.label}
-              </Link>
-            ))}
+            {nav.map((item) => {
+              const current = pathname === item.href || ("section" in item && pathname.startsWith(`${item.href}/`));
+              return (
+                <Link
+                  key={item.href}
+                  href={item.href}
+                  aria-current={current ? "page" : undefined}
+                  className={clsx(
+                    "rounded-md px-2 py-1.5 text-sm font-medium sm:px-3",
+                    current
+                      ? "bg-zinc-100 text-zinc-900 dark:bg-zinc-800 dark:text-zinc-50"
+                      : "text-zinc-600 hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-800",
+                  )}
+                >
+                  {item.label}
+                </Link>
+              );
+            })}
           </nav>
           <div className="ml-auto flex items-center gap-1">
             <Link
