@@ -1,8 +1,18 @@
 import { z } from "zod";
+import { parseByteSize } from "@wyolo/contracts";
 import { secretsKeyEnv } from "@wyolo/db/secret-box";
 import { allowListEnv } from "@wyolo/db/webhook-target";
 
 const bool = z.enum(["true", "false", "1", "0", ""]).transform((v) => v === "true" || v === "1");
+
+const byteSize = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const bytes = typeof v === "number" ? v : parseByteSize(v);
+  if (bytes === null || bytes <= 0) {
+    ctx.addIssue({ code: "custom", message: "bytes, or a size such as 500M or 50G" });
+    return z.NEVER;
+  }
+  return bytes;
+});
 
 const optional = z
   .string()
@@ -76,6 +86,22 @@ export const webEnvSchema = z
       .min(10)
       .max(7 * 86_400)
       .default(900),
+    /** Largest dataset archive one upload may declare (bytes, or 50G, 500M…). */
+    DATASET_MAX_UPLOAD_BYTES: byteSize.default(50 * 1024 ** 3),
+    /** What a team's datasets may hold in the object store: stored files (each content once) plus archives in flight. */
+    DATASET_TEAM_QUOTA_BYTES: byteSize.default(500 * 1024 ** 3),
+    /** How long a presigned upload part URL works (a new one is asked for when it ran out). */
+    DATASET_UPLOAD_URL_TTL_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 86_400)
+      .default(3_600),
+    /**
+     * Whether the web app adds a CORS rule for browser uploads (PUT from NEXTAUTH_URL's origin, exposing ETag) to the
+     * bucket at the first upload. false: the bucket's CORS is managed outside (see docs/datasets.md).
+     */
+    S3_CONFIGURE_CORS: bool.default(true),
     /**
      * Platform-wide training defaults (the old service's variables): a config that leaves out `train.epochs`
      * or `train.batch` gets these, and the job says where they came from. Unset = Ultralytics' defaults (100, 16).

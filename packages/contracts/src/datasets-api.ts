@@ -86,7 +86,6 @@ export const createVersionSchema = z
       .optional(),
     parent: z.number().int().min(1, "A version number").optional(),
     removedPaths: z.array(removedPathSchema).max(100_000, "At most 100,000 paths").default([]),
-    note: z.string().trim().max(500, "At most 500 characters").optional(),
   })
   .superRefine((v, ctx) => {
     if (!v.file && v.parent === undefined)

@@ -1,6 +1,7 @@
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { z } from "zod";
 import { closest } from "./closest.ts";
+import { isDatasetRef, parseDatasetRef } from "./datasets.ts";
 
 const num = (min: number, max: number) => z.number().min(min).max(max);
 const unit = num(0, 1);
@@ -38,6 +39,7 @@ const MODEL_MESSAGE =
   "A weights file (.pt) or an architecture (.yaml) by name, e.g. yolo11n.pt (looked up in the worker's WEIGHTS_DIR, no absolute path or `..`), or job:<id>/best.pt (or last.pt) to fine-tune from an earlier job";
 const PRETRAINED_MESSAGE = "true, false, a weights file by name (e.g. yolo11n.pt, in WEIGHTS_DIR) or job:<id>/best.pt (or last.pt)";
 const DATA_MESSAGE = "A path relative to the datasets directory (DATASETS_DIR), e.g. shapes/data.yaml: no absolute path, no `..`";
+const DATASET_REF_MESSAGE = "A dataset version is named dataset:<name>@v<N> or dataset:<name>@latest, e.g. dataset:shapes@v1";
 
 /**
  * The Ultralytics train() arguments Wyolo accepts, with their types, ranges and Ultralytics'
@@ -50,10 +52,14 @@ export const trainArgsShape = {
     .trim()
     .min(
       1,
-      "Path to the dataset YAML (or folder for classification), relative to the datasets directory (DATASETS_DIR), e.g. shapes/data.yaml",
+      "A dataset version (dataset:<name>@v<N>) or the path to the dataset YAML (or folder for classification), relative to the datasets directory (DATASETS_DIR), e.g. shapes/data.yaml",
     )
     .max(1024)
-    .refine(isConfinedRelativePath, DATA_MESSAGE),
+    .superRefine((value, ctx) => {
+      if (isDatasetRef(value)) {
+        if (!parseDatasetRef(value)) ctx.addIssue({ code: "custom", message: DATASET_REF_MESSAGE });
+      } else if (!isConfinedRelativePath(value)) ctx.addIssue({ code: "custom", message: DATA_MESSAGE });
+    }),
   epochs: z.int().min(1, "At least 1").max(10_000).default(100),
   time: z.number().positive("Hours, > 0").max(10_000).optional(),
   patience: z.int().min(0).max(10_000).default(100),

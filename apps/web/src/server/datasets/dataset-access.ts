@@ -16,3 +16,29 @@ export async function datasetAccess(user: SessionUser, datasetId: string, permis
     throw err;
   }
 }
+
+/** A version's team access, by version id; one in a team the caller cannot see answers 404. */
+export async function versionAccess(user: SessionUser, versionId: string, permission: Permission) {
+  const version = await db.datasetVersion.findUnique({
+    where: { id: versionId },
+    select: {
+      id: true,
+      version: true,
+      status: true,
+      datasetId: true,
+      uploadKey: true,
+      uploadId: true,
+      uploadName: true,
+      uploadSize: true,
+      archivedAt: true,
+      dataset: { select: { id: true, teamId: true, name: true } },
+    },
+  });
+  if (!version) throw notFound("Dataset version not found");
+  try {
+    return { version, dataset: version.dataset, ...(await teamAccess(user, { id: version.dataset.teamId }, permission)) };
+  } catch (err) {
+    if (err instanceof AppError && err.code === "NOT_FOUND") throw notFound("Dataset version not found");
+    throw err;
+  }
+}

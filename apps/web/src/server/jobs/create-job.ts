@@ -14,6 +14,7 @@ import { toJobSummary } from "./job-summary";
 import { checkWeightsRefs } from "./check-weights-refs";
 import { defaultName, invalidConfig, namesTask, sourceText } from "./config-input";
 import { insertSweep } from "../sweeps/create-sweep";
+import { resolveDatasetRef } from "../datasets/resolve-dataset-ref";
 
 type JobInsertRow = { id: string; createdAt: Date };
 
@@ -47,6 +48,8 @@ export async function createJob(user: SessionUser, projectId: string, args: Crea
   const { modelJob } = await checkWeightsRefs(user, team.id, config);
   // A fine-tune keeps the task of the job it starts from, unless the config names one.
   if (modelJob && !namesTask(args.config)) config.task = modelJob.task;
+  // `dataset:<name>@latest` becomes the exact version, which the row records.
+  const { datasetVersionId } = await resolveDatasetRef(team.id, config);
   // The row, its first timeline entry and the audit entry in one statement: submission is the
   // hottest write path, and this keeps it to a single round trip.
   const jobId = newId();
@@ -56,9 +59,9 @@ export async function createJob(user: SessionUser, projectId: string, args: Crea
   const auditJson = tokenAudit === undefined ? null : JSON.stringify(tokenAudit);
   const [row] = await db.$queryRaw<JobInsertRow[]>`
     WITH job AS (
-      INSERT INTO "TrainingJob" ("id", "projectId", "createdById", "name", "config", "configSource", "configSources", "priority", "model", "task", "totalEpochs", "retryOfId", "updatedAt")
+      INSERT INTO "TrainingJob" ("id", "projectId", "createdById", "name", "config", "configSource", "configSources", "priority", "model", "task", "totalEpochs", "retryOfId", "datasetVersionId", "updatedAt")
       VALUES (${jobId}, ${project.id}, ${user.id}, ${name}, ${JSON.stringify(config)}::jsonb, ${sourceText(args.config)}, ${JSON.stringify(sources)}::jsonb, ${priority}::"JobPriority",
-              ${config.model}, ${config.task}, ${config.train.epochs}, ${args.retryOfId ?? null}, now())
+              ${config.model}, ${config.task}, ${config.train.epochs}, ${args.retryOfId ?? null}, ${datasetVersionId}, now())
       RETURNING "id", "createdAt"
     ), event AS (
       INSERT INTO "JobEvent" ("id", "jobId", "kind", "message") SELECT ${newId()}, "id", 'queued', ${`Queued with ${args.priority} priority by ${user.name}`} FROM job

@@ -20,6 +20,7 @@ import { emitSweepUpdated } from "../realtime/emitter";
 import type { SessionUser } from "../auth/session";
 import { checkWeightsRefs } from "../jobs/check-weights-refs";
 import { defaultName, invalidConfig, namesTask, sourceText } from "../jobs/config-input";
+import { resolveDatasetRef } from "../datasets/resolve-dataset-ref";
 import { platformDefaults } from "@/env";
 import { enqueueSweepAdvance } from "./enqueue-advance";
 import { sweepSummarySelect, toSweepSummary } from "./sweep-summary";
@@ -84,6 +85,8 @@ export async function insertSweep(
       settings.search_space = defaultSearchSpace(modelJob.task);
     config.task = modelJob.task;
   }
+  // The sweep's trials train on the exact version (`@latest` resolved now, checked for the team).
+  await resolveDatasetRef(team.id, config);
   const id = newId();
   const name = (args.name ?? settings.study_name ?? `${defaultName(config, modelJob?.name)} · sweep`).slice(0, 120);
   const row = await db.$transaction(async (tx) => {
