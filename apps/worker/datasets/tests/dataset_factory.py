@@ -210,7 +210,7 @@ def unsafe(dest: Path, kind: str, what: str) -> None:
     elif what == "symlink":
         entries.append(("ds/images/train/link.jpg", None, "/etc/passwd"))
     elif what == "bomb":
-        entries.append(("ds/images/train/zeros.bin", bytes(200 * 1024 * 1024), None))
+        entries.append(("ds/images/train/zeros.bin", bytes(80 * 1024 * 1024), None))
     elif what == "many":
         entries += [(f"ds/labels/train/f{i}.txt", ok, None) for i in range(3000)]
     else:

@@ -149,34 +149,37 @@ async function unzip(file: string, u: Unpacker): Promise<void> {
 async function untar(file: string, u: Unpacker): Promise<void> {
   const pending: Promise<void>[] = [];
   let refused: Error | undefined;
-  const parser = new Parser({
+  // The first refusal stops the parse (the rest of the archive is not read).
+  const refuse = (err: Error, entry: ReadEntry) => {
+    refused ??= err;
+    entry.resume();
+    parser.abort(err);
+  };
+  const parser: Parser = new Parser({
     strict: true,
     onReadEntry: (entry: ReadEntry) => {
       try {
-        if (refused) return entry.resume();
-        if (entry.type === "Directory") return entry.resume();
+        if (refused || entry.type === "Directory") return entry.resume();
         if (entry.type !== "File" && entry.type !== "OldFile" && entry.type !== "ContiguousFile")
           throw new ArchiveRefused(
             `The archive holds ${JSON.stringify(entry.path.slice(0, 200))} as a ${entry.type === "SymbolicLink" ? "symbolic link" : entry.type === "Link" ? "hard link" : `${entry.type} entry`}: only plain files are taken`,
           );
         const rel = u.admit(entry.path, entry.size ?? 0);
         if (rel === null) return entry.resume();
-        pending.push(
-          u.write(rel, entry as unknown as Readable).catch((err: Error) => {
-            refused ??= err;
-            entry.resume();
-          }),
-        );
+        pending.push(u.write(rel, entry as unknown as Readable).catch((err: Error) => refuse(err, entry)));
       } catch (err) {
-        refused ??= err as Error;
-        entry.resume();
+        refuse(err as Error, entry);
       }
     },
   });
   try {
     await pipeline(createReadStream(file), parser);
   } catch (err) {
-    throw refused ?? new ArchiveRefused(`Not a readable tar archive: ${(err as Error).message}`);
+    if (refused) throw refused;
+    const message = (err as Error).message;
+    // node-tar's own guard against gzip bombs (its maxDecompressionRatio).
+    if (/decompression ratio/.test(message)) throw new ArchiveRefused(`The archive is a decompression bomb: ${message}`);
+    throw new ArchiveRefused(`Not a readable tar archive: ${message}`);
   }
   await Promise.all(pending);
   if (refused) throw refused;
