@@ -4,6 +4,16 @@
 /** One point of a series: x (an epoch, or seconds for a time axis) and y (null: no value there). */
 export type ChartPoint = readonly [x: number, y: number | null];
 
+/** One line of a chart (see line-chart.tsx for how each field is drawn). */
+export type ChartSeries = {
+  id: string;
+  label: string;
+  points: readonly ChartPoint[];
+  color?: string;
+  dash?: number[];
+  width?: number;
+};
+
 /**
  * Series with their own x values on one shared, sorted x array (what uPlot draws): a series without a
  * point at some x gets null there (the chart spans such gaps). Later duplicates of an x win.

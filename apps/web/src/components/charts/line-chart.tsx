@@ -23,19 +23,11 @@ import { useTheme } from "next-themes";
 import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type ReactNode, type RefObject } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { Button, Card } from "@/components/ui";
-import { alignSeries, ema, formatTicks, formatValue, positiveOnly, yRange as fitRange, type ChartPoint } from "./chart-math";
+import { Card } from "@/components/ui";
+import { LargeDialog } from "./large-dialog";
+import { alignSeries, ema, formatTicks, formatValue, positiveOnly, yRange as fitRange, type ChartSeries } from "./chart-math";
 
-export type { ChartPoint } from "./chart-math";
-
-export type ChartSeries = {
-  id: string;
-  label: string;
-  points: readonly ChartPoint[];
-  color?: string;
-  dash?: number[];
-  width?: number;
-};
+export type { ChartPoint, ChartSeries } from "./chart-math";
 
 export type LineChartProps = {
   title: string;
@@ -138,10 +130,13 @@ export function LineChart(props: LineChartProps) {
         )}
       </div>
       {enlarged && (
-        <ChartDialog title={title} onClose={() => setEnlarged(false)}>
+        <LargeDialog title={title} onClose={() => setEnlarged(false)}>
           {toolbar}
           <ChartCanvas {...props} height={Math.max(240, Math.round(window.innerHeight * 0.62))} state={state} />
-        </ChartDialog>
+          <p className="text-xs text-zinc-500">
+            Drag to zoom · Shift+drag to pan · double-click to reset · click a legend entry to hide it
+          </p>
+        </LargeDialog>
       )}
     </Card>
   );
@@ -396,36 +391,5 @@ function ChartCanvas({
         })}
       </div>
     </div>
-  );
-}
-
-/** The enlarged view: a dialog most of the window wide; Escape or Close ends it. */
-function ChartDialog({ title, onClose, children }: { title: string; onClose: () => void; children: ReactNode }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  const titleId = useId();
-  useEffect(() => {
-    const d = ref.current;
-    if (d && !d.open) d.showModal();
-  }, []);
-  return (
-    <dialog
-      ref={ref}
-      onClose={onClose}
-      aria-labelledby={titleId}
-      className="m-auto w-[min(72rem,calc(100vw-1rem))] rounded-lg border border-zinc-200 bg-white p-4 text-zinc-900 shadow-xl backdrop:bg-black/50 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
-    >
-      <div className="mb-2 flex items-center justify-between gap-2">
-        <h2 id={titleId} className="font-semibold">
-          {title}
-        </h2>
-        <Button variant="secondary" onClick={() => ref.current?.close()}>
-          Close
-        </Button>
-      </div>
-      {children}
-      <p className="mt-2 text-xs text-zinc-500">
-        Drag to zoom · Shift+drag to pan · double-click to reset · click a legend entry to hide it
-      </p>
-    </dialog>
   );
 }

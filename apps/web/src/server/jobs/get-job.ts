@@ -1,5 +1,5 @@
 import "server-only";
-import { can } from "@wyolo/contracts";
+import { can, classMetricsSchema, datasetVersionLabel, type ClassMetrics } from "@wyolo/contracts";
 import { env } from "@/env";
 import { db } from "../db";
 import type { SessionUser } from "../auth/session";
@@ -22,6 +22,8 @@ export async function getJob(user: SessionUser, jobId: string) {
       trialState: true,
       trialValue: true,
       prunedAtEpoch: true,
+      classMetrics: true,
+      datasetVersion: { select: { id: true, version: true, dataset: { select: { id: true, name: true } } } },
       events: { orderBy: { createdAt: "asc" }, select: { id: true, kind: true, message: true, createdAt: true } },
     },
   });
@@ -36,6 +38,8 @@ export async function getJob(user: SessionUser, jobId: string) {
     trialState,
     trialValue,
     prunedAtEpoch,
+    classMetrics,
+    datasetVersion,
     events,
     ...summary
   } = row;
@@ -54,6 +58,16 @@ export async function getJob(user: SessionUser, jobId: string) {
       trialState,
       trialValue,
       prunedAtEpoch,
+      classMetrics: storedClassMetrics(classMetrics),
+      dataset: datasetVersion
+        ? {
+            id: datasetVersion.dataset.id,
+            name: datasetVersion.dataset.name,
+            version: datasetVersion.version,
+            versionId: datasetVersion.id,
+            label: datasetVersionLabel(datasetVersion.dataset.name, datasetVersion.version),
+          }
+        : null,
     },
     events: events.map((e) => ({ ...e, createdAt: e.createdAt.toISOString() })),
     project: { id: project.id, name: project.name, slug: project.slug },
@@ -64,4 +78,13 @@ export async function getJob(user: SessionUser, jobId: string) {
       create: can(role, "job.create"),
     },
   };
+}
+
+/** The final validation's per-class metrics as the worker stored them; rows that do not read as ClassMetrics are left out. */
+function storedClassMetrics(value: unknown): ClassMetrics[] | null {
+  if (!Array.isArray(value)) return null;
+  return value.flatMap((row) => {
+    const parsed = classMetricsSchema.safeParse(row);
+    return parsed.success ? [parsed.data] : [];
+  });
 }

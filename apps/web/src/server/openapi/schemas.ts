@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   apiErrorSchema,
+  classMetricsSchema,
   EXPORT_FORMATS,
   JOB_STATUSES,
   PRIORITIES,
@@ -201,6 +202,20 @@ export const jobDetailSchema = z
         trialState: z.string().nullable(),
         trialValue: z.number().nullable(),
         prunedAtEpoch: z.int().nullable(),
+        classMetrics: z
+          .array(classMetricsSchema)
+          .nullable()
+          .describe("Per-class metrics of the final validation (the trainer's `finished.classes`); null before it or without one"),
+        dataset: z
+          .object({
+            id: z.string(),
+            name: z.string(),
+            version: z.int(),
+            versionId: z.string(),
+            label: z.string().describe("`<name>@v<N>`"),
+          })
+          .nullable()
+          .describe("The dataset version the job trained on (`train.data: dataset:<name>@v<N>`); null for a path"),
       })
       .meta({ id: "JobDetail" }),
     events: z.array(z.object({ id: z.string(), kind: z.string(), message: z.string(), createdAt: isoDate }).meta({ id: "JobEvent" })),

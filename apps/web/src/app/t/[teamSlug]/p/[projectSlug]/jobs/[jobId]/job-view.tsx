@@ -7,6 +7,7 @@ import { toast } from "sonner";
 import { stringify as toYaml } from "yaml";
 import {
   TERMINAL_STATUSES,
+  type ClassMetrics,
   type JobEpochRow,
   type JobEventRow,
   type JobLogLine,
@@ -18,7 +19,10 @@ import {
 import { Button, Card, PageHeader } from "@/components/ui";
 import { JobStatusBadge, ProgressBar } from "@/components/job-status";
 import { progressLabel } from "@/components/jobs/progress-label";
-import { MetricChart } from "@/components/jobs/metric-chart";
+import { JobEpochCharts } from "@/components/jobs/metric-chart";
+import { PlotsGallery, plotsKey } from "@/components/jobs/plots-gallery";
+import { ClassMetricsTable } from "@/components/jobs/class-metrics-table";
+import { addResourceSample, ResourceCharts, resourcesKey } from "@/components/jobs/resource-chart";
 import { api } from "@/lib/api";
 import { reportError } from "@/lib/form-errors";
 import { formatBytes, formatDuration, formatMetric, jobDuration, metricLabel } from "@/lib/format";
@@ -41,7 +45,12 @@ type JobDetail = {
     configSources: Record<string, string>;
     trialValue: number | null;
     prunedAtEpoch: number | null;
+    /** The final validation per class (null until the run finishes, or from a trainer that sends none). */
+    classMetrics: ClassMetrics[] | null;
+    /** The dataset version it trained on (`train.data: dataset:<name>@v<N>`). */
+    dataset: { id: string; name: string; version: number; versionId: string; label: string } | null;
   };
+  team: { id: string; name: string; slug: string };
   events: JobEventRow[];
   mlflow: { uiUrl: string | null };
   permissions: { cancel: boolean; create: boolean };
@@ -108,7 +117,11 @@ export function JobView({
     queryFn: () => api<{ artifacts: Artifact[] }>(`/api/v1/jobs/${jobId}/artifacts`).then((r) => r.artifacts),
   });
   const resync = () =>
-    void Promise.all([detailKey, metricsKey, logsKey, artifactsKey].map((queryKey) => queryClient.invalidateQueries({ queryKey })));
+    void Promise.all(
+      [detailKey, metricsKey, logsKey, artifactsKey, plotsKey(jobId), resourcesKey(jobId)].map((queryKey) =>
+        queryClient.invalidateQueries({ queryKey }),
+      ),
+    );
   useLive(
     { jobId },
     {
@@ -129,7 +142,12 @@ export function JobView({
           const last = rows.at(-1)?.seq ?? 0;
           return [...rows, ...lines.filter((l) => l.seq > last)].slice(-MAX_LINES);
         }),
-      "job:artifacts": ({ jobId: id }) => id === jobId && void queryClient.invalidateQueries({ queryKey: artifactsKey }),
+      "job:artifacts": ({ jobId: id }) => {
+        if (id !== jobId) return;
+        void queryClient.invalidateQueries({ queryKey: artifactsKey });
+        void queryClient.invalidateQueries({ queryKey: plotsKey(jobId) });
+      },
+      "job:resources": ({ jobId: id, sample }) => id === jobId && addResourceSample(queryClient, jobId, sample),
       "job:event": ({ jobId: id, event }) =>
         id === jobId &&
         queryClient.setQueryData<JobDetail>(
@@ -176,13 +194,6 @@ export function JobView({
   const { job, events, permissions } = detail.data;
   const ended = TERMINAL_STATUSES.includes(job.status);
   const epochs = metrics.data ?? [];
-  const series = (prefix: RegExp) => {
-    const keys = new Set<string>();
-    for (const e of epochs)
-      for (const [k, v] of Object.entries({ ...e.losses, ...e.metrics, ...e.lr })) if (prefix.test(k) && v != null) keys.add(k);
-    return [...keys].sort();
-  };
-  const points = epochs.map((e) => ({ epoch: e.epoch, ...e.losses, ...e.metrics, ...e.lr }));
   const hasBestWeights = !!artifacts.data?.some((a) => a.name === "weights/best.pt");
   const source = job.config as { type?: StartFrom["type"]; train?: { data?: unknown; imgsz?: unknown } };
   const startFrom: StartFrom = {
@@ -211,6 +222,19 @@ export function JobView({
           <span className="inline-flex flex-wrap items-center gap-2">
             <JobStatusBadge status={job.status} cancelling={!!job.cancelRequestedAt} /> {job.model} · {job.task} · {job.priority} priority ·
             by {job.createdBy.name}
+            {job.dataset && (
+              <>
+                {" "}
+                · dataset{" "}
+                <Link
+                  href={`/t/${detail.data.team.slug}/datasets/${encodeURIComponent(job.dataset.name)}?v=${job.dataset.version}`}
+                  className="font-medium text-indigo-700 hover:underline dark:text-indigo-300"
+                  data-testid="job-dataset"
+                >
+                  {job.dataset.label}
+                </Link>
+              </>
+            )}
           </span>
         }
         actions={
@@ -287,10 +311,15 @@ export function JobView({
         </Card>
       )}
 
-      <div className="mb-6 grid gap-4 lg:grid-cols-3 [&>*]:min-w-0">
-        <MetricChart title="Train losses" data={points} keys={series(/^train\//)} />
-        <MetricChart title="Validation metrics" data={points} keys={series(/^metrics\//)} />
-        <MetricChart title="Learning rate" data={points} keys={series(/^lr\//)} />
+      <JobEpochCharts epochs={epochs} />
+      <ResourceCharts jobId={jobId} ended={ended} />
+      {job.classMetrics && job.classMetrics.length > 0 && (
+        <div className="mb-6">
+          <ClassMetricsTable classes={job.classMetrics} />
+        </div>
+      )}
+      <div className="mb-6">
+        <PlotsGallery jobId={jobId} ended={ended} />
       </div>
 
       <div className="grid gap-6 lg:grid-cols-3 [&>*]:min-w-0">
