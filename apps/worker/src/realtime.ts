@@ -1,6 +1,7 @@
 import { Emitter } from "@socket.io/redis-emitter";
 import type { Redis } from "ioredis";
 import {
+  datasetRoom,
   jobRoom,
   projectRoom,
   sweepRoom,
@@ -11,6 +12,7 @@ import {
   type JobEventRow,
   type JobLogLine,
   type JobSummary,
+  type ResourceSample,
   type ServerToClientEvents,
 } from "@wyolo/contracts";
 import type { Logger } from "./logger.ts";
@@ -59,6 +61,12 @@ export class LivePublisher {
   }
   sweepTrial(patch: SweepTrialPatch) {
     this.safely(() => this.emitter.to(sweepRoom(patch.sweepId)).emit("sweep:trial", patch));
+  }
+  jobResources(jobId: string, sample: ResourceSample) {
+    this.safely(() => this.emitter.to(jobRoom(jobId)).emit("job:resources", { jobId, sample }));
+  }
+  datasetVersion(payload: { datasetId: string; versionId: string; status: string }) {
+    this.safely(() => this.emitter.to(datasetRoom(payload.datasetId)).emit("dataset:version", payload));
   }
   event(jobId: string, event: JobEventRow) {
     this.safely(() => this.emitter.to(jobRoom(jobId)).emit("job:event", { jobId, event }));

@@ -1,4 +1,3 @@
-import { db } from "@/server/db";
 import type { BaseWorld, World } from "../api-world";
 import type { MatrixEntries, SuccessEntries } from "./types";
 
@@ -7,6 +6,7 @@ import type { MatrixEntries, SuccessEntries } from "./types";
 
 /** Two samples of the ended job: one on a GPU, one merged CPU-only span, so the answer schema sees both shapes. */
 export async function seed(base: BaseWorld) {
+  const { db } = await import("@/server/db");
   const at = Date.parse("2026-01-01T00:00:00Z");
   await db.jobResourceSample.createMany({
     data: [

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { DelayedError, UnrecoverableError } from "bullmq";
-import { isDatabaseUnavailable, type Db, type Lifecycle } from "@wyolo/db";
+import { isDatabaseUnavailable, type Db, type Lifecycle, type Prisma } from "@wyolo/db";
 import {
   objectiveValue,
   TERMINAL_STATUSES,
@@ -24,6 +24,7 @@ import { checkStoredConfig, prepareInputs } from "./inputs.ts";
 import { prepareRunDir } from "./run-dir.ts";
 import { startTracking } from "./tracking.ts";
 import { runTrainer, type TrainerLimits } from "./trainer-run.ts";
+import { ResourceSampler } from "./resource-sampler.ts";
 import type { TrialReporter } from "../sweeps/trial-reporter.ts";
 
 /** What the worker process shares with every training it runs. */
@@ -81,7 +82,7 @@ type Row = NonNullable<Awaited<ReturnType<typeof loadRow>>>;
 const loadRow = (db: Db, jobId: string) => db.trainingJob.findUnique({ where: { id: jobId }, select: summaryFields });
 type Final = "SUCCEEDED" | "FAILED" | "CANCELLED";
 type Failure = { failureReason?: string; failureClass?: FailureClass; logTail?: string };
-type EndFields = Failure & { progress?: number; prunedAtEpoch?: number };
+type EndFields = Failure & { progress?: number; prunedAtEpoch?: number; classMetrics?: Prisma.InputJsonValue };
 
 /** Whether the job's config left dataloader `workers` out (its sources say Ultralytics' default filled it). */
 export function workersLeftOut(sources: unknown): boolean {
@@ -232,6 +233,19 @@ class TrainingRun {
     for (const note of inputs.notes) await this.note("inputs", note);
 
     const lastSeq = (await db.jobLog.aggregate({ where: { jobId }, _max: { seq: true } }))._max.seq ?? 0;
+    const resources = new ResourceSampler({
+      db,
+      live: this.rt.live,
+      log: ctx.log,
+      jobId,
+      gpuIndexes: placement.gpuIndexes,
+      nvidiaSmi: env.NVIDIA_SMI,
+      workerCores: env.WORKER_CPU_CORES,
+      mayWrite: () => !ctx.lease?.lost(),
+      intervalMs: env.RESOURCE_SAMPLE_MS,
+      maxRows: env.RESOURCE_MAX_ROWS,
+    });
+    resources.start();
     const trained = await runTrainer(this.rt, ctx, {
       job: row,
       config,
@@ -255,9 +269,17 @@ class TrainingRun {
             message: `Training${ev.resumed ? " resumed" : ""}: epochs ${ev.startEpoch}–${ev.totalEpochs}${ev.batch ? `, batch ${ev.batch}` : ""}${ev.device ? ` on ${ev.device}` : ""}`,
           },
         }),
-    });
+    })
+      // The samples end with the trainer: a few seconds for their last write, never the job's end held up for it.
+      // The job's hold on its cached dataset version ends with the trainer too, so the cache may evict it later.
+      .finally(() => {
+        inputs.release?.();
+        return resources.stop(AbortSignal.timeout(5_000));
+      });
     if (trained.lockLost) return this.lockLost();
     const { recorder, stopReason } = trained;
+    // The final validation's per-class scores go with the final state (a resume that finds the run ended sends them again).
+    const classes: EndFields = trained.finished?.classes ? { classMetrics: trained.finished.classes as Prisma.InputJsonValue } : {};
     const outcome = decideOutcome({
       child: "trainer",
       program: env.TRAINER_COMMAND.split(/\s+/)[0] ?? "",
@@ -290,12 +312,12 @@ class TrainingRun {
     if (stopReason !== "shutdown") await this.storeArtifacts(dirs.saveDir, trained.uploads);
     if (ctx.lease?.lost()) return this.lockLost();
     if (outcome.status === "FAILED") return this.fail(outcome.message, outcome.failureClass, recorder.tail());
-    if (outcome.status === "SUCCEEDED" && outcome.pruned) return this.endPruned();
-    return this.end(outcome.status, outcome.message, outcome.status === "SUCCEEDED" ? { progress: 1 } : {});
+    if (outcome.status === "SUCCEEDED" && outcome.pruned) return this.endPruned(classes);
+    return this.end(outcome.status, outcome.message, outcome.status === "SUCCEEDED" ? { progress: 1, ...classes } : classes);
   }
 
   /** A sweep trial its pruner stopped: trained as far as its sweep wanted, at the last epoch it recorded. */
-  private async endPruned(): Promise<{ status: JobStatus }> {
+  private async endPruned(classes: EndFields): Promise<{ status: JobStatus }> {
     const { db } = this.rt;
     const last = await db.jobEpoch.findFirst({
       where: { jobId: this.row.id },
@@ -311,7 +333,7 @@ class TrainingRun {
     const message = last
       ? `Pruned by the sweep at epoch ${last.epoch}${value === null ? "" : ` (objective ${formatObjective(value)})`}`
       : "Pruned by the sweep";
-    return this.end("SUCCEEDED", message, { progress: 1, prunedAtEpoch: last?.epoch ?? 0 }, "pruned");
+    return this.end("SUCCEEDED", message, { progress: 1, prunedAtEpoch: last?.epoch ?? 0, ...classes }, "pruned");
   }
 
   /**
