@@ -22,9 +22,10 @@ export const compareQuerySchema = z.object({
     ])
     .pipe(
       z
-        .array(z.string().regex(ID, "Invalid job id"))
+        .array(z.string())
         .min(COMPARE_MIN_JOBS, `Compare at least ${COMPARE_MIN_JOBS} different jobs`)
-        .max(COMPARE_MAX_JOBS, `Compare at most ${COMPARE_MAX_JOBS} jobs`),
+        .max(COMPARE_MAX_JOBS, `Compare at most ${COMPARE_MAX_JOBS} jobs`)
+        .refine((ids) => ids.every((id) => ID.test(id)), "Job ids are letters, digits, - and _, comma-separated"),
     ),
 });
 
