@@ -47,7 +47,8 @@ say "Unit tests";  npx vitest run --project unit
 PYTHON="${WYOLO_TEST_PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}"
 "$PYTHON" -c "import pytest" 2>/dev/null || die "pytest is missing for $PYTHON: apt-get install -y python3-pytest (or set WYOLO_TEST_PYTHON)."
 "$PYTHON" -c "import optuna, psycopg2" 2>/dev/null || die "Optuna is missing for $PYTHON (sweeps): apt-get install -y python3-optuna python3-psycopg2 python3-sklearn (or set WYOLO_TEST_PYTHON)."
-say "Python unit tests (trainer with an Ultralytics stand-in; Optuna bridge on Postgres)"; "$PYTHON" -m pytest -q -p no:cacheprovider apps/worker/trainer/tests apps/worker/sweeper/tests
+"$PYTHON" -c "import PIL, yaml" 2>/dev/null || die "Pillow or PyYAML is missing for $PYTHON (dataset validation): apt-get install -y python3-pil python3-yaml (or set WYOLO_TEST_PYTHON)."
+say "Python unit tests (trainer with an Ultralytics stand-in; Optuna bridge on Postgres; dataset validator)"; "$PYTHON" -m pytest -q -p no:cacheprovider apps/worker/trainer/tests apps/worker/sweeper/tests apps/worker/datasets/tests
 say "Integration tests (Postgres, Redis, worker process)"; npx vitest run --project integration
 say "Build web";   npm run build -w @wyolo/web >/dev/null
 say "End-to-end tests (Chromium)"; npx playwright test

@@ -14,6 +14,8 @@ import {
   sweepQueueName,
   TRAIN_JOB_NAME,
   trainJobPayloadSchema,
+  VALIDATE_DATASET_JOB,
+  validateDatasetPayloadSchema,
   workersKey,
   type WorkerReport,
 } from "@wyolo/contracts";
@@ -30,6 +32,8 @@ import { Tracker } from "./mlflow/tracker.ts";
 import { RegistryMirror } from "./registry/mirror.ts";
 import { ArtifactStore } from "./artifacts/store.ts";
 import { runExport } from "./export/run-export.ts";
+import { DatasetObjects } from "./datasets/blobs.ts";
+import { validateVersion, type ValidationRuntime } from "./datasets/validate-version.ts";
 import { workerLifecycle } from "./lifecycle.ts";
 import { Leases, lockOptions, stalledHandler } from "./lost-workers.ts";
 import { createShutdown, onStopSignals } from "./shutdown.ts";
@@ -174,7 +178,14 @@ async function otherWorkerCan(format: string, withGpu: boolean): Promise<boolean
     (r) => r.name !== env.WORKER_NAME && isWorkerOnline(r) && (r.exportFormats ?? []).includes(format) && (!withGpu || r.gpus.length > 0),
   );
 }
+const validation: ValidationRuntime = {
+  env,
+  db,
+  objects: env.S3_ENDPOINT ? new DatasetObjects({ ...env, S3_ENDPOINT: env.S3_ENDPOINT }) : undefined,
+  publish: (event) => live.datasetVersion(event),
+};
 const catalog = new Catalog()
+  .register(VALIDATE_DATASET_JOB, validateDatasetPayloadSchema, (data, ctx) => validateVersion(data, ctx, validation))
   .register(TRAIN_JOB_NAME, trainJobPayloadSchema, (data, ctx) => runTraining(data, ctx, runtime))
   .register(EXPORT_JOB_NAME, exportJobPayloadSchema, (data, ctx) =>
     runExport(data, ctx, {
