@@ -49,6 +49,9 @@ IMAGE_EXTS = {".bmp", ".jpeg", ".jpg", ".mpo", ".png", ".tif", ".tiff", ".webp"}
 # Labels kept per image for the preview (the counts and stats use them all).
 MAX_ITEM_LABELS = 500
 MAX_ITEM_POINTS = 400
+# Text read whole: larger ones are refused rather than loaded.
+MAX_YAML_BYTES = 1024 * 1024
+MAX_LABEL_BYTES = 16 * 1024 * 1024
 # An image this large is refused before it is decoded (Pillow raises past twice this).
 Image.MAX_IMAGE_PIXELS = 60_000_000
 ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -291,12 +294,14 @@ def check_chunk(args):
             result.update(labels=[{"c": class_id}], classIds=[class_id], shapes=[], labelIssues=[], label=None)
         elif label is not None:
             try:
+                if os.path.getsize(os.path.join(root, label)) > MAX_LABEL_BYTES:
+                    raise ValueError(f"larger than {MAX_LABEL_BYTES // 1024 // 1024} MB")
                 with open(os.path.join(root, label), encoding="utf-8") as f:
                     text = f.read()
                 labels, ids, issues, shapes = parse_labels(text, label, task, nc, kpt_shape)
-            except (OSError, UnicodeDecodeError) as e:
+            except (OSError, UnicodeDecodeError, ValueError) as e:
                 labels, ids, shapes = [], [], []
-                issues = [("error", "bad_label_line", f"cannot be read as text: {e}", 1)]
+                issues = [("error", "bad_label_line", f"cannot be read as a label file: {e}", 1)]
             result.update(labels=labels, classIds=ids, shapes=shapes, labelIssues=issues, label=label)
         else:
             result.update(labels=[], classIds=[], shapes=[], labelIssues=[], label=None)
@@ -323,14 +328,20 @@ class Layout:
 
 
 def list_files(root: str) -> list[str]:
-    files = []
-    for d, dirs, names in os.walk(root):
-        dirs.sort()
-        for n in sorted(names):
-            full = os.path.join(d, n)
-            if os.path.isfile(full) and not os.path.islink(full):
-                files.append(rel(os.path.relpath(full, root)))
-    return files
+    """Every regular file below root (relative posix paths, sorted); links are not followed."""
+    files: list[str] = []
+
+    def walk(d: str, prefix: str) -> None:
+        with os.scandir(d) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        for e in entries:
+            if e.is_dir(follow_symlinks=False):
+                walk(e.path, f"{prefix}{e.name}/")
+            elif e.is_file(follow_symlinks=False):
+                files.append(prefix + e.name)
+
+    walk(root, "")
+    return sorted(files)
 
 
 def is_image(path: str) -> bool:
@@ -367,6 +378,9 @@ def read_yaml_layout(root: str, files: list[str], yaml_file: str, f: Findings) -
     lay = Layout()
     lay.yaml_file = yaml_file
     try:
+        if os.path.getsize(os.path.join(root, yaml_file)) > MAX_YAML_BYTES:
+            f.error("bad_yaml", f"larger than {MAX_YAML_BYTES // 1024} KB: not a dataset YAML", yaml_file)
+            return None
         with open(os.path.join(root, yaml_file), encoding="utf-8") as fh:
             text = fh.read()
         data = yaml.safe_load(text)

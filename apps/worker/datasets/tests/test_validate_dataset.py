@@ -181,3 +181,13 @@ def test_the_command_line_prints_one_json_document(tmp_path: Path) -> None:
     assert doc["report"]["ok"] is True and doc["task"] == "segment"
     res = subprocess.run([sys.executable, str(VALIDATOR), str(tmp_path / "nope")], capture_output=True, text=True)
     assert res.returncode == 2 and "not a folder" in res.stderr
+
+
+def test_oversized_text_is_refused_not_loaded(tmp_path: Path) -> None:
+    factory.make(tmp_path, "detect")
+    (tmp_path / "labels/train/img_0002.txt").write_bytes(b"0 0.5 0.5 0.1 0.1\n" * 1_000_000)
+    doc = validate(str(tmp_path), procs=1)
+    assert "larger than 16 MB" in found(doc, "bad_label_line", "labels/train/img_0002.txt", 1)[0]["message"]
+    (tmp_path / "data.yaml").write_text("names: [a]\n" + "# padding\n" * 120_000)
+    doc = validate(str(tmp_path), procs=1)
+    assert found(doc, "bad_yaml", "data.yaml")
