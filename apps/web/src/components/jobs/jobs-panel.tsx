@@ -1,10 +1,11 @@
 "use client";
 import { useInfiniteQuery, useQuery, useQueryClient, type InfiniteData } from "@tanstack/react-query";
-import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from "@tanstack/react-table";
+import { createColumnHelper, flexRender, getCoreRowModel, useReactTable, type RowSelectionState } from "@tanstack/react-table";
+import { clsx } from "clsx";
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useMemo, useState } from "react";
-import { JOB_STATUSES, TERMINAL_STATUSES, type JobListPage, type JobSummary } from "@wyolo/contracts";
+import { COMPARE_MAX_JOBS, COMPARE_MIN_JOBS, JOB_STATUSES, TERMINAL_STATUSES, type JobListPage, type JobSummary } from "@wyolo/contracts";
 import { Button, Card, EmptyState, Select } from "@/components/ui";
 import { JobStatusBadge, ProgressBar } from "@/components/job-status";
 import { api } from "@/lib/api";
@@ -13,6 +14,7 @@ import { useLive } from "@/lib/live";
 import { SubmitJobForm } from "./submit-job-form";
 import { cloneSource } from "./clone-source";
 import { progressLabel } from "./progress-label";
+import { compareHref } from "@/components/compare/compare-url";
 
 type Member = { userId: string; name: string };
 const SORTS = {
@@ -40,6 +42,20 @@ export function TrialBadge({ job, base }: { job: Pick<JobSummary, "sweepId" | "t
 }
 
 const columns = (base: string) => [
+  col.display({
+    id: "select",
+    header: () => <span className="sr-only">Select to compare</span>,
+    cell: ({ row, table }) => (
+      <input
+        type="checkbox"
+        checked={row.getIsSelected()}
+        // Counted over every ticked job, also those the current filters hide.
+        disabled={!row.getIsSelected() && Object.keys(table.getState().rowSelection).length >= COMPARE_MAX_JOBS}
+        onChange={row.getToggleSelectedHandler()}
+        aria-label={`Select ${row.original.name} to compare`}
+      />
+    ),
+  }),
   col.accessor("name", {
     header: "Job",
     cell: ({ row }) => (
@@ -79,11 +95,14 @@ const columns = (base: string) => [
 export function JobsPanel({
   project,
   teamId,
+  teamSlug,
   base,
   canCreate,
 }: {
   project: { id: string };
   teamId: string;
+  /** The compare page's team (`/t/<teamSlug>/compare?jobs=…`). */
+  teamSlug: string;
   base: string;
   canCreate: boolean;
 }) {
@@ -97,6 +116,9 @@ export function JobsPanel({
   const [sort, setSort] = useState<keyof typeof SORTS>("created_desc");
   // A sweep's trials would bury the other jobs (50 trials, 50 rows): they have their sweep's page, and show here on request.
   const [showTrials, setShowTrials] = useState(false);
+  // Ticked jobs, kept while filters, sort and pages change: "Compare (n)" opens them side by side.
+  const [rowSelection, setRowSelection] = useState<RowSelectionState>({});
+  const selectedIds = Object.keys(rowSelection).filter((id) => rowSelection[id]);
   const key = ["jobs", project.id, { status, creatorId, sort, showTrials }] as const;
 
   const clone = useQuery({
@@ -157,6 +179,9 @@ export function JobsPanel({
     columns: tableColumns,
     getCoreRowModel: getCoreRowModel(),
     getRowId: (r) => r.id,
+    state: { rowSelection },
+    onRowSelectionChange: setRowSelection,
+    enableRowSelection: true,
     manualPagination: true,
     manualSorting: true,
     manualFiltering: true,
@@ -207,6 +232,23 @@ export function JobsPanel({
             <input type="checkbox" checked={showTrials} onChange={(e) => setShowTrials(e.target.checked)} />
             Show sweep trials ({trialCount})
           </label>
+        )}
+        {selectedIds.length > 0 && (
+          <span className="flex items-center gap-2 self-center">
+            {selectedIds.length >= COMPARE_MIN_JOBS ? (
+              <Link
+                href={compareHref(teamSlug, selectedIds)}
+                className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-medium text-white hover:bg-indigo-500"
+              >
+                Compare ({selectedIds.length})
+              </Link>
+            ) : (
+              <span className="text-xs text-zinc-500">Tick one more to compare</span>
+            )}
+            <Button variant="ghost" onClick={() => setRowSelection({})}>
+              Clear
+            </Button>
+          </span>
         )}
         {canCreate && !creating && <Button onClick={() => setCreating(true)}>New training job</Button>}
       </div>
@@ -260,7 +302,14 @@ export function JobsPanel({
             </thead>
             <tbody>
               {table.getRowModel().rows.map((row) => (
-                <tr key={row.id} data-job-id={row.id} className="border-b border-zinc-100 last:border-0 dark:border-zinc-800">
+                <tr
+                  key={row.id}
+                  data-job-id={row.id}
+                  className={clsx(
+                    "border-b border-zinc-100 last:border-0 dark:border-zinc-800",
+                    row.getIsSelected() && "bg-indigo-50 dark:bg-indigo-950/30",
+                  )}
+                >
                   {row.getVisibleCells().map((cell) => (
                     <td key={cell.id} className="px-4 py-3 align-top">
                       {flexRender(cell.column.columnDef.cell, cell.getContext())}

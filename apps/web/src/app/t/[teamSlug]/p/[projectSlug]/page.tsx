@@ -7,6 +7,7 @@ import { cache, Suspense } from "react";
 import { PageHeader, RoleBadge } from "@/components/ui";
 import { JobsPanel } from "@/components/jobs/jobs-panel";
 import { SweepsPanel } from "@/components/sweeps/sweeps-panel";
+import { ProjectTabs } from "@/components/compare/project-tabs";
 
 type Params = { teamSlug: string; projectSlug: string };
 
@@ -23,6 +24,7 @@ export async function generateMetadata({ params }: { params: Promise<Params> }):
 
 export default async function ProjectPage({ params }: { params: Promise<Params> }) {
   const { project, team, role } = await load(await params);
+  const base = `/t/${team.slug}/p/${project.slug}`;
   return (
     <>
       <nav aria-label="Breadcrumb" className="mb-2 text-sm text-zinc-500">
@@ -39,15 +41,15 @@ export default async function ProjectPage({ params }: { params: Promise<Params> 
           </span>
         }
       />
-      <SweepsPanel projectId={project.id} base={`/t/${team.slug}/p/${project.slug}`} canCreate={can(role, "sweep.create")} />
-      <Suspense>
-        <JobsPanel
-          project={{ id: project.id }}
-          teamId={team.id}
-          base={`/t/${team.slug}/p/${project.slug}`}
-          canCreate={can(role, "job.create")}
-        />
-      </Suspense>
+      <ProjectTabs base={base} current="jobs" />
+      <div id="sweeps" className="scroll-mt-20">
+        <SweepsPanel projectId={project.id} base={base} canCreate={can(role, "sweep.create")} />
+      </div>
+      <div id="jobs" className="scroll-mt-20">
+        <Suspense>
+          <JobsPanel project={{ id: project.id }} teamId={team.id} teamSlug={team.slug} base={base} canCreate={can(role, "job.create")} />
+        </Suspense>
+      </div>
       <dl className="mt-6 grid gap-4 text-sm sm:grid-cols-3">
         <div>
           <dt className="text-zinc-500">Project id</dt>
