@@ -91,37 +91,31 @@ export type SeededVersion = {
   bytes: number;
 };
 
-export async function seedDatasetVersion(
-  db: Db,
-  s3: S3Env,
-  opts: {
-    teamId: string;
-    name: string;
-    version?: number;
-    files: DatasetFiles;
-    task?: DatasetTask;
-    names?: string[];
-    splits?: Record<string, string>;
-    status?: "READY" | "INVALID";
-    createdById?: string;
-  },
-): Promise<SeededVersion> {
-  const task = opts.task ?? "detect";
-  const names = opts.names ?? ["circle", "square"];
-  const splits = opts.splits ?? (task === "classify" ? { train: "train", val: "val" } : { train: "images/train", val: "images/val" });
+type VersionShape = { task?: DatasetTask; names?: string[]; splits?: Record<string, string> };
+
+/** A version's blobs (each distinct content once) and canonical manifest in the bucket, as validation stores them. */
+export async function storeVersionObjects(s3: S3Env, teamId: string, files: DatasetFiles, shape: VersionShape = {}) {
+  const task = shape.task ?? "detect";
+  const names = shape.names ?? ["circle", "square"];
+  const splits = shape.splits ?? (task === "classify" ? { train: "train", val: "val" } : { train: "images/train", val: "images/val" });
   const client = s3Client(s3);
   try {
     await client.send(new HeadBucketCommand({ Bucket: s3.S3_BUCKET }));
   } catch {
     await client.send(new CreateBucketCommand({ Bucket: s3.S3_BUCKET }));
   }
-  const entries = Object.entries(opts.files).map(([p, content]) => {
+  const entries = Object.entries(files).map(([p, content]) => {
     const body = Buffer.isBuffer(content) ? content : Buffer.from(content);
     return { path: p, sha256: sha256(body), size: body.length, body };
   });
   const blobs = new Map(entries.map((e) => [e.sha256, e.body]));
-  for (const [digest, body] of blobs)
-    await client.send(new PutObjectCommand({ Bucket: s3.S3_BUCKET, Key: datasetBlobKey(opts.teamId, digest), Body: body }));
+  await Promise.all(
+    Array.from({ length: 8 }, async (_, lane) => {
+      for (const [i, [digest, body]] of [...blobs].entries())
+        if (i % 8 === lane)
+          await client.send(new PutObjectCommand({ Bucket: s3.S3_BUCKET, Key: datasetBlobKey(teamId, digest), Body: body }));
+    }),
+  );
   const manifest: DatasetManifest = {
     version: 1,
     task,
@@ -131,10 +125,36 @@ export async function seedDatasetVersion(
   };
   const bytes = canonicalManifest(manifest);
   const manifestHash = sha256(bytes);
-  const manifestKey = datasetManifestKey(opts.teamId, manifestHash);
+  const manifestKey = datasetManifestKey(teamId, manifestHash);
   await client.send(new PutObjectCommand({ Bucket: s3.S3_BUCKET, Key: manifestKey, Body: bytes, ContentType: "application/json" }));
   client.destroy();
+  return {
+    task,
+    names,
+    manifestHash,
+    manifestKey,
+    files: entries.length,
+    blobKeys: [...blobs.keys()].map((digest) => datasetBlobKey(teamId, digest)),
+    /** What a cold fetch downloads: each distinct content once. */
+    blobBytes: [...blobs.values()].reduce((n, b) => n + b.length, 0),
+    bytes: entries.reduce((n, e) => n + e.size, 0),
+  };
+}
 
+export async function seedDatasetVersion(
+  db: Db,
+  s3: S3Env,
+  opts: VersionShape & {
+    teamId: string;
+    name: string;
+    version?: number;
+    files: DatasetFiles;
+    status?: "READY" | "INVALID";
+    createdById?: string;
+  },
+): Promise<SeededVersion> {
+  const stored = await storeVersionObjects(s3, opts.teamId, opts.files, opts);
+  const { task, names, manifestHash, manifestKey } = stored;
   const dataset = await db.dataset.upsert({
     where: { teamId_name: { teamId: opts.teamId, name: opts.name } },
     create: { teamId: opts.teamId, name: opts.name, createdById: opts.createdById ?? null },
@@ -144,7 +164,6 @@ export async function seedDatasetVersion(
   const version =
     opts.version ??
     ((await db.datasetVersion.aggregate({ where: { datasetId: dataset.id }, _max: { version: true } }))._max.version ?? 0) + 1;
-  const totalBytes = entries.reduce((n, e) => n + e.size, 0);
   const status = opts.status ?? "READY";
   const report: DatasetReport = { ok: status === "READY", task, counts: {}, issues: [] };
   const row = await db.datasetVersion.create({
@@ -155,8 +174,8 @@ export async function seedDatasetVersion(
       task,
       manifestHash,
       manifestKey,
-      fileCount: entries.length,
-      totalBytes: BigInt(totalBytes),
+      fileCount: stored.files,
+      totalBytes: BigInt(stored.bytes),
       classNames: names,
       report,
       validatedAt: new Date(),
@@ -172,8 +191,8 @@ export async function seedDatasetVersion(
     ref: `dataset:${opts.name}@v${version}`,
     manifestHash,
     manifestKey,
-    files: entries.length,
-    distinctBlobs: blobs.size,
-    bytes: totalBytes,
+    files: stored.files,
+    distinctBlobs: stored.blobKeys.length,
+    bytes: stored.bytes,
   };
 }
