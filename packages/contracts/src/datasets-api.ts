@@ -239,6 +239,9 @@ export type SignedPart = z.infer<typeof signedPartSchema>;
 
 export const uploadStateSchema = z.object({
   versionId: z.string(),
+  /** The version's status; past UPLOADING the upload is over (done: a resume has nothing left to send). */
+  status: z.enum(DATASET_VERSION_STATUSES),
+  done: z.boolean(),
   fileName: z.string(),
   size: z.number(),
   partSize: z.number().int(),

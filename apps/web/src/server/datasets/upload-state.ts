@@ -1,5 +1,11 @@
 import "server-only";
-import { DATASET_SIGN_PARTS_MAX, DATASET_UPLOAD_PART_BYTES, datasetUploadPartCount, type UploadState } from "@wyolo/contracts";
+import {
+  DATASET_SIGN_PARTS_MAX,
+  DATASET_UPLOAD_PART_BYTES,
+  datasetUploadPartCount,
+  type DatasetVersionStatus,
+  type UploadState,
+} from "@wyolo/contracts";
 import { AppError } from "../errors";
 import { listParts, signParts, urlsExpireAt } from "./object-store";
 
@@ -21,15 +27,20 @@ export function openUpload(row: UploadRow & { status: string }) {
   return { key: row.uploadKey, uploadId: row.uploadId, name: row.uploadName ?? "", size: Number(row.uploadSize ?? 0) };
 }
 
-export async function uploadState(row: UploadRow & { status: string }, withParts: boolean): Promise<UploadState> {
-  const upload = openUpload(row);
-  const stored = withParts ? await listParts(upload.key, upload.uploadId) : [];
+/** Where an upload stands; one that is over (the version past UPLOADING) answers done, without asking the store. */
+export async function uploadState(row: UploadRow & { status: DatasetVersionStatus }, withParts: boolean): Promise<UploadState> {
+  if (!row.uploadKey) throw new AppError("CONFLICT", "This version was made without an upload");
+  const done = row.status !== "UPLOADING";
+  const size = Number(row.uploadSize ?? 0);
+  const stored = done ? null : withParts ? await listParts(row.uploadKey, openUpload(row).uploadId) : [];
   return {
     versionId: row.id,
-    fileName: upload.name,
-    size: upload.size,
+    status: row.status,
+    done,
+    fileName: row.uploadName ?? "",
+    size,
     partSize: DATASET_UPLOAD_PART_BYTES,
-    partCount: datasetUploadPartCount(upload.size),
+    partCount: datasetUploadPartCount(size),
     uploaded: stored,
     urlsExpireAt: urlsExpireAt(),
   };

@@ -1,4 +1,211 @@
+import { z } from "zod";
+import {
+  completeUploadSchema,
+  createDatasetSchema,
+  createVersionAnswerSchema,
+  createVersionSchema,
+  datasetDetailSchema,
+  datasetDiffAnswerSchema,
+  datasetDiffQuerySchema,
+  datasetItemsAnswerSchema,
+  datasetItemsQuerySchema,
+  datasetListAnswerSchema,
+  datasetSummarySchema,
+  datasetVersionDetailSchema,
+  datasetVersionSummarySchema,
+  signedPartSchema,
+  signPartsSchema,
+  trainableVersionSchema,
+  updateDatasetSchema,
+  updateVersionSchema,
+  uploadStateSchema,
+} from "@wyolo/contracts";
 import type { ApiOperation } from "../operations";
 
+const TAG = "Datasets";
+const summary = datasetSummarySchema.meta({ id: "DatasetSummary" });
+const versionSummary = datasetVersionSummarySchema.meta({ id: "DatasetVersionSummary" });
+const noContent = (description: string) => [{ status: 204, description }];
+const UPLOAD_FLOW =
+  "PUT each part's bytes to its presigned URL (straight to the object store: the web app never carries them), keep the " +
+  "ETag each PUT answers, then POST …/upload/complete with them.";
+
 /** The datasets routes (one entry per route file and method), with their answer schemas beside them. */
-export const DATASETS_OPERATIONS: ApiOperation[] = [];
+export const DATASETS_OPERATIONS: ApiOperation[] = [
+  {
+    id: "listDatasets",
+    method: "get",
+    path: "/teams/{teamId}/datasets",
+    tag: TAG,
+    summary: "The team's datasets, with their newest READY version and the team's storage use",
+    auth: "user",
+    ok: [{ status: 200, description: "Datasets by name", schema: datasetListAnswerSchema }],
+  },
+  {
+    id: "createDataset",
+    method: "post",
+    path: "/teams/{teamId}/datasets",
+    tag: TAG,
+    summary: "Create a dataset (MEMBER and up)",
+    description: "Names are unique in the team (409) and name versions as `dataset:<name>@v<N>`.",
+    auth: "user",
+    body: { json: createDatasetSchema },
+    ok: [{ status: 201, description: "Created", schema: z.object({ dataset: summary }) }],
+    errors: [409],
+  },
+  {
+    id: "listTrainableDatasetVersions",
+    method: "get",
+    path: "/teams/{teamId}/datasets/versions",
+    tag: TAG,
+    summary: "The team's READY, unarchived versions (what `train.data` may name)",
+    auth: "user",
+    ok: [{ status: 200, description: "By dataset, newest first", schema: z.object({ versions: z.array(trainableVersionSchema) }) }],
+  },
+  {
+    id: "getDataset",
+    method: "get",
+    path: "/datasets/{datasetId}",
+    tag: TAG,
+    summary: "A dataset with its versions, newest first",
+    description: "Live: join the socket room with `{datasetId}`; `dataset:version` says when a version's status changes.",
+    auth: "user",
+    ok: [{ status: 200, description: "The dataset", schema: z.object({ dataset: datasetDetailSchema }) }],
+  },
+  {
+    id: "updateDataset",
+    method: "patch",
+    path: "/datasets/{datasetId}",
+    tag: TAG,
+    summary: "Change a dataset's description (MEMBER and up)",
+    auth: "user",
+    body: { json: updateDatasetSchema },
+    ok: [{ status: 200, description: "Changed", schema: z.object({ dataset: summary }) }],
+  },
+  {
+    id: "deleteDataset",
+    method: "delete",
+    path: "/datasets/{datasetId}",
+    tag: TAG,
+    summary: "Delete a dataset, its versions and their files (ADMIN and up)",
+    description: "Refused (409) while a job references one of its versions: archive those instead.",
+    auth: "user",
+    ok: noContent("Deleted"),
+    errors: [409],
+  },
+  {
+    id: "createDatasetVersion",
+    method: "post",
+    path: "/datasets/{datasetId}/versions",
+    tag: TAG,
+    summary: "Start a new version: upload an archive, or make it from an older one (MEMBER and up)",
+    description:
+      "With `file`: an UPLOADING version and a multipart upload, answered with presigned part URLs (parts of `partSize`, " +
+      `the first 100 signed). ${UPLOAD_FLOW} With \`parent\` and \`removedPaths\` only: a VALIDATING version, queued for ` +
+      "validation at once. An archive over DATASET_MAX_UPLOAD_BYTES answers 413, one that would put the team's datasets over " +
+      "DATASET_TEAM_QUOTA_BYTES 422, both on `file.size`.",
+    auth: "user",
+    body: { json: createVersionSchema },
+    ok: [{ status: 201, description: "The version and its upload", schema: createVersionAnswerSchema }],
+  },
+  {
+    id: "getDatasetVersion",
+    method: "get",
+    path: "/dataset-versions/{versionId}",
+    tag: TAG,
+    summary: "A version: status, validation report, statistics, file counts, the jobs that used it",
+    auth: "user",
+    ok: [{ status: 200, description: "The version", schema: z.object({ version: datasetVersionDetailSchema }) }],
+  },
+  {
+    id: "updateDatasetVersion",
+    method: "patch",
+    path: "/dataset-versions/{versionId}",
+    tag: TAG,
+    summary: "Archive or unarchive a version (ADMIN and up)",
+    description: "An archived version is hidden from the picker and refused for new jobs; jobs that used it keep it.",
+    auth: "user",
+    body: { json: updateVersionSchema },
+    ok: [{ status: 200, description: "Changed", schema: z.object({ version: versionSummary }) }],
+  },
+  {
+    id: "deleteDatasetVersion",
+    method: "delete",
+    path: "/dataset-versions/{versionId}",
+    tag: TAG,
+    summary: "Delete a version no job references (ADMIN and up)",
+    description: "A version a job used answers 409 (archive it); so does one being validated. Files only it held are deleted.",
+    auth: "user",
+    ok: noContent("Deleted"),
+    errors: [409],
+  },
+  {
+    id: "getDatasetUpload",
+    method: "get",
+    path: "/dataset-versions/{versionId}/upload",
+    tag: TAG,
+    summary: "Where a version's upload stands (to resume it)",
+    description:
+      "`uploaded`: the parts the object store holds, where it can list them (S3, MinIO); null where it cannot (s3rver) — " +
+      "the client then resumes from the ETags it kept. `done`: the version is past UPLOADING.",
+    auth: "user",
+    ok: [{ status: 200, description: "The upload", schema: z.object({ upload: uploadStateSchema }) }],
+    errors: [409],
+  },
+  {
+    id: "abortDatasetUpload",
+    method: "delete",
+    path: "/dataset-versions/{versionId}/upload",
+    tag: TAG,
+    summary: "Cancel an upload: the multipart upload is aborted and the UPLOADING version removed",
+    auth: "user",
+    ok: noContent("Cancelled"),
+    errors: [409],
+  },
+  {
+    id: "signDatasetUploadParts",
+    method: "post",
+    path: "/dataset-versions/{versionId}/upload/parts",
+    tag: TAG,
+    summary: "Presigned URLs for some parts of an open upload (at most 100 at a time)",
+    description: `Valid DATASET_UPLOAD_URL_TTL_SECONDS. ${UPLOAD_FLOW}`,
+    auth: "user",
+    body: { json: signPartsSchema },
+    ok: [{ status: 200, description: "The URLs", schema: z.object({ parts: z.array(signedPartSchema) }) }],
+    errors: [409],
+  },
+  {
+    id: "completeDatasetUpload",
+    method: "post",
+    path: "/dataset-versions/{versionId}/upload/complete",
+    tag: TAG,
+    summary: "Finish an upload: the archive is assembled, its size checked, and the version queued for validation",
+    description:
+      "Send every part's ETag (`parts`); a store that lists parts (S3, MinIO) may be left to do it. Safe to repeat: a " +
+      "VALIDATING version is only queued again. Missing parts, wrong ETags or another size than declared answer 422 on `parts`.",
+    auth: "user",
+    body: { json: completeUploadSchema, optional: true },
+    ok: [{ status: 200, description: "VALIDATING", schema: z.object({ version: versionSummary }) }],
+    errors: [409],
+  },
+  {
+    id: "listDatasetItems",
+    method: "get",
+    path: "/dataset-versions/{versionId}/items",
+    tag: TAG,
+    summary: "A page of a version's images with their labels and presigned image URLs (valid at most 5 minutes)",
+    auth: "user",
+    query: datasetItemsQuerySchema,
+    ok: [{ status: 200, description: "Images by path", schema: datasetItemsAnswerSchema }],
+  },
+  {
+    id: "diffDatasetVersions",
+    method: "get",
+    path: "/dataset-versions/{versionId}/diff",
+    tag: TAG,
+    summary: "What changed from version `against` to this one: files (by content), instances per class, images per split",
+    auth: "user",
+    query: datasetDiffQuerySchema,
+    ok: [{ status: 200, description: "The differences", schema: datasetDiffAnswerSchema }],
+  },
+];
