@@ -298,16 +298,10 @@ export class ResourceSampler {
 
   private async write() {
     if (this.gone || this.opts.mayWrite?.() === false) return;
-    const changes = this.series.changes();
-    if (!changes.create.length && !changes.remove.length) return;
     this.sinceFlush = 0;
     const { db, jobId, log } = this.opts;
     try {
-      await db.$transaction([
-        db.jobResourceSample.deleteMany({ where: { jobId, at: { in: changes.remove.map((at) => new Date(at)) } } }),
-        db.jobResourceSample.createMany({ data: changes.create.map((s) => toRow(jobId, s)) }),
-      ]);
-      this.series.written(changes);
+      await writeSeries(db, jobId, this.series);
       if (this.outage) log.info("Postgres is back: the resource samples kept meanwhile are written");
       this.outage = false;
     } catch (err) {
@@ -336,6 +330,17 @@ export class ResourceSampler {
     ]);
     if (this.series.pending) this.opts.log.warn({ pending: this.series.pending }, "resource samples left unwritten at the end of the run");
   }
+}
+
+/** What changed in a series since its last write, to Postgres in one transaction (the merged-away rows deleted). */
+export async function writeSeries(db: Db, jobId: string, series: ResourceSeries): Promise<void> {
+  const changes = series.changes();
+  if (!changes.create.length && !changes.remove.length) return;
+  await db.$transaction([
+    db.jobResourceSample.deleteMany({ where: { jobId, at: { in: changes.remove.map((at) => new Date(at)) } } }),
+    db.jobResourceSample.createMany({ data: changes.create.map((s) => toRow(jobId, s)) }),
+  ]);
+  series.written(changes);
 }
 
 /** The sample of the span between two readings. */
