@@ -29,6 +29,8 @@ export S3_ENDPOINT="http://127.0.0.1:${E2E_S3_PORT:-4579}" S3_ACCESS_KEY_ID=S3RV
 # Two training slots, so a sweep's `parallel: 2` runs two trials at once; the Optuna bridge under a
 # Python that has optuna (Debian's python3-optuna), whatever python3 comes first on PATH.
 export OPTUNA_COMMAND="${OPTUNA_COMMAND:-/usr/bin/python3 apps/worker/sweeper/optuna_bridge.py}"
+# The dataset validator under Debian's python3 (Pillow, PyYAML from .ci/run), whatever python3 comes first on PATH.
+export VALIDATOR_COMMAND="${VALIDATOR_COMMAND:-/usr/bin/python3 apps/worker/datasets/validate_dataset.py}"
 TRAINER_COMMAND="node apps/worker/test/fixtures/fake-trainer.mjs" EXPORTER_COMMAND="node apps/worker/test/fixtures/fake-exporter.mjs" WORKER_NAME=e2e-worker WORKER_DATA_DIR="$data_dir" FLUSH_INTERVAL_MS=200 WORKER_CONCURRENCY=2 \
   node --import tsx apps/worker/src/index.ts & worker=$!
 NODE_ENV=production NEXTAUTH_URL="http://localhost:${PORT}" NEXTAUTH_SECRET="e2e-secret-e2e-secret-e2e-secret-e2e" HOSTNAME=127.0.0.1 \
