@@ -470,3 +470,74 @@ describe("versions: reads, diff, training from one, archive and delete rules", (
     );
   });
 });
+
+describe("the CLI (wyolo dataset …) against these routes and the object store", () => {
+  it("creates a dataset, uploads a folder in parts (packed with tar), lists and shows it", async () => {
+    const { loadApiRoutes } = await import("./api-world");
+    const { createTestToken } = await import("./tokens-helper");
+    const routes = await loadApiRoutes();
+    const matchers = routes
+      .filter((r) => !r.params.some((p) => p.catchAll))
+      .map((r) => ({ route: r, re: new RegExp(`^/api/v1/${r.pattern.replace(/\[([^\]]+)\]/g, "(?<$1>[^/]+)")}$`) }));
+    // Calls to the dashboard go to the route handlers in this process; part PUTs go to s3rver for real.
+    const fetchVia = (async (input: string | URL | Request, init?: RequestInit) => {
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      if (url.origin !== "http://wyolo.test") return fetch(input, init);
+      const m = matchers.map((x) => ({ ...x, hit: x.re.exec(url.pathname) })).find((x) => x.hit);
+      const handler = m?.route.handlers[(init?.method ?? "GET") as "GET"];
+      if (!m || !handler) return new Response(JSON.stringify({ error: { message: "no route" } }), { status: 404 });
+      return handler(new Request(url, init), { params: Promise.resolve({ ...m.hit!.groups }) });
+    }) as typeof fetch;
+    const user = await db.membership.findFirstOrThrow({ where: { teamId, role: "MEMBER" }, select: { userId: true } });
+    const { token } = await createTestToken({ userId: user.userId, scopes: ["read", "datasets:write"] });
+    const { mkdtempSync, mkdirSync, writeFileSync } = await import("node:fs");
+    const os = await import("node:os");
+    const path = await import("node:path");
+    const home = mkdtempSync(path.join(os.tmpdir(), "wyolo-cli-"));
+    const folder = path.join(home, "circles");
+    mkdirSync(path.join(folder, "images/train"), { recursive: true });
+    writeFileSync(path.join(folder, "data.yaml"), "names: [circle]\ntrain: images/train\n");
+    writeFileSync(path.join(folder, "images/train/a.jpg"), randomBytes(1000));
+    const cliPath = "../../../packages/cli/src/cli.ts";
+    const { run } = (await import(/* @vite-ignore */ cliPath)) as { run: (argv: string[], io: object) => Promise<number> };
+    const team = await db.team.findUniqueOrThrow({ where: { id: teamId }, select: { slug: true } });
+    const wyolo = async (...argv: string[]) => {
+      let out = "";
+      let err = "";
+      const code = await run([...argv], {
+        stdout: { write: (s: string) => (out += s) },
+        stderr: { write: (s: string) => (err += s) },
+        stdin: process.stdin,
+        env: { HOME: home, WYOLO_URL: "http://wyolo.test", WYOLO_TOKEN: token },
+        cwd: home,
+        fetch: fetchVia,
+      });
+      return { code, out, err };
+    };
+    expect(await wyolo("dataset", "create", "cli-circles", "--team", team.slug)).toMatchObject({ code: 0 });
+    const up = await wyolo("dataset", "upload", "cli-circles", "circles", "--team", team.slug, "--json");
+    expect(up.err).toBe("");
+    expect(up.code).toBe(0);
+    const version = JSON.parse(up.out).version;
+    expect(version).toMatchObject({ ref: "dataset:cli-circles@v1", status: "VALIDATING" });
+    const row = await db.datasetVersion.findUniqueOrThrow({ where: { id: version.id }, select: { uploadKey: true, uploadName: true } });
+    expect(row.uploadName).toBe("circles.tar.gz");
+    const stored = await client.send(new GetObjectCommand({ Bucket: s3.env.S3_BUCKET, Key: row.uploadKey! }));
+    expect((await stored.Body!.transformToByteArray()).subarray(0, 2)).toEqual(new Uint8Array([0x1f, 0x8b])); // gzip
+    const show = await wyolo("dataset", "show", "cli-circles", "--team", team.slug);
+    expect(show.out).toMatch(/dataset:cli-circles@v1\s+VALIDATING/);
+    const ls = await wyolo("dataset", "ls", "--team", team.slug);
+    expect(ls.out).toMatch(/cli-circles\s+1\s/);
+    // A member without the datasets:write scope is refused with the server's words.
+    const { token: readOnly } = await createTestToken({ userId: user.userId, scopes: ["read"] });
+    const refused = await run(["dataset", "create", "nope", "--team", team.slug], {
+      stdout: { write: () => true },
+      stderr: { write: () => true },
+      stdin: process.stdin,
+      env: { HOME: home, WYOLO_URL: "http://wyolo.test", WYOLO_TOKEN: readOnly },
+      cwd: home,
+      fetch: fetchVia,
+    });
+    expect(refused).toBe(3);
+  });
+});

@@ -5,6 +5,7 @@ import { followJob } from "./follow.ts";
 import { print, printJson, processIo, type Io } from "./io.ts";
 import { cancel, jobsLs, jobsShow, logs } from "./commands/jobs.ts";
 import { download } from "./commands/download.ts";
+import { datasetCreate, datasetLs, datasetResume, datasetShow, datasetUpload } from "./commands/dataset.ts";
 import { exportModel } from "./commands/export.ts";
 import { login, logout, whoami } from "./commands/login.ts";
 import { submit, train } from "./commands/submit.ts";
@@ -168,6 +169,42 @@ export async function run(argv: string[], io: Io = processIo(), signal: AbortSig
     .argument("<sweep>", "sweep id")
     .description("cancel a sweep and its running trials")
     .action(act((ctx, id: string) => sweepCancel(ctx, id)));
+
+  const dataset = program.command("dataset").description("versioned datasets of a team (train from one with data: dataset:<name>@v<N>)");
+  const teamOption = () => new Option("-t, --team <team>", "team slug (default: the default project's team, or your only team)");
+  dataset
+    .command("ls")
+    .description("the team's datasets and their newest READY version")
+    .addOption(teamOption())
+    .action(act((ctx, opts) => datasetLs(ctx, opts as object)));
+  dataset
+    .command("create")
+    .argument("<name>", "lower-case letters, digits, . _ -")
+    .option("--description <text>", "what it holds")
+    .addOption(teamOption())
+    .description("create a dataset")
+    .action(act((ctx, name: string, opts) => datasetCreate(ctx, name, opts as object)));
+  dataset
+    .command("upload")
+    .argument("<name>", "the dataset")
+    .argument("[path]", "a folder (packed as .tar.gz) or a .zip/.tar/.tar.gz archive; with --from: the files to add or change")
+    .option("--from <version>", "make the version from an older one, e.g. v2")
+    .option("--remove <path...>", "with --from: paths to leave out of the new version")
+    .addOption(teamOption())
+    .description("upload a new version straight to the object store (parallel parts); its validation runs on a worker")
+    .action(act((ctx, name: string, source: string | undefined, opts) => datasetUpload(ctx, name, source, opts as object)));
+  dataset
+    .command("resume")
+    .argument("<version-id>", "the version whose upload was interrupted")
+    .argument("<archive>", "the same archive")
+    .description("finish an interrupted upload: only the parts not sent yet go")
+    .action(act((ctx, id: string, source: string) => datasetResume(ctx, id, source)));
+  dataset
+    .command("show")
+    .argument("<name>", "the dataset")
+    .addOption(teamOption())
+    .description("a dataset's versions: status, task, files, the jobs that used them")
+    .action(act((ctx, name: string, opts) => datasetShow(ctx, name, opts as object)));
 
   try {
     await program.parseAsync(argv, { from: "user" });

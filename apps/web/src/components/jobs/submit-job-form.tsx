@@ -13,6 +13,7 @@ import {
   type ConfigDefaults,
   type Priority,
   type Task,
+  type TrainableVersion,
 } from "@wyolo/contracts";
 import { Button, Card, Field, Input, Select } from "@/components/ui";
 import { api, ApiRequestError } from "@/lib/api";
@@ -55,6 +56,27 @@ function defaultModel(task: Task, options?: TrainingOptions): string {
 /** Reported datasets of the layout the task reads: classification roots for classify, dataset YAMLs for the others. */
 const datasetsFor = (task: Task, options?: TrainingOptions) =>
   (options?.datasets ?? []).filter((d) => (task === "classify") === (d.kind === "classify"));
+
+/** A version of the task's kind (a detect job trains from segment polygons too), as the server checks it. */
+const versionsFor = (task: Task, versions: TrainableVersion[]) =>
+  versions.filter((v) => !v.task || v.task === task || (task === "detect" && v.task === "segment"));
+
+/** The team's READY dataset versions (the project's team), for the picker. */
+function useDatasetVersions(projectId: string): TrainableVersion[] {
+  const teamId = useQuery({
+    queryKey: ["project-team", projectId],
+    queryFn: () => api<{ project: { team: { id: string } } }>(`/api/v1/projects/${projectId}`).then((r) => r.project.team.id),
+    staleTime: 300_000,
+  }).data;
+  return (
+    useQuery({
+      queryKey: ["dataset-versions", teamId],
+      enabled: !!teamId,
+      queryFn: () => api<{ versions: TrainableVersion[] }>(`/api/v1/teams/${teamId}/datasets/versions`).then((r) => r.versions),
+      staleTime: 30_000,
+    }).data ?? []
+  );
+}
 
 /** What the workers can train from (architectures always; weights and datasets as reported). */
 function useTrainingOptions(): TrainingOptions | undefined {
@@ -155,11 +177,15 @@ export function SubmitJobForm({
   // Set by a submit with issues: from then on empty required fields show their message too.
   const [attempted, setAttempted] = useState(false);
   const datasets = useMemo(() => datasetsFor(simple.task, options), [simple.task, options]);
+  const allVersions = useDatasetVersions(projectId);
+  const versions = useMemo(() => versionsFor(simple.task, allVersions), [simple.task, allVersions]);
   // Untouched fields follow what the workers reported: the task's default model, the first dataset
   // of the task's layout, and that dataset's image size. Epochs and Batch show empty, untouched,
   // where a platform default exists: the job then says the value came from it.
   const fields = useMemo<Simple>(() => {
-    const data = edited.data || startFrom || !datasets.length ? simple.data : datasets[0]!.path;
+    // The team's newest version of the task's kind first, else the first dataset the workers have.
+    const suggested = versions[0]?.ref ?? datasets[0]?.path;
+    const data = edited.data || startFrom || !suggested ? simple.data : suggested;
     const picked = datasets.find((d) => d.path === data);
     return {
       ...simple,
@@ -169,8 +195,10 @@ export function SubmitJobForm({
       epochs: defaults.epochs !== undefined && !edited.epochs ? "" : simple.epochs,
       batch: defaults.batch !== undefined && !edited.batch ? "" : simple.batch,
     };
-  }, [simple, edited, defaults, options, datasets, startFrom]);
+  }, [simple, edited, defaults, options, datasets, versions, startFrom]);
   const pickedDataset = datasets.find((d) => d.path === fields.data);
+  const pickedVersion = versions.find((v) => v.ref === fields.data);
+  const pickable = datasets.length + versions.length > 0;
   const architectures = (options?.architectures ?? []).filter((a) => a.task === simple.task);
   const weightsOffered = (options?.weights ?? []).filter((w) => w.task === simple.task);
 
@@ -356,39 +384,59 @@ export function SubmitJobForm({
               </>
             )}
             <div className="grid gap-4 sm:col-span-3 sm:grid-cols-3">
-              {datasets.length > 0 && (
+              {pickable && (
                 <Field
                   id="job-dataset"
                   label="Dataset"
-                  hint={`Found by ${options && options.workers > 1 ? "the workers" : "the worker"} in DATASETS_DIR`}
+                  hint={
+                    versions.length
+                      ? "A version of the team's datasets (fetched by the worker), or a path in the workers' DATASETS_DIR"
+                      : `Found by ${options && options.workers > 1 ? "the workers" : "the worker"} in DATASETS_DIR`
+                  }
                 >
                   <Select
                     id="job-dataset"
-                    value={pickedDataset?.path ?? OTHER}
+                    value={pickedVersion?.ref ?? pickedDataset?.path ?? OTHER}
                     onChange={(e) => {
                       set("data", e.target.value);
                       if (e.target.value === OTHER) document.getElementById("job-data")?.focus();
                     }}
                   >
-                    {datasets.map((d) => (
-                      <option key={d.path} value={d.path}>
-                        {d.path}
-                        {d.imgsz ? ` (${d.imgsz} px)` : ""}
-                      </option>
-                    ))}
+                    {versions.length > 0 && (
+                      <optgroup label="Dataset versions">
+                        {versions.map((v) => (
+                          <option key={v.ref} value={v.ref}>
+                            {v.label}
+                            {v.latest ? " (latest)" : ""} · {v.task ?? "?"}, {v.classCount} class{v.classCount === 1 ? "" : "es"}
+                          </option>
+                        ))}
+                      </optgroup>
+                    )}
+                    {datasets.length > 0 && (
+                      <optgroup label="In DATASETS_DIR">
+                        {datasets.map((d) => (
+                          <option key={d.path} value={d.path}>
+                            {d.path}
+                            {d.imgsz ? ` (${d.imgsz} px)` : ""}
+                          </option>
+                        ))}
+                      </optgroup>
+                    )}
                     <option value={OTHER}>Another path…</option>
                   </Select>
                 </Field>
               )}
-              <div className={datasets.length > 0 ? "sm:col-span-2" : "sm:col-span-3"}>
+              <div className={pickable ? "sm:col-span-2" : "sm:col-span-3"}>
                 <Field
                   id="job-data"
                   label="Dataset path"
                   error={fields.data || attempted ? fieldError("train.data") : serverErrors["config.train.data"]?.[0]}
                   hint={
-                    simple.task === "classify"
-                      ? "The dataset folder (train/ and val/, a folder per class), relative to the workers' datasets directory (DATASETS_DIR)"
-                      : "The dataset YAML, relative to the workers' datasets directory (DATASETS_DIR)"
+                    pickedVersion
+                      ? `${pickedVersion.label}: ${pickedVersion.fileCount ?? "?"} files, validated; the job records this exact version`
+                      : simple.task === "classify"
+                        ? "dataset:<name>@v<N>, or the dataset folder (train/ and val/, a folder per class) relative to the workers' datasets directory (DATASETS_DIR)"
+                        : "dataset:<name>@v<N>, or the dataset YAML relative to the workers' datasets directory (DATASETS_DIR)"
                   }
                 >
                   <Input
