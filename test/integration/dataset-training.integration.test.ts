@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
@@ -16,8 +17,9 @@ const { db } = await import("@/server/db");
 const { trainingQueue } = await import("@/server/queue");
 const jobsRoute = await import("@/app/api/v1/projects/[projectId]/jobs/route");
 const { call, createTeamWith, createUser, sessionCookie } = await import("./helpers");
-const { startWorker, waitFor } = await import("./worker-harness");
-const { seedDatasetVersion, shapesFiles } = await import("./dataset-fixtures");
+const { realTrainer, startWorker, waitFor } = await import("./worker-harness");
+const { filesOfDir, seedDatasetVersion, shapesFiles } = await import("./dataset-fixtures");
+const { ROOT } = await import("./db");
 
 const TRAINER = "node test/integration/dataset-trainer.mjs";
 
@@ -229,6 +231,58 @@ describe("training from a dataset version", () => {
     for (const id of [notReady, otherTeam, corrupt]) expect(await db.jobEpoch.count({ where: { jobId: id } })).toBe(0);
     await w.w.stop();
   }, 120_000);
+});
+
+// The same with the real trainer (apps/worker/trainer/train.py and Ultralytics) where its Python can
+// import them; skipped with the trainer check's reason elsewhere (as real-training is).
+const real = realTrainer();
+if (!real.ready)
+  console.warn(`SKIPPED real Ultralytics training from a dataset version: ${real.report.problem ?? "the trainer check failed"}`);
+
+describe.skipIf(!real.ready)("training from a dataset version with Ultralytics", () => {
+  it("trains from the cache's data.yaml, and resumes on another host from that host's cache after a SIGKILL", async () => {
+    const made = mkdtempSync(path.join(os.tmpdir(), "wyolo-ds-real-"));
+    execFileSync(real.python, ["apps/worker/trainer/make_dataset.py", "detect", made, "--train", "32", "--val", "8", "--size", "96"], {
+      cwd: ROOT,
+    });
+    const v = await seedDatasetVersion(db, S3, {
+      teamId,
+      name: "real-shapes",
+      files: filesOfDir(made),
+      names: ["circle", "square", "triangle"],
+    });
+    const trainer = `${real.python} apps/worker/trainer/train.py`;
+    const one = await workerWith("ds-real-1", { TRAINER_COMMAND: trainer, LOCK_DURATION_MS: "4000" });
+    const res = await call(jobsRoute.POST, {
+      cookie: memberCookie,
+      params: { projectId },
+      body: {
+        name: "real from a version",
+        config: { model: "yolov8n.yaml", train: { data: v.ref, epochs: 5, imgsz: 96, batch: 8, workers: 0, plots: false } },
+      },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const id = res.body.job.id as string;
+    await waitFor(
+      async () =>
+        (await db.jobArtifact.findFirst({ where: { jobId: id, name: "weights/last.pt" } })) !== null &&
+        ((await db.trainingJob.findUniqueOrThrow({ where: { id } })).currentEpoch ?? 0) >= 2,
+      150_000,
+      "epoch 2 with a stored checkpoint",
+    );
+    one.w.child.kill("SIGKILL");
+    await one.w.exited;
+    rmSync(one.dataDir, { recursive: true, force: true }); // another host has none of host 1's files
+    const cacheDir = mkdtempSync(path.join(os.tmpdir(), "wyolo-ds-real-cache-"));
+    const two = await workerWith("ds-real-2", { TRAINER_COMMAND: trainer, DATASET_CACHE_DIR: cacheDir });
+    const done = await ended(id, 200_000);
+    expect(done.status, `${done.failureReason ?? ""}\n${await timeline(id)}\n${two.w.output().slice(-3000)}`).toBe("SUCCEEDED");
+    expect(done.workerName).toBe("ds-real-2");
+    expect(await db.jobEpoch.count({ where: { jobId: id } })).toBe(5);
+    const logs = (await db.jobLog.findMany({ where: { jobId: id }, select: { line: true } })).map((l) => l.line).join("\n");
+    // The resumed attempt's Ultralytics read host 2's entry (host 1's folder is gone), though the checkpoint was written on host 1.
+    expect(logs).toContain(path.join(cacheDir, v.manifestHash, "files"));
+  }, 400_000);
 });
 
 function kb(bytes: number) {
