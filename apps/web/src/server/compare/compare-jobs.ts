@@ -13,7 +13,8 @@ import { db } from "../db";
 import { teamAccess } from "../access";
 import { notFound } from "../errors";
 import type { SessionUser } from "../auth/session";
-import { iso, JOB_FACT_COLUMNS, JOB_FACT_JOINS, jobCost, type JobFactRow } from "./job-facts";
+import { iso, jobCost, type JobFactRow } from "./job-facts";
+import { compareEpochsSql, compareJobsSql } from "./sql";
 
 type JobRow = JobFactRow & {
   id: string;
@@ -36,39 +37,8 @@ type JobRow = JobFactRow & {
   dataset: string | null;
 };
 
-/** One row per job: `epochs` is JSON text, `[[epoch, {key: value…}]…]` in epoch order. */
+/** One row per job: `epochs` is JSON text, `[[epoch, {key: value…}]…]` in epoch order (./sql.ts). */
 type EpochsRow = { jobId: string; epochs: string };
-
-/** The jobs of the team among `ids`, with what the compare page says about each (one query). */
-export async function compareRows(teamId: string, ids: string[]): Promise<JobRow[]> {
-  return db.$queryRaw<JobRow[]>`
-    SELECT j."id", j."name", j."status"::text AS "status", j."model", j."task", j."config", j."createdAt", j."startedAt",
-      j."finishedAt", j."bestEpoch", j."bestMetric", j."bestMetricName", j."totalEpochs", j."classMetrics", j."sweepId",
-      s."name" AS "sweepName", j."trialNumber", p."id" AS "projectId", p."name" AS "projectName", p."slug" AS "projectSlug",
-      ${JOB_FACT_COLUMNS}
-    FROM "TrainingJob" j
-    JOIN "Project" p ON p."id" = j."projectId"
-    LEFT JOIN "Sweep" s ON s."id" = j."sweepId"
-    ${JOB_FACT_JOINS}
-    WHERE j."id" = ANY(${ids}::text[]) AND p."teamId" = ${teamId}`;
-}
-
-/**
- * Every recorded value of the jobs' epochs (losses, val losses, metrics, lr merged): one indexed
- * range read of JobEpoch's primary key, one row of JSON text per job, parsed once here. Measured
- * for 10 jobs × 300 epochs × 20 metrics: a row per epoch costs more in the driver, and pivoting
- * with jsonb_each + json_agg in Postgres took several times longer than this.
- */
-export async function compareEpochRows(teamId: string, ids: string[]): Promise<EpochsRow[]> {
-  return db.$queryRaw<EpochsRow[]>`
-    SELECT e."jobId", '[' || string_agg('[' || e."epoch" || ',' || (e."losses" || e."metrics" || e."lr")::text || ']', ',' ORDER BY e."epoch") || ']' AS "epochs"
-    FROM "JobEpoch" e
-    WHERE e."jobId" IN (
-      SELECT j."id" FROM "TrainingJob" j JOIN "Project" p ON p."id" = j."projectId"
-      WHERE j."id" = ANY(${ids}::text[]) AND p."teamId" = ${teamId}
-    )
-    GROUP BY e."jobId"`;
-}
 
 const numeric = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
@@ -78,7 +48,10 @@ const numeric = (v: unknown): number | null => (typeof v === "number" && Number.
  */
 export async function compareJobs(user: SessionUser, teamId: string, ids: string[]): Promise<CompareAnswer> {
   const { team } = await teamAccess(user, { id: teamId }, "job.read");
-  const [rows, epochRows] = await Promise.all([compareRows(team.id, ids), compareEpochRows(team.id, ids)]);
+  const [rows, epochRows] = await Promise.all([
+    db.$queryRaw<JobRow[]>(compareJobsSql(team.id, ids)),
+    db.$queryRaw<EpochsRow[]>(compareEpochsSql(team.id, ids)),
+  ]);
   if (rows.length !== ids.length) throw notFound("Some of these jobs were not found in this team");
   const byId = new Map(rows.map((r) => [r.id, r]));
   const ordered = ids.map((id) => byId.get(id)!);

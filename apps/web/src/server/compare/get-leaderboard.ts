@@ -6,7 +6,8 @@ import { db } from "../db";
 import { projectAccess } from "../access";
 import { AppError } from "../errors";
 import type { SessionUser } from "../auth/session";
-import { iso, JOB_FACT_COLUMNS, JOB_FACT_JOINS, jobCost, type JobFactRow } from "./job-facts";
+import { iso, jobCost, type JobFactRow } from "./job-facts";
+import { JOB_FACT_COLUMNS, JOB_FACT_JOINS } from "./sql";
 
 type Query = z.infer<typeof leaderboardQuerySchema>;
 
