@@ -11,7 +11,7 @@ const PLOTS = ["confusion_matrix.png", "BoxPR_curve.png", "val_batch0_pred.jpg"]
 export async function seed(base: BaseWorld) {
   const { db } = await import("@/server/db");
   const { newId } = await import("@wyolo/db");
-  const dataset = await db.dataset.create({ data: { teamId: base.team.id, name: "shapes" }, select: { id: true } });
+  const dataset = await db.dataset.create({ data: { teamId: base.team.id, name: "job-page-shapes" }, select: { id: true } });
   const version = await db.datasetVersion.create({
     data: { datasetId: dataset.id, version: 1, status: "READY", task: "detect" },
     select: { id: true },
@@ -23,7 +23,7 @@ export async function seed(base: BaseWorld) {
       name: "job with plots",
       status: "SUCCEEDED",
       model: "yolo11n.pt",
-      config: { model: "yolo11n.pt", train: { data: "dataset:shapes@v1", epochs: 1 } },
+      config: { model: "yolo11n.pt", train: { data: "dataset:job-page-shapes@v1", epochs: 1 } },
       totalEpochs: 1,
       datasetVersionId: version.id,
       classMetrics: [{ id: 0, name: "circle", images: 4, instances: 6, box: { p: 0.9, r: 0.8, map50: 0.85, map50_95: 0.6 } }],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { alignSeries, ema, formatTicks, formatValue, positiveOnly, yRange } from "./chart-math";
+import { alignSeries, ema, formatTicks, formatTimeTicks, formatValue, positiveOnly, yRange } from "./chart-math";
 
 describe("formatTicks", () => {
   it("keeps 3e-4 apart from 2.5e-4 (the old axis showed 3e-4 twice)", () => {
@@ -139,5 +139,15 @@ describe("alignSeries", () => {
 describe("positiveOnly", () => {
   it("turns zeros and negatives into gaps", () => {
     expect(positiveOnly([0, 1, -1, null])).toEqual([null, 1, null, null]);
+  });
+});
+
+describe("formatTimeTicks", () => {
+  const at = (h: number, m: number, sec = 0) => new Date(2026, 11, 1, h, m, sec).getTime() / 1000;
+  it("shows hours and minutes when the ticks fall on whole minutes", () => {
+    expect(formatTimeTicks([at(9, 58), at(10, 0), at(10, 2)])).toEqual(["09:58", "10:00", "10:02"]);
+  });
+  it("adds seconds when a tick needs them", () => {
+    expect(formatTimeTicks([at(10, 0), at(10, 0, 30), at(10, 1)])).toEqual(["10:00:00", "10:00:30", "10:01:00"]);
   });
 });

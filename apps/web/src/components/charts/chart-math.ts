@@ -131,3 +131,15 @@ export function formatValue(v: number | null | undefined, significant = 4): stri
   if (abs >= 10 ** significant) return String(Math.round(v));
   return String(Number(v.toPrecision(significant)));
 }
+
+const pad2 = (n: number) => String(n).padStart(2, "0");
+
+/**
+ * Clock labels for a time axis (Unix seconds, local time): HH:MM when every tick is on a whole minute,
+ * else HH:MM:SS; the date is left to the title (a job's series spans hours, not days).
+ */
+export function formatTimeTicks(values: readonly number[]): string[] {
+  const dates = values.map((v) => new Date(Math.round(v) * 1000));
+  const seconds = dates.some((d) => d.getSeconds() !== 0);
+  return dates.map((d) => `${pad2(d.getHours())}:${pad2(d.getMinutes())}${seconds ? `:${pad2(d.getSeconds())}` : ""}`);
+}

@@ -14,7 +14,8 @@
  * - `xKind`: "epoch" (default; integer ticks) or "time" (x in Unix seconds; clock ticks).
  * - `height`: px of the plot in the card (default 200); the enlarged view uses most of the window.
  * - `yFormat`: legend values (default formatValue: 4 significant digits); `yTickFormat`: axis labels (default formatTicks).
- * - `yRange`: a fixed [min, max] (e.g. [0, 100] for a percentage) instead of one fitted to the data.
+ * - `yRange`: a fixed [min, max] (e.g. [0, 100] for a percentage) instead of one fitted to the data; `yFromZero`: the
+ *   fitted range always starts at 0 (memory, counts).
  * - `log`: start with the log axis on; `allowLog` (default true) and `allowSmoothing` (default true) show those controls.
  * - `emptyText`: shown while no series has a point; `actions`: extra controls in the header; `testId`: data-testid of the card.
  */
@@ -25,7 +26,16 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { Card } from "@/components/ui";
 import { LargeDialog } from "./large-dialog";
-import { alignSeries, ema, formatTicks, formatValue, positiveOnly, yRange as fitRange, type ChartSeries } from "./chart-math";
+import {
+  alignSeries,
+  ema,
+  formatTicks,
+  formatTimeTicks,
+  formatValue,
+  positiveOnly,
+  yRange as fitRange,
+  type ChartSeries,
+} from "./chart-math";
 
 export type { ChartPoint, ChartSeries } from "./chart-math";
 
@@ -37,6 +47,7 @@ export type LineChartProps = {
   yFormat?: (v: number) => string;
   yTickFormat?: (values: number[]) => string[];
   yRange?: [number, number];
+  yFromZero?: boolean;
   log?: boolean;
   allowLog?: boolean;
   allowSmoothing?: boolean;
@@ -157,6 +168,7 @@ function ChartCanvas({
   yFormat = (v) => formatValue(v),
   yTickFormat,
   yRange,
+  yFromZero,
   state,
   onZoom,
   resetRef,
@@ -187,7 +199,7 @@ function ChartCanvas({
     return [aligned.xs, ...ys];
   }, [aligned, smoothing, log]);
   // The instance is rebuilt when what it is made of changes; new points only replace its data.
-  const shape = JSON.stringify([series.map((s) => [s.id, s.label, s.color, s.dash, s.width]), xKind, log, dark, height, yRange]);
+  const shape = JSON.stringify([series.map((s) => [s.id, s.label, s.color, s.dash, s.width]), xKind, log, dark, height, yRange, yFromZero]);
 
   useEffect(() => {
     const el = box.current;
@@ -216,7 +228,8 @@ function ChartCanvas({
         },
         y: {
           distr: log ? 3 : 1,
-          range: (_u, min, max) => (yRange && !log ? yRange : fitRange(min ?? null, max ?? null, log)),
+          range: (_u, min, max) =>
+            yRange && !log ? yRange : fitRange(yFromZero && !log && min !== null ? Math.min(min, 0) : (min ?? null), max ?? null, log),
         },
       },
       axes: [
@@ -226,7 +239,7 @@ function ChartCanvas({
                 incrs: [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000],
                 values: (_u, splits) => splits.map((v) => String(Math.round(v))),
               }
-            : {},
+            : { values: (_u, splits) => formatTimeTicks(splits) },
         ),
         axis({
           size: 56,

@@ -31,20 +31,22 @@ export function ClassMetricsTable({ classes }: { classes: ClassMetrics[] }) {
     const present = GROUPS.filter(([g]) => classes.some((c) => c[g]));
     const multi = present.length > 1;
     return [
-      col.accessor("name", { header: "Class", cell: (c) => <span className="font-medium break-all">{c.getValue()}</span> }),
-      col.accessor((c) => c.images ?? null, { id: "images", header: "Images", sortUndefined: "last" }),
-      col.accessor((c) => c.instances ?? null, { id: "instances", header: "Instances", sortUndefined: "last" }),
+      col.accessor("name", { header: "Class", cell: (c) => <span className="font-medium whitespace-nowrap">{c.getValue()}</span> }),
+      col.accessor((c) => c.images ?? undefined, { id: "images", header: "Images", sortUndefined: "last" }),
+      col.accessor((c) => c.instances ?? undefined, { id: "instances", header: "Instances", sortUndefined: "last" }),
       ...present.flatMap(([g, label]) =>
         SCORES.map(([s, name]) =>
-          col.accessor((c) => c[g]?.[s] ?? null, {
+          col.accessor((c) => c[g]?.[s] ?? undefined, {
             id: `${g}.${s}`,
+            // A class without validation instances has no scores: last whichever way the column is sorted.
+            sortUndefined: "last",
             header: multi ? `${label} ${name}` : name,
             cell: (c) => pct(c.getValue()),
           }),
         ),
       ),
       ...(classes.some((c) => c.top1 != null)
-        ? [col.accessor((c) => c.top1 ?? null, { id: "top1", header: "Top-1", cell: (c) => pct(c.getValue()) })]
+        ? [col.accessor((c) => c.top1 ?? undefined, { id: "top1", header: "Top-1", sortUndefined: "last", cell: (c) => pct(c.getValue()) })]
         : []),
     ];
   }, [classes]);
@@ -59,6 +61,7 @@ export function ClassMetricsTable({ classes }: { classes: ClassMetrics[] }) {
     columns,
     state: { sorting },
     onSortingChange: setSorting,
+    enableSortingRemoval: false,
     getCoreRowModel: getCoreRowModel(),
     getSortedRowModel: getSortedRowModel(),
   });

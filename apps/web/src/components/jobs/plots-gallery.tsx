@@ -10,7 +10,7 @@ type PlotsAnswer = { plots: Plot[]; expiresAt: string | null };
 
 export const plotsKey = (jobId: string) => ["job-plots", jobId];
 
-/** "BoxPR_curve.png" → "Box PR curve", "val_batch0_pred.jpg" → "val batch0 pred". */
+/** "BoxPR_curve.png" → "Box PR curve", "BoxF1_curve.png" → "Box F1 curve", "val_batch0_pred.jpg" → "Val batch0 pred". */
 export function plotTitle(name: string): string {
   const file = name
     .split("/")
@@ -18,7 +18,7 @@ export function plotTitle(name: string): string {
     .replace(/\.(png|jpe?g)$/i, "");
   return file
     .replace(/_/g, " ")
-    .replace(/([a-z])([A-Z]{2,})/g, "$1 $2")
+    .replace(/([a-z])([A-Z])/g, "$1 $2")
     .replace(/^./, (c) => c.toUpperCase());
 }
 

@@ -78,6 +78,7 @@ export function ResourceCharts({ jobId, ended }: { jobId: string; ended: boolean
           series={memory}
           xKind="time"
           yFormat={gigabytes}
+          yFromZero
           allowLog={false}
           emptyText={empty}
           actions={
