@@ -82,6 +82,10 @@ type EntryInfo = { manifestHash: string; label: string; task: string; files: num
 
 const HASH = /^[0-9a-f]{64}$/;
 const HOST = os.hostname();
+/** The host as it appears in a temporary folder's name (no dots: the name's fields are split on them). */
+const HOST_TAG = HOST.replace(/[^A-Za-z0-9-]/g, "_");
+/** Evictions and broken locks left in the trash this long are a dead process's (a live one finishes in moments). */
+const TRASH_STALE_MS = 3_600_000;
 const LEASE_TOUCH_MS = 60_000;
 
 /** Kept for the paths a manifest may name: relative, no `..`, nothing the cache uses itself. */
@@ -316,7 +320,7 @@ export class DatasetCache {
     this.evict(hash, bytes);
     await this.checkSpace(bytes, source.label);
 
-    const tmp = path.join(this.dirs.tmp, `${hash}.${HOST}.${process.pid}.${randomUUID().slice(0, 8)}`);
+    const tmp = path.join(this.dirs.tmp, `${hash}.${HOST_TAG}.${process.pid}.${randomUUID().slice(0, 8)}`);
     const files = path.join(tmp, "files");
     try {
       // Each distinct content is fetched once; other paths with it are copies.
@@ -546,10 +550,13 @@ export class DatasetCache {
     for (const name of readdirSync(this.dirs.tmp)) {
       const [, host, pid] = name.split(".");
       const full = path.join(this.dirs.tmp, name);
-      const abandoned = host === HOST ? !pidAlive(Number(pid)) : Date.now() - statSafe(full) > 24 * 3_600_000;
+      const abandoned = host === HOST_TAG ? !pidAlive(Number(pid)) : Date.now() - statSafe(full) > 24 * 3_600_000;
       if (abandoned) rmSync(full, { recursive: true, force: true });
     }
-    for (const name of readdirSync(this.dirs.trash)) rmSync(path.join(this.dirs.trash, name), { recursive: true, force: true });
+    for (const name of readdirSync(this.dirs.trash)) {
+      const full = path.join(this.dirs.trash, name);
+      if (Date.now() - statSafe(full) > TRASH_STALE_MS) rmSync(full, { recursive: true, force: true });
+    }
   }
 }
 

@@ -90,7 +90,7 @@ export function checkStoredConfig(stored: unknown): { config: TrainingConfig } |
 export async function prepareInputs(
   job: { id: string; teamId: string; config: TrainingConfig },
   runDir: string,
-  deps: { env: WorkerEnv; db: Db; store: ArtifactStore | undefined; log: Logger },
+  deps: { env: WorkerEnv; db: Db; store: ArtifactStore | undefined; log: Logger; signal?: AbortSignal },
 ): Promise<TrainerInputs | Refusal> {
   const { env } = deps;
   const { config } = job;
@@ -159,7 +159,7 @@ const versionSelect = {
  */
 async function fetchDatasetVersion(
   job: { id: string; teamId: string; config: TrainingConfig },
-  { env, db, store, log }: { env: WorkerEnv; db: Db; store: ArtifactStore | undefined; log: Logger },
+  { env, db, store, log, signal }: { env: WorkerEnv; db: Db; store: ArtifactStore | undefined; log: Logger; signal?: AbortSignal },
 ): Promise<{ env: Record<string, string>; note: string; release: () => void } | Refusal> {
   const named = job.config.train.data;
   const ref = parseDatasetRef(named);
@@ -202,6 +202,7 @@ async function fetchDatasetVersion(
     const got = await cache.acquire(
       { teamId: job.teamId, manifestHash: version.manifestHash, manifestKey: version.manifestKey, label },
       store,
+      signal,
     );
     const size = `${got.files.toLocaleString("en-US")} files, ${formatBytes(got.bytes)}`;
     const seconds = (got.ms / 1000).toFixed(1);
@@ -215,6 +216,8 @@ async function fetchDatasetVersion(
     return { env: { WYOLO_DATASET_CACHE_DIR: datasetCacheRoot(env), WYOLO_DATA: got.data }, note, release: got.release };
   } catch (err) {
     if (err instanceof DatasetCacheError) return { failureClass: err.failureClass, problem: err.message };
+    // Stopped (a cancel or a shutdown): the caller's signal says which; nothing of the fetch is kept.
+    if (signal?.aborted) throw err;
     log.warn({ err: { message: (err as Error).message }, dataset: label }, "could not fetch a dataset version");
     return {
       failureClass: "INVALID_ARGUMENT",
