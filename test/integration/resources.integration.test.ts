@@ -6,6 +6,7 @@ import { trainingQueue } from "@/server/queue";
 import * as jobsRoute from "@/app/api/v1/projects/[projectId]/jobs/route";
 import * as resourcesRoute from "@/app/api/v1/jobs/[jobId]/resources/route";
 import { call, createTeamWith, createUser, sessionCookie } from "./helpers";
+import { startPgProxy } from "./pg-proxy";
 import { startWorker, waitFor, type WorkerHandle } from "./worker-harness";
 
 // Issue 11 §2: a running job's resource series — recorded (the fixture's nvidia-smi for its GPU, /proc for
@@ -27,12 +28,7 @@ beforeAll(async () => {
   [cookie, outsiderCookie] = await Promise.all([sessionCookie(member), sessionCookie(outsider)]);
   await sub.psubscribe("socket.io#/#job:*");
   sub.on("pmessageBuffer", (_p: Buffer, _c: Buffer, message: Buffer) => published.push(message.toString("latin1")));
-  worker = startWorker(`resources-${process.pid}`, {
-    NVIDIA_SMI: "apps/worker/test/fixtures/fake-nvidia-smi.sh",
-    FAKE_GPU_UTIL: "7",
-    RESOURCE_SAMPLE_MS: "1000",
-    RESOURCE_MAX_ROWS: String(MAX_ROWS),
-  });
+  worker = startWorker(`resources-${process.pid}`, GPU_WORKER);
   await worker.ready;
 }, 60_000);
 
@@ -41,6 +37,13 @@ afterAll(async () => {
   sub.disconnect();
   await trainingQueue.obliterate({ force: true });
 });
+
+const GPU_WORKER = {
+  NVIDIA_SMI: "apps/worker/test/fixtures/fake-nvidia-smi.sh",
+  FAKE_GPU_UTIL: "7",
+  RESOURCE_SAMPLE_MS: "1000",
+  RESOURCE_MAX_ROWS: String(MAX_ROWS),
+};
 
 async function submit(name: string, epochs: number, delayMs: number) {
   const res = await call(jobsRoute.POST, {
@@ -117,4 +120,45 @@ describe("a job's resource series", () => {
     await db.trainingJob.delete({ where: { id: jobId } });
     expect(await db.jobResourceSample.count({ where: { jobId } })).toBe(0);
   });
+});
+
+describe("Postgres away while a job is sampled", () => {
+  let pg: Awaited<ReturnType<typeof startPgProxy>>;
+  let cut: WorkerHandle;
+
+  beforeAll(async () => {
+    await worker.stop(); // this block's worker alone takes the job
+    pg = await startPgProxy(process.env.DATABASE_URL!);
+    cut = startWorker(`resources-outage-${process.pid}`, { ...GPU_WORKER, DATABASE_URL: pg.url });
+    await cut.ready;
+  }, 60_000);
+
+  afterAll(async () => {
+    await pg.restore().catch(() => {});
+    await cut?.stop();
+    await pg.cut();
+  });
+
+  it("keeps the samples taken meanwhile (within the bound) and writes them once it is back", async () => {
+    const id = await submit("through an outage", 22, 1000);
+    await waitFor(async () => (await rows(id)).length >= 3, 20_000, "the first samples");
+    await pg.cut();
+    const cutAt = Date.now();
+    await new Promise((r) => setTimeout(r, 7_000));
+    await pg.restore();
+    const restoredAt = Date.now();
+    await waitFor(
+      async () => (await db.trainingJob.findUniqueOrThrow({ where: { id } })).status === "SUCCEEDED",
+      90_000,
+      "the job to succeed",
+    );
+    const stored = await rows(id);
+    const live = published.filter((m) => m.includes("job:resources") && m.includes(id)).length;
+    expect(stored.length).toBeLessThanOrEqual(MAX_ROWS);
+    // Every sample is in some row, those of the outage too: the rows cover the outage's seconds.
+    expect(stored.reduce((n, r) => n + r.spanSeconds, 0)).toBeGreaterThanOrEqual(live - 1);
+    const during = stored.filter((r) => r.at.getTime() + r.spanSeconds * 1000 > cutAt && r.at.getTime() < restoredAt);
+    expect(during.reduce((n, r) => n + r.spanSeconds, 0)).toBeGreaterThanOrEqual(5);
+    expect(cut.output()).toContain("resource samples not written; kept in memory");
+  }, 150_000);
 });
