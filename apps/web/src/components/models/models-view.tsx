@@ -4,7 +4,7 @@ import Link from "next/link";
 import { useState } from "react";
 import { toast } from "sonner";
 import type { ModelsAnswer, ModelVersionView } from "@wyolo/contracts";
-import { Button, Card, EmptyState, PageHeader } from "@/components/ui";
+import { Card, EmptyState, PageHeader } from "@/components/ui";
 import { ConfirmDialog } from "@/components/dialog";
 import { api } from "@/lib/api";
 import { reportError } from "@/lib/form-errors";
@@ -276,9 +276,9 @@ function VersionRow({
             </Link>
           )}
           {canAlias && (
-            <Button variant="ghost" className="-my-1 px-2 py-1" onClick={onAlias} aria-label={`Set an alias on v${v.version}`}>
+            <button type="button" onClick={onAlias} className={linkClass} aria-label={`Set an alias on v${v.version}`}>
               Set alias
-            </Button>
+            </button>
           )}
         </div>
       </td>
