@@ -1,3 +1,4 @@
+import type {} from "../../../test/s3rver.d.ts";
 import { randomBytes } from "node:crypto";
 import { CreateBucketCommand, GetBucketCorsCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
