@@ -18,7 +18,7 @@ const { trainingQueue } = await import("@/server/queue");
 const jobsRoute = await import("@/app/api/v1/projects/[projectId]/jobs/route");
 const { call, createTeamWith, createUser, sessionCookie } = await import("./helpers");
 const { realTrainer, startWorker, waitFor } = await import("./worker-harness");
-const { filesOfDir, seedDatasetVersion, shapesFiles } = await import("./dataset-fixtures");
+const { filesOfDir, s3Client, seedDatasetVersion, shapesFiles } = await import("./dataset-fixtures");
 const { ROOT } = await import("./db");
 
 const TRAINER = "node test/integration/dataset-trainer.mjs";
@@ -190,26 +190,21 @@ describe("training from a dataset version", () => {
     });
     const foreign = await seedDatasetVersion(db, S3, { teamId: otherTeamId, name: "secret", files: shapesFiles({ images: 3, tag: "s" }) });
     const tampered = await seedDatasetVersion(db, S3, { teamId, name: "tampered", files: shapesFiles({ images: 3, tag: "t" }) });
-    const { S3Client, PutObjectCommand } = await import("@aws-sdk/client-s3");
+    const { PutObjectCommand } = await import("@aws-sdk/client-s3");
     const { datasetBlobKey } = await import("@wyolo/contracts");
-    const client = new S3Client({
-      endpoint: S3.S3_ENDPOINT,
-      region: "us-east-1",
-      forcePathStyle: true,
-      credentials: { accessKeyId: S3.S3_ACCESS_KEY_ID, secretAccessKey: S3.S3_SECRET_ACCESS_KEY },
-    });
+    const client = s3Client(S3);
     const victim = shapesFiles({ images: 3, tag: "t" })["images/val/img_0.jpg"] as Buffer;
     const { createHash } = await import("node:crypto");
     const key = datasetBlobKey(teamId, createHash("sha256").update(victim).digest("hex"));
     await client.send(new PutObjectCommand({ Bucket: S3.S3_BUCKET, Key: key, Body: Buffer.alloc(victim.length, 1) }));
 
     // Jobs written while no worker runs; the rows are then pointed where the web app would never let them.
-    const notReady = await submit("not ready", "dataset:shapes@v1", 1, 10);
+    const notReady = await submit("not ready", tampered.ref, 1, 10);
     await db.trainingJob.update({
       where: { id: notReady },
       data: { config: { model: "yolo11n.yaml", train: { data: invalid.ref, epochs: 1 } }, datasetVersionId: invalid.versionId },
     });
-    const otherTeam = await submit("other team", "dataset:shapes@v1", 1, 10);
+    const otherTeam = await submit("other team", tampered.ref, 1, 10);
     await db.trainingJob.update({
       where: { id: otherTeam },
       data: { config: { model: "yolo11n.yaml", train: { data: foreign.ref, epochs: 1 } }, datasetVersionId: foreign.versionId },
