@@ -1,5 +1,6 @@
 import { newId, writeTimelineEntry, type Db, type DbTx, type Lifecycle, type SweepTransition } from "@wyolo/db";
 import {
+  parseDatasetRef,
   ACTIVE_STATUSES,
   applyTrialParams,
   finalObjective,
@@ -370,6 +371,20 @@ async function tellOnce(
 
 type SweepRow = NonNullable<Awaited<ReturnType<DbTx["sweep"]["findUnique"]>>>;
 
+/**
+ * The dataset version a trial trains from, when the sweep's data is `dataset:<name>@v<N>` (the web app
+ * resolved `@latest` to a number at submission): recorded on each trial, as on a job.
+ */
+async function trialDatasetVersion(tx: DbTx, projectId: string, data: string): Promise<string | null> {
+  const ref = parseDatasetRef(data);
+  if (!ref || ref.version === "latest") return null;
+  const found = await tx.datasetVersion.findFirst({
+    where: { version: ref.version, dataset: { name: ref.name, team: { projects: { some: { id: projectId } } } } },
+    select: { id: true },
+  });
+  return found?.id ?? null;
+}
+
 /** A trial's training job: the sweep's base config with the sampled arguments, its priority and creator, a `queued` entry. */
 async function createTrialJob(
   tx: DbTx,
@@ -383,6 +398,7 @@ async function createTrialJob(
   const config: TrainingConfig = { ...trained, metadata: { ...base.metadata, sweep_id: sweep.id, trial: number } };
   const id = newId();
   const name = `${sweep.name} #${number}`.slice(0, 120);
+  const datasetVersionId = await trialDatasetVersion(tx, sweep.projectId, base.train.data);
   const row = await tx.trainingJob.create({
     data: {
       id,
@@ -397,6 +413,7 @@ async function createTrialJob(
       sweepId: sweep.id,
       trialNumber: number,
       trialParams: params as object,
+      ...(datasetVersionId ? { datasetVersionId } : {}),
       // The base config's platform defaults hold for every trial.
       ...(sweep.configSources ? { configSources: sweep.configSources } : {}),
     },

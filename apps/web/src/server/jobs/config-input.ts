@@ -1,6 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import {
+  isDatasetRef,
   jobNameSchema,
   PRIORITIES,
   type ConfigIssue,
@@ -20,6 +21,7 @@ const LEGACY_SECRET_BLOCKS = ["mlflow", "minio", "redis"];
 /** "yolo11n · shapes" from yolo11n.pt and shapes/data.yaml; a fine-tune is named after the job it starts from. */
 export function defaultName(config: TrainingConfig, modelJobName?: string): string {
   const base = (p: string) => {
+    if (isDatasetRef(p)) return p.trim().slice("dataset:".length);
     const parts = p.replace(/\/+$/, "").split("/");
     const name = parts.pop()!.replace(/\.(pt|ya?ml)$/, "");
     return ["data", "dataset"].includes(name) && parts.length ? parts.pop()! : name;

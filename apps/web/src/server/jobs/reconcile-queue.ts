@@ -1,11 +1,12 @@
 import "server-only";
-import { ACTIVE_STATUSES, type Priority } from "@wyolo/contracts";
+import { ACTIVE_STATUSES, validationJobId, type Priority } from "@wyolo/contracts";
 import { db } from "../db";
 import { logger } from "../logger";
 import { trainingQueue } from "../queue";
 import { withTimeout } from "../timeout";
 import { enqueueExport, enqueueTraining } from "./enqueue";
 import { enqueueSweepAdvance } from "../sweeps/enqueue-advance";
+import { enqueueValidation } from "../datasets/enqueue-validation";
 import { lifecycle } from "./lifecycle";
 import { isRunDead, RUN_SILENCE_MS, silentWhere } from "./run-liveness";
 
@@ -51,6 +52,18 @@ export async function reconcileQueue({ graceMs = RUN_SILENCE_MS, batch = 500 } =
   for (const row of exports) {
     if ((await trainingQueue.getJobState(row.id)) !== "unknown") continue;
     await enqueueExport(row.id);
+    requeued.push(row.id);
+  }
+  // Dataset versions waiting for a validation that is not in the queue (a crash between the status change and the add).
+  const validating = await db.datasetVersion.findMany({
+    where: { status: "VALIDATING", updatedAt: { lt: new Date(Date.now() - graceMs) } },
+    select: { id: true },
+    orderBy: { updatedAt: "asc" },
+    take: batch,
+  });
+  for (const row of validating) {
+    if ((await trainingQueue.getJobState(validationJobId(row.id))) !== "unknown") continue;
+    await enqueueValidation(row.id);
     requeued.push(row.id);
   }
   requeued.push(...(await requeueOrphans(graceMs, batch)));

@@ -1,6 +1,7 @@
 import "server-only";
 import { Emitter } from "@socket.io/redis-emitter";
 import {
+  datasetRoom,
   jobRoom,
   projectRoom,
   sweepRoom,
@@ -76,5 +77,14 @@ export function disconnectSessionSockets(sessionId: string) {
     emitter.in(sessionRoom(sessionId)).disconnectSockets(true);
   } catch (err) {
     logger.warn({ err: { message: (err as Error).message } }, "socket disconnect not sent");
+  }
+}
+
+/** A dataset version was created, uploaded, archived or removed (the worker sends its validation's end). */
+export function emitDatasetVersion(payload: { datasetId: string; versionId: string; status: string }) {
+  try {
+    emitter.to(datasetRoom(payload.datasetId)).emit("dataset:version", payload);
+  } catch (err) {
+    logger.warn({ err: { message: (err as Error).message } }, "live update not sent");
   }
 }
