@@ -407,7 +407,7 @@ describe("role matrix (generated from PERMISSIONS)", () => {
       if (actor.cookie) headers.cookie = actor.cookie;
       return { actor, headers, want: expected(spec.access, key) };
     });
-  }, 240_000);
+  }, 600_000);
 
   it("answers every route × method × API token (scope, team, role) as PERMISSIONS × PERMISSION_SCOPE say", async () => {
     await checkEveryRoute(TOKEN_CALLERS, async (world, spec, caller) => {
@@ -416,5 +416,5 @@ describe("role matrix (generated from PERMISSIONS)", () => {
       const actor: Actor = { key: "OWNER", id: world.actors.owner.id, email: world.actors.owner.email, cookie: null };
       return { actor, headers: { authorization, "content-type": "application/json" }, want: expectedForToken(spec.access, caller) };
     });
-  }, 400_000);
+  }, 900_000);
 });
