@@ -1,4 +1,5 @@
-import type {} from "../../../test/s3rver.d.ts";
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- the web's typecheck needs the root's declaration of s3rver
+/// <reference path="../../../test/s3rver.d.ts" />
 import { randomBytes } from "node:crypto";
 import { CreateBucketCommand, GetBucketCorsCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
