@@ -1,7 +1,7 @@
 // `npm run bench`: the platform's performance figures against the local Postgres and Redis.
 // Prints one JSON line per figure. Starts its own web server (the production build) and
 // worker on a database and queues of their own, and stops them at the end.
-import type { ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -410,6 +410,22 @@ async function workerLossResume() {
   }
 }
 
+/** Benchmarks that run as scripts of their own: BENCH_ONLY key → bench/<file>. */
+const STANDALONE: [string, string][] = [
+  ["compare", "compare.ts"],
+  ["resources", "resources.ts"],
+  ["dataset_validate", "dataset-validate.ts"],
+  ["dataset_cache", "dataset-cache.ts"],
+];
+
+function runStandalone(script: string) {
+  info(`running bench/${script}`);
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn("npx", ["tsx", path.join("bench", script)], { stdio: ["ignore", "inherit", "inherit"] });
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`bench/${script} exited ${code}`))));
+  });
+}
+
 try {
   if (!ONLY) {
     await main();
@@ -420,6 +436,8 @@ try {
   }
   if (!ONLY || ONLY === "worker_loss_resume") await workerLossResume();
   if (!ONLY || ONLY === "cli_follow") await (await import("./cli-follow.ts")).cliFollowBench(report);
+  // Figures of their own processes (each prints its JSON lines): `BENCH_ONLY=<key>` runs one alone.
+  for (const [key, script] of STANDALONE) if (!ONLY || ONLY === key) await runStandalone(script);
 } finally {
   await stopAll();
   // The bench's workers leave their reports behind: not for a real Workers page.
