@@ -32,32 +32,34 @@ const REPORT = {
 export async function seed(base: BaseWorld) {
   const { db } = await import("@/server/db");
   const dataset = (teamId: string, name: string) => db.dataset.create({ data: { teamId, name }, select: { id: true } });
-  const shapes = await dataset(base.team.id, "circles");
-  const scratch = await dataset(base.team.id, "scratch");
-  const theirs = await dataset(base.otherTeam.id, "theirs");
+  // In parallel where nothing depends: the route-wide tests build a world per change.
+  const [shapes, scratch, theirs] = await Promise.all([
+    dataset(base.team.id, "circles"),
+    dataset(base.team.id, "scratch"),
+    dataset(base.otherTeam.id, "theirs"),
+  ]);
   const ready = { status: "READY" as const, task: "detect", classNames: ["circle"], stats: STATS, report: REPORT, validatedAt: new Date() };
   const version = (datasetId: string, n: number, data: Record<string, unknown>) =>
     db.datasetVersion.create({
       data: { datasetId, version: n, manifestHash: hash(100 + n), fileCount: 4, totalBytes: 400n, ...data },
       select: { id: true },
     });
-  const v1 = await version(shapes.id, 1, ready);
-  const v2 = await version(shapes.id, 2, { ...ready, parentId: v1.id, removedPaths: ["images/train/b.jpg"] });
-  const v3 = await version(shapes.id, 3, {
-    status: "VALIDATING",
-    uploadKey: "datasets/x/uploads/v3/a.zip",
-    uploadName: "a.zip",
-    uploadSize: 10n,
-  });
-  const v4 = await version(shapes.id, 4, {
-    status: "UPLOADING",
-    uploadKey: "datasets/x/uploads/v4/b.zip",
-    uploadId: "upload-id",
-    uploadName: "b.zip",
-    uploadSize: 20_000_000n,
-  });
-  const invalid = await version(scratch.id, 1, { status: "INVALID", report: { ...REPORT, ok: false, fatal: "Not a zip or tar archive" } });
-  const otherVersion = await version(theirs.id, 1, ready);
+  const [v1, invalid, otherVersion] = await Promise.all([
+    version(shapes.id, 1, ready),
+    version(scratch.id, 1, { status: "INVALID", report: { ...REPORT, ok: false, fatal: "Not a zip or tar archive" } }),
+    version(theirs.id, 1, ready),
+  ]);
+  const [v2, v3, v4] = await Promise.all([
+    version(shapes.id, 2, { ...ready, parentId: v1.id, removedPaths: ["images/train/b.jpg"] }),
+    version(shapes.id, 3, { status: "VALIDATING", uploadKey: "datasets/x/uploads/v3/a.zip", uploadName: "a.zip", uploadSize: 10n }),
+    version(shapes.id, 4, {
+      status: "UPLOADING",
+      uploadKey: "datasets/x/uploads/v4/b.zip",
+      uploadId: "upload-id",
+      uploadName: "b.zip",
+      uploadSize: 20_000_000n,
+    }),
+  ]);
   const image = (path: string, n: number, split: string) => ({
     path,
     sha256: hash(n),
@@ -70,26 +72,28 @@ export async function seed(base: BaseWorld) {
     classIds: [0],
   });
   const files = [image("images/train/a.jpg", 1, "train"), image("images/train/b.jpg", 2, "train"), image("images/val/c.jpg", 3, "val")];
-  await db.datasetItem.createMany({ data: files.map((f) => ({ ...f, versionId: v1.id })) });
-  await db.datasetItem.createMany({
-    data: [
-      { ...files[0]!, versionId: v2.id },
-      { ...files[2]!, versionId: v2.id, sha256: hash(4), errorCount: 1 },
-      { ...image("images/train/d.jpg", 5, "train"), versionId: v2.id },
-    ],
-  });
-  await db.trainingJob.create({
-    data: {
-      projectId: base.project.id,
-      createdById: base.actors.peer.id,
-      name: "trained from circles@v1",
-      config: { model: "yolo11n.pt", train: { data: "dataset:circles@v1", epochs: 1 } },
-      status: "SUCCEEDED",
-      model: "yolo11n.pt",
-      totalEpochs: 1,
-      datasetVersionId: v1.id,
-    },
-  });
+  await Promise.all([
+    db.datasetItem.createMany({ data: files.map((f) => ({ ...f, versionId: v1.id })) }),
+    db.datasetItem.createMany({
+      data: [
+        { ...files[0]!, versionId: v2.id },
+        { ...files[2]!, versionId: v2.id, sha256: hash(4), errorCount: 1 },
+        { ...image("images/train/d.jpg", 5, "train"), versionId: v2.id },
+      ],
+    }),
+    db.trainingJob.create({
+      data: {
+        projectId: base.project.id,
+        createdById: base.actors.peer.id,
+        name: "trained from circles@v1",
+        config: { model: "yolo11n.pt", train: { data: "dataset:circles@v1", epochs: 1 } },
+        status: "SUCCEEDED",
+        model: "yolo11n.pt",
+        totalEpochs: 1,
+        datasetVersionId: v1.id,
+      },
+    }),
+  ]);
   return {
     shapes: { id: shapes.id, v1: v1.id, v2: v2.id, v3: v3.id, v4: v4.id },
     scratch: { id: scratch.id, invalid: invalid.id },
