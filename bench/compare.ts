@@ -21,8 +21,8 @@ const info = (msg: string) => console.error(`bench: ${msg}`);
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 // 20 recorded values per epoch, as a detection run records them: 3 train losses; precision, recall,
-// mAP50, mAP50-95, 3 val losses and fitness; 3 lr groups; 7 more metrics (a segmentation run's mask scores…).
-const EXTRA = ["precision(M)", "recall(M)", "mAP50(M)", "mAP50-95(M)", "accuracy_a", "accuracy_b", "accuracy_c"];
+// mAP50, mAP50-95, 3 val losses and fitness; 3 lr groups; 6 more metrics (a segmentation run's mask scores…).
+const EXTRA = ["precision(M)", "recall(M)", "mAP50(M)", "mAP50-95(M)", "accuracy_a", "accuracy_b"];
 function epochRow(job: number, epoch: number) {
   const t = epoch / EPOCHS;
   const map = (0.2 + 0.6 * t) * (1 - job / 50);

@@ -10,13 +10,16 @@ import { bestIndex, metricName } from "./compare-url";
 export type Column = { job: CompareJob; color: string };
 
 const th = "px-3 py-2 text-left text-xs font-medium uppercase text-zinc-500";
-const td = "px-3 py-2 align-top tabular-nums";
-const sticky = "sticky left-0 z-10 bg-white dark:bg-zinc-900";
+const td = "px-3 py-2 text-left align-top tabular-nums";
+// The first column stays in view while the job columns scroll; its background must be opaque.
+const stickyBase = "sticky left-0 z-10";
+const sticky = `${stickyBase} bg-white dark:bg-zinc-900`;
+const differsBg = "bg-amber-50 dark:bg-amber-950";
 
 /** The jobs as column heads: a colour swatch (as in the charts) and the name. */
 export function JobHeads({ columns, span = 1 }: { columns: Column[]; span?: number }) {
   return columns.map(({ job, color }) => (
-    <th key={job.id} scope="col" colSpan={span} className={clsx(th, "normal-case")}>
+    <th key={job.id} scope="col" colSpan={span} className="px-3 py-2 text-left text-xs font-medium text-zinc-500">
       <span className="inline-flex max-w-48 items-center gap-1.5">
         <span aria-hidden className="inline-block size-2.5 shrink-0 rounded-full" style={{ background: color }} />
         <span className="truncate text-zinc-800 dark:text-zinc-200" title={job.name}>
@@ -73,15 +76,9 @@ export function ParamsTable({ columns, data }: { columns: Column[]; data: Pick<C
                   key={key}
                   data-param={key}
                   data-differs={differs}
-                  className={clsx(
-                    "border-b border-zinc-100 last:border-0 dark:border-zinc-800",
-                    differs && "bg-amber-50 dark:bg-amber-950/30",
-                  )}
+                  className={clsx("border-b border-zinc-100 last:border-0 dark:border-zinc-800", differs && differsBg)}
                 >
-                  <th
-                    scope="row"
-                    className={clsx(td, sticky, "font-mono text-xs font-normal", differs && "bg-amber-50 dark:bg-amber-950/30")}
-                  >
+                  <th scope="row" className={clsx(td, differs ? `${stickyBase} ${differsBg}` : sticky, "font-mono text-xs font-normal")}>
                     {key}
                   </th>
                   {columns.map(({ job }) => {

@@ -126,7 +126,7 @@ export function CompareView({ team }: { team: Team }) {
                     <tr key={label} className="border-b border-zinc-100 last:border-0 dark:border-zinc-800">
                       <th
                         scope="row"
-                        className="sticky left-0 z-10 bg-white px-3 py-2 text-left text-xs font-medium text-zinc-500 dark:bg-zinc-900"
+                        className="sticky left-0 z-10 whitespace-nowrap bg-white px-3 py-2 text-left text-xs font-medium text-zinc-500 dark:bg-zinc-900"
                       >
                         {label}
                       </th>

@@ -37,7 +37,7 @@ type JobRow = JobFactRow & {
   dataset: string | null;
 };
 
-/** One row per job: `epochs` is JSON text, `[[epoch, {key: value…}]…]` in epoch order (./sql.ts). */
+/** One row per job: `epochs` is JSON text, `[[epoch, losses, metrics, lr]…]` in epoch order (./sql.ts). */
 type EpochsRow = { jobId: string; epochs: string };
 
 const numeric = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
@@ -60,9 +60,10 @@ export async function compareJobs(user: SessionUser, teamId: string, ids: string
   // Per job: epoch → every value of that epoch, for the final and best columns.
   const epochs = new Map<string, Map<number, Record<string, number | null>>>(ids.map((id) => [id, new Map()]));
   for (const row of epochRows) {
-    for (const [epoch, values] of JSON.parse(row.epochs) as [number, Record<string, unknown>][]) {
+    for (const [epoch, ...maps] of JSON.parse(row.epochs) as [number, ...Record<string, unknown>[]][]) {
       const clean: Record<string, number | null> = {};
-      for (const [key, raw] of Object.entries(values)) {
+      // Later maps win on a shared key, as `losses || metrics || lr` would have it.
+      for (const [key, raw] of Object.entries(Object.assign({}, ...maps) as Record<string, unknown>)) {
         const value = (clean[key] = numeric(raw));
         ((series[key] ??= {})[row.jobId] ??= []).push([epoch, value]);
       }
