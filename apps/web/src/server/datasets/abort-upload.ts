@@ -1,4 +1,5 @@
 import "server-only";
+import { emitDatasetVersion } from "../realtime/emitter";
 import { audit } from "../audit";
 import { AppError } from "../errors";
 import type { SessionUser } from "../auth/session";
@@ -20,4 +21,5 @@ export async function abortUpload(user: SessionUser, versionId: string, ip: stri
       metadata: { dataset: dataset.name, version: version.version },
     });
   });
+  emitDatasetVersion({ datasetId: dataset.id, versionId, status: "DELETED" });
 }

@@ -1,4 +1,5 @@
 import "server-only";
+import { emitDatasetVersion } from "../realtime/emitter";
 import { datasetUploadPartCount, type CompleteUploadInput, type DatasetVersionSummary } from "@wyolo/contracts";
 import { db } from "../db";
 import { audit } from "../audit";
@@ -80,5 +81,7 @@ export async function completeUpload(
       "The archive is stored, but the job queue (Redis) is unavailable: complete the upload again shortly",
     );
   }
-  return toVersionSummary(await db.datasetVersion.findUniqueOrThrow({ where: { id: versionId }, select: versionSummarySelect }));
+  const done = await db.datasetVersion.findUniqueOrThrow({ where: { id: versionId }, select: versionSummarySelect });
+  emitDatasetVersion({ datasetId: dataset.id, versionId, status: done.status });
+  return toVersionSummary(done);
 }

@@ -1,4 +1,5 @@
 import "server-only";
+import { emitDatasetVersion } from "../realtime/emitter";
 import {
   DATASET_SIGN_PARTS_MAX,
   DATASET_UPLOAD_MAX_PARTS,
@@ -142,8 +143,10 @@ export async function createVersion(user: SessionUser, datasetId: string, input:
       await db.datasetVersion.deleteMany({ where: { id } }).catch(() => {});
       throw new AppError("SERVICE_UNAVAILABLE", "The job queue (Redis) is unavailable, so the version was not created. Try again shortly.");
     }
+    emitDatasetVersion({ datasetId: dataset.id, versionId: id, status: "VALIDATING" });
     return { version: toVersionSummary(row), upload: null };
   }
+  emitDatasetVersion({ datasetId: dataset.id, versionId: id, status: "UPLOADING" });
   const state = await uploadState({ ...row, status: "UPLOADING" }, false);
   const first = Array.from({ length: Math.min(state.partCount, DATASET_SIGN_PARTS_MAX) }, (_, i) => i + 1);
   return { version: toVersionSummary(row), upload: { ...state, parts: await signUploadParts({ ...row, status: "UPLOADING" }, first) } };

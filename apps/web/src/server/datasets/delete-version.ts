@@ -1,4 +1,5 @@
 import "server-only";
+import { emitDatasetVersion } from "../realtime/emitter";
 import { AppError } from "../errors";
 import { audit } from "../audit";
 import type { SessionUser } from "../auth/session";
@@ -20,4 +21,5 @@ export async function deleteVersion(user: SessionUser, versionId: string, ip: st
       metadata: { dataset: dataset.name, version: version.version, status: version.status },
     });
   });
+  emitDatasetVersion({ datasetId: dataset.id, versionId, status: "DELETED" });
 }

@@ -1,4 +1,5 @@
 import "server-only";
+import { emitDatasetVersion } from "../realtime/emitter";
 import type { DatasetVersionSummary, UpdateVersionInput } from "@wyolo/contracts";
 import { db } from "../db";
 import { audit } from "../audit";
@@ -14,7 +15,7 @@ export async function updateVersion(
   ip: string,
 ): Promise<DatasetVersionSummary> {
   const { team, dataset, version } = await versionAccess(user, versionId, "dataset.delete");
-  return db.$transaction(async (tx) => {
+  const updated = await db.$transaction(async (tx) => {
     const row = await tx.datasetVersion.update({
       where: { id: versionId },
       data: { archivedAt: input.archived ? (version.archivedAt ?? new Date()) : null },
@@ -31,4 +32,6 @@ export async function updateVersion(
     });
     return toVersionSummary(row);
   });
+  emitDatasetVersion({ datasetId: dataset.id, versionId, status: updated.status });
+  return updated;
 }
