@@ -18,12 +18,16 @@ export function archiveName(paths: readonly string[]): string {
   return `${shared ? first : "dataset"}.zip`;
 }
 
+/** Files deflated: small ones (labels, YAMLs) read whole, so the bytes never depend on how a stream chunked them. */
+const DEFLATE_MAX_BYTES = 4 * 1024 * 1024;
+
 export type PackProgress = { files: number; totalFiles: number; bytes: number; totalBytes: number };
 
 /**
- * Zips a folder in the browser (fflate, streamed file by file) into a File to upload. The same
- * folder gives the same bytes (entries sorted, each stamped with its file's mtime): a packed
- * folder can be matched again to resume its upload after a reload.
+ * Zips a folder in the browser (fflate, file by file) into a File to upload. The same folder gives
+ * the same bytes — entries sorted, each stamped with its file's mtime, large files stored as they
+ * are and small ones deflated in one piece (deflate's output would follow the read chunks) — so
+ * a packed folder can be matched again to resume its upload after a reload.
  */
 export async function packFolder(files: FolderFile[], onProgress?: (p: PackProgress) => void, signal?: AbortSignal): Promise<File> {
   const kept = files.filter((f) => !isJunk(f.path)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -41,18 +45,25 @@ export async function packFolder(files: FolderFile[], onProgress?: (p: PackProgr
   let bytes = 0;
   for (const [i, { path, file }] of kept.entries()) {
     if (signal?.aborted) throw new DOMException("Packing cancelled", "AbortError");
-    const entry = storeWithoutDeflate(path) ? new ZipPassThrough(path) : new ZipDeflate(path, { level: 6 });
+    const deflate = !storeWithoutDeflate(path) && file.size <= DEFLATE_MAX_BYTES;
+    const entry = deflate ? new ZipDeflate(path, { level: 6 }) : new ZipPassThrough(path);
     entry.mtime = file.lastModified;
     zip.add(entry);
-    const reader = file.stream().getReader();
-    for (;;) {
-      const { value, done: end } = await reader.read();
-      if (end) break;
-      entry.push(value);
-      bytes += value.byteLength;
+    if (deflate) {
+      entry.push(new Uint8Array(await file.arrayBuffer()), true);
+      bytes += file.size;
       onProgress?.({ files: i, totalFiles: kept.length, bytes, totalBytes });
+    } else {
+      const reader = file.stream().getReader();
+      for (;;) {
+        const { value, done: end } = await reader.read();
+        if (end) break;
+        entry.push(value);
+        bytes += value.byteLength;
+        onProgress?.({ files: i, totalFiles: kept.length, bytes, totalBytes });
+      }
+      entry.push(new Uint8Array(0), true);
     }
-    entry.push(new Uint8Array(0), true);
     if (failed) throw failed;
   }
   zip.end();

@@ -79,17 +79,17 @@ export function PreviewCanvas({
     const canvas = canvasRef.current;
     if (!canvas) return;
     let cancelled = false;
-    const img = new Image();
-    img.decoding = "async";
-    img.onload = () => {
-      if (cancelled) return;
+    let loaded: HTMLImageElement | null = null;
+    // Painted at the canvas's CSS size × the screen's pixel ratio, again whenever its width changes.
+    const paint = () => {
+      const img = loaded;
+      const ctx = canvas.getContext("2d");
+      if (!img || !ctx || cancelled) return;
       const cssWidth = canvas.clientWidth || 240;
       const cssHeight = canvas.clientHeight || cssWidth / aspect;
       const dpr = window.devicePixelRatio || 1;
       canvas.width = Math.round(cssWidth * dpr);
       canvas.height = Math.round(cssHeight * dpr);
-      const ctx = canvas.getContext("2d");
-      if (!ctx) return;
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       ctx.clearRect(0, 0, cssWidth, cssHeight);
       const fit = fitContain(img.naturalWidth, img.naturalHeight, cssWidth, cssHeight);
@@ -98,10 +98,24 @@ export function PreviewCanvas({
       draw(ctx, shapes, names, large ? 2.5 : 1.5, large || cssWidth >= 200);
       setDrawn(shapes.length);
     };
+    const img = new Image();
+    img.decoding = "async";
+    img.onload = () => {
+      loaded = img;
+      paint();
+    };
     img.onerror = () => !cancelled && setFailed(true);
     img.src = url;
+    let lastWidth = canvas.clientWidth;
+    const resized = new ResizeObserver(() => {
+      if (canvas.clientWidth === lastWidth) return;
+      lastWidth = canvas.clientWidth;
+      paint();
+    });
+    resized.observe(canvas);
     return () => {
       cancelled = true;
+      resized.disconnect();
     };
   }, [url, labels, names, aspect, large]);
   const summary = labelSummary(labels, names);

@@ -113,7 +113,10 @@ export function PreviewGallery({
                     path={item.path}
                   />
                   <span className="flex items-center justify-between gap-2 px-2 py-1 text-xs">
-                    <span className="min-w-0 truncate font-mono text-zinc-600 dark:text-zinc-400">{item.path.split("/").pop()}</span>
+                    <span className="min-w-0 truncate font-mono text-zinc-600 dark:text-zinc-400">
+                      {item.split ? `${item.split}/` : ""}
+                      {item.path.split("/").pop()}
+                    </span>
                     {item.errorCount > 0 && (
                       <span className="shrink-0 rounded bg-red-100 px-1.5 font-semibold text-red-800 dark:bg-red-900/40 dark:text-red-300">
                         {item.errorCount} error{item.errorCount === 1 ? "" : "s"}

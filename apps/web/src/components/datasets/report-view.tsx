@@ -92,7 +92,7 @@ export function ReportView({ report }: { report: DatasetReport }) {
             </div>
           </div>
           <div className="overflow-x-auto rounded-md border border-zinc-200 dark:border-zinc-800">
-            <table className="w-full text-left text-sm" aria-label="Findings">
+            <table className="w-full min-w-[36rem] text-left text-sm" aria-label="Findings">
               <thead className="bg-zinc-50 text-xs text-zinc-500 dark:bg-zinc-900">
                 <tr>
                   <th className="px-3 py-2 font-medium">Severity</th>

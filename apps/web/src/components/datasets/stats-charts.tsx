@@ -1,6 +1,6 @@
 "use client";
 import type { ReactElement, ReactNode } from "react";
-import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Bar, BarChart, CartesianGrid, Cell, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { DatasetStats } from "@wyolo/contracts";
 import { Card } from "@/components/ui";
 import { histogramBars, splitOrder } from "./stats-data";
@@ -80,7 +80,11 @@ export function StatsCharts({ stats, task }: { stats: DatasetStats; task: string
             <XAxis dataKey="split" tick={tick} />
             <YAxis tick={tick} allowDecimals={false} width={44} />
             <Tooltip contentStyle={tooltipStyle} cursor={{ fillOpacity: 0.1 }} />
-            <Bar dataKey="images" fill="#6366f1" isAnimationActive={false} />
+            <Bar dataKey="images" isAnimationActive={false}>
+              {perSplit.map((s, i) => (
+                <Cell key={s.split} fill={splitColor(s.split, i)} />
+              ))}
+            </Bar>
           </BarChart>
         </ChartCard>
         <ChartCard

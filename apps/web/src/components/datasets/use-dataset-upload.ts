@@ -181,7 +181,9 @@ export function useDatasetUpload(datasetId: string | undefined, onChanged: () =>
         if (!file) return;
         if (!sameFile(pending, file))
           throw new Error(
-            `That is not the file of this upload: it was ${pending.fileName} (${pending.size.toLocaleString()} bytes). Pick the same ${pending.folder ? "folder" : "file"}, unchanged.`,
+            `That is not the ${pending.folder ? "folder" : "file"} of this upload: it was ${pending.fileName}, ${pending.size.toLocaleString()} bytes, ` +
+              `modified ${new Date(pending.lastModified).toLocaleString()}; this is ${file.name}, ${file.size.toLocaleString()} bytes, ` +
+              `modified ${new Date(file.lastModified).toLocaleString()}. Pick the same one, unchanged, or discard the upload.`,
           );
         const { upload } = await api<{ upload: UploadState }>(`/api/v1/dataset-versions/${pending.versionId}/upload`);
         const s = storage();

@@ -1,6 +1,6 @@
 "use client";
 import { zodResolver } from "@hookform/resolvers/zod";
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
@@ -87,11 +87,14 @@ function DatasetCard({ team, dataset: d }: { team: Team; dataset: DatasetSummary
 
 function CreateDatasetDialog({ open, team, onClose }: { open: boolean; team: Team; onClose: () => void }) {
   const router = useRouter();
+  const queryClient = useQueryClient();
   const form = useForm<CreateDatasetInput>({ resolver: zodResolver(createDatasetSchema), defaultValues: { name: "", description: "" } });
   const create = useMutation({
     mutationFn: (values: CreateDatasetInput) => api<{ dataset: DatasetSummary }>(`/api/v1/teams/${team.id}/datasets`, { body: values }),
-    onSuccess: ({ dataset }) => {
+    onSuccess: async ({ dataset }) => {
       toast.success(`Dataset ${dataset.name} created`);
+      // The dataset page finds it by name in this list: read it again first.
+      await queryClient.invalidateQueries({ queryKey: ["datasets", team.id] });
       router.push(`/t/${team.slug}/datasets/${dataset.name}`);
     },
     onError: (err) => reportError(err, form.setError),

@@ -31,13 +31,14 @@ const TAB_LABELS: Record<Tab, string> = { report: "Report", stats: "Statistics",
 /** A dataset: its versions (live), the upload area, and the selected version's report, stats, preview, diff and jobs. */
 export function DatasetView({ team, name }: { team: Team; name: string }) {
   const queryClient = useQueryClient();
-  const router = useRouter();
   const pathname = usePathname();
   const search = useSearchParams();
   // The page is addressed by name (links say /datasets/<name>); the API by id.
   const list = useQuery({
     queryKey: ["datasets", team.id],
     queryFn: () => api<DatasetListAnswer>(`/api/v1/teams/${team.id}/datasets`),
+    // A list cached before the dataset existed must not answer "no such dataset".
+    refetchOnMount: "always",
   });
   const datasetId = list.data?.datasets.find((d) => d.name === name)?.id;
   const detail = useQuery({
@@ -54,16 +55,18 @@ export function DatasetView({ team, name }: { team: Team; name: string }) {
   const [base, setBase] = useState<number | null>(null);
   const uploadRef = useRef<HTMLDivElement>(null);
 
+  // The browser's own history API: Next keeps useSearchParams in step without a server round trip per tab.
   const setParams = (patch: Record<string, string | null>) => {
     const q = new URLSearchParams(search.toString());
     for (const [k, v] of Object.entries(patch)) {
       if (v === null) q.delete(k);
       else q.set(k, v);
     }
-    router.replace(`${pathname}?${q}`, { scroll: false });
+    window.history.replaceState(null, "", `${pathname}?${q}`);
   };
 
-  if (list.isPending || (datasetId && detail.isPending)) return <p className="text-sm text-zinc-500">Loading the dataset…</p>;
+  if (list.isPending || (!datasetId && list.isFetching) || (datasetId && detail.isPending))
+    return <p className="text-sm text-zinc-500">Loading the dataset…</p>;
   if (list.isError) return <p className="text-sm text-red-600">Could not load the dataset: {list.error.message}</p>;
   if (!datasetId)
     return (
