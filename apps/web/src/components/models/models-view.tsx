@@ -121,7 +121,8 @@ export function ModelsView({
             </EmptyState>
           ) : (
             <Card className="p-0">
-              <div className="overflow-x-auto">
+              {/* relative: the sr-only caption and header (position: absolute) stay inside the scroll box, not beside the page */}
+              <div className="relative overflow-x-auto">
                 <table className="w-full min-w-[44rem] text-left text-sm">
                   <caption className="sr-only">Versions of {m.settings.effectiveName}, newest first</caption>
                   <thead className="border-b border-zinc-200 text-xs tracking-wide text-zinc-500 uppercase dark:border-zinc-800">
