@@ -121,6 +121,20 @@ async function drag(chart: Locator, from: number, to: number, shift = false) {
   if (shift) await page.keyboard.up("Shift");
 }
 
+/** Every section of a finished job's page has drawn: charts, resources, the per-class table, the plots. */
+async function pageLoaded(page: Page) {
+  for (const id of ["chart-losses", "chart-utilisation", "chart-memory"])
+    await expect(page.getByTestId(id).locator("canvas").first()).toBeVisible();
+  await expect(page.getByRole("table", { name: "Per-class metrics" })).toBeVisible();
+  await expect(page.getByRole("list", { name: "Plots" }).locator("img")).toHaveCount(PLOTS.length);
+  // Thumbnails load lazily: each is brought into view first.
+  for (const img of await page.getByRole("list", { name: "Plots" }).locator("img").all()) {
+    await img.scrollIntoViewIfNeeded();
+    await expect.poll(() => img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth > 0)).toBe(true);
+  }
+  await page.evaluate(() => window.scrollTo(0, 0));
+}
+
 test("job page: validation losses, chart controls, per-class table, plots lightbox, resources with the input-bound hint, dataset link", async ({
   browser,
 }) => {
@@ -252,8 +266,7 @@ test("job page: validation losses, chart controls, per-class table, plots lightb
     await member.screenshot({ path: `${SHOTS}/job-light.png`, fullPage: true });
     await member.emulateMedia({ colorScheme: "dark" });
     await member.reload();
-    await expect(member.getByRole("table", { name: "Per-class metrics" })).toBeVisible();
-    await expect(member.getByTestId("chart-losses").locator("canvas").first()).toBeVisible();
+    await pageLoaded(member);
     await member.screenshot({ path: `${SHOTS}/job-dark.png`, fullPage: true });
     await member.getByRole("button", { name: "Enlarge Losses" }).click();
     await member.screenshot({ path: `${SHOTS}/job-enlarged-dark.png` });
@@ -261,13 +274,13 @@ test("job page: validation losses, chart controls, per-class table, plots lightb
     await member.emulateMedia({ colorScheme: "light" });
     await member.setViewportSize({ width: 390, height: 844 });
     await member.reload();
-    await expect(member.getByTestId("chart-losses").locator("canvas").first()).toBeVisible();
+    await pageLoaded(member);
     await member.screenshot({ path: `${SHOTS}/job-390.png`, fullPage: true });
   }
   // Nothing is wider than a phone's screen.
   await member.setViewportSize({ width: 390, height: 844 });
   await member.reload();
-  await expect(member.getByTestId("chart-losses").locator("canvas").first()).toBeVisible();
+  await pageLoaded(member);
   expect(await member.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
 
   await Promise.all([admin.close(), member.context().close(), outsider.admin.close(), outsider.pages[0]!.context().close()]);
