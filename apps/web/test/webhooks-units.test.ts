@@ -147,6 +147,26 @@ describe("messages", () => {
       export: { id: "e", jobId: "j1", format: "onnx", status: "SUCCEEDED", failureReason: null },
     });
     expect(exp.text).toBe(":package: yolo <run> export succeeded: onnx");
+    const model = slackMessage({
+      ...job,
+      event: "model.version_created",
+      job: undefined,
+      model: {
+        name: "acme/shapes",
+        version: 3,
+        versionId: "mv",
+        jobId: "j1",
+        bestMetric: 0.61,
+        bestMetricName: "metrics/mAP50-95(B)",
+        dataset: "shapes@v2",
+        configHash: "abc",
+      },
+      links: { models: "https://w/m", job: "https://w/j" },
+    });
+    expect(model.text).toBe(":label: acme/shapes v3 registered");
+    expect(model.blocks[0]).toEqual({ type: "section", text: { type: "mrkdwn", text: ":label: <https://w/m|acme/shapes v3> registered" } });
+    expect(JSON.stringify(model.blocks[1])).toContain("shapes@v2");
+    expect(JSON.stringify(model.blocks[1])).toContain("0.61");
   });
 
   it("backs off exponentially, capped", () => {

@@ -46,6 +46,12 @@ export function slackMessage(p: DeliveryPayload): SlackMessage {
     subject = `${link(p.links.job, p.job.name)} ${verb}: ${esc(p.export.format)}`;
     plain = `${p.job.name} ${verb}: ${p.export.format}`;
     if (p.export.failureReason) fields.push({ type: "mrkdwn", text: `*Reason*\n${esc(p.export.failureReason.slice(0, 500))}` });
+  } else if (p.model) {
+    subject = `${link(p.links.models, `${p.model.name} v${p.model.version}`)} registered`;
+    plain = `${p.model.name} v${p.model.version} registered`;
+    if (p.model.bestMetricName) fields.push({ type: "mrkdwn", text: `*${esc(p.model.bestMetricName)}*\n${metric(p.model.bestMetric)}` });
+    if (p.model.dataset) fields.push({ type: "mrkdwn", text: `*Dataset*\n${esc(p.model.dataset)}` });
+    if (p.links.job) fields.push({ type: "mrkdwn", text: `*Job*\n${link(p.links.job, "open")}` });
   } else if (p.job) {
     subject = `Job ${link(p.links.job, p.job.name)} ${verb}`;
     plain = `Job ${p.job.name} ${verb}`;

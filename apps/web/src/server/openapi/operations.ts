@@ -335,7 +335,7 @@ export const API_OPERATIONS: ApiOperation[] = [
     method: "patch",
     path: "/projects/{projectId}",
     tag: "Projects",
-    summary: "Rename or describe a project",
+    summary: "Rename or describe a project; its model-registry settings (registerModels, modelName)",
     auth: "user",
     body: { json: updateProjectSchema },
     ok: [{ status: 200, description: "The project", schema: wrap("project", s.projectSchema) }],

@@ -474,6 +474,19 @@ export const webhookPayloadSchema = z
     sweep: z
       .object({ id: z.string(), name: z.string(), status: z.string(), bestValue: z.number().nullable(), bestJobId: z.string().nullable() })
       .optional(),
+    model: z
+      .object({
+        name: z.string(),
+        version: z.int(),
+        versionId: z.string(),
+        jobId: z.string(),
+        bestMetric: z.number().nullable(),
+        bestMetricName: z.string().nullable(),
+        dataset: z.string().nullable(),
+        configHash: z.string(),
+      })
+      .optional()
+      .describe("model.version_created: the new version of the project's registered model"),
     links: z.record(z.string(), z.string()).describe("Absolute links into the dashboard"),
   })
   .meta({ id: "WebhookPayload" }) satisfies z.ZodType<WebhookPayload>;

@@ -144,7 +144,7 @@ export function WebhooksView({ team }: { team: Team }) {
 }
 
 const EVENT_HINTS: Record<string, string> = {
-  "model.version_created": "when the model registry lands",
+  "model.version_created": "a succeeded job became a new model version",
 };
 
 function CreateDialog({
