@@ -102,115 +102,117 @@ export function ExportsPanel({
   if (!canAsk && !exports.length) return null;
 
   return (
-    <Card>
-      <h2 className="mb-3 font-semibold">Exports</h2>
-      {canAsk &&
-        (!hasWeights ? (
-          <p className="mb-3 text-sm text-zinc-500">No best.pt in the object store to export.</p>
-        ) : formats.length === 0 ? (
-          <p className="mb-3 text-sm text-zinc-500">No online worker can export models right now.</p>
-        ) : (
-          <form
-            className="mb-4 space-y-3"
-            onSubmit={form.handleSubmit((v) => {
-              // The same rules as the server's, checked here first; the server checks again.
-              const body = toBody(v);
-              const parsed = exportOptionsSchema.safeParse(body);
-              if (parsed.success) return create.mutate(body);
-              for (const issue of parsed.error.issues)
-                form.setError(String(issue.path[0] ?? "format") as keyof FormValues, { message: issue.message });
-            })}
-            noValidate
-            aria-label="Export the model"
-          >
-            <Field id="export-format" label="Format" error={form.formState.errors.format?.message}>
-              <Select
-                id="export-format"
-                aria-invalid={!!form.formState.errors.format}
-                {...form.register("format", { required: "Choose a format" })}
-              >
-                <option value="">Choose…</option>
-                {formats.map((f) => (
-                  <option key={f} value={f}>
-                    {EXPORT_FORMAT_INFO[f].label}
-                  </option>
-                ))}
-              </Select>
-            </Field>
-            <Field
-              id="export-imgsz"
-              label="Image size (optional)"
-              hint={trainImgsz ? `Empty: the training size, ${trainImgsz}` : "Empty: the training size"}
-              error={form.formState.errors.imgsz?.message}
+    <div id="exports" className="scroll-mt-20">
+      <Card>
+        <h2 className="mb-3 font-semibold">Exports</h2>
+        {canAsk &&
+          (!hasWeights ? (
+            <p className="mb-3 text-sm text-zinc-500">No best.pt in the object store to export.</p>
+          ) : formats.length === 0 ? (
+            <p className="mb-3 text-sm text-zinc-500">No online worker can export models right now.</p>
+          ) : (
+            <form
+              className="mb-4 space-y-3"
+              onSubmit={form.handleSubmit((v) => {
+                // The same rules as the server's, checked here first; the server checks again.
+                const body = toBody(v);
+                const parsed = exportOptionsSchema.safeParse(body);
+                if (parsed.success) return create.mutate(body);
+                for (const issue of parsed.error.issues)
+                  form.setError(String(issue.path[0] ?? "format") as keyof FormValues, { message: issue.message });
+              })}
+              noValidate
+              aria-label="Export the model"
             >
-              <Input
+              <Field id="export-format" label="Format" error={form.formState.errors.format?.message}>
+                <Select
+                  id="export-format"
+                  aria-invalid={!!form.formState.errors.format}
+                  {...form.register("format", { required: "Choose a format" })}
+                >
+                  <option value="">Choose…</option>
+                  {formats.map((f) => (
+                    <option key={f} value={f}>
+                      {EXPORT_FORMAT_INFO[f].label}
+                    </option>
+                  ))}
+                </Select>
+              </Field>
+              <Field
                 id="export-imgsz"
-                inputMode="numeric"
-                placeholder={trainImgsz ? String(trainImgsz) : undefined}
-                aria-invalid={!!form.formState.errors.imgsz}
-                {...form.register("imgsz")}
-              />
-            </Field>
-            {options.some((o) => o === "half" || o === "int8" || o === "dynamic") && (
-              <fieldset className="flex flex-wrap gap-4 text-sm">
-                <legend className="sr-only">Options</legend>
-                {options.includes("half") && (
-                  <label className="flex items-center gap-1">
-                    <input type="checkbox" {...form.register("half")} /> FP16
-                    {format === "onnx" || format === "torchscript" ? " (on a GPU worker)" : ""}
-                  </label>
-                )}
-                {options.includes("int8") && (
-                  <label className="flex items-center gap-1">
-                    <input type="checkbox" {...form.register("int8")} /> INT8
-                  </label>
-                )}
-                {options.includes("dynamic") && (
-                  <label className="flex items-center gap-1">
-                    <input type="checkbox" {...form.register("dynamic")} /> Dynamic shapes
-                  </label>
-                )}
-              </fieldset>
-            )}
-            {(form.formState.errors.int8 || form.formState.errors.half || form.formState.errors.dynamic) && (
-              <p className="text-xs text-red-600" role="alert">
-                {form.formState.errors.int8?.message ?? form.formState.errors.half?.message ?? form.formState.errors.dynamic?.message}
-              </p>
-            )}
-            <Button type="submit" variant="secondary" busy={create.isPending}>
-              Export
-            </Button>
-          </form>
-        ))}
-      {exports.length > 0 && (
-        <ul className="space-y-2 text-sm" aria-label="Exports">
-          {exports.map((e) => (
-            <li key={e.id} className="flex items-start justify-between gap-2">
-              <span>
-                <span className="font-medium">{EXPORT_FORMAT_INFO[e.format]?.label ?? e.format}</span>{" "}
-                <span className="text-xs text-zinc-500">{describe(e.options)}</span>
-                <span className="block text-xs text-zinc-500">
-                  by {e.createdBy.name}
-                  {e.artifact ? ` · ${formatBytes(e.artifact.size)}` : ""}
-                  {e.status === "FAILED" && e.failureReason ? ` · ${e.failureReason}` : ""}
-                </span>
-              </span>
-              <span className="flex items-center gap-2">
-                <JobStatusBadge status={e.status} />
-                {e.artifact && TERMINAL_STATUSES.includes(e.status) && (
-                  <a
-                    href={`/api/v1/jobs/${jobId}/artifacts/${e.artifact.id}/download`}
-                    className="rounded-md border border-zinc-300 px-2 py-1 text-xs font-medium hover:bg-zinc-50 dark:border-zinc-700 dark:hover:bg-zinc-800"
-                    aria-label={`Download the ${EXPORT_FORMAT_INFO[e.format]?.label ?? e.format} export`}
-                  >
-                    Download
-                  </a>
-                )}
-              </span>
-            </li>
+                label="Image size (optional)"
+                hint={trainImgsz ? `Empty: the training size, ${trainImgsz}` : "Empty: the training size"}
+                error={form.formState.errors.imgsz?.message}
+              >
+                <Input
+                  id="export-imgsz"
+                  inputMode="numeric"
+                  placeholder={trainImgsz ? String(trainImgsz) : undefined}
+                  aria-invalid={!!form.formState.errors.imgsz}
+                  {...form.register("imgsz")}
+                />
+              </Field>
+              {options.some((o) => o === "half" || o === "int8" || o === "dynamic") && (
+                <fieldset className="flex flex-wrap gap-4 text-sm">
+                  <legend className="sr-only">Options</legend>
+                  {options.includes("half") && (
+                    <label className="flex items-center gap-1">
+                      <input type="checkbox" {...form.register("half")} /> FP16
+                      {format === "onnx" || format === "torchscript" ? " (on a GPU worker)" : ""}
+                    </label>
+                  )}
+                  {options.includes("int8") && (
+                    <label className="flex items-center gap-1">
+                      <input type="checkbox" {...form.register("int8")} /> INT8
+                    </label>
+                  )}
+                  {options.includes("dynamic") && (
+                    <label className="flex items-center gap-1">
+                      <input type="checkbox" {...form.register("dynamic")} /> Dynamic shapes
+                    </label>
+                  )}
+                </fieldset>
+              )}
+              {(form.formState.errors.int8 || form.formState.errors.half || form.formState.errors.dynamic) && (
+                <p className="text-xs text-red-600" role="alert">
+                  {form.formState.errors.int8?.message ?? form.formState.errors.half?.message ?? form.formState.errors.dynamic?.message}
+                </p>
+              )}
+              <Button type="submit" variant="secondary" busy={create.isPending}>
+                Export
+              </Button>
+            </form>
           ))}
-        </ul>
-      )}
-    </Card>
+        {exports.length > 0 && (
+          <ul className="space-y-2 text-sm" aria-label="Exports">
+            {exports.map((e) => (
+              <li key={e.id} className="flex items-start justify-between gap-2">
+                <span>
+                  <span className="font-medium">{EXPORT_FORMAT_INFO[e.format]?.label ?? e.format}</span>{" "}
+                  <span className="text-xs text-zinc-500">{describe(e.options)}</span>
+                  <span className="block text-xs text-zinc-500">
+                    by {e.createdBy.name}
+                    {e.artifact ? ` · ${formatBytes(e.artifact.size)}` : ""}
+                    {e.status === "FAILED" && e.failureReason ? ` · ${e.failureReason}` : ""}
+                  </span>
+                </span>
+                <span className="flex items-center gap-2">
+                  <JobStatusBadge status={e.status} />
+                  {e.artifact && TERMINAL_STATUSES.includes(e.status) && (
+                    <a
+                      href={`/api/v1/jobs/${jobId}/artifacts/${e.artifact.id}/download`}
+                      className="rounded-md border border-zinc-300 px-2 py-1 text-xs font-medium hover:bg-zinc-50 dark:border-zinc-700 dark:hover:bg-zinc-800"
+                      aria-label={`Download the ${EXPORT_FORMAT_INFO[e.format]?.label ?? e.format} export`}
+                    >
+                      Download
+                    </a>
+                  )}
+                </span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Card>
+    </div>
   );
 }

@@ -40,12 +40,14 @@ export async function listPlots(user: SessionUser, jobId: string) {
     where: { jobId, OR: [".png", ".jpg", ".jpeg"].map((ext) => ({ name: { endsWith: ext, mode: "insensitive" as const } })) },
     select: { id: true, name: true, size: true, storageKey: true, updatedAt: true },
     orderBy: { name: "asc" },
-    take: MAX_PLOTS,
+    // Sorted by kind below and cut after: a run with many sample images keeps its confusion matrix and curves.
+    take: MAX_PLOTS * 20,
   });
   const plots = rows
     .filter((r) => IMAGE.test(r.name))
     .map((r) => ({ ...r, kind: plotKind(r.name) }))
-    .sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || a.name.localeCompare(b.name, "en", { numeric: true }));
+    .sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || a.name.localeCompare(b.name, "en", { numeric: true }))
+    .slice(0, MAX_PLOTS);
   if (plots.length === 0) return { plots: [], expiresAt: null };
   const ttl = Math.min(PLOT_URL_TTL_SECONDS, env.DOWNLOAD_URL_TTL_SECONDS);
   const signer = publicSigner();
