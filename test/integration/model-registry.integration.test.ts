@@ -179,6 +179,15 @@ describe("model registry", () => {
     });
     expect(bad.status).toBe(422);
     expect(bad.body.error.fields.modelName).toBeDefined();
+    // Another team's prefix: refused, so no project can write into another team's model (here or in MLflow).
+    const foreign = await call(projectRoute.PATCH, {
+      method: "PATCH",
+      cookie: adminCookie,
+      params: { projectId },
+      body: { modelName: "other-team/detector" },
+    });
+    expect(foreign.status).toBe(422);
+    expect(foreign.body.error.fields.modelName[0]).toContain(`"${modelName.split("/")[0]}/"`);
     const ok = await call(projectRoute.PATCH, {
       method: "PATCH",
       cookie: adminCookie,

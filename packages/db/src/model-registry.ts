@@ -41,11 +41,18 @@ export async function lockRegisteredModel(
   tx: DbTx,
   project: { id: string; slug: string; modelName: string | null; description: string; team: { slug: string } },
 ): Promise<{ id: string; name: string; created: boolean }> {
-  const name = project.modelName ?? defaultModelName(project.team.slug, project.slug);
-  const inserted = await tx.$queryRaw<{ id: string }[]>`
+  const wanted = project.modelName ?? defaultModelName(project.team.slug, project.slug);
+  // Names are unique: a name another project's model holds (a project renamed to an old slug, say) gets
+  // the project's id as a suffix rather than failing the job's SUCCEEDED transition.
+  const insert = (name: string) => tx.$queryRaw<{ id: string }[]>`
     INSERT INTO "RegisteredModel" ("id", "projectId", "name", "updatedAt")
     VALUES (${newId()}, ${project.id}, ${name}, now())
-    ON CONFLICT ("projectId") DO NOTHING RETURNING "id"`;
+    ON CONFLICT DO NOTHING RETURNING "id"`;
+  let inserted = await insert(wanted);
+  if (!inserted.length) {
+    const exists = await tx.registeredModel.findUnique({ where: { projectId: project.id }, select: { id: true } });
+    if (!exists) inserted = await insert(`${wanted}-${project.id.slice(-8)}`.slice(0, 128));
+  }
   const [row] = await tx.$queryRaw<{ id: string; name: string }[]>`
     SELECT "id", "name" FROM "RegisteredModel" WHERE "projectId" = ${project.id} FOR UPDATE`;
   if (!row) throw new Error(`registered model of project ${project.id} not found after its upsert`);

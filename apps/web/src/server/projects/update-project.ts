@@ -35,6 +35,11 @@ export async function updateProject(user: SessionUser, projectId: string, input:
         select: { modelName: true, registeredModel: { select: { id: true, name: true } } },
       });
       const name = input.modelName ?? defaultModelName(team.slug, project.slug);
+      // Team slugs are unique: a name under the team's own prefix can never be another team's model (here or in MLflow).
+      if (!name.startsWith(`${team.slug}/`) || name.length === team.slug.length + 1)
+        throw new AppError("VALIDATION_FAILED", "Some fields are invalid", {
+          modelName: [`Start the name with your team's "${team.slug}/", e.g. ${team.slug}/detector`],
+        });
       const model = current.registeredModel;
       const before = model?.name ?? current.modelName ?? defaultModelName(team.slug, project.slug);
       if (name !== before) await checkNameFree(tx, project.id, name);

@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE UNIQUE INDEX "RegisteredModel_name_key" ON "RegisteredModel"("name");
