@@ -5,6 +5,7 @@ import { useState } from "react";
 import { toast } from "sonner";
 import type { ModelsAnswer, ModelVersionView } from "@wyolo/contracts";
 import { Card, EmptyState, PageHeader } from "@/components/ui";
+import { ProjectTabs } from "@/components/compare/project-tabs";
 import { ConfirmDialog } from "@/components/dialog";
 import { api } from "@/lib/api";
 import { reportError } from "@/lib/form-errors";
@@ -76,6 +77,7 @@ export function ModelsView({
           ) : undefined
         }
       />
+      <ProjectTabs base={base} current="models" />
       {data.isPending ? (
         <p className="text-sm text-zinc-500">Loading…</p>
       ) : data.isError || !m ? (
