@@ -1,7 +1,15 @@
 // eslint-disable-next-line @typescript-eslint/triple-slash-reference -- the web's typecheck needs the root's declaration of s3rver
 /// <reference path="../../../test/s3rver.d.ts" />
 import { randomBytes } from "node:crypto";
-import { CreateBucketCommand, GetBucketCorsCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  GetBucketCorsCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   DATASET_UPLOAD_PART_BYTES,
@@ -83,6 +91,41 @@ async function putPart(url: string, bytes: Buffer): Promise<string> {
 
 const partOf = (archive: Buffer, n: number) => archive.subarray((n - 1) * DATASET_UPLOAD_PART_BYTES, n * DATASET_UPLOAD_PART_BYTES);
 
+/**
+ * The Content-Length a part URL was signed with: the URL is signed again, at its own date, for each
+ * candidate length, and the one whose signature matches is it (s3rver does not check V4 signatures;
+ * S3 and MinIO do, and refuse a PUT of any other length). null: none of them.
+ */
+async function signedLength(url: string, key: string, uploadId: string, candidates: number[]): Promise<number | null> {
+  const q = new URL(url).searchParams;
+  expect(q.get("X-Amz-SignedHeaders")!.split(";")).toContain("content-length");
+  // No checksum of the (absent) body is signed in: S3 would refuse every real part against it.
+  expect([...q.keys()].filter((k) => k.toLowerCase().startsWith("x-amz-checksum"))).toEqual([]);
+  const signer = new S3Client({
+    endpoint: s3.env.S3_ENDPOINT,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+    requestChecksumCalculation: "WHEN_REQUIRED",
+  });
+  const date = q.get("X-Amz-Date")!.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, "$1-$2-$3T$4:$5:$6Z");
+  for (const length of candidates) {
+    const again = await getSignedUrl(
+      signer,
+      new UploadPartCommand({
+        Bucket: s3.env.S3_BUCKET,
+        Key: key,
+        UploadId: uploadId,
+        PartNumber: Number(q.get("partNumber")),
+        ContentLength: length,
+      }),
+      { expiresIn: Number(q.get("X-Amz-Expires")), signingDate: new Date(date) },
+    );
+    if (new URL(again).searchParams.get("X-Amz-Signature") === q.get("X-Amz-Signature")) return length;
+  }
+  return null;
+}
+
 async function startUpload(datasetId: string, archive: Buffer, name = "shapes.zip", cookie = member) {
   const res = await call(versionsRoute.POST, { params: { datasetId }, cookie, body: { file: { name, size: archive.length } } });
   return res as { status: number; body: CreateVersionAnswer & { error?: { fields?: Record<string, string[]> } } };
@@ -98,6 +141,12 @@ describe("uploads through presigned multipart, straight to the object store", ()
     expect(version).toMatchObject({ version: 1, status: "UPLOADING", label: "shapes@v1", ref: "dataset:shapes@v1" });
     expect(upload).toMatchObject({ partCount: 2, partSize: DATASET_UPLOAD_PART_BYTES, size: archive.length, uploaded: [], done: false });
     expect(upload!.parts.map((p) => p.partNumber)).toEqual([1, 2]);
+
+    // Each URL is signed for its part's length only: a MEMBER cannot PUT more than the quota counted.
+    const open = await db.datasetVersion.findUniqueOrThrow({ where: { id: version.id }, select: { uploadKey: true, uploadId: true } });
+    const lengths = [DATASET_UPLOAD_PART_BYTES, 12_345, 5 * 1024 ** 3];
+    expect(await signedLength(upload!.parts[0]!.url, open.uploadKey!, open.uploadId!, lengths)).toBe(DATASET_UPLOAD_PART_BYTES);
+    expect(await signedLength(upload!.parts[1]!.url, open.uploadKey!, open.uploadId!, lengths)).toBe(12_345);
 
     const etags = await Promise.all(
       upload!.parts.map(async (p) => ({ partNumber: p.partNumber, etag: await putPart(p.url, partOf(archive, p.partNumber)) })),
@@ -170,17 +219,25 @@ describe("uploads through presigned multipart, straight to the object store", ()
     expect(Buffer.from(await stored.Body!.transformToByteArray()).equals(archive)).toBe(true);
   });
 
-  it("refuses a completion whose bytes differ in size from the declared upload (it counted for the quota)", async () => {
+  it("refuses a completion whose bytes differ in size from the declared upload (it counted for the quota): the version goes", async () => {
     const datasetId = await createDataset("liar");
     const { body } = await startUpload(datasetId, Buffer.alloc(1000));
+    // S3 refuses this PUT (its URL is signed for 1000 bytes); s3rver does not check V4 signatures, so the
+    // size check at completion is what is left here.
     const etag = await putPart(body.upload!.parts[0]!.url, randomBytes(5000));
+    const row = await db.datasetVersion.findUniqueOrThrow({ where: { id: body.version.id }, select: { uploadKey: true } });
     const res = await call(completeRoute.POST, {
       params: { versionId: body.version.id },
       cookie: member,
       body: { parts: [{ partNumber: 1, etag }] },
     });
     expect(res.status).toBe(422);
-    expect(res.body.error.fields.parts[0]).toMatch(/5000 bytes; the upload declared 1000/);
+    expect(res.body.error.fields.parts[0]).toMatch(/5000 bytes; the upload declared 1000\. The version was removed: start a new upload/);
+    // No UPLOADING version is left with a spent upload id, nor its archive in the store.
+    expect(await db.datasetVersion.count({ where: { id: body.version.id } })).toBe(0);
+    await expect(client.send(new GetObjectCommand({ Bucket: s3.env.S3_BUCKET, Key: row.uploadKey! }))).rejects.toThrow();
+    const again = await startUpload(datasetId, Buffer.alloc(1000));
+    expect(again.status).toBe(201);
   });
 
   it("cancels an upload: the UPLOADING version goes", async () => {
@@ -470,6 +527,53 @@ describe("versions: reads, diff, training from one, archive and delete rules", (
         "dataset.version.delete",
       ]),
     );
+  });
+});
+
+describe("a version another is being made from", () => {
+  it("cannot be deleted while its child is UPLOADING or VALIDATING (409); once the child is over, it can; the dataset goes with both", async () => {
+    const datasetId = await createDataset("parents");
+    const v1 = (await readyVersion(datasetId, 1, [{ path: "images/train/a.jpg", sha: "e", classIds: [0] }])).id;
+
+    // An UPLOADING child: deleting v1 would leave it without v1's files.
+    const child = await call(versionsRoute.POST, {
+      params: { datasetId },
+      cookie: member,
+      body: { parent: 1, file: { name: "more.zip", size: 10 } },
+    });
+    expect(child.status).toBe(201);
+    const uploading = await call(versionRoute.DELETE, { params: { versionId: v1 }, cookie: admin });
+    expect(uploading.status).toBe(409);
+    expect(uploading.body.error.message).toBe("parents@v2 is being made from it; wait or cancel it");
+    expect(await db.datasetVersion.count({ where: { id: v1 } })).toBe(1);
+    expect((await call(uploadRoute.DELETE, { params: { versionId: child.body.version.id }, cookie: member })).status).toBe(204);
+
+    // A VALIDATING child, the same until it is over.
+    const validating = await call(versionsRoute.POST, {
+      params: { datasetId },
+      cookie: member,
+      body: { parent: 1, removedPaths: ["images/train/a.jpg"] },
+    });
+    expect(validating.body.version).toMatchObject({ version: 2, status: "VALIDATING" });
+    const refused = await call(versionRoute.DELETE, { params: { versionId: v1 }, cookie: admin });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toBe("parents@v2 is being made from it; wait or cancel it");
+
+    // The whole dataset goes, children with it.
+    expect((await call(datasetRoute.DELETE, { params: { datasetId }, cookie: admin })).status).toBe(204);
+    expect(await db.datasetVersion.count({ where: { datasetId } })).toBe(0);
+  });
+
+  it("can be deleted once its child is over (INVALID here)", async () => {
+    const datasetId = await createDataset("grown");
+    const v1 = (await readyVersion(datasetId, 1, [{ path: "images/train/a.jpg", sha: "f", classIds: [0] }])).id;
+    const made = await call(versionsRoute.POST, {
+      params: { datasetId },
+      cookie: member,
+      body: { parent: 1, removedPaths: ["images/train/a.jpg"] },
+    });
+    await db.datasetVersion.update({ where: { id: made.body.version.id }, data: { status: "INVALID" } });
+    expect((await call(versionRoute.DELETE, { params: { versionId: v1 }, cookie: admin })).status).toBe(204);
   });
 });
 

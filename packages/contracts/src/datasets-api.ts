@@ -66,6 +66,9 @@ const removedPathSchema = z
   .max(1024, "At most 1,024 characters")
   .refine((p) => !p.startsWith("/") && !p.split("/").includes(".."), "A relative path inside the version (no `..`, no leading `/`)");
 
+/** Version numbers are Postgres `integer`s: a larger one is refused here (422), not by the database (500). */
+const INT_COLUMN_MAX = 2_147_483_647;
+
 /**
  * A new version: an archive to upload (`file`), or made from an older version (`parent`) with
  * `removedPaths` taken away and, optionally, an archive of added/changed files on top. Without a
@@ -84,7 +87,7 @@ export const createVersionSchema = z
         size: z.number().int("Whole bytes").min(1, "The archive is empty"),
       })
       .optional(),
-    parent: z.number().int().min(1, "A version number").optional(),
+    parent: z.number().int("A version number").min(1, "A version number").max(INT_COLUMN_MAX, "No such version number").optional(),
     removedPaths: z.array(removedPathSchema).max(100_000, "At most 100,000 paths").default([]),
   })
   .superRefine((v, ctx) => {
@@ -142,7 +145,7 @@ export const datasetItemsQuerySchema = z.object({
 export type DatasetItemsQuery = z.input<typeof datasetItemsQuerySchema>;
 
 export const datasetDiffQuerySchema = z.object({
-  against: z.coerce.number().int("A version number").min(1, "A version number"),
+  against: z.coerce.number().int("A version number").min(1, "A version number").max(INT_COLUMN_MAX, "No such version number"),
 });
 
 // --- Answers

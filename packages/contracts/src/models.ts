@@ -16,8 +16,15 @@ export const aliasSchema = z
   .regex(ALIAS_PATTERN, "1–64 letters, digits, _ or -")
   .refine((a) => !RESERVED_ALIAS.test(a), "`latest` and v<number> are reserved by MLflow");
 
+/** Version numbers are Postgres `integer`s: a larger one is refused here (422), not by the database (500). */
+const INT_COLUMN_MAX = 2_147_483_647;
+
 export const setAliasSchema = z.object({
-  version: z.number({ error: "Give the version number" }).int("A whole number").min(1, "Versions start at 1"),
+  version: z
+    .number({ error: "Give the version number" })
+    .int("A whole number")
+    .min(1, "Versions start at 1")
+    .max(INT_COLUMN_MAX, "No such version number"),
 });
 export type SetAliasInput = z.infer<typeof setAliasSchema>;
 
@@ -39,7 +46,7 @@ export const defaultModelName = (teamSlug: string, projectSlug: string) => `${te
 export const listModelVersionsQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(100),
   /** Versions older than this one (the next page). */
-  before: z.coerce.number().int().min(1).optional(),
+  before: z.coerce.number().int("A version number").min(1, "A version number").max(INT_COLUMN_MAX, "No such version number").optional(),
 });
 
 /** What a version records about where it came from (ModelVersion.lineage). */

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { createVersionSchema, datasetUploadPartCount, DATASET_UPLOAD_PART_BYTES, parseTrainingConfig } from "../src/index.ts";
+import {
+  createVersionSchema,
+  datasetDiffQuerySchema,
+  datasetUploadPartCount,
+  DATASET_UPLOAD_PART_BYTES,
+  listModelVersionsQuerySchema,
+  parseTrainingConfig,
+  setAliasSchema,
+} from "../src/index.ts";
 
 const config = (data: string) => ({ model: "yolo11n.pt", train: { data, epochs: 1 } });
 
@@ -40,5 +48,27 @@ describe("a version's request", () => {
     expect(datasetUploadPartCount(1)).toBe(1);
     expect(datasetUploadPartCount(DATASET_UPLOAD_PART_BYTES)).toBe(1);
     expect(datasetUploadPartCount(DATASET_UPLOAD_PART_BYTES + 1)).toBe(2);
+  });
+});
+
+describe("version numbers fit the database's integer column (larger ones are 422, never a 500 from Postgres)", () => {
+  const INT_MAX = 2_147_483_647;
+  const message = (r: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } }) =>
+    r.error?.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+
+  it("a dataset version's parent and a diff's `against`", () => {
+    expect(createVersionSchema.safeParse({ parent: INT_MAX, removedPaths: ["a.jpg"] }).success).toBe(true);
+    expect(message(createVersionSchema.safeParse({ parent: 3_000_000_000, removedPaths: ["a.jpg"] }))).toEqual([
+      "parent: No such version number",
+    ]);
+    expect(datasetDiffQuerySchema.safeParse({ against: String(INT_MAX) }).success).toBe(true);
+    expect(message(datasetDiffQuerySchema.safeParse({ against: "3000000000" }))).toEqual(["against: No such version number"]);
+  });
+
+  it("a model alias's version and the versions page's `before`", () => {
+    expect(setAliasSchema.safeParse({ version: INT_MAX }).success).toBe(true);
+    expect(message(setAliasSchema.safeParse({ version: 3_000_000_000 }))).toEqual(["version: No such version number"]);
+    expect(listModelVersionsQuerySchema.safeParse({ before: String(INT_MAX) }).success).toBe(true);
+    expect(message(listModelVersionsQuerySchema.safeParse({ before: "3000000000" }))).toEqual(["before: No such version number"]);
   });
 });

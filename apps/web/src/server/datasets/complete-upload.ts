@@ -9,7 +9,8 @@ import type { SessionUser } from "../auth/session";
 import { versionAccess } from "./dataset-access";
 import { toVersionSummary, versionSummarySelect } from "./dataset-summary";
 import { enqueueValidation } from "./enqueue-validation";
-import { completeMultipart, deleteObjects, listParts, objectSize } from "./object-store";
+import { completeMultipart, listParts, objectSize } from "./object-store";
+import { purgeVersions } from "./purge-versions";
 import { openUpload } from "./upload-state";
 
 const invalid = (field: string, message: string) => new AppError("VALIDATION_FAILED", "The upload is not complete", { [field]: [message] });
@@ -47,9 +48,23 @@ export async function completeUpload(
       size = await objectSize(upload.key);
     }
     if (size !== upload.size) {
-      // Another size than declared would slip past the quota: the archive goes, the version stays open for a new try.
-      await deleteObjects([upload.key]);
-      throw invalid("parts", `The parts hold ${size ?? 0} bytes; the upload declared ${upload.size}. Upload the version again`);
+      // Another size than declared would slip past the quota. The multipart upload is spent (completed), so the
+      // version goes with its archive, as a cancelled upload does: the caller starts a new one.
+      await purgeVersions(team.id, [versionId], async (tx) => {
+        await audit(tx, {
+          actorId: user.id,
+          action: "dataset.version.abort",
+          targetType: "dataset_version",
+          targetId: versionId,
+          teamId: team.id,
+          ip,
+          metadata: { dataset: dataset.name, version: version.version, declared: upload.size, size },
+        });
+      });
+      emitDatasetVersion({ datasetId: dataset.id, versionId, status: "DELETED" });
+      throw new AppError("VALIDATION_FAILED", "The upload is not complete", {
+        parts: [`The parts hold ${size ?? 0} bytes; the upload declared ${upload.size}. The version was removed: start a new upload`],
+      });
     }
     const moved = await db.$transaction(async (tx) => {
       const n = await tx.datasetVersion.updateMany({

@@ -15,6 +15,7 @@ import {
   type CORSRule,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { DATASET_UPLOAD_PART_BYTES } from "@wyolo/contracts";
 import { env } from "@/env";
 import { AppError } from "../errors";
 import { logger } from "../logger";
@@ -40,6 +41,9 @@ function client(kind: "control" | "public"): S3Client {
     // An unreachable store answers 503 in seconds, not after the SDK's long retries.
     maxAttempts: 2,
     requestHandler: { connectionTimeout: 3_000, requestTimeout: 15_000 },
+    // Presigned PUTs carry no body when signed: by default the SDK would sign the empty body's CRC32
+    // into each URL (x-amz-checksum-crc32=AAAAAA==), and S3, MinIO and R2 refuse every real part.
+    ...(kind === "public" ? { requestChecksumCalculation: "WHEN_REQUIRED" as const } : {}),
   });
   return clients[kind];
 }
@@ -129,15 +133,31 @@ export const startMultipart = (key: string) =>
     return out.UploadId;
   });
 
-/** Presigned UploadPart URLs (signing is local: no call to the store). */
-export async function signParts(key: string, uploadId: string, partNumbers: number[]) {
+/** The bytes part n of an upload of `size` bytes holds: whole parts, then the rest (0 for an empty archive). */
+export const partLength = (size: number, partNumber: number, partSize = DATASET_UPLOAD_PART_BYTES) =>
+  Math.max(0, Math.min(partSize, size - (partNumber - 1) * partSize));
+
+/**
+ * Presigned UploadPart URLs (signing is local: no call to the store). Each is signed with its part's
+ * exact Content-Length, so the store refuses a PUT of any other length: the declared size, which the
+ * quota counted, bounds what lands in the bucket.
+ */
+export async function signParts(key: string, uploadId: string, size: number, partNumbers: number[]) {
   const s3 = client("public");
   return Promise.all(
     partNumbers.map(async (partNumber) => ({
       partNumber,
-      url: await getSignedUrl(s3, new UploadPartCommand({ Bucket: env.S3_BUCKET, Key: key, UploadId: uploadId, PartNumber: partNumber }), {
-        expiresIn: uploadTtl(),
-      }),
+      url: await getSignedUrl(
+        s3,
+        new UploadPartCommand({
+          Bucket: env.S3_BUCKET,
+          Key: key,
+          UploadId: uploadId,
+          PartNumber: partNumber,
+          ContentLength: partLength(size, partNumber),
+        }),
+        { expiresIn: uploadTtl(), signableHeaders: new Set(["content-length"]) },
+      ),
     })),
   );
 }

@@ -25,6 +25,24 @@ export async function refuseReferenced(tx: Tx, versionIds: string[]): Promise<vo
   throw new AppError("CONFLICT", `Jobs trained from ${names.join(", ")}: archive ${used.length === 1 ? "it" : "them"} instead of deleting`);
 }
 
+/**
+ * A version another one is being made from stays until that one is READY or gone: the child's
+ * worker reads the parent's items, and deleting them would leave it without the parent's files.
+ */
+export async function refuseBuildingChildren(tx: Tx, versionIds: string[]): Promise<void> {
+  const building = await tx.datasetVersion.findMany({
+    where: { parentId: { in: versionIds }, id: { notIn: versionIds }, status: { in: ["UPLOADING", "VALIDATING"] } },
+    select: { version: true, dataset: { select: { name: true } } },
+    orderBy: { version: "asc" },
+  });
+  if (building.length === 0) return;
+  const names = building.map((v) => datasetVersionLabel(v.dataset.name, v.version));
+  throw new AppError(
+    "CONFLICT",
+    `${names.join(", ")} ${building.length === 1 ? "is" : "are"} being made from it; wait or cancel ${building.length === 1 ? "it" : "them"}`,
+  );
+}
+
 type Leftovers = { uploads: { key: string; uploadId: string | null }[]; keys: string[] };
 
 /**
@@ -36,6 +54,7 @@ type Leftovers = { uploads: { key: string; uploadId: string | null }[]; keys: st
 export async function deleteVersionRows(tx: Tx, teamId: string, versionIds: string[]): Promise<Leftovers> {
   await lockTeamDatasets(tx, teamId);
   await refuseReferenced(tx, versionIds);
+  await refuseBuildingChildren(tx, versionIds);
   const versions = await tx.datasetVersion.findMany({
     where: { id: { in: versionIds } },
     select: { id: true, uploadKey: true, uploadId: true, manifestHash: true, manifestKey: true },
@@ -75,7 +94,7 @@ export async function deleteLeftovers({ uploads, keys }: Leftovers): Promise<voi
   logger.info({ objects: deleted, uploads: uploads.length }, "dataset objects deleted");
 }
 
-/** Deletes versions and their objects; a version a job references is refused (409). */
+/** Deletes versions and their objects; a version a job references, or one a version is being made from, is refused (409). */
 export async function purgeVersions(teamId: string, versionIds: string[], within?: (tx: Tx) => Promise<void>): Promise<void> {
   const leftovers = await db.$transaction(async (tx) => {
     const out = await deleteVersionRows(tx, teamId, versionIds);

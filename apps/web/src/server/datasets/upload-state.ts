@@ -55,5 +55,5 @@ export async function signUploadParts(row: UploadRow & { status: string }, partN
     throw new AppError("VALIDATION_FAILED", "Some fields are invalid", {
       partNumbers: [`The upload has ${count} part${count === 1 ? "" : "s"}; no part ${beyond[0]}`],
     });
-  return signParts(upload.key, upload.uploadId, [...new Set(partNumbers)].slice(0, DATASET_SIGN_PARTS_MAX));
+  return signParts(upload.key, upload.uploadId, upload.size, [...new Set(partNumbers)].slice(0, DATASET_SIGN_PARTS_MAX));
 }
