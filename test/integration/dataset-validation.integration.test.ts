@@ -28,6 +28,7 @@ const { trainingQueue } = await import("@/server/queue");
 const { createTeamWith, createUser } = await import("./helpers");
 const { ROOT } = await import("./db");
 const { startWorker, waitFor } = await import("./worker-harness");
+const { reconcileQueue } = await import("@/server/jobs/reconcile-queue");
 
 const PYTHON = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
 const FACTORY = path.join(ROOT, "apps/worker/datasets/tests/dataset_factory.py");
@@ -83,7 +84,7 @@ function factory(args: string[]): string {
 }
 
 /** A VALIDATING version whose archive (if any) is in the object store, and its validation queued. */
-async function submit(archive: string | null, extra: { parentId?: string; removedPaths?: string[] } = {}) {
+async function submit(archive: string | null, extra: { parentId?: string; removedPaths?: string[]; queue?: false } = {}) {
   const last = await db.datasetVersion.findFirst({ where: { datasetId }, orderBy: { version: "desc" }, select: { version: true } });
   const version = await db.datasetVersion.create({
     data: {
@@ -104,7 +105,7 @@ async function submit(archive: string | null, extra: { parentId?: string; remove
       data: { uploadKey: key, uploadName: "upload.bin", uploadSize: body.length },
     });
   }
-  await enqueue(version.id);
+  if (extra.queue !== false) await enqueue(version.id);
   return version.id;
 }
 const enqueue = (versionId: string, jobId = validationJobId(versionId)) =>
@@ -254,5 +255,27 @@ describe("validate-dataset", () => {
     const job2 = await enqueue(uploading.id);
     await waitFor(async () => (await job2.isCompleted()) || undefined, 20_000, "validation of an UPLOADING version");
     expect((await db.datasetVersion.findUniqueOrThrow({ where: { id: uploading.id } })).status).toBe("UPLOADING");
+  });
+
+  it("a version made from a parent deleted before its validation becomes INVALID, not the archive alone", async () => {
+    // The parent's row gone: parentId set to null, removedPaths (written only for derived versions) still there.
+    const id = await submit(factory(["--task", "detect", "--archive", "zip"]), { removedPaths: ["images/train/img_0000.jpg"] });
+    const v = await settled(id);
+    expect(v.status).toBe("INVALID");
+    expect(datasetReportSchema.parse(v.report).fatal).toBe("Its parent version was deleted before validation");
+    expect(v.failureReason).toBe("Its parent version was deleted before validation");
+    expect(await db.datasetItem.count({ where: { versionId: id } })).toBe(0);
+  });
+
+  it("a validation the queue gave up on, its version still VALIDATING, is queued again by the reconciler", async () => {
+    const id = await submit(factory(["--task", "detect", "--archive", "zip"]), { queue: false });
+    // An entry under the version's job id that fails for good (its payload is refused) without touching the row.
+    const broken = await trainingQueue.add(VALIDATE_DATASET_JOB, { versionId: "" }, { jobId: validationJobId(id), attempts: 1 });
+    await waitFor(async () => (await broken.isFailed()) || undefined, 20_000, "the broken entry failed");
+    expect((await db.datasetVersion.findUniqueOrThrow({ where: { id } })).status).toBe("VALIDATING");
+    const { requeued } = await reconcileQueue({ graceMs: 0 });
+    expect(requeued).toContain(id);
+    const v = await settled(id);
+    expect(v.status).toBe("READY");
   });
 });

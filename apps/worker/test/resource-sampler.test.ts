@@ -7,7 +7,9 @@ import {
   ResourceSeries,
   sampleOf,
   ticksBetween,
+  writeSeries,
 } from "../src/training/resource-sampler.ts";
+import type { Db } from "@wyolo/db";
 
 const t0 = Date.parse("2026-01-01T00:00:00Z");
 const sample = (second: number, extra: Partial<ResourceSample> = {}): ResourceSample => ({
@@ -207,5 +209,40 @@ describe("the bounded series", () => {
     const next = series.changes();
     expect(next.create.map((r) => r.at)).toEqual([sample(10).at, sample(85).at]);
     expect(next.remove.sort()).toEqual([sample(10).at, sample(15).at].sort());
+  });
+
+  it("a write that committed but lost its reply, sent again, replaces its rows instead of hitting their key", async () => {
+    // A table keyed by (jobId, at), as Postgres keeps it; the first commit's reply is lost.
+    const table = new Map<string, number>();
+    let loseReply = true;
+    const db = {
+      jobResourceSample: {
+        deleteMany:
+          ({ where }: { where: { at: { in: Date[] } } }) =>
+          () =>
+            where.at.in.forEach((d) => table.delete(d.toISOString())),
+        createMany:
+          ({ data }: { data: { at: Date; spanSeconds: number }[] }) =>
+          () => {
+            if (data.some((r) => table.has(r.at.toISOString())))
+              throw Object.assign(new Error("Unique constraint failed"), { code: "P2002" });
+            for (const r of data) table.set(r.at.toISOString(), r.spanSeconds);
+          },
+      },
+      $transaction: async (ops: (() => void)[]) => {
+        ops.forEach((op) => op());
+        if (loseReply) {
+          loseReply = false;
+          throw new Error("Connection terminated unexpectedly");
+        }
+      },
+    } as unknown as Db;
+    const series = new ResourceSeries(16);
+    for (let i = 0; i < 3; i++) series.add(sample(i * 5));
+    await expect(writeSeries(db, "job1", series)).rejects.toThrow("Connection terminated");
+    expect(series.pending).toBe(3);
+    await writeSeries(db, "job1", series);
+    expect(series.pending).toBe(0);
+    expect([...table.keys()].sort()).toEqual([sample(0).at, sample(5).at, sample(10).at]);
   });
 });

@@ -119,6 +119,42 @@ describe("dataset cache", () => {
     expect(readdirSync(path.join(root, ".locks"))).toEqual([]);
   });
 
+  it("a shared fetch outlives the abort of the job that started it; it stops once every waiter has aborted", async () => {
+    const store = memoryStore(40);
+    const v = storeVersion(store, shapes());
+    const cache = new DatasetCache({ root: newRoot(), maxBytes: 1e9, concurrency: 1 });
+    // The first caller (a validation stopping on shutdown) aborts; the one that joined it (a training) still gets the files.
+    const first = new AbortController();
+    const a = cache.acquire(v, store.source, first.signal);
+    const b = cache.acquire(v, store.source, new AbortController().signal);
+    await new Promise((r) => setTimeout(r, 60));
+    first.abort(new Error("the worker is stopping"));
+    await expect(a).rejects.toThrow("the worker is stopping");
+    const got = await b;
+    expect(got.outcome).toBe("shared");
+    expect(readFileSync(path.join(got.entryDir, "files", "images/train/a.jpg"), "utf8")).toBe(shapes()["images/train/a.jpg"]);
+    got.release();
+
+    // Every waiter gone: the fetch stops (no more GETs), and the next caller starts afresh.
+    const w = storeVersion(store, shapes("w"));
+    const [x, y] = [new AbortController(), new AbortController()];
+    const p1 = cache.acquire(w, store.source, x.signal);
+    const p2 = cache.acquire(w, store.source, y.signal);
+    await new Promise((r) => setTimeout(r, 60));
+    x.abort(new Error("x stopped"));
+    y.abort(new Error("y stopped"));
+    await expect(p1).rejects.toThrow("x stopped");
+    await expect(p2).rejects.toThrow("y stopped");
+    await new Promise((r) => setTimeout(r, 150));
+    const gets = [...store.gets.values()].reduce((n, c) => n + c, 0);
+    await new Promise((r) => setTimeout(r, 150));
+    expect([...store.gets.values()].reduce((n, c) => n + c, 0)).toBe(gets);
+    expect(existsSync(path.join(cache.root, w.manifestHash, "entry.json"))).toBe(false);
+    const fresh = await cache.acquire(w, store.source);
+    expect(fresh.outcome).toBe("fetched");
+    fresh.release();
+  });
+
   it("takes over from a process killed while it fetched (its lock is abandoned), in another real process", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "wyolo-cache-proc-"));
     const blobsDir = path.join(dir, "store");

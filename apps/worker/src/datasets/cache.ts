@@ -166,7 +166,8 @@ export class DatasetCache {
   private readonly leaseStaleMs: number;
   private readonly blobRetryMs: number;
   private readonly onEvict?: (hash: string, bytes: number) => void;
-  private readonly inflight = new Map<string, Promise<{ info: EntryInfo; fetchedHere: boolean }>>();
+  /** This process's fetches under way: one per version, with its own signal, aborted once every waiter has given up. */
+  private readonly inflight = new Map<string, Flight>();
   private readonly dirs: { tmp: string; locks: string; leases: string; trash: string };
 
   constructor(opts: DatasetCacheOptions) {
@@ -205,13 +206,24 @@ export class DatasetCache {
       let outcome: Acquired["outcome"] = "hit";
       let info = this.ready(hash);
       if (!info) {
+        signal?.throwIfAborted();
         let flight = this.inflight.get(hash);
         const joined = flight !== undefined;
         if (!flight) {
-          flight = this.fetchOnce(source, blobs, signal).finally(() => this.inflight.delete(hash));
+          const controller = new AbortController();
+          const started: Flight = {
+            controller,
+            waiters: 0,
+            promise: this.fetchOnce(source, blobs, controller.signal).finally(() => {
+              if (this.inflight.get(hash) === started) this.inflight.delete(hash);
+            }),
+          };
+          // Settled or aborted, it is nobody's to wait for: no unhandled rejection.
+          started.promise.catch(() => {});
+          flight = started;
           this.inflight.set(hash, flight);
         }
-        const got = await flight;
+        const got = await this.await(hash, flight, signal);
         info = got.info;
         outcome = !joined && got.fetchedHere ? "fetched" : "shared";
       }
@@ -230,6 +242,37 @@ export class DatasetCache {
       release();
       throw err;
     }
+  }
+
+  /**
+   * One waiter's wait for a shared fetch: its own abort ends its wait only; the fetch itself stops
+   * when the last waiter has aborted (a new caller then starts a fresh one).
+   */
+  private await(hash: string, flight: Flight, signal?: AbortSignal): Promise<{ info: EntryInfo; fetchedHere: boolean }> {
+    if (!signal) {
+      flight.waiters++; // never gives up: the fetch is never aborted for want of waiters
+      return flight.promise;
+    }
+    flight.waiters++;
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        reject(signal.reason as Error);
+        if (--flight.waiters > 0) return;
+        if (this.inflight.get(hash) === flight) this.inflight.delete(hash);
+        flight.controller.abort(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      flight.promise.then(
+        (got) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(got);
+        },
+        (err: unknown) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(err as Error);
+        },
+      );
+    });
   }
 
   /** The entry's description when it is whole and here (its data.yaml rewritten if the root moved). */
@@ -576,6 +619,13 @@ function touchQuietly(file: string) {
     // Gone meanwhile.
   }
 }
+
+type Flight = {
+  promise: Promise<{ info: EntryInfo; fetchedHere: boolean }>;
+  controller: AbortController;
+  /** Waiters still waiting with a signal of their own, plus those without one (they never give up). */
+  waiters: number;
+};
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -15,6 +15,17 @@ export type ExtractLimits = { maxFiles: number; maxBytes: number };
 /** The archive cannot be taken as it is (the version becomes INVALID with this as `report.fatal`). */
 export class ArchiveRefused extends Error {}
 
+/**
+ * The worker's disk (or its quota) is full: this worker's problem, not the archive's, so the
+ * validation is retried (here later, or on another worker) instead of the version refused.
+ */
+export class WorkerDiskFull extends Error {}
+
+const isDiskFull = (err: unknown) => {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === "ENOSPC" || code === "EDQUOT";
+};
+
 export type ArchiveKind = "zip" | "tar" | "tgz";
 
 /** Sniffs the archive's kind from its first bytes (the file name is the uploader's and may lie). */
@@ -84,7 +95,6 @@ class Unpacker {
   /** Writes one entry's bytes, hashing and counting them; never overwrites, never follows a link (the folder is new). */
   async write(rel: string, body: Readable): Promise<void> {
     const target = path.join(this.dest, ...rel.split("/"));
-    await mkdir(path.dirname(target), { recursive: true });
     const hash = createHash("sha256");
     let size = 0;
     const count = new Transform({
@@ -97,13 +107,17 @@ class Unpacker {
       },
     });
     try {
+      await mkdir(path.dirname(target), { recursive: true });
       await pipeline(body, count, createWriteStream(target, { flags: "wx" }));
     } catch (err) {
       if (err instanceof ArchiveRefused) throw err;
+      if (isDiskFull(err))
+        throw new WorkerDiskFull(`The worker ran out of disk space unpacking the archive (${(err as NodeJS.ErrnoException).code})`, {
+          cause: err,
+        });
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "EEXIST" || code === "ENOTDIR" || code === "EISDIR")
         throw new ArchiveRefused(`The archive holds ${JSON.stringify(rel)} both as a file and as a folder`);
-      if (code === "ENOSPC") throw new ArchiveRefused("The worker ran out of disk space unpacking the archive");
       throw err;
     }
     this.files.push({ path: rel, size, sha256: hash.digest("hex") });
@@ -121,7 +135,11 @@ async function unzip(file: string, u: Unpacker): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const fail = (err: Error) => {
       zip.close();
-      reject(err instanceof ArchiveRefused ? err : new ArchiveRefused(`The zip archive cannot be unpacked: ${err.message}`));
+      reject(
+        err instanceof ArchiveRefused || err instanceof WorkerDiskFull
+          ? err
+          : new ArchiveRefused(`The zip archive cannot be unpacked: ${err.message}`),
+      );
     };
     zip.on("error", fail);
     zip.on("end", resolve);

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { copyFile, link, mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { DelayedError, UnrecoverableError } from "bullmq";
-import type { Db } from "@wyolo/db";
+import { isDatabaseUnavailable, type Db } from "@wyolo/db";
 import {
   datasetManifestKey,
   datasetVersionLabel,
@@ -79,9 +79,25 @@ const kindOf = (p: string, out: ValidationOutput | null) => (p === out?.yaml || 
  * parent's files minus `removedPaths`) becomes an immutable version. Unpacked safely, every file
  * hashed and its blob stored once per team, checked by the Python validator; then in one
  * transaction the version's report, stats and items and READY or INVALID. A version no longer
- * VALIDATING is left alone, so a retry after the commit changes nothing.
+ * VALIDATING is left alone, so a retry after the commit changes nothing. Postgres away (at any
+ * point) spends no attempt: the job goes back to the queue as it is, however long the outage.
  */
-export async function validateVersion({ versionId }: ValidateDatasetPayload, ctx: JobContext, rt: ValidationRuntime) {
+export async function validateVersion(payload: ValidateDatasetPayload, ctx: JobContext, rt: ValidationRuntime) {
+  try {
+    return await validateVersionOnce(payload, ctx, rt);
+  } catch (err) {
+    if (!isDatabaseUnavailable(err)) throw err;
+    // Not ours any more: the queue entry is another worker's to move.
+    if (ctx.lease?.lost()) throw new DelayedError("lock lost");
+    ctx.log.warn(
+      { err: { message: (err as Error).message }, versionId: payload.versionId },
+      "Postgres unavailable; the validation goes back to the queue for a later try",
+    );
+    return requeueLater(ctx.job, ctx.token, 5_000);
+  }
+}
+
+async function validateVersionOnce({ versionId }: ValidateDatasetPayload, ctx: JobContext, rt: ValidationRuntime) {
   const { db, env } = rt;
   const row = await db.datasetVersion.findUnique({
     where: { id: versionId },
@@ -213,7 +229,8 @@ export async function validateVersion({ versionId }: ValidateDatasetPayload, ctx
     const now = await db.datasetVersion.findUnique({ where: { id: versionId }, select: { status: true } });
     return { status: now?.status ?? (ok ? "READY" : "INVALID") };
   } catch (err) {
-    if (err instanceof DelayedError || err instanceof UnrecoverableError) throw err;
+    // Postgres away is not the dataset's fault: validateVersion hands the job back without spending an attempt.
+    if (err instanceof DelayedError || err instanceof UnrecoverableError || isDatabaseUnavailable(err)) throw err;
     // Stopping: another worker takes it from the start, without spending an attempt.
     if (ctx.signal.aborted) return requeueLater(ctx.job, ctx.token, 1_000);
     const attempts = ctx.job.opts.attempts ?? 1;
@@ -257,6 +274,9 @@ async function gather(
 ): Promise<LocalFile[]> {
   const root = path.join(work, "root");
   const byPath = new Map<string, LocalFile>();
+  // Made from a parent (the web records removedPaths only for those) whose row is gone since
+  // (deleted: parentId set to null): the archive alone is not the version that was asked for.
+  if (!row.parent && row.removedPaths !== null) throw new ArchiveRefused("Its parent version was deleted before validation");
   if (row.uploadKey) {
     const archive = path.join(work, "upload.archive");
     if ((await objects.download(row.uploadKey, archive)) === null)

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { DATASET_TASKS, datasetReportSchema, datasetStatsSchema, itemLabelSchema } from "@wyolo/contracts";
+import { trainerEnv } from "../training/trainer-env.ts";
 
 /** One file the validator looked at (images and label files). */
 const validatedItemSchema = z.object({
@@ -35,6 +36,8 @@ export type ValidationOutput = z.infer<typeof validationOutputSchema>;
  * Runs the validator (VALIDATOR_COMMAND, split on spaces) on a dataset folder and reads its JSON
  * from `outFile`. A validator that cannot run, crashes or overruns `timeoutMs` throws (the job is
  * retried: that is this worker's problem, not the dataset's); an invalid dataset is a report.
+ * It parses untrusted uploads, so it runs with the trainer's environment: the worker's own minus
+ * its secrets (no database, Redis, S3 or MLflow settings, nothing that looks like a key).
  */
 export async function runValidator(opts: {
   command: string;
@@ -43,11 +46,16 @@ export async function runValidator(opts: {
   procs?: number;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** The environment its secrets are taken out of (the worker's own by default). */
+  env?: Record<string, string | undefined>;
 }): Promise<ValidationOutput> {
   const [program, ...args] = opts.command.split(/\s+/).filter(Boolean);
   args.push(opts.root, "--out", opts.outFile);
   if (opts.procs) args.push("--procs", String(opts.procs));
-  const child = spawn(program!, args, { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(program!, args, {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: trainerEnv((opts.env ?? process.env) as NodeJS.ProcessEnv, {}) as NodeJS.ProcessEnv,
+  });
   let stderr = "";
   child.stderr.on("data", (c: Buffer) => {
     stderr = (stderr + c.toString()).slice(-4000);

@@ -332,12 +332,17 @@ export class ResourceSampler {
   }
 }
 
-/** What changed in a series since its last write, to Postgres in one transaction (the merged-away rows deleted). */
+/**
+ * What changed in a series since its last write, to Postgres in one transaction: the merged-away
+ * rows deleted, and each row written deleted first too, so a write that committed but lost its
+ * reply, sent again, replaces its rows instead of hitting their key (jobId, at) forever.
+ */
 export async function writeSeries(db: Db, jobId: string, series: ResourceSeries): Promise<void> {
   const changes = series.changes();
   if (!changes.create.length && !changes.remove.length) return;
+  const replaced = new Set([...changes.remove, ...changes.create.map((s) => s.at)]);
   await db.$transaction([
-    db.jobResourceSample.deleteMany({ where: { jobId, at: { in: changes.remove.map((at) => new Date(at)) } } }),
+    db.jobResourceSample.deleteMany({ where: { jobId, at: { in: [...replaced].map((at) => new Date(at)) } } }),
     db.jobResourceSample.createMany({ data: changes.create.map((s) => toRow(jobId, s)) }),
   ]);
   series.written(changes);

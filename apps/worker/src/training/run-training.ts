@@ -230,52 +230,55 @@ class TrainingRun {
       log: ctx.log,
     });
     if ("problem" in inputs) return this.fail(inputs.problem, inputs.failureClass);
-    for (const note of inputs.notes) await this.note("inputs", note);
+    // The job's hold on its cached dataset version ends with the trainer (so the cache may evict it
+    // later), or with whatever throws before it: a hold left behind would last until the worker restarts.
+    let trained: Awaited<ReturnType<typeof runTrainer>>;
+    try {
+      for (const note of inputs.notes) await this.note("inputs", note);
 
-    const lastSeq = (await db.jobLog.aggregate({ where: { jobId }, _max: { seq: true } }))._max.seq ?? 0;
-    const resources = new ResourceSampler({
-      db,
-      live: this.rt.live,
-      log: ctx.log,
-      jobId,
-      gpuIndexes: placement.gpuIndexes,
-      nvidiaSmi: env.NVIDIA_SMI,
-      workerCores: env.WORKER_CPU_CORES,
-      mayWrite: () => !ctx.lease?.lost(),
-      intervalMs: env.RESOURCE_SAMPLE_MS,
-      maxRows: env.RESOURCE_MAX_ROWS,
-    });
-    resources.start();
-    const trained = await runTrainer(this.rt, ctx, {
-      job: row,
-      config,
-      workersDefaulted: workersLeftOut(row.configSources),
-      dirs,
-      placement,
-      inputsEnv: inputs.env,
-      resumed,
-      lastEpochAtStart,
-      lastSeq,
-      onStarted: (ev) =>
-        lifecycle.transition({
-          kind: "training",
-          id: jobId,
-          to: "RUNNING",
-          cause: "worker",
-          where: this.owned,
-          data: { totalEpochs: ev.totalEpochs },
-          entry: {
-            kind: "running",
-            message: `Training${ev.resumed ? " resumed" : ""}: epochs ${ev.startEpoch}–${ev.totalEpochs}${ev.batch ? `, batch ${ev.batch}` : ""}${ev.device ? ` on ${ev.device}` : ""}`,
-          },
-        }),
-    })
-      // The samples end with the trainer: a few seconds for their last write, never the job's end held up for it.
-      // The job's hold on its cached dataset version ends with the trainer too, so the cache may evict it later.
-      .finally(() => {
-        inputs.release?.();
-        return resources.stop(AbortSignal.timeout(5_000));
+      const lastSeq = (await db.jobLog.aggregate({ where: { jobId }, _max: { seq: true } }))._max.seq ?? 0;
+      const resources = new ResourceSampler({
+        db,
+        live: this.rt.live,
+        log: ctx.log,
+        jobId,
+        gpuIndexes: placement.gpuIndexes,
+        nvidiaSmi: env.NVIDIA_SMI,
+        workerCores: env.WORKER_CPU_CORES,
+        mayWrite: () => !ctx.lease?.lost(),
+        intervalMs: env.RESOURCE_SAMPLE_MS,
+        maxRows: env.RESOURCE_MAX_ROWS,
       });
+      resources.start();
+      trained = await runTrainer(this.rt, ctx, {
+        job: row,
+        config,
+        workersDefaulted: workersLeftOut(row.configSources),
+        dirs,
+        placement,
+        inputsEnv: inputs.env,
+        resumed,
+        lastEpochAtStart,
+        lastSeq,
+        onStarted: (ev) =>
+          lifecycle.transition({
+            kind: "training",
+            id: jobId,
+            to: "RUNNING",
+            cause: "worker",
+            where: this.owned,
+            data: { totalEpochs: ev.totalEpochs },
+            entry: {
+              kind: "running",
+              message: `Training${ev.resumed ? " resumed" : ""}: epochs ${ev.startEpoch}–${ev.totalEpochs}${ev.batch ? `, batch ${ev.batch}` : ""}${ev.device ? ` on ${ev.device}` : ""}`,
+            },
+          }),
+      })
+        // The samples end with the trainer: a few seconds for their last write, never the job's end held up for it.
+        .finally(() => resources.stop(AbortSignal.timeout(5_000)));
+    } finally {
+      inputs.release?.();
+    }
     if (trained.lockLost) return this.lockLost();
     const { recorder, stopReason } = trained;
     // The final validation's per-class scores go with the final state (a resume that finds the run ended sends them again).

@@ -13,7 +13,7 @@ import { isRunDead, RUN_SILENCE_MS, silentWhere } from "./run-liveness";
 /**
  * Keeps rows and queue entries in step, for trainings and exports alike:
  * - re-adds the queue entry of QUEUED rows that have none (the web process died between writing
- *   the row and enqueueing it);
+ *   the row and enqueueing it), and of VALIDATING dataset versions that have none or a failed one;
  * - re-queues STARTING/RUNNING rows whose entry is gone (Redis lost it: restarted without AOF,
  *   flushed) and whose worker has been silent for `graceMs` (isRunDead): no worker holds them
  *   (one that loses its lock stops its trainer), so they resume from their checkpoint elsewhere;
@@ -54,7 +54,9 @@ export async function reconcileQueue({ graceMs = RUN_SILENCE_MS, batch = 500 } =
     await enqueueExport(row.id);
     requeued.push(row.id);
   }
-  // Dataset versions waiting for a validation that is not in the queue (a crash between the status change and the add).
+  // Dataset versions waiting for a validation that is not in the queue (a crash between the status
+  // change and the add), or whose validation the queue gave up on without it writing INVALID (its
+  // last attempt could not reach Postgres): the failed entry goes, and the validation is queued again.
   const validating = await db.datasetVersion.findMany({
     where: { status: "VALIDATING", updatedAt: { lt: new Date(Date.now() - graceMs) } },
     select: { id: true },
@@ -62,7 +64,10 @@ export async function reconcileQueue({ graceMs = RUN_SILENCE_MS, batch = 500 } =
     take: batch,
   });
   for (const row of validating) {
-    if ((await trainingQueue.getJobState(validationJobId(row.id))) !== "unknown") continue;
+    const jobId = validationJobId(row.id);
+    const state = await trainingQueue.getJobState(jobId);
+    if (state !== "unknown" && state !== "failed") continue;
+    if (state === "failed") await trainingQueue.remove(jobId);
     await enqueueValidation(row.id);
     requeued.push(row.id);
   }
