@@ -102,7 +102,8 @@ export async function createVersion(user: SessionUser, datasetId: string, input:
           version,
           status: input.file ? "UPLOADING" : "VALIDATING",
           parentId: parent?.id ?? null,
-          removedPaths: input.removedPaths.length ? input.removedPaths : undefined,
+          // A derived version always records its removed paths (maybe none): the worker tells it from a fresh upload by that.
+          removedPaths: parent ? input.removedPaths : input.removedPaths.length ? input.removedPaths : undefined,
           uploadKey: upload?.key ?? null,
           uploadId: upload?.uploadId ?? null,
           uploadName: input.file?.name ?? null,
