@@ -7,25 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from pg_admin import admin, storage_url
 
 BRIDGE = Path(__file__).resolve().parent.parent / "optuna_bridge.py"
-PG = dict(host=os.environ.get("PGHOST", "127.0.0.1"), port=int(os.environ.get("PGPORT", "5432")), user=os.environ.get("PGUSER", "postgres"))
-
-
-def admin(sql: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(dbname="postgres", **PG)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-    finally:
-        conn.close()
-
-
-def storage_url(database: str) -> str:
-    return f"postgresql+psycopg2://{PG['user']}@{PG['host']}:{PG['port']}/{database}?options=-csearch_path%3Doptuna"
 
 
 @pytest.fixture(scope="session")

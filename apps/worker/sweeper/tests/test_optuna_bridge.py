@@ -238,7 +238,7 @@ def test_exits_on_end_of_input(bridge):
 
 
 def test_workers_starting_together_on_a_fresh_database_create_the_tables_once(make_bridge, storage):
-    from conftest import admin, storage_url
+    from pg_admin import admin, storage_url
 
     database = f"{storage.rsplit('/', 1)[1].split('?')[0]}_fresh"
     admin(f'CREATE DATABASE "{database}"')
