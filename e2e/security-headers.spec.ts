@@ -100,7 +100,8 @@ test("the app renders under its CSP: sign-in and a job page with charts, light a
   expect(sockets.some((url) => url.includes("/socket.io/"))).toBe(true);
   const chart = page.getByRole("img", { name: /Validation metrics: .*over 4 epochs/ });
   await expect(chart).toBeVisible();
-  await expect(chart.locator("path.recharts-curve").first()).toBeVisible();
+  // The chart (uPlot) drew on its canvas under the CSP.
+  await expect(chart.locator("canvas").first()).toBeVisible();
   await page.screenshot({ path: "test-results/csp-job-light.png", fullPage: true });
   await page.emulateMedia({ colorScheme: "dark" });
   await expect(page.locator("html")).toHaveClass(/dark/);
