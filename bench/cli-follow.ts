@@ -4,7 +4,6 @@
 // floor the CLI's live path can reach. Starts its own web server (the production build, from
 // NEXT_DIST_DIR if set) and worker with the fixture trainer, on a database and queue of their own.
 import { spawn } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -15,7 +14,7 @@ import pg from "pg";
 import { workersKey } from "@wyolo/contracts";
 import { io } from "socket.io-client";
 import { percentile } from "../test/integration/process-table.ts";
-import { benchDbUrl, BENCH_ADMIN, ensureWebBuild, prepareBenchDatabase, Processes, REDIS_URL, ROOT } from "./stack.ts";
+import { benchDbUrl, ensureWebBuild, prepareBenchDatabase, Processes, REDIS_URL, ROOT, seedBenchTeam } from "./stack.ts";
 
 const DB_URL = benchDbUrl("wyolo_bench_cli");
 const PORT = Number(process.env.BENCH_CLI_PORT ?? 5350);
@@ -78,21 +77,8 @@ export async function cliFollowBench(report: (fig: Record<string, unknown>) => v
     await ensureWebBuild();
     await db.connect();
 
-    // A team, project and personal token of the admin, written as the API writes them.
-    const adminId = (await db.query(`SELECT id FROM "User" WHERE email = $1`, [BENCH_ADMIN.email])).rows[0].id as string;
-    await db.query(`INSERT INTO "Team" (id, name, slug, "updatedAt") VALUES ('benchteam', 'Bench', 'bench', now())`);
-    await db.query(
-      `INSERT INTO "Membership" (id, "teamId", "userId", role, "updatedAt") VALUES ('benchmember', 'benchteam', $1, 'OWNER', now())`,
-      [adminId],
-    );
-    await db.query(
-      `INSERT INTO "Project" (id, "teamId", name, slug, "updatedAt") VALUES ('benchproject', 'benchteam', 'CLI', 'cli', now())`,
-    );
-    const token = `wyolo_${randomBytes(32).toString("base64url")}`;
-    await db.query(
-      `INSERT INTO "ApiToken" (id, kind, name, prefix, "tokenHash", scopes, "userId", "expiresAt") VALUES ('benchtoken', 'PERSONAL', 'bench', $1, $2, '{read,jobs:write}', $3, now() + interval '1 day')`,
-      [token.slice(0, 14), createHash("sha256").update(token).digest("hex"), adminId],
-    );
+    // A team, project and personal token of the admin.
+    const { token } = await seedBenchTeam(db, { name: "CLI", slug: "cli" }, ["read", "jobs:write"]);
 
     const common = { DATABASE_URL: DB_URL, REDIS_URL, TRAINING_QUEUE: QUEUE };
     processes.start(["--import", "tsx", "apps/worker/src/index.ts"], {

@@ -3,12 +3,11 @@
 // run: the API's two statements (apps/web/src/server/compare/sql.ts) through a bare pg client, so the
 // figure says how much of the time is Postgres and how much the app (parse, pivot, JSON, HTTP).
 // Prints one JSON line. BENCH_COMPARE_REQUESTS (200) sequential requests after 20 to warm up.
-import { createHash, randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import pg from "pg";
 import { compareEpochsSql, compareJobsSql } from "../apps/web/src/server/compare/sql.ts";
 import { percentile } from "../test/integration/process-table.ts";
-import { BENCH_ADMIN, benchDbUrl, ensureWebBuild, prepareBenchDatabase, Processes, REDIS_URL } from "./stack.ts";
+import { benchDbUrl, ensureWebBuild, prepareBenchDatabase, Processes, REDIS_URL, seedBenchTeam } from "./stack.ts";
 
 const PORT = Number(process.env.BENCH_COMPARE_PORT ?? 3291);
 const BASE = `http://127.0.0.1:${PORT}`;
@@ -52,21 +51,8 @@ export async function compareBench(report: (fig: Record<string, unknown>) => voi
     await ensureWebBuild();
     await db.connect();
 
-    // A team, project and read token of the admin, written as the API writes them; the jobs and their epochs.
-    const adminId = (await db.query(`SELECT id FROM "User" WHERE email = $1`, [BENCH_ADMIN.email])).rows[0].id as string;
-    await db.query(`INSERT INTO "Team" (id, name, slug, "updatedAt") VALUES ('benchteam', 'Bench', 'bench', now())`);
-    await db.query(
-      `INSERT INTO "Membership" (id, "teamId", "userId", role, "updatedAt") VALUES ('benchmember', 'benchteam', $1, 'OWNER', now())`,
-      [adminId],
-    );
-    await db.query(
-      `INSERT INTO "Project" (id, "teamId", name, slug, "updatedAt") VALUES ('benchproject', 'benchteam', 'Compare', 'compare', now())`,
-    );
-    const token = `wyolo_${randomBytes(32).toString("base64url")}`;
-    await db.query(
-      `INSERT INTO "ApiToken" (id, kind, name, prefix, "tokenHash", scopes, "userId", "expiresAt") VALUES ('benchtoken', 'PERSONAL', 'bench', $1, $2, '{read}', $3, now() + interval '1 day')`,
-      [token.slice(0, 14), createHash("sha256").update(token).digest("hex"), adminId],
-    );
+    // A team, project and read token of the admin; the jobs and their epochs.
+    const { adminId, token } = await seedBenchTeam(db, { name: "Compare", slug: "compare" }, ["read"]);
     const classes = Array.from({ length: 20 }, (_, id) => ({
       id,
       name: `class${id}`,

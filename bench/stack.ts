@@ -1,6 +1,7 @@
 // What the benchmarks share: a database prepared as a fresh install prepares it, the built web
 // app, and the servers they run as child processes (stopped together).
 import { spawn, type ChildProcess } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import path from "node:path";
 
@@ -83,4 +84,31 @@ export class Processes {
       ),
     );
   }
+}
+
+/**
+ * A team (slug `bench`) with one project, the bench admin as its OWNER and a personal token of the
+ * admin with `scopes`, written as the API writes them. Returns the admin's id and the token.
+ */
+export async function seedBenchTeam(
+  db: { query: (sql: string, params?: unknown[]) => Promise<{ rows: Record<string, unknown>[] }> },
+  project: { name: string; slug: string },
+  scopes: string[],
+): Promise<{ adminId: string; token: string }> {
+  const adminId = (await db.query(`SELECT id FROM "User" WHERE email = $1`, [BENCH_ADMIN.email])).rows[0]!.id as string;
+  await db.query(`INSERT INTO "Team" (id, name, slug, "updatedAt") VALUES ('benchteam', 'Bench', 'bench', now())`);
+  await db.query(
+    `INSERT INTO "Membership" (id, "teamId", "userId", role, "updatedAt") VALUES ('benchmember', 'benchteam', $1, 'OWNER', now())`,
+    [adminId],
+  );
+  await db.query(`INSERT INTO "Project" (id, "teamId", name, slug, "updatedAt") VALUES ('benchproject', 'benchteam', $1, $2, now())`, [
+    project.name,
+    project.slug,
+  ]);
+  const token = `wyolo_${randomBytes(32).toString("base64url")}`;
+  await db.query(
+    `INSERT INTO "ApiToken" (id, kind, name, prefix, "tokenHash", scopes, "userId", "expiresAt") VALUES ('benchtoken', 'PERSONAL', 'bench', $1, $2, $3, $4, now() + interval '1 day')`,
+    [token.slice(0, 14), createHash("sha256").update(token).digest("hex"), scopes, adminId],
+  );
+  return { adminId, token };
 }
