@@ -1,27 +1,16 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { archiveFactory } from "./archive-factory.fixture.ts";
 import { ArchiveRefused, archiveKind, extractArchive, safeEntryPath, stripTopFolder } from "./extract.ts";
 
-// Archives from the same generator as the validator's tests (Python's zipfile and tarfile write
-// whatever names and entry types they are given, unsafe ones included).
-const PYTHON = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-const FACTORY = path.resolve(import.meta.dirname, "../../datasets/tests/dataset_factory.py");
-const tmp = mkdtempSync(path.join(os.tmpdir(), "wyolo-extract-"));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-let n = 0;
-function factory(args: string[]): string {
-  const out = path.join(tmp, `a${n++}`);
-  const res = spawnSync(PYTHON, [FACTORY, out, ...args], { encoding: "utf8" });
-  if (res.status !== 0) throw new Error(res.stderr);
-  return out;
-}
+const archives = archiveFactory("wyolo-extract-");
+const { tmp } = archives;
+const factory = archives.make;
 const limits = { maxFiles: 1_000, maxBytes: 50 * 1024 * 1024 };
-const freshDest = () => path.join(tmp, `x${n++}`, "out");
+const freshDest = () => path.join(archives.next("x"), "out");
 
 describe("safeEntryPath", () => {
   it("keeps relative names and drops ./ and empty segments", () => {
